@@ -1,0 +1,27 @@
+# offload — see README.md.
+GO      ?= go
+PKGS    ?= ./...
+TIMEOUT ?= 30m
+
+.PHONY: test test-deps check unit bench build
+
+## test: install what the tests need, then run every check and test (what CI runs)
+test: test-deps check
+	$(GO) test -race -count=1 -timeout $(TIMEOUT) $(PKGS)
+
+test-deps:
+	./scripts/test-deps.sh
+
+## check: formatting and vet
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## unit: the tests without the race detector, quicker while working
+unit:
+	$(GO) test -count=1 $(PKGS)
+
+## bench: the Go benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

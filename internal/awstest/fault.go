@@ -1,0 +1,116 @@
+package awstest
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+)
+
+// Fault is an error the proxy answers instead of forwarding, shaped as the
+// AWS service would send it.
+type Fault struct {
+	Op      string // operation to fail, as Operation names it; "" fails any
+	Times   int    // how many matching requests to fail; < 0 means until cleared
+	Status  int    // HTTP status, 400 for most AWS errors
+	Code    string // "ThrottlingException", "AccessDeniedException", ...
+	Message string
+}
+
+// FaultProxy forwards to a real endpoint (moto) and answers with injected
+// faults where told to: the failures moto itself never produces.
+type FaultProxy struct {
+	*httptest.Server
+
+	mu     sync.Mutex
+	faults []*Fault
+	served map[string]int // faults answered, by operation
+}
+
+// NewFaultProxy starts a proxy on 127.0.0.1 in front of target. Close it when done.
+func NewFaultProxy(target string) *FaultProxy {
+	u, err := url.Parse(target)
+	if err != nil {
+		panic(fmt.Sprintf("awstest: fault proxy target %q: %v", target, err))
+	}
+	p := &FaultProxy{served: map[string]int{}}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := p.take(Operation(r)); f != nil {
+			writeFault(w, r, f)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	return p
+}
+
+// Inject adds a fault; faults are matched in the order they were added.
+func (p *FaultProxy) Inject(f Fault) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults = append(p.faults, &f)
+}
+
+// Clear removes every fault still pending.
+func (p *FaultProxy) Clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults = nil
+}
+
+// Served returns how many faults were answered for op ("" for all).
+func (p *FaultProxy) Served(op string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if op != "" {
+		return p.served[op]
+	}
+	n := 0
+	for _, v := range p.served {
+		n += v
+	}
+	return n
+}
+
+func (p *FaultProxy) take(op string) *Fault {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, f := range p.faults {
+		if f.Op != "" && f.Op != op {
+			continue
+		}
+		if f.Times > 0 {
+			f.Times--
+			if f.Times == 0 {
+				p.faults = append(p.faults[:i], p.faults[i+1:]...)
+			}
+		}
+		p.served[op]++
+		c := *f
+		return &c
+	}
+	return nil
+}
+
+// writeFault answers as AWS does: JSON for the JSON protocols (they send
+// X-Amz-Target), XML for the REST-XML ones (S3, CloudFront).
+func writeFault(w http.ResponseWriter, r *http.Request, f *Fault) {
+	status := f.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	w.Header().Set("X-Amzn-Requestid", "awstest-fault")
+	if r.Header.Get("X-Amz-Target") != "" || r.Header.Get("Content-Type") == "application/json" {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-Errortype", f.Code)
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"__type":%q,"message":%q}`, f.Code, f.Message)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message><RequestId>awstest-fault</RequestId></Error>`, f.Code, f.Message)
+}
