@@ -136,7 +136,7 @@ func (c *Cache) rideAlong(mine []*entry, now time.Time) []*entry {
 			switch {
 			case s == nil:
 				cands = append(cands, cand{p, time.Time{}})
-			case now.Add(time.Duration(c.opts.Jitter * float64(p.maxAge))).After(s.expires):
+			case !now.Add(time.Duration(c.opts.Jitter * float64(p.maxAge))).Before(s.expires):
 				cands = append(cands, cand{p, s.expires})
 			}
 		}
