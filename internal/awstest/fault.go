@@ -1,7 +1,9 @@
 package awstest
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -13,6 +15,7 @@ import (
 // AWS service would send it.
 type Fault struct {
 	Op      string // operation to fail, as Operation names it; "" fails any
+	Body    string // fail only requests whose body contains this; "" fails any
 	Times   int    // how many matching requests to fail; < 0 means until cleared
 	Status  int    // HTTP status, 400 for most AWS errors
 	Code    string // "ThrottlingException", "AccessDeniedException", ...
@@ -38,7 +41,13 @@ func NewFaultProxy(target string) *FaultProxy {
 	p := &FaultProxy{served: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f := p.take(Operation(r)); f != nil {
+		var body []byte
+		if r.Body != nil {
+			body, _ = io.ReadAll(r.Body)
+			r.Body.Close()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		if f := p.take(Operation(r), body); f != nil {
 			writeFault(w, r, f)
 			return
 		}
@@ -75,11 +84,11 @@ func (p *FaultProxy) Served(op string) int {
 	return n
 }
 
-func (p *FaultProxy) take(op string) *Fault {
+func (p *FaultProxy) take(op string, body []byte) *Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i, f := range p.faults {
-		if f.Op != "" && f.Op != op {
+		if (f.Op != "" && f.Op != op) || (f.Body != "" && !bytes.Contains(body, []byte(f.Body))) {
 			continue
 		}
 		if f.Times > 0 {
