@@ -23,6 +23,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/internal/par"
 )
 
 // API is the part of the SSM client this package uses; *ssm.Client has it.
@@ -273,7 +274,7 @@ func (f *fetcher) Fetch(ctx context.Context, reqs []*cache.Request) {
 			jobs = append(jobs, func() { f.getParameters(ctx, chunk, i == 0, res) })
 		}
 	}
-	runLimited(jobs, f.opts.Concurrency)
+	par.Run(jobs, f.opts.Concurrency)
 	for i, rs := range byName {
 		for _, r := range rs {
 			answer(r, results[i])
@@ -428,22 +429,4 @@ func quote(ss []string) []string {
 		out[i] = strconv.Quote(s)
 	}
 	return out
-}
-
-// runLimited runs jobs with at most n at once; one job runs inline.
-func runLimited(jobs []func(), n int) {
-	if len(jobs) == 1 {
-		jobs[0]()
-		return
-	}
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			j()
-		})
-	}
-	wg.Wait()
 }
