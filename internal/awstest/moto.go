@@ -171,3 +171,13 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// MustSharedMoto is SharedMoto for examples, which have no testing.TB: it
+// panics if moto cannot start.
+func MustSharedMoto() *Moto {
+	sharedOnce.Do(func() { shared, sharedErr = StartMoto() })
+	if sharedErr != nil {
+		panic(sharedErr)
+	}
+	return shared
+}

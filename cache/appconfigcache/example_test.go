@@ -1,0 +1,89 @@
+package appconfigcache_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/appconfigdata"
+
+	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/cache/appconfigcache"
+	"github.com/offload-dev/offload/internal/awstest"
+)
+
+// exampleAPI is an AppConfig Data client for the examples' test server. A
+// function builds it with appconfigdata.NewFromConfig(cfg), where cfg comes
+// from config.LoadDefaultConfig.
+func exampleAPI() *appconfigdata.Client {
+	return appconfigdata.NewFromConfig(awstest.Config(exampleServer.URL))
+}
+
+// A JSON configuration, decoded into a struct once per change and served
+// from memory for five minutes.
+func ExampleClient_Config() {
+	type Settings struct {
+		Greeting string `json:"greeting"`
+		MaxItems int    `json:"maxItems"`
+	}
+	client := appconfigcache.New(exampleAPI(), appconfigcache.Options{})
+	c := cache.New(cache.Options{})
+	settings := cache.Add(c, cache.JSON[Settings](client.Config("shop", "prod", "settings")), cache.MaxAge(5*time.Minute))
+
+	s, err := settings.Get(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(settings.Name(), s.Greeting, s.MaxItems)
+	// Output: settings hello 25
+}
+
+// Feature flags from a feature-flag configuration profile.
+func ExampleClient_FeatureFlags() {
+	client := appconfigcache.New(exampleAPI(), appconfigcache.Options{})
+	c := cache.New(cache.Options{})
+	flags := cache.Add(c, client.FeatureFlags("shop", "prod", "flags"))
+
+	f, err := flags.Get(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("checkout_v2:", f.Enabled("checkout_v2"), f["checkout_v2"].Attributes["rollout"])
+	fmt.Println("dark_mode:", f.Enabled("dark_mode"))
+	// Output:
+	// checkout_v2: true 10
+	// dark_mode: false
+}
+
+// The configuration with its content type and version label.
+func ExampleClient_Document() {
+	client := appconfigcache.New(exampleAPI(), appconfigcache.Options{})
+	c := cache.New(cache.Options{})
+	doc := cache.Add(c, client.Document("shop", "prod", "settings"))
+
+	d, err := doc.Get(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(d.ContentType, d.VersionLabel, len(d.Data), "bytes")
+	// Output: application/json v1 34 bytes
+}
+
+// An application that does not exist fails with cache.ErrNotFound, naming
+// the entry.
+func ExampleClient_Config_notFound() {
+	client := appconfigcache.New(exampleAPI(), appconfigcache.Options{})
+	c := cache.New(cache.Options{})
+	cfg := cache.Add(c, client.Config("no-such-app", "prod", "settings"))
+
+	_, err := cfg.Get(context.Background())
+	fmt.Println(errors.Is(err, cache.ErrNotFound))
+	fmt.Println(cfg.Key())
+	// Output:
+	// true
+	// appconfig:no-such-app/prod/settings
+}

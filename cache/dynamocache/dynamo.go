@@ -1,0 +1,507 @@
+package dynamocache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/offload-dev/offload/cache"
+)
+
+// Source is the cache.Key Source of every entry of this package.
+const Source = "dynamodb"
+
+// MaxBatchKeys is the most keys one BatchGetItem call takes.
+const MaxBatchKeys = 100
+
+// API is the part of the DynamoDB client that the cache uses;
+// *dynamodb.Client satisfies it.
+type API interface {
+	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, params *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+}
+
+// Options configure a Client. The zero value is ready to use.
+type Options struct {
+	// KeyAttribute is the partition key that Value looks a name up by,
+	// Powertools' key_attr. Default "id".
+	KeyAttribute string
+
+	// ValueAttribute is the attribute that Value returns, Powertools'
+	// value_attr. Default "value".
+	ValueAttribute string
+
+	// BatchRetries is how many times keys that BatchGetItem left
+	// unprocessed (throttling, or the 16 MB response limit) are asked for
+	// again before their entries fail with cache.ErrThrottled. Default 5;
+	// negative means never.
+	BatchRetries int
+
+	// RetryBackoff is the longest first wait before unprocessed keys are
+	// asked for again; it doubles with each retry, up to MaxRetryBackoff,
+	// and each wait is a random share of it (full jitter). Defaults 50ms
+	// and 2s.
+	RetryBackoff    time.Duration
+	MaxRetryBackoff time.Duration
+
+	// Concurrency is how many BatchGetItem calls run at once when more than
+	// 100 keys are due together. Default 4.
+	Concurrency int
+
+	// Decoder adjusts how ItemAs decodes an item (attributevalue's
+	// DecoderOptions: TagKey, UseNumber, ...). Default: attributevalue's
+	// defaults, the "dynamodbav" tag.
+	Decoder func(*attributevalue.DecoderOptions)
+}
+
+// Client builds cache specs for DynamoDB items. Safe for concurrent use.
+type Client struct {
+	f *fetcher
+}
+
+// New returns a Client that calls api with opts validated.
+func New(api API, opts Options) *Client {
+	if opts.KeyAttribute == "" {
+		opts.KeyAttribute = "id"
+	}
+	if opts.ValueAttribute == "" {
+		opts.ValueAttribute = "value"
+	}
+	if opts.BatchRetries == 0 {
+		opts.BatchRetries = 5
+	}
+	if opts.BatchRetries < 0 {
+		opts.BatchRetries = 0
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = 50 * time.Millisecond
+	}
+	if opts.MaxRetryBackoff <= 0 {
+		opts.MaxRetryBackoff = 2 * time.Second
+	}
+	opts.MaxRetryBackoff = max(opts.MaxRetryBackoff, opts.RetryBackoff)
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	return &Client{f: &fetcher{api: api, opts: opts}}
+}
+
+// ReadOption changes how an item is read.
+type ReadOption func(*item)
+
+// ConsistentRead reads the item with a strongly consistent read (twice the
+// read capacity of the default, eventually consistent read). It is part of
+// the entry's key.
+func ConsistentRead() ReadOption {
+	return func(it *item) { it.consistent = true }
+}
+
+// StringKey returns the key of an item whose key is one string attribute.
+func StringKey(attr, value string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attr: &types.AttributeValueMemberS{Value: value}}
+}
+
+// Item returns a spec for the item of table with the given primary key (the
+// partition key, and the sort key if the table has one). The value is the
+// item's attributes; every reader gets the same map: do not modify it. The
+// entry's short name is the key's values joined by "/".
+func (c *Client) Item(table string, key map[string]types.AttributeValue, opts ...ReadOption) cache.Spec[map[string]types.AttributeValue] {
+	it := &item{table: table, key: maps.Clone(key)}
+	for _, o := range opts {
+		o(it)
+	}
+	s := cache.Spec[map[string]types.AttributeValue]{Fetcher: c.f, Arg: it}
+	var err error
+	it.canon, it.short, err = canonical(key)
+	switch {
+	case table == "":
+		s.Err = fmt.Errorf("%w: no table name", cache.ErrInvalid)
+	case err != nil:
+		s.Err = fmt.Errorf("%w: key of an item in table %s: %w", cache.ErrInvalid, table, err)
+	}
+	s.Key = cache.Key{Source: Source, Name: table + "/" + it.canon}
+	if it.consistent {
+		s.Key.Variant = "consistent"
+	}
+	s.Name = it.short
+	return s
+}
+
+// ItemAs returns a spec for an item decoded into a T with
+// attributevalue.UnmarshalMap (fields tagged `dynamodbav:"name"`), once per
+// fetch.
+func ItemAs[T any](c *Client, table string, key map[string]types.AttributeValue, opts ...ReadOption) cache.Spec[T] {
+	dec := c.f.opts.Decoder
+	return cache.Map(c.Item(table, key, opts...), func(m map[string]types.AttributeValue) (T, error) {
+		var v T
+		var err error
+		if dec != nil {
+			err = attributevalue.UnmarshalMapWithOptions(m, &v, dec)
+		} else {
+			err = attributevalue.UnmarshalMap(m, &v)
+		}
+		if err != nil {
+			return v, fmt.Errorf("%w: item into %T: %w", cache.ErrDecode, v, err)
+		}
+		return v, nil
+	})
+}
+
+// Value returns a spec for a value kept as Powertools' DynamoDBProvider
+// keeps parameters: attribute Options.ValueAttribute ("value") of the item
+// whose partition key Options.KeyAttribute ("id") is name. A string or a
+// number is returned as it is stored; compose the spec with cache.JSON or
+// cache.Base64 for Powertools' transforms. The entry's short name is name.
+func (c *Client) Value(table, name string, opts ...ReadOption) cache.Spec[string] {
+	attr := c.f.opts.ValueAttribute
+	s := cache.Map(c.Item(table, StringKey(c.f.opts.KeyAttribute, name), opts...), func(m map[string]types.AttributeValue) (string, error) {
+		switch v := m[attr].(type) {
+		case *types.AttributeValueMemberS:
+			return v.Value, nil
+		case *types.AttributeValueMemberN:
+			return v.Value, nil
+		case nil:
+			return "", fmt.Errorf("%w: the item has no attribute %q", cache.ErrDecode, attr)
+		default:
+			return "", fmt.Errorf("%w: attribute %q is %s, want a string or a number", cache.ErrDecode, attr, typeName(v))
+		}
+	})
+	s.Name = name
+	return s
+}
+
+// item is what one entry asks for: Request.Arg.
+type item struct {
+	table      string
+	key        map[string]types.AttributeValue
+	consistent bool
+	canon      string // canonical rendering of key
+	short      string
+}
+
+// id tells items apart within one fetch: the same item read the same way
+// is asked for once, since BatchGetItem rejects duplicate keys.
+func (it *item) id() string {
+	if it.consistent {
+		return it.table + "/" + it.canon + " consistent"
+	}
+	return it.table + "/" + it.canon
+}
+
+// want is one item to fetch and the requests waiting for it.
+type want struct {
+	it   *item
+	reqs []*cache.Request
+}
+
+func (w *want) succeed(m map[string]types.AttributeValue) {
+	for _, r := range w.reqs {
+		r.Succeed(cache.Raw{Value: m, Size: itemSize(m)})
+	}
+}
+
+func (w *want) fail(err error) {
+	for _, r := range w.reqs {
+		r.Fail(err)
+	}
+}
+
+func (w *want) notFound() {
+	w.fail(fmt.Errorf("%w: no item in table %s with key %s", cache.ErrNotFound, w.it.table, w.it.canon))
+}
+
+type fetcher struct {
+	api  API
+	opts Options
+}
+
+// BatchSize lets the cache fill a BatchGetItem call with other due items.
+func (f *fetcher) BatchSize() int { return MaxBatchKeys }
+
+// Fetch gets every due item in as few calls as it can: GetItem for one
+// item, else BatchGetItem calls of up to 100 keys, several tables in a call.
+func (f *fetcher) Fetch(ctx context.Context, reqs []*cache.Request) {
+	byID := map[string]*want{}
+	var wants []*want
+	for _, r := range reqs {
+		it, ok := r.Arg.(*item)
+		if !ok {
+			r.Fail(fmt.Errorf("%w: request argument is %T, want a dynamocache item", cache.ErrInvalid, r.Arg))
+			continue
+		}
+		w := byID[it.id()]
+		if w == nil {
+			w = &want{it: it}
+			byID[it.id()] = w
+			wants = append(wants, w)
+		}
+		w.reqs = append(w.reqs, r)
+	}
+	calls := pack(wants)
+	if len(calls) == 1 {
+		f.get(ctx, calls[0])
+		return
+	}
+	sem := make(chan struct{}, f.opts.Concurrency)
+	var wg sync.WaitGroup
+	for _, call := range calls {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			f.get(ctx, call)
+		})
+	}
+	wg.Wait()
+}
+
+// pack puts wants into calls of up to MaxBatchKeys keys. A call names each
+// table once, with one consistency, so the same table read both ways needs
+// two calls.
+func pack(wants []*want) [][]*want {
+	type group struct {
+		table      string
+		consistent bool
+		wants      []*want
+	}
+	var groups []*group
+	for _, w := range wants {
+		i := slices.IndexFunc(groups, func(g *group) bool { return g.table == w.it.table && g.consistent == w.it.consistent })
+		if i < 0 {
+			groups = append(groups, &group{table: w.it.table, consistent: w.it.consistent})
+			i = len(groups) - 1
+		}
+		groups[i].wants = append(groups[i].wants, w)
+	}
+	type call struct {
+		wants  []*want
+		tables map[string]bool
+	}
+	var calls []*call
+	for _, g := range groups {
+		rest := g.wants
+		for _, c := range calls {
+			if len(rest) == 0 {
+				break
+			}
+			if _, taken := c.tables[g.table]; taken || len(c.wants) == MaxBatchKeys {
+				continue
+			}
+			n := min(MaxBatchKeys-len(c.wants), len(rest))
+			c.wants = append(c.wants, rest[:n]...)
+			c.tables[g.table] = true
+			rest = rest[n:]
+		}
+		for len(rest) > 0 {
+			n := min(MaxBatchKeys, len(rest))
+			calls = append(calls, &call{wants: rest[:n:n], tables: map[string]bool{g.table: true}})
+			rest = rest[n:]
+		}
+	}
+	out := make([][]*want, len(calls))
+	for i, c := range calls {
+		out[i] = c.wants
+	}
+	return out
+}
+
+// get fetches the wants of one call: GetItem for one, else BatchGetItem.
+func (f *fetcher) get(ctx context.Context, wants []*want) {
+	if len(wants) == 1 {
+		f.getItem(ctx, wants[0])
+		return
+	}
+	f.batch(ctx, wants)
+}
+
+func (f *fetcher) getItem(ctx context.Context, w *want) {
+	out, err := f.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(w.it.table),
+		Key:            w.it.key,
+		ConsistentRead: aws.Bool(w.it.consistent),
+	})
+	if err != nil {
+		w.fail(fmt.Errorf("get item from table %s: %w", w.it.table, cache.ClassifyAWS(err)))
+		return
+	}
+	if out.Item == nil {
+		w.notFound()
+		return
+	}
+	w.succeed(out.Item)
+}
+
+// batch fetches up to 100 wants with BatchGetItem, asking again for the
+// keys left unprocessed. When the call as a whole is refused for something
+// one entry may have caused (a table that does not exist, a key that does
+// not match the table's schema), it splits the call so that only the
+// entries at fault fail.
+func (f *fetcher) batch(ctx context.Context, wants []*want) {
+	open := map[string]*want{} // by table + "\x00" + canonical key
+	pending := map[string]types.KeysAndAttributes{}
+	for _, w := range wants {
+		open[w.it.table+"\x00"+w.it.canon] = w
+		ka := pending[w.it.table]
+		ka.Keys = append(ka.Keys, w.it.key)
+		ka.ConsistentRead = aws.Bool(w.it.consistent)
+		pending[w.it.table] = ka
+	}
+	for attempt := 0; ; attempt++ {
+		out, err := f.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+		if err != nil {
+			if attempt == 0 && splittable(err) {
+				f.split(ctx, wants)
+				return
+			}
+			err = fmt.Errorf("batch get item from %s: %w", tableList(pending), cache.ClassifyAWS(err))
+			for _, w := range open {
+				w.fail(err)
+			}
+			return
+		}
+		for table, items := range out.Responses {
+			for _, m := range items {
+				if w := match(open, table, m); w != nil {
+					w.succeed(m)
+					delete(open, table+"\x00"+w.it.canon)
+				}
+			}
+		}
+		unprocessed := map[string]*want{}
+		for table, ka := range out.UnprocessedKeys {
+			for _, k := range ka.Keys {
+				if w := match(open, table, k); w != nil {
+					unprocessed[table+"\x00"+w.it.canon] = w
+				}
+			}
+		}
+		for id, w := range open {
+			if _, ok := unprocessed[id]; !ok {
+				w.notFound()
+				delete(open, id)
+			}
+		}
+		if len(open) == 0 {
+			return
+		}
+		if attempt >= f.opts.BatchRetries {
+			err := fmt.Errorf("%w: DynamoDB left the key unprocessed after %d BatchGetItem calls", cache.ErrThrottled, attempt+1)
+			for _, w := range open {
+				w.fail(err)
+			}
+			return
+		}
+		if err := f.wait(ctx, attempt); err != nil {
+			for _, w := range open {
+				w.fail(err)
+			}
+			return
+		}
+		pending = out.UnprocessedKeys
+	}
+}
+
+// splittable reports whether a refused BatchGetItem may be the fault of
+// some of its keys only.
+func splittable(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ResourceNotFoundException", "ValidationException":
+		return true
+	}
+	return false
+}
+
+// split fetches the wants of a refused call again in parts: one call per
+// table if there are several, else two halves. A key at fault costs about
+// two calls per halving; the others are answered.
+func (f *fetcher) split(ctx context.Context, wants []*want) {
+	var parts [][]*want
+	for _, w := range wants {
+		i := slices.IndexFunc(parts, func(p []*want) bool { return p[0].it.table == w.it.table })
+		if i < 0 {
+			parts = append(parts, nil)
+			i = len(parts) - 1
+		}
+		parts[i] = append(parts[i], w)
+	}
+	if len(parts) == 1 {
+		h := len(wants) / 2
+		parts = [][]*want{wants[:h:h], wants[h:]}
+	}
+	for _, p := range parts {
+		f.get(ctx, p)
+	}
+}
+
+// match finds the open want of table whose key is part of m (an item, or a
+// key).
+func match(open map[string]*want, table string, m map[string]types.AttributeValue) *want {
+	// Every want of a table should name the same key attributes; try each
+	// set found, usually one.
+	tried := map[string]bool{}
+	for _, w := range open {
+		if w.it.table != table {
+			continue
+		}
+		names := strings.Join(slices.Sorted(maps.Keys(w.it.key)), "\x00")
+		if tried[names] {
+			continue
+		}
+		tried[names] = true
+		k := make(map[string]types.AttributeValue, len(w.it.key))
+		for n := range w.it.key {
+			k[n] = m[n]
+		}
+		canon, _, err := canonical(k)
+		if err != nil {
+			continue
+		}
+		if hit := open[table+"\x00"+canon]; hit != nil {
+			return hit
+		}
+	}
+	return nil
+}
+
+func (f *fetcher) wait(ctx context.Context, attempt int) error {
+	d := f.opts.RetryBackoff
+	for i := 0; i < attempt && d < f.opts.MaxRetryBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, f.opts.MaxRetryBackoff)
+	d = time.Duration(rand.Int64N(int64(d)) + 1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func tableList(req map[string]types.KeysAndAttributes) string {
+	return strings.Join(slices.Sorted(maps.Keys(req)), ", ")
+}
+
+// Interface guards.
+var (
+	_ API              = (*dynamodb.Client)(nil)
+	_ cache.Fetcher    = (*fetcher)(nil)
+	_ cache.BatchSizer = (*fetcher)(nil)
+)
