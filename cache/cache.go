@@ -76,7 +76,8 @@ type Options struct {
 type Cache struct {
 	opts   Options
 	clock  Clock
-	system bool // clock is the system clock: call time.Now directly on the hot path
+	system bool      // clock is the system clock: read the monotonic clock directly
+	base   time.Time // when the cache was made; expiries are kept as offsets from it
 
 	mu        sync.Mutex
 	entries   []*entry
@@ -123,6 +124,7 @@ func New(opts Options) *Cache {
 	if c.clock == nil {
 		c.clock, c.system = systemClock{}, true
 	}
+	c.base = c.clock.Now()
 	return c
 }
 
@@ -161,6 +163,16 @@ func parseMaxAge(v string) (time.Duration, error) {
 		return 0, strconv.ErrRange
 	}
 	return d, nil
+}
+
+// mono returns the time since the cache was made. On the system clock it
+// reads only the monotonic clock, about half the cost of time.Now: it is
+// the one clock read on the path of every cache hit.
+func (c *Cache) mono() time.Duration {
+	if c.system {
+		return time.Since(c.base)
+	}
+	return c.clock.Now().Sub(c.base)
 }
 
 func (c *Cache) now() time.Time {

@@ -81,7 +81,7 @@ func Add[T any](c *Cache, s Spec[T], opts ...EntryOption) *Entry[T] {
 // Options.MaxStale past its expiry, and the failure is logged once.
 func (en *Entry[T]) Get(ctx context.Context) (T, error) {
 	e := en.e
-	if s := e.snap.Load(); s != nil && e.c.now().Before(s.expires) {
+	if s := e.snap.Load(); s != nil && e.c.mono() < s.exp {
 		e.hits.Add(1)
 		return s.val.(T), nil
 	}
@@ -180,6 +180,7 @@ type snapshot struct {
 	size    int64
 	fetched time.Time
 	expires time.Time
+	exp     time.Duration // expires as an offset from the cache's base, for the hot path
 }
 
 // flight is one fetch of one entry; everyone who wants the entry meanwhile

@@ -81,10 +81,10 @@ func (w *wrapped) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 // memory when every one is fresh, otherwise through one batched load.
 func (w *wrapped) values(ctx context.Context) ([]any, error) {
 	vals := make([]any, len(w.entries))
-	now := w.c.now()
+	now := w.c.mono()
 	for i, e := range w.entries {
 		s := e.snap.Load()
-		if e.specErr != nil || s == nil || !now.Before(s.expires) {
+		if e.specErr != nil || s == nil || now >= s.exp {
 			outs, _ := w.c.load(ctx, w.entries, loadDue)
 			if err := joinErrors(outs); err != nil {
 				return nil, err

@@ -228,7 +228,7 @@ func (e *entry) settle(ctx context.Context, r *Request, now time.Time) {
 			out = e.fail(ctx, s, err, now)
 			break
 		}
-		e.snap.Store(&snapshot{val: v, version: r.raw.Version, size: r.raw.Size, fetched: now, expires: e.c.expiry(now, e.maxAge)})
+		e.snap.Store(e.c.snapshot(v, r.raw.Version, r.raw.Size, now, e.maxAge))
 		e.refreshes.Add(1)
 		e.recovered()
 		out.val = v
@@ -237,7 +237,7 @@ func (e *entry) settle(ctx context.Context, r *Request, now time.Time) {
 			out = e.fail(ctx, s, errors.New("the source said unchanged, but nothing is cached"), now)
 			break
 		}
-		e.snap.Store(&snapshot{val: s.val, version: s.version, size: s.size, fetched: now, expires: e.c.expiry(now, e.maxAge)})
+		e.snap.Store(e.c.snapshot(s.val, s.version, s.size, now, e.maxAge))
 		e.refreshes.Add(1)
 		e.unchanged.Add(1)
 		e.recovered()
@@ -249,6 +249,11 @@ func (e *entry) settle(ctx context.Context, r *Request, now time.Time) {
 	e.inflight = nil
 	f.val, f.err = out.val, out.err
 	close(f.done)
+}
+
+func (c *Cache) snapshot(val any, version string, size int64, now time.Time, maxAge time.Duration) *snapshot {
+	exp := c.expiry(now, maxAge)
+	return &snapshot{val: val, version: version, size: size, fetched: now, expires: exp, exp: exp.Sub(c.base)}
 }
 
 func (e *entry) recovered() {

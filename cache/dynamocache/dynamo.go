@@ -349,14 +349,10 @@ func (f *fetcher) getItem(ctx context.Context, w *want) {
 // entries at fault fail.
 func (f *fetcher) batch(ctx context.Context, wants []*want) {
 	open := map[string]*want{} // by table + "\x00" + canonical key
-	pending := map[string]types.KeysAndAttributes{}
 	for _, w := range wants {
 		open[w.it.table+"\x00"+w.it.canon] = w
-		ka := pending[w.it.table]
-		ka.Keys = append(ka.Keys, w.it.key)
-		ka.ConsistentRead = aws.Bool(w.it.consistent)
-		pending[w.it.table] = ka
 	}
+	pending := keysOf(open)
 	for attempt := 0; ; attempt++ {
 		out, err := f.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 		if err != nil {
@@ -408,8 +404,21 @@ func (f *fetcher) batch(ctx context.Context, wants []*want) {
 			}
 			return
 		}
-		pending = out.UnprocessedKeys
+		pending = keysOf(open)
 	}
+}
+
+// keysOf asks again for the keys of wants, with each table's consistency
+// as the entries asked for it rather than as the response echoed it.
+func keysOf(wants map[string]*want) map[string]types.KeysAndAttributes {
+	req := map[string]types.KeysAndAttributes{}
+	for _, w := range wants {
+		ka := req[w.it.table]
+		ka.Keys = append(ka.Keys, w.it.key)
+		ka.ConsistentRead = aws.Bool(w.it.consistent)
+		req[w.it.table] = ka
+	}
+	return req
 }
 
 // splittable reports whether a refused BatchGetItem may be the fault of
