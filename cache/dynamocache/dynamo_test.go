@@ -281,7 +281,7 @@ func TestUnprocessedKeys(t *testing.T) {
 		wantSizes []int
 	}{
 		{name: "retried until done", retries: 5, keep: 4, times: 2, batch: 3, wantSizes: []int{10, 6, 2}},
-		{name: "retries run out", retries: 2, keep: 4, times: -1, wantErr: cache.ErrThrottled, batch: 3, wantSizes: []int{10, 6, 2}},
+		{name: "retries run out", retries: 2, keep: 3, times: -1, wantErr: cache.ErrThrottled, batch: 3, wantSizes: []int{10, 7, 4}},
 		{name: "no retries", retries: -1, keep: 0, times: -1, wantErr: cache.ErrThrottled, batch: 1, wantSizes: []int{10}},
 	}
 	for _, tt := range tests {

@@ -292,3 +292,37 @@ func TestThrottleAfterRetries(t *testing.T) {
 		t.Fatalf("after the throttle: got %q, %v", v, err)
 	}
 }
+
+// lambda-cache's own behaviour, against SSM through the real client: the
+// TTL cycle, a forced refresh while fresh, and max age 0.
+func TestLambdaCacheBehaviour(t *testing.T) {
+	e := setup(t)
+	e.put(t, "/production/app/var", "v1", types.ParameterTypeString)
+	params := ssmcache.New(e.api)
+	v := cache.Add(e.c, params.String("/production/app/var"), cache.MaxAge(300*time.Second))
+	always := cache.Add(e.c, params.String("/production/app/var"), cache.MaxAge(0), cache.Name("always"))
+	ctx := context.Background()
+	read := func(en *cache.Entry[string], want string) {
+		t.Helper()
+		if got, err := en.Get(ctx); got != want || err != nil {
+			t.Fatalf("%s: got %q, %v; want %q", en.Name(), got, err, want)
+		}
+	}
+	read(v, "v1")
+	e.put(t, "/production/app/var", "v2", types.ParameterTypeString)
+	e.clk.Advance(299 * time.Second)
+	read(v, "v1") // before expiry: the old value
+	read(always, "v2")
+	e.clk.Advance(time.Second)
+	read(v, "v2") // after: the new one
+	e.put(t, "/production/app/var", "v3", types.ParameterTypeString)
+	read(v, "v2")
+	if got, err := v.Refresh(ctx); got != "v3" || err != nil { // forced while fresh
+		t.Fatalf("Refresh: got %q, %v", got, err)
+	}
+	read(always, "v3")
+	read(always, "v3")
+	if got := e.counter.Count("GetParameters"); got != 6 {
+		t.Fatalf("GetParameters calls: got %d (%s), want 6", got, e.counter)
+	}
+}
