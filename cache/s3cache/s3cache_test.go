@@ -63,7 +63,7 @@ func setup(t *testing.T) *env {
 	if err := moto.Reset(); err != nil {
 		t.Fatal(err)
 	}
-	rec := &statusRecorder{next: http.DefaultTransport}
+	rec := &statusRecorder{next: awstest.Transport()}
 	api := s3.NewFromConfig(moto.Config(rec), func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := api.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("models")}); err != nil {
 		t.Fatal(err)

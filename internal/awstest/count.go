@@ -20,7 +20,7 @@ type Counter struct {
 
 // NewCounter returns a Counter over a fresh transport.
 func NewCounter() *Counter {
-	return &Counter{Next: http.DefaultTransport.(*http.Transport).Clone()}
+	return &Counter{Next: Transport()}
 }
 
 // RoundTrip counts the request and sends it on.

@@ -121,7 +121,7 @@ func (m *Moto) Config(rt ...http.RoundTripper) aws.Config {
 
 // Config returns an aws.Config for endpoint with static test credentials.
 func Config(endpoint string, rt ...http.RoundTripper) aws.Config {
-	var transport http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+	var transport http.RoundTripper = Transport()
 	if len(rt) > 0 && rt[0] != nil {
 		transport = rt[0]
 	}
@@ -133,6 +133,15 @@ func Config(endpoint string, rt ...http.RoundTripper) aws.Config {
 		// Tests count calls; the SDK's own retries would hide what was sent.
 		RetryMaxAttempts: 1,
 	}
+}
+
+// Transport returns the HTTP transport for talking to moto: a fresh
+// connection per request, since moto's development server can close a
+// kept-alive connection while a response is being read.
+func Transport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DisableKeepAlives = true
+	return t
 }
 
 var (
