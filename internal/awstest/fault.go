@@ -40,6 +40,7 @@ func NewFaultProxy(target string) *FaultProxy {
 	}
 	p := &FaultProxy{served: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.Transport = Transport()
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body []byte
 		if r.Body != nil {
