@@ -29,4 +29,11 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/internal/s3shared v1.20.10 // indirect
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.8 // indirect
 	github.com/aws/aws-sdk-go-v2/service/secretsmanager v1.50.10 // indirect
+	github.com/benbjohnson/clock v1.3.5 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/mitchellh/go-homedir v1.1.0 // indirect
+	go.etcd.io/bbolt v1.4.3 // indirect
+	go.uber.org/ratelimit v0.3.1 // indirect
+	golang.org/x/sys v0.29.0 // indirect
+	gopkg.in/ini.v1 v1.67.0 // indirect
 )

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/appconfigdata/types"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/internal/par"
 )
 
 // Source is the cache.Key Source of every entry of this package.
@@ -34,6 +35,8 @@ type Options struct {
 	// session starts: the service will not let the session poll more often.
 	// Default 15s, the least the service accepts, so that an entry's max age
 	// decides how often it polls. Rounded up to whole seconds; at most 24h.
+	// An entry whose max age is shorter is refreshed without a call, and
+	// keeps its value, until the interval has passed.
 	MinPollInterval time.Duration
 
 	// Concurrency is how many configurations are fetched at once when
@@ -68,7 +71,11 @@ type Client struct {
 }
 
 // New returns a Client that calls api with opts validated.
-func New(api API, opts Options) *Client {
+func New(api API, optFns ...func(*Options)) *Client {
+	var opts Options
+	for _, fn := range optFns {
+		fn(&opts)
+	}
 	if opts.MinPollInterval <= 0 {
 		opts.MinPollInterval = minPollFloor
 	}
@@ -172,6 +179,7 @@ type session struct {
 	token    string     // the token for the next call; "" before a session starts
 	tokenAt  time.Time  // when token was issued
 	nextPoll time.Time  // the service's poll interval ends
+	first    bool       // token is a session's initial token: its answer always carries the configuration
 	polled   bool       // doc holds a configuration
 	doc      Document
 	version  string // hash of doc: what Request.Prev.Version is compared with
@@ -212,20 +220,11 @@ func (f *fetcher) Fetch(ctx context.Context, reqs []*cache.Request) {
 		}
 		groups[t] = append(groups[t], r)
 	}
-	if len(order) == 1 {
-		f.fetch(ctx, order[0], groups[order[0]])
-		return
+	jobs := make([]func(), len(order))
+	for i, t := range order {
+		jobs[i] = func() { f.fetch(ctx, t, groups[t]) }
 	}
-	sem := make(chan struct{}, f.opts.Concurrency)
-	var wg sync.WaitGroup
-	for _, t := range order {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			f.fetch(ctx, t, groups[t])
-		})
-	}
-	wg.Wait()
+	par.Run(jobs, f.opts.Concurrency)
 }
 
 func (f *fetcher) fetch(ctx context.Context, t target, reqs []*cache.Request) {
@@ -289,7 +288,9 @@ func (f *fetcher) poll(ctx context.Context, t target, s *session) error {
 	// An empty body means "unchanged since the last call of this session";
 	// the first call of a session always carries the configuration, even an
 	// empty one.
-	if len(out.Configuration) == 0 && !fresh && s.polled {
+	first := s.first
+	s.first = false
+	if len(out.Configuration) == 0 && !first && s.polled {
 		return nil
 	}
 	s.doc = Document{Data: out.Configuration, ContentType: aws.ToString(out.ContentType), VersionLabel: aws.ToString(out.VersionLabel)}
@@ -317,7 +318,7 @@ func (f *fetcher) start(ctx context.Context, t target, s *session, now time.Time
 		s.token = ""
 		return errors.New("start configuration session: the service returned no token")
 	}
-	s.token, s.tokenAt = *out.InitialConfigurationToken, now
+	s.token, s.tokenAt, s.first = *out.InitialConfigurationToken, now, true
 	return nil
 }
 

@@ -57,7 +57,7 @@ func setup(t *testing.T, opts appconfigcache.Options) *fixture {
 	return &fixture{
 		srv:    srv,
 		clock:  clk,
-		client: appconfigcache.New(srv.sdk(), opts),
+		client: appconfigcache.New(srv.sdk(), func(o *appconfigcache.Options) { *o = opts }),
 		cache:  cache.New(cache.Options{Clock: clk, Jitter: -1, Logger: quiet}),
 	}
 }
@@ -171,7 +171,7 @@ func TestMinPollInterval(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.opt.String(), func(t *testing.T) {
 			api := &recordingAPI{}
-			client := appconfigcache.New(api, appconfigcache.Options{MinPollInterval: tt.opt})
+			client := appconfigcache.New(api, func(o *appconfigcache.Options) { o.MinPollInterval = tt.opt })
 			c := cache.New(cache.Options{Logger: quiet})
 			e := cache.Add(c, client.Config("a", "e", "p"))
 			if _, err := e.Get(context.Background()); err != nil {

@@ -3,7 +3,7 @@
 //
 // A Client builds specs that a cache.Cache holds:
 //
-//	client := appconfigcache.New(appconfigdata.NewFromConfig(cfg), appconfigcache.Options{})
+//	client := appconfigcache.New(appconfigdata.NewFromConfig(cfg))
 //	c := cache.New(cache.Options{})
 //	settings := cache.Add(c, cache.JSON[Settings](client.Config("shop", "prod", "settings")))
 //	flags := cache.Add(c, client.FeatureFlags("shop", "prod", "flags"))

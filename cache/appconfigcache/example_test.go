@@ -27,7 +27,7 @@ func ExampleClient_Config() {
 		Greeting string `json:"greeting"`
 		MaxItems int    `json:"maxItems"`
 	}
-	client := appconfigcache.New(exampleAPI(), appconfigcache.Options{})
+	client := appconfigcache.New(exampleAPI())
 	c := cache.New(cache.Options{})
 	settings := cache.Add(c, cache.JSON[Settings](client.Config("shop", "prod", "settings")), cache.MaxAge(5*time.Minute))
 
@@ -42,7 +42,7 @@ func ExampleClient_Config() {
 
 // Feature flags from a feature-flag configuration profile.
 func ExampleClient_FeatureFlags() {
-	client := appconfigcache.New(exampleAPI(), appconfigcache.Options{})
+	client := appconfigcache.New(exampleAPI())
 	c := cache.New(cache.Options{})
 	flags := cache.Add(c, client.FeatureFlags("shop", "prod", "flags"))
 
@@ -60,7 +60,7 @@ func ExampleClient_FeatureFlags() {
 
 // The configuration with its content type and version label.
 func ExampleClient_Document() {
-	client := appconfigcache.New(exampleAPI(), appconfigcache.Options{})
+	client := appconfigcache.New(exampleAPI())
 	c := cache.New(cache.Options{})
 	doc := cache.Add(c, client.Document("shop", "prod", "settings"))
 
@@ -76,7 +76,7 @@ func ExampleClient_Document() {
 // An application that does not exist fails with cache.ErrNotFound, naming
 // the entry.
 func ExampleClient_Config_notFound() {
-	client := appconfigcache.New(exampleAPI(), appconfigcache.Options{})
+	client := appconfigcache.New(exampleAPI())
 	c := cache.New(cache.Options{})
 	cfg := cache.Add(c, client.Config("no-such-app", "prod", "settings"))
 

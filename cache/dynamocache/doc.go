@@ -6,7 +6,7 @@
 // DynamoDBProvider stores parameters (partition key "id", attribute
 // "value"):
 //
-//	client := dynamocache.New(dynamodb.NewFromConfig(cfg), dynamocache.Options{})
+//	client := dynamocache.New(dynamodb.NewFromConfig(cfg))
 //	c := cache.New(cache.Options{})
 //	user := cache.Add(c, dynamocache.ItemAs[User](client, "users", dynamocache.StringKey("pk", "u#42")))
 //	limit := cache.Add(c, client.Value("parameters", "rate-limit"))

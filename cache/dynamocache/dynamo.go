@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/internal/par"
 )
 
 // Source is the cache.Key Source of every entry of this package.
@@ -72,7 +72,11 @@ type Client struct {
 }
 
 // New returns a Client that calls api with opts validated.
-func New(api API, opts Options) *Client {
+func New(api API, optFns ...func(*Options)) *Client {
+	var opts Options
+	for _, fn := range optFns {
+		fn(&opts)
+	}
 	if opts.KeyAttribute == "" {
 		opts.KeyAttribute = "id"
 	}
@@ -124,7 +128,7 @@ func (c *Client) Item(table string, key map[string]types.AttributeValue, opts ..
 	}
 	s := cache.Spec[map[string]types.AttributeValue]{Fetcher: c.f, Arg: it}
 	var err error
-	it.canon, it.short, err = canonical(key)
+	it.canon, it.short, it.shape, err = canonical(key)
 	switch {
 	case table == "":
 		s.Err = fmt.Errorf("%w: no table name", cache.ErrInvalid)
@@ -188,6 +192,7 @@ type item struct {
 	key        map[string]types.AttributeValue
 	consistent bool
 	canon      string // canonical rendering of key
+	shape      string // the key's attribute names and types
 	short      string
 }
 
@@ -204,6 +209,7 @@ func (it *item) id() string {
 type want struct {
 	it   *item
 	reqs []*cache.Request
+	err  error // the error it failed with, if it did
 }
 
 func (w *want) succeed(m map[string]types.AttributeValue) {
@@ -213,6 +219,7 @@ func (w *want) succeed(m map[string]types.AttributeValue) {
 }
 
 func (w *want) fail(err error) {
+	w.err = err
 	for _, r := range w.reqs {
 		r.Fail(err)
 	}
@@ -250,20 +257,11 @@ func (f *fetcher) Fetch(ctx context.Context, reqs []*cache.Request) {
 		w.reqs = append(w.reqs, r)
 	}
 	calls := pack(wants)
-	if len(calls) == 1 {
-		f.get(ctx, calls[0])
-		return
+	jobs := make([]func(), len(calls))
+	for i, call := range calls {
+		jobs[i] = func() { f.get(ctx, call) }
 	}
-	sem := make(chan struct{}, f.opts.Concurrency)
-	var wg sync.WaitGroup
-	for _, call := range calls {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			f.get(ctx, call)
-		})
-	}
-	wg.Wait()
+	par.Run(jobs, f.opts.Concurrency)
 }
 
 // pack puts wants into calls of up to MaxBatchKeys keys. A call names each
@@ -356,8 +354,7 @@ func (f *fetcher) batch(ctx context.Context, wants []*want) {
 	for attempt := 0; ; attempt++ {
 		out, err := f.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 		if err != nil {
-			if attempt == 0 && splittable(err) {
-				f.split(ctx, wants)
+			if attempt == 0 && f.refused(ctx, wants, err) {
 				return
 			}
 			err = fmt.Errorf("batch get item from %s: %w", tableList(pending), cache.ClassifyAWS(err))
@@ -421,40 +418,84 @@ func keysOf(wants map[string]*want) map[string]types.KeysAndAttributes {
 	return req
 }
 
-// splittable reports whether a refused BatchGetItem may be the fault of
-// some of its keys only.
-func splittable(err error) bool {
+// refused handles a BatchGetItem refused as a whole, for what may be the
+// fault of some of its keys only: a table that does not exist, a key that
+// does not fit its table's schema. It reports whether it answered the
+// wants. The call is split by table, then by the shape of the keys
+// (attribute names and types); a table that does not exist fails its
+// entries; with one shape left, two keys are probed with GetItem: if both
+// are refused too, the shape is wrong and every entry fails, else the rest
+// is fetched in halves until the keys at fault are alone.
+func (f *fetcher) refused(ctx context.Context, wants []*want, err error) bool {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return false
 	}
-	switch ae.ErrorCode() {
-	case "ResourceNotFoundException", "ValidationException":
+	code := ae.ErrorCode()
+	if code != "ResourceNotFoundException" && code != "ValidationException" {
+		return false
+	}
+	if parts := partition(wants, func(w *want) string { return w.it.table }); len(parts) > 1 {
+		f.getAll(ctx, parts)
 		return true
 	}
-	return false
+	if parts := partition(wants, func(w *want) string { return w.it.shape }); len(parts) > 1 {
+		f.getAll(ctx, parts)
+		return true
+	}
+	if code == "ResourceNotFoundException" {
+		return false
+	}
+	// Probe the first and the last key: both refused means the shape is
+	// wrong for every key (a misnamed key attribute); else the fault is
+	// some keys', and halving finds them.
+	first, last := wants[0], wants[len(wants)-1]
+	f.getItem(ctx, first)
+	f.getItem(ctx, last)
+	rest := wants[1 : len(wants)-1]
+	if errorCode(first.err) == "ValidationException" && errorCode(last.err) == "ValidationException" {
+		err := fmt.Errorf("batch get item from table %s: %w", first.it.table, cache.ClassifyAWS(err))
+		for _, w := range rest {
+			w.fail(err)
+		}
+		return true
+	}
+	h := len(rest) / 2
+	f.getAll(ctx, [][]*want{rest[:h:h], rest[h:]})
+	return true
 }
 
-// split fetches the wants of a refused call again in parts: one call per
-// table if there are several, else two halves. A key at fault costs about
-// two calls per halving; the others are answered.
-func (f *fetcher) split(ctx context.Context, wants []*want) {
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func (f *fetcher) getAll(ctx context.Context, parts [][]*want) {
+	for _, p := range parts {
+		if len(p) > 0 {
+			f.get(ctx, p)
+		}
+	}
+}
+
+// partition groups wants by by, in order of first appearance.
+func partition(wants []*want, by func(*want) string) [][]*want {
 	var parts [][]*want
+	index := map[string]int{}
 	for _, w := range wants {
-		i := slices.IndexFunc(parts, func(p []*want) bool { return p[0].it.table == w.it.table })
-		if i < 0 {
+		k := by(w)
+		i, ok := index[k]
+		if !ok {
+			i = len(parts)
+			index[k] = i
 			parts = append(parts, nil)
-			i = len(parts) - 1
 		}
 		parts[i] = append(parts[i], w)
 	}
-	if len(parts) == 1 {
-		h := len(wants) / 2
-		parts = [][]*want{wants[:h:h], wants[h:]}
-	}
-	for _, p := range parts {
-		f.get(ctx, p)
-	}
+	return parts
 }
 
 // match finds the open want of table whose key is part of m (an item, or a
@@ -476,7 +517,7 @@ func match(open map[string]*want, table string, m map[string]types.AttributeValu
 		for n := range w.it.key {
 			k[n] = m[n]
 		}
-		canon, _, err := canonical(k)
+		canon, _, _, err := canonical(k)
 		if err != nil {
 			continue
 		}

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/cache/dynamocache"
@@ -92,6 +94,7 @@ func TestBatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.wantCalls(t, 0, tt.batch)
+			t.Logf("150 items: %s, keys per call %v", f.counter, f.unproc.callSizes())
 			for i, e := range es {
 				got, err := e.Get(ctx)
 				if want := fmt.Sprintf("vp%03d", i); err != nil || got != want {
@@ -214,29 +217,57 @@ func TestNotFound(t *testing.T) {
 	}
 }
 
-// TestRefusedBatch: when BatchGetItem is refused for one entry's sake (its
-// table does not exist, its key does not fit the schema), the others are
-// still answered and only that entry fails.
+// TestRefusedBatch: when BatchGetItem is refused for some entries' sake
+// (their table does not exist, their key does not fit the schema), the
+// others are still answered, the entries at fault fail, and finding them
+// costs few calls.
 func TestRefusedBatch(t *testing.T) {
+	type specs = []cache.Spec[map[string]types.AttributeValue]
 	tests := []struct {
 		name    string
-		bad     func(c *dynamocache.Client, table string) cache.Spec[map[string]types.AttributeValue]
+		bad     func(c *dynamocache.Client, table string) specs
+		good    int
 		want    error
 		wantMsg string
+		calls   int
 	}{
 		{
 			name: "missing table",
-			bad: func(c *dynamocache.Client, _ string) cache.Spec[map[string]types.AttributeValue] {
-				return c.Item("no-such-table", dynamocache.StringKey("id", "0"))
+			bad: func(c *dynamocache.Client, _ string) specs {
+				return specs{c.Item("no-such-table", dynamocache.StringKey("id", "0")), c.Item("no-such-table", dynamocache.StringKey("id", "1"))}
 			},
-			want: cache.ErrNotFound, wantMsg: "ResourceNotFoundException",
+			good: 7, want: cache.ErrNotFound, wantMsg: "ResourceNotFoundException",
+			calls: 3, // refused, then one call per table
 		},
 		{
-			name: "key not in the schema",
-			bad: func(c *dynamocache.Client, table string) cache.Spec[map[string]types.AttributeValue] {
-				return c.Item(table, dynamocache.StringKey("wrong", "0"))
+			name: "missing table alone",
+			bad: func(c *dynamocache.Client, _ string) specs {
+				var out specs
+				for i := range 20 {
+					out = append(out, c.Item("no-such-table", dynamocache.StringKey("id", fmt.Sprint(i))))
+				}
+				return out
 			},
-			wantMsg: "ValidationException",
+			want: cache.ErrNotFound, wantMsg: "ResourceNotFoundException", calls: 1,
+		},
+		{
+			name: "one key not in the schema",
+			bad: func(c *dynamocache.Client, table string) specs {
+				return specs{c.Item(table, dynamocache.StringKey("wrong", "0"))}
+			},
+			good: 7, wantMsg: "ValidationException",
+			calls: 3, // refused, then one call per key shape
+		},
+		{
+			name: "every key not in the schema",
+			bad: func(c *dynamocache.Client, table string) specs {
+				var out specs
+				for i := range 20 {
+					out = append(out, c.Item(table, dynamocache.StringKey("wrong", fmt.Sprint(i))))
+				}
+				return out
+			},
+			wantMsg: "ValidationException", calls: 3, // refused, two probes
 		},
 	}
 	for _, tt := range tests {
@@ -244,25 +275,31 @@ func TestRefusedBatch(t *testing.T) {
 			f := setup(t, dynamocache.Options{})
 			table := newTable(t, f.admin, "id", "", "")
 			var good []*cache.Entry[string]
-			for i := range 7 {
+			for i := range tt.good {
 				id := fmt.Sprint(i)
 				put(t, f.admin, table, map[string]types.AttributeValue{"id": s(id), "value": s("x" + id)})
 				good = append(good, cache.Add(f.cache, f.client.Value(table, id)))
 			}
-			bad := cache.Add(f.cache, tt.bad(f.client, table))
+			var bad []*cache.Entry[map[string]types.AttributeValue]
+			for _, sp := range tt.bad(f.client, table) {
+				bad = append(bad, cache.Add(f.cache, sp))
+			}
 			ctx := context.Background()
 			_ = f.cache.Load(ctx)
-			_, err := bad.Get(ctx)
-			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) || !strings.Contains(err.Error(), tt.wantMsg) {
-				t.Errorf("got error %v, want %v with %s", err, tt.want, tt.wantMsg)
+			t.Logf("calls: %s", f.counter)
+			if calls := f.counter.Count(); calls > tt.calls {
+				t.Errorf("got %d calls (%s), want at most %d", calls, f.counter, tt.calls)
+			}
+			for _, e := range bad {
+				_, err := e.Get(ctx)
+				if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) || !strings.Contains(err.Error(), tt.wantMsg) {
+					t.Errorf("%s: got error %v, want %v with %s", e.Key(), err, tt.want, tt.wantMsg)
+				}
 			}
 			for i, e := range good {
 				if got, err := e.Get(ctx); err != nil || got != fmt.Sprintf("x%d", i) {
 					t.Errorf("entry %d: got %q, %v, want x%d", i, got, err, i)
 				}
-			}
-			if calls := f.counter.Count(); calls > 8 {
-				t.Errorf("got %d calls (%s), want at most 8", calls, f.counter)
 			}
 		})
 	}
@@ -477,7 +514,7 @@ func TestAWSErrors(t *testing.T) {
 			table := newTable(t, admin, "id", "", "")
 			put(t, admin, table, map[string]types.AttributeValue{"id": s("k"), "value": s("v1")})
 			f := setup(t, dynamocache.Options{})
-			client := dynamocache.New(dynamodb.NewFromConfig(awstest.Config(proxy.URL)), dynamocache.Options{})
+			client := dynamocache.New(dynamodb.NewFromConfig(awstest.Config(proxy.URL)))
 			e := cache.Add(f.cache, client.Value(table, "k"), cache.MaxAge(time.Minute))
 			ctx := context.Background()
 
@@ -528,7 +565,7 @@ func TestInvalidSpecs(t *testing.T) {
 
 // TestKeys: keys that name the same item are equal, others differ.
 func TestKeys(t *testing.T) {
-	c := dynamocache.New(nil, dynamocache.Options{})
+	c := dynamocache.New(nil)
 	key := func(table string, k map[string]types.AttributeValue, opts ...dynamocache.ReadOption) string {
 		return c.Item(table, k, opts...).Key.String()
 	}
@@ -551,6 +588,88 @@ func TestKeys(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.a == tt.b; got != tt.same {
 				t.Errorf("got %s and %s equal %v, want %v", tt.a, tt.b, got, tt.same)
+			}
+		})
+	}
+}
+
+// poisonAPI refuses, as DynamoDB refuses a key over the size limit, every
+// call that carries the poison key; moto does not check key sizes.
+type poisonAPI struct {
+	poison string
+	mu     sync.Mutex
+	calls  []int // keys per call
+}
+
+func (p *poisonAPI) record(keys []map[string]types.AttributeValue) error {
+	p.mu.Lock()
+	p.calls = append(p.calls, len(keys))
+	p.mu.Unlock()
+	for _, k := range keys {
+		if k["id"].(*types.AttributeValueMemberS).Value == p.poison {
+			return &smithy.GenericAPIError{Code: "ValidationException", Message: "One or more parameter values were invalid: key too long"}
+		}
+	}
+	return nil
+}
+
+func poisonItem(k map[string]types.AttributeValue) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"id": k["id"], "value": s("x" + k["id"].(*types.AttributeValueMemberS).Value)}
+}
+
+func (p *poisonAPI) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if err := p.record([]map[string]types.AttributeValue{in.Key}); err != nil {
+		return nil, err
+	}
+	return &dynamodb.GetItemOutput{Item: poisonItem(in.Key)}, nil
+}
+
+func (p *poisonAPI) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+	var all []map[string]types.AttributeValue
+	for _, ka := range in.RequestItems {
+		all = append(all, ka.Keys...)
+	}
+	if err := p.record(all); err != nil {
+		return nil, err
+	}
+	for table, ka := range in.RequestItems {
+		for _, k := range ka.Keys {
+			out.Responses[table] = append(out.Responses[table], poisonItem(k))
+		}
+	}
+	return out, nil
+}
+
+// TestRefusedKey: a batch refused for one key of the right shape is split
+// until that key is alone; the others are answered.
+func TestRefusedKey(t *testing.T) {
+	for _, poison := range []string{"0", "1", "5", "8", "15", "16"} {
+		t.Run("poison "+poison, func(t *testing.T) {
+			api := &poisonAPI{poison: poison}
+			client := dynamocache.New(api)
+			c := cache.New(cache.Options{Logger: quiet})
+			var es []*cache.Entry[string]
+			for i := range 17 {
+				es = append(es, cache.Add(c, client.Value("t", fmt.Sprint(i))))
+			}
+			ctx := context.Background()
+			_ = c.Load(ctx)
+			for i, e := range es {
+				got, err := e.Get(ctx)
+				if fmt.Sprint(i) == poison {
+					if !strings.Contains(fmt.Sprint(err), "ValidationException") {
+						t.Errorf("poisoned entry: got %q, %v, want a ValidationException", got, err)
+					}
+					continue
+				}
+				if want := fmt.Sprintf("x%d", i); err != nil || got != want {
+					t.Errorf("entry %d: got %q, %v, want %q", i, got, err, want)
+				}
+			}
+			t.Logf("keys per call: %v", api.calls)
+			if len(api.calls) > 12 {
+				t.Errorf("got %d calls (keys per call %v), want at most 12", len(api.calls), api.calls)
 			}
 		})
 	}

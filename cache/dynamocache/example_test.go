@@ -49,7 +49,7 @@ func exampleDB() *dynamodb.Client { return dynamodb.NewFromConfig(moto.Config())
 // A value kept as Powertools' DynamoDBProvider keeps parameters: the item
 // whose "id" is the name, attribute "value".
 func ExampleClient_Value() {
-	client := dynamocache.New(exampleDB(), dynamocache.Options{})
+	client := dynamocache.New(exampleDB())
 	c := cache.New(cache.Options{})
 	limit := cache.Add(c, client.Value("parameters", "rate-limit"))
 
@@ -71,7 +71,7 @@ func ExampleClient_Value_json() {
 		RPS   int `json:"rps"`
 		Burst int `json:"burst"`
 	}
-	client := dynamocache.New(exampleDB(), dynamocache.Options{})
+	client := dynamocache.New(exampleDB())
 	c := cache.New(cache.Options{})
 	limits := cache.Add(c, cache.JSON[Limits](client.Value("parameters", "limits")))
 
@@ -91,7 +91,7 @@ func ExampleItemAs() {
 		Plan  string `dynamodbav:"plan"`
 		Seats int    `dynamodbav:"seats"`
 	}
-	client := dynamocache.New(exampleDB(), dynamocache.Options{})
+	client := dynamocache.New(exampleDB())
 	c := cache.New(cache.Options{})
 	user := cache.Add(c, dynamocache.ItemAs[User](client, "users", dynamocache.StringKey("pk", "user#42")),
 		cache.Name("user"))
@@ -108,7 +108,7 @@ func ExampleItemAs() {
 // Entries due together are fetched together, and a missing item is
 // reported by table and key.
 func ExampleClient_Item() {
-	client := dynamocache.New(exampleDB(), dynamocache.Options{})
+	client := dynamocache.New(exampleDB())
 	c := cache.New(cache.Options{})
 	ada := cache.Add(c, client.Item("users", dynamocache.StringKey("pk", "user#42")))
 	ghost := cache.Add(c, client.Item("users", dynamocache.StringKey("pk", "user#0")))

@@ -18,12 +18,13 @@ import (
 // strings quoted, numbers normalised (DynamoDB holds 1, 1.0 and 1e0 as one
 // number), binary in hex. {"pk": S "u#1", "sk": N "2.50"} renders as
 // pk="u#1",sk=2.5. short is the values alone, joined by "/": the entry's
-// default short name.
-func canonical(key map[string]types.AttributeValue) (canon, short string, err error) {
+// default short name. shape is the names and types alone: keys of one
+// table's schema share it.
+func canonical(key map[string]types.AttributeValue) (canon, short, shape string, err error) {
 	if len(key) == 0 {
-		return "", "", errors.New("the key has no attributes")
+		return "", "", "", errors.New("the key has no attributes")
 	}
-	var b, s strings.Builder
+	var b, s, sh strings.Builder
 	for i, name := range slices.Sorted(maps.Keys(key)) {
 		if i > 0 {
 			b.WriteByte(',')
@@ -35,26 +36,36 @@ func canonical(key map[string]types.AttributeValue) (canon, short string, err er
 			b.WriteString(strconv.Quote(name))
 		}
 		b.WriteByte('=')
+		sh.WriteString(strconv.Quote(name))
 		switch v := key[name].(type) {
 		case *types.AttributeValueMemberS:
+			if v.Value == "" {
+				return "", "", "", fmt.Errorf("key attribute %q is an empty string; DynamoDB refuses empty key values", name)
+			}
 			b.WriteString(strconv.Quote(v.Value))
 			s.WriteString(v.Value)
+			sh.WriteString("S")
 		case *types.AttributeValueMemberN:
 			n, err := normalNumber(v.Value)
 			if err != nil {
-				return "", "", fmt.Errorf("key attribute %q: %w", name, err)
+				return "", "", "", fmt.Errorf("key attribute %q: %w", name, err)
 			}
 			b.WriteString(n)
 			s.WriteString(n)
+			sh.WriteString("N")
 		case *types.AttributeValueMemberB:
+			if len(v.Value) == 0 {
+				return "", "", "", fmt.Errorf("key attribute %q is empty binary; DynamoDB refuses empty key values", name)
+			}
 			x := "0x" + hex.EncodeToString(v.Value)
 			b.WriteString(x)
 			s.WriteString(x)
+			sh.WriteString("B")
 		default:
-			return "", "", fmt.Errorf("key attribute %q is %s; a key attribute is a string, a number or binary", name, typeName(v))
+			return "", "", "", fmt.Errorf("key attribute %q is %s; a key attribute is a string, a number or binary", name, typeName(v))
 		}
 	}
-	return b.String(), s.String(), nil
+	return b.String(), s.String(), sh.String(), nil
 }
 
 func plainName(name string) bool {

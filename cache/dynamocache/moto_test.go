@@ -104,7 +104,7 @@ type fixture struct {
 // counted and pass through an unprocessing transport (off until told).
 func setup(t *testing.T, opts dynamocache.Options) *fixture {
 	t.Helper()
-	un := &unprocessing{next: http.DefaultTransport.(*http.Transport).Clone()}
+	un := &unprocessing{next: awstest.Transport()}
 	counter := awstest.NewCounter()
 	counter.Next = un
 	clk := fakeclock.New()
@@ -116,7 +116,7 @@ func setup(t *testing.T, opts dynamocache.Options) *fixture {
 		counter: counter,
 		unproc:  un,
 		clock:   clk,
-		client:  dynamocache.New(dynamodb.NewFromConfig(moto.Config(counter)), opts),
+		client:  dynamocache.New(dynamodb.NewFromConfig(moto.Config(counter)), func(o *dynamocache.Options) { *o = opts }),
 		cache:   cache.New(cache.Options{Clock: clk, Jitter: -1, Logger: quiet}),
 	}
 }

@@ -1,0 +1,252 @@
+package event
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Decode reads one payload — a Lambda event (S3, SNS, SQS or EventBridge)
+// or a webhook body — and returns its changes in the order they appear. It
+// never fails as a whole: what it cannot read comes back as KindInvalid
+// changes, with the message id they came in where there is one.
+func Decode(payload []byte) []Change {
+	d := &decoder{}
+	d.payload(payload, "", 0)
+	return d.out
+}
+
+// DecodeMessage reads one message body that came with an id of its own (an
+// SQS message, a webhook delivery): every change, and every error, carries
+// that id.
+func DecodeMessage(id string, body []byte) []Change {
+	d := &decoder{}
+	d.payload(body, id, 0)
+	return d.out
+}
+
+type decoder struct {
+	out []Change
+}
+
+// maxDepth bounds envelopes within envelopes (SQS holding SNS holding S3 is 3).
+const maxDepth = 4
+
+func (d *decoder) add(c Change) {
+	c.Record = len(d.out)
+	d.out = append(d.out, c)
+}
+
+func (d *decoder) invalid(id, format string, args ...any) {
+	d.add(Change{Kind: KindInvalid, MessageID: id, Err: fmt.Sprintf(format, args...)})
+}
+
+// envelope holds the top-level fields of every shape Decode recognises.
+type envelope struct {
+	Records []json.RawMessage `json:"Records"`
+
+	// s3:TestEvent
+	Event  string `json:"Event"`
+	Bucket string `json:"Bucket"`
+	Time   string `json:"Time"`
+
+	// SNS notification (the body of an SQS message subscribed to a topic)
+	Type      string  `json:"Type"`
+	MessageID string  `json:"MessageId"`
+	Message   *string `json:"Message"`
+
+	// EventBridge
+	ID         string          `json:"id"`
+	DetailType string          `json:"detail-type"`
+	Source     string          `json:"source"`
+	EventTime  string          `json:"time"`
+	Detail     json.RawMessage `json:"detail"`
+
+	// MinIO webhook
+	EventName string `json:"EventName"`
+}
+
+func (d *decoder) payload(data []byte, id string, depth int) {
+	if depth > maxDepth {
+		d.invalid(id, "envelopes nested more than %d deep", maxDepth)
+		return
+	}
+	var env envelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		d.invalid(id, "not a JSON object: %s", jsonError(err))
+		return
+	}
+	switch {
+	case env.Event == "s3:TestEvent":
+		d.add(Change{Kind: KindTest, Bucket: env.Bucket, EventName: env.Event, MessageID: id, Time: parseTime(env.Time)})
+	case env.Type == "Notification" && env.Message != nil:
+		if id == "" {
+			id = env.MessageID
+		}
+		d.payload([]byte(*env.Message), id, depth+1)
+	case env.DetailType != "" && env.Source != "":
+		if id == "" {
+			id = env.ID
+		}
+		d.eventBridge(env, id)
+	case env.Records != nil:
+		for i, raw := range env.Records {
+			d.record(raw, id, i, depth)
+		}
+	default:
+		d.invalid(id, "not an S3, SNS, SQS, EventBridge or webhook event: no Records, Message or detail-type")
+	}
+}
+
+// record is one element of a Records array: an S3 record, an SQS message or
+// an SNS record.
+type record struct {
+	EventSource string `json:"eventSource"` // also matches SNS's "EventSource"
+	EventName   string `json:"eventName"`
+	EventTime   string `json:"eventTime"`
+	S3          *struct {
+		Bucket struct {
+			Name string `json:"name"`
+		} `json:"bucket"`
+		Object struct {
+			Key       *string `json:"key"`
+			Size      int64   `json:"size"`
+			ETag      string  `json:"eTag"`
+			VersionID string  `json:"versionId"`
+			Sequencer string  `json:"sequencer"`
+		} `json:"object"`
+	} `json:"s3"`
+
+	// SQS
+	SQSMessageID string  `json:"messageId"`
+	Body         *string `json:"body"`
+
+	// SNS
+	Sns *struct {
+		MessageID string  `json:"MessageId"`
+		Message   *string `json:"Message"`
+	} `json:"Sns"`
+}
+
+func (d *decoder) record(raw json.RawMessage, id string, i, depth int) {
+	var r record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		d.invalid(id, "record %d: %s", i, jsonError(err))
+		return
+	}
+	switch {
+	case r.EventSource == "aws:sqs" || (r.Body != nil && r.S3 == nil):
+		mid := r.SQSMessageID
+		if r.Body == nil {
+			d.invalid(mid, "SQS message %d has no body", i)
+			return
+		}
+		d.payload([]byte(*r.Body), mid, depth+1)
+	case r.EventSource == "aws:sns" || r.Sns != nil:
+		if r.Sns == nil || r.Sns.Message == nil {
+			d.invalid(id, "SNS record %d has no Sns.Message", i)
+			return
+		}
+		mid := id
+		if mid == "" {
+			mid = r.Sns.MessageID
+		}
+		d.payload([]byte(*r.Sns.Message), mid, depth+1)
+	default:
+		d.s3Record(r, id, i)
+	}
+}
+
+func (d *decoder) s3Record(r record, id string, i int) {
+	switch {
+	case r.S3 == nil:
+		d.invalid(id, "record %d: no s3 field (eventSource %q)", i, r.EventSource)
+		return
+	case r.S3.Bucket.Name == "":
+		d.invalid(id, "record %d: s3.bucket.name is empty", i)
+		return
+	case r.S3.Object.Key == nil || *r.S3.Object.Key == "":
+		d.invalid(id, "record %d: s3.object.key is missing", i)
+		return
+	case r.EventName == "":
+		d.invalid(id, "record %d: eventName is missing", i)
+		return
+	}
+	// S3 form-encodes keys ("a b+c" arrives as "a+b%2Bc"); MinIO escapes
+	// "/" as "%2F" the same way.
+	key, err := url.QueryUnescape(*r.S3.Object.Key)
+	if err != nil {
+		d.invalid(id, "record %d: s3.object.key %q is not URL-encoded: %v", i, *r.S3.Object.Key, err)
+		return
+	}
+	o := r.S3.Object
+	d.add(Change{
+		Bucket: r.S3.Bucket.Name, Key: key, Kind: kindOf(r.EventName),
+		ETag: trimETag(o.ETag), Size: o.Size, VersionID: o.VersionID, Sequencer: o.Sequencer,
+		Time: parseTime(r.EventTime), EventName: r.EventName, MessageID: id,
+	})
+}
+
+type ebDetail struct {
+	Bucket struct {
+		Name string `json:"name"`
+	} `json:"bucket"`
+	Object struct {
+		Key       *string `json:"key"`
+		Size      int64   `json:"size"`
+		ETag      string  `json:"etag"`
+		VersionID string  `json:"version-id"`
+		Sequencer string  `json:"sequencer"`
+	} `json:"object"`
+	Reason string `json:"reason"`
+}
+
+// eventBridge reads an S3 event from EventBridge. Its keys are not
+// form-encoded: they arrive as stored.
+func (d *decoder) eventBridge(env envelope, id string) {
+	if env.Source != "aws.s3" {
+		d.invalid(id, "EventBridge event from %q, not aws.s3", env.Source)
+		return
+	}
+	var det ebDetail
+	if err := json.Unmarshal(env.Detail, &det); err != nil {
+		d.invalid(id, "EventBridge detail: %s", jsonError(err))
+		return
+	}
+	switch {
+	case det.Bucket.Name == "":
+		d.invalid(id, "EventBridge detail.bucket.name is empty")
+		return
+	case det.Object.Key == nil || *det.Object.Key == "":
+		d.invalid(id, "EventBridge detail.object.key is missing")
+		return
+	}
+	o := det.Object
+	d.add(Change{
+		Bucket: det.Bucket.Name, Key: *o.Key, Kind: kindOfEventBridge(env.DetailType, det.Reason),
+		ETag: trimETag(o.ETag), Size: o.Size, VersionID: o.VersionID, Sequencer: o.Sequencer,
+		Time: parseTime(env.EventTime), EventName: env.DetailType, MessageID: id,
+	})
+}
+
+func parseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC()
+	}
+	return time.Time{}
+}
+
+// jsonError shortens encoding/json's errors to what a reader needs.
+func jsonError(err error) string {
+	s := err.Error()
+	s = strings.TrimPrefix(s, "json: ")
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}

@@ -1,0 +1,159 @@
+package event_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offload-dev/offload/event"
+)
+
+func load(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// brief is the part of a Change the tables compare.
+type brief struct {
+	Bucket, Key string
+	Kind        event.Kind
+	ETag, Seq   string
+	MessageID   string
+	ErrHas      string
+}
+
+func briefs(cs []event.Change) []brief {
+	out := make([]brief, len(cs))
+	for i, c := range cs {
+		out[i] = brief{c.Bucket, c.Key, c.Kind, c.ETag, c.Sequencer, c.MessageID, c.Err}
+	}
+	return out
+}
+
+func TestDecodeEnvelopes(t *testing.T) {
+	tests := []struct {
+		file string
+		want []brief
+	}{
+		{"s3-put.json", []brief{
+			{"my-site", "docs/a b+c ü~*.html", event.KindPut, "0123456789abcdef0123456789abcdef", "0A1B2C3D4E5F678901", "", ""},
+			{"my-site", "index.html", event.KindRemove, "", "0A1B2C3D4E5F678902", "", ""},
+			{"my-site", "css/site.css", event.KindCopy, "abc", "0A1B2C3D4E5F678903", "", ""},
+			{"my-site", "css/site.css", event.KindOther, "", "0A1B2C3D4E5F678904", "", ""},
+		}},
+		{"s3-test-event.json", []brief{{"my-site", "", event.KindTest, "", "", "", ""}}},
+		{"sns.json", []brief{
+			{"my-site", "docs/a b+c ü~*.html", event.KindPut, "0123456789abcdef0123456789abcdef", "0A1B2C3D4E5F678901", "sns-lambda-1", ""},
+		}},
+		{"eventbridge-created.json", []brief{
+			{"my-site", "img/a b+c.png", event.KindPut, "b1946ac92492d2347c6235b4d2611184", "617f08299329d189", "17793124-05d4-b198-2fde-7ededc63b103", ""},
+		}},
+		{"eventbridge-deleted.json", []brief{
+			{"my-site", "old/page.html", event.KindRemove, "", "617f0837b476e463", "2ee9cc15-d022-99ea-1fb8-1b1bac4850f9", ""},
+		}},
+		{"minio-webhook.json", []brief{
+			{"my-site", "docs/a b.html", event.KindPut, "6f5902ac237024bdd0c176cb93063dc4", "17A8F3B5F1C6E0A8", "", ""},
+		}},
+		{"sqs-mixed.json", []brief{
+			{"my-site", "docs/a b+c ü~*.html", event.KindPut, "0123456789abcdef0123456789abcdef", "0A1B2C3D4E5F678901", "m-s3", ""},
+			{"my-site", "docs/a b+c ü~*.html", event.KindPut, "0123456789abcdef0123456789abcdef", "0A1B2C3D4E5F678901", "m-sns", ""},
+			{"my-site", "", event.KindTest, "", "", "m-test", ""},
+			{"", "", event.KindInvalid, "", "", "m-bad", "s3.object.key is missing"},
+			{"", "", event.KindInvalid, "", "", "m-junk", "not a JSON object"},
+			{"my-site", "img/a b+c.png", event.KindPut, "b1946ac92492d2347c6235b4d2611184", "617f08299329d189", "m-eb", ""},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got := event.Decode(load(t, tt.file))
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d changes, want %d: %+v", len(got), len(tt.want), briefs(got))
+			}
+			for i, g := range briefs(got) {
+				w := tt.want[i]
+				errOK := (w.ErrHas == "" && g.ErrHas == "") || (w.ErrHas != "" && strings.Contains(g.ErrHas, w.ErrHas))
+				g.ErrHas, w.ErrHas = "", ""
+				if g != w || !errOK {
+					t.Errorf("change %d: got %+v (err %q), want %+v (err containing %q)", i, g, got[i].Err, w, tt.want[i].ErrHas)
+				}
+				if got[i].Record != i {
+					t.Errorf("change %d: Record = %d", i, got[i].Record)
+				}
+			}
+		})
+	}
+}
+
+func TestDecodeFields(t *testing.T) {
+	c := event.Decode(load(t, "s3-put.json"))[0]
+	if c.Size != 1024 || c.VersionID != "096fKKXTRTtl3on89fVO.nfljtsv6qko" || c.EventName != "ObjectCreated:Put" {
+		t.Fatalf("got %+v", c)
+	}
+	if want := time.Date(2026, 11, 20, 10, 0, 0, 123e6, time.UTC); !c.Time.Equal(want) {
+		t.Fatalf("time: got %s, want %s", c.Time, want)
+	}
+}
+
+func TestDecodeMessageCarriesItsID(t *testing.T) {
+	got := event.DecodeMessage("inbox-42", load(t, "minio-webhook.json"))
+	if len(got) != 1 || got[0].MessageID != "inbox-42" {
+		t.Fatalf("got %+v", got)
+	}
+	bad := event.DecodeMessage("inbox-43", []byte(`{"Records":[{"eventSource":"minio:s3","eventName":"s3:ObjectCreated:Put","s3":{"bucket":{"name":""},"object":{"key":"x"}}}]}`))
+	if len(bad) != 1 || bad[0].Kind != event.KindInvalid || bad[0].MessageID != "inbox-43" || !strings.Contains(bad[0].Err, "bucket.name is empty") {
+		t.Fatalf("got %+v", bad)
+	}
+}
+
+func TestDecodeBadInput(t *testing.T) {
+	for _, tt := range []struct{ payload, err string }{
+		{``, "not a JSON object"},
+		{`[]`, "not a JSON object"},
+		{`{"hello":"world"}`, "no Records, Message or detail-type"},
+		{`{"Records":[42]}`, "record 0"},
+		{`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"%zz"}}}]}`, "not URL-encoded"},
+		{`{"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`, "eventName is missing"},
+		{`{"Records":[{"eventSource":"aws:sqs","messageId":"q1"}]}`, "has no body"},
+		{`{"Type":"Notification","MessageId":"n1","Message":"{\"Records\":[{}]}"}`, "no s3 field"},
+		{`{"detail-type":"Object Created","source":"aws.ec2","detail":{}}`, "not aws.s3"},
+		{`{"detail-type":"Object Created","source":"aws.s3","detail":{"bucket":{"name":"b"},"object":{}}}`, "detail.object.key is missing"},
+	} {
+		got := event.Decode([]byte(tt.payload))
+		if len(got) != 1 || got[0].Kind != event.KindInvalid || !strings.Contains(got[0].Err, tt.err) {
+			t.Errorf("Decode(%s): got %+v, want one invalid change saying %q", tt.payload, got, tt.err)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, name := range []string{"s3-put.json", "s3-test-event.json", "sns.json", "sqs-mixed.json", "eventbridge-created.json", "eventbridge-deleted.json", "minio-webhook.json"} {
+		f.Add(load(f, name))
+	}
+	f.Add([]byte(`{"Records":[{"body":"{\"Records\":[{\"body\":\"x\"}]}"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for i, c := range event.Decode(data) {
+			switch c.Kind {
+			case event.KindPut, event.KindCopy, event.KindRemove, event.KindOther:
+				if c.Bucket == "" || c.Key == "" {
+					t.Fatalf("change %d: a %s without bucket or key: %+v", i, c.Kind, c)
+				}
+			case event.KindInvalid:
+				if c.Err == "" {
+					t.Fatalf("change %d: invalid without a reason", i)
+				}
+			case event.KindTest:
+			default:
+				t.Fatalf("change %d: unknown kind %q", i, c.Kind)
+			}
+			if c.Record != i {
+				t.Fatalf("change %d: Record %d", i, c.Record)
+			}
+		}
+	})
+}
