@@ -53,6 +53,11 @@ func items(k Kind, vals []string) []Item {
 // Request is one purge: the items to drop through one target.
 type Request struct {
 	Items []Item
+	// ID names this purge stably across redeliveries (for example a hash of
+	// the changes it comes from). Providers with an idempotency key
+	// (CloudFront's CallerReference) derive it from ID and the items, so the
+	// same purge sent twice is done once. Empty: every Purge call is new.
+	ID string
 }
 
 // Outcome is how one item went.

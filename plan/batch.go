@@ -1,0 +1,159 @@
+package plan
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/offload-dev/offload/purge"
+)
+
+// purgeSet gathers, per target, the encoded paths or URLs to purge and the
+// changes each is purged for.
+type purgeSet struct {
+	targets map[string]Target
+	items   map[string]map[string][]int // target -> item -> changes
+	order   []string                    // targets in first-use order
+}
+
+func newPurgeSet(targets map[string]Target) *purgeSet {
+	return &purgeSet{targets: targets, items: map[string]map[string][]int{}}
+}
+
+func (s *purgeSet) add(target, path string, change int) {
+	t, ok := s.targets[target]
+	if !ok {
+		return // config validation rejects unknown targets; nothing to send here
+	}
+	var item string
+	if t.Provider == "cloudfront" {
+		item = CloudFrontPath(path)
+	} else {
+		item = JoinURL(t.BaseURL, URLPath(path))
+	}
+	m := s.items[target]
+	if m == nil {
+		m = map[string][]int{}
+		s.items[target] = m
+		s.order = append(s.order, target)
+	}
+	if cs := m[item]; len(cs) == 0 || cs[len(cs)-1] != change {
+		m[item] = append(cs, change)
+	}
+}
+
+// batches returns every target's items sorted and split to its limits.
+func (s *purgeSet) batches() []Batch {
+	slices.Sort(s.order)
+	var out []Batch
+	for _, tn := range s.order {
+		t := s.targets[tn]
+		m := s.items[tn]
+		if t.Provider == "cloudfront" && t.Collapse > 0 {
+			m = collapse(m, t.Collapse, t.Limits.Wildcards)
+		}
+		items := make([]string, 0, len(m))
+		for it := range m {
+			items = append(items, it)
+		}
+		slices.Sort(items)
+		kind := purge.KindURL
+		if t.Provider == "cloudfront" {
+			kind = purge.KindPath
+		}
+		for _, chunk := range split(items, t.Limits.ItemsPerCall[kind], t.Limits.BodyBytes) {
+			b := Batch{Target: tn, Provider: t.Provider}
+			if kind == purge.KindPath {
+				b.Paths = chunk
+			} else {
+				b.URLs = chunk
+			}
+			for _, it := range chunk {
+				b.Changes = append(b.Changes, m[it]...)
+			}
+			slices.Sort(b.Changes)
+			b.Changes = slices.Compact(b.Changes)
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// split cuts sorted items into runs of at most n items whose JSON array
+// ({"objects":[...]}, as Akamai takes it) stays within maxBody bytes.
+func split(items []string, n, maxBody int) [][]string {
+	var out [][]string
+	var cur []string
+	size := 0
+	const overhead = len(`{"objects":[]}`)
+	for _, it := range items {
+		sz := len(strconv.Quote(it)) + 1
+		if len(cur) > 0 && ((n > 0 && len(cur) >= n) || (maxBody > 0 && overhead+size+sz > maxBody)) {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, it)
+		size += sz
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// collapse replaces the paths directly under a directory with "dir/*" where
+// at least min of them changed, biggest directories first, using at most
+// maxWild wildcards (15 if unset: CloudFront's limit in progress). Paths a
+// chosen wildcard covers, in subdirectories too, fold into it.
+func collapse(m map[string][]int, minPaths, maxWild int) map[string][]int {
+	if maxWild <= 0 {
+		maxWild = 15
+	}
+	count := map[string]int{}
+	for p := range m {
+		count[dir(p)]++
+	}
+	var dirs []string
+	for d, n := range count {
+		if n >= minPaths {
+			dirs = append(dirs, d)
+		}
+	}
+	if len(dirs) == 0 {
+		return m
+	}
+	slices.SortFunc(dirs, func(a, b string) int { return cmp.Or(count[b]-count[a], strings.Compare(a, b)) })
+	// A directory inside one already chosen adds nothing.
+	var chosen []string
+	for _, d := range dirs {
+		if len(chosen) == maxWild {
+			break
+		}
+		if !slices.ContainsFunc(chosen, func(c string) bool { return strings.HasPrefix(d, c) }) {
+			chosen = append(chosen, d)
+		}
+	}
+	out := map[string][]int{}
+	for p, cs := range m {
+		key := p
+		for _, c := range chosen {
+			if strings.HasPrefix(p, c) {
+				key = c + "*"
+				break
+			}
+		}
+		out[key] = append(out[key], cs...)
+	}
+	for k, cs := range out {
+		slices.Sort(cs)
+		out[k] = slices.Compact(cs)
+	}
+	return out
+}
+
+// dir returns a path's directory with its trailing "/": "/a/b.html" gives
+// "/a/", "/a/" gives "/a/".
+func dir(p string) string {
+	return p[:strings.LastIndexByte(p, '/')+1]
+}

@@ -1,0 +1,417 @@
+// Package plan decides, purely, what a batch of changes means: which events
+// are duplicates or stale, which puts did not change the object, which CDN
+// paths and URLs to purge through which targets, in batches the providers
+// accept, which objects to mirror, and what to record in the ledger
+// afterwards. It does no I/O and reads no clock: the same changes, ledger
+// view and configuration always give the same plan.
+package plan
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/offload-dev/offload/event"
+	"github.com/offload-dev/offload/ledger"
+	"github.com/offload-dev/offload/purge"
+)
+
+// Site is one website served from a bucket (or a prefix of one).
+type Site struct {
+	Name     string
+	Bucket   string
+	Prefix   string // only keys under it; stripped before mapping to a path
+	Index    string // index document: "docs/index.html" also purges "/docs/"; "" = off
+	PurgeNew bool   // purge objects the ledger never saw (the CDN may hold a cached 404)
+	Mirrors  []string
+	Targets  []string
+}
+
+// Target is one purge destination.
+type Target struct {
+	Name     string
+	Provider string // "cloudfront" purges paths; every other provider purges URLs
+	BaseURL  string // joined with the path to make a URL, for URL providers
+	Limits   purge.Limits
+	// Collapse, for CloudFront: when at least this many paths directly under
+	// one directory change, purge "/dir/*" instead (one billed path), within
+	// the provider's wildcard limit. 0 never collapses.
+	Collapse int
+}
+
+// Config is what the planner needs of the configuration.
+type Config struct {
+	Sites   []Site
+	Targets []Target
+}
+
+// Object names one object.
+type Object struct{ Bucket, Key string }
+
+// Decisions and reasons.
+const (
+	Purge = "purge"
+	Skip  = "skip"
+
+	ReasonChanged   = "changed"
+	ReasonNew       = "new"
+	ReasonRemoved   = "removed"
+	ReasonUnchanged = "unchanged"
+	ReasonStale     = "stale"
+	ReasonDuplicate = "duplicate"
+	ReasonFiltered  = "filtered"
+	ReasonTest      = "test-event"
+	ReasonInvalid   = "invalid"
+)
+
+// Decision is what the plan does with one change, and why.
+type Decision struct {
+	event.Change
+	Decision string   `json:"decision"`
+	Reason   string   `json:"reason"`
+	Detail   string   `json:"detail,omitempty"`
+	Sites    []string `json:"sites,omitempty"`
+}
+
+// MirrorOp copies or deletes one object at one mirror.
+type MirrorOp struct {
+	Mirror string `json:"mirror"`
+	Op     string `json:"op"` // "upload" or "delete"
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`  // the object's key in the bucket
+	Path   string `json:"path"` // the key at the mirror: the site's prefix stripped
+	Change int    `json:"change"`
+}
+
+// Batch is one purge call to one target.
+type Batch struct {
+	Target   string   `json:"target"`
+	Provider string   `json:"provider"`
+	Paths    []string `json:"paths,omitempty"` // CloudFront
+	URLs     []string `json:"urls,omitempty"`  // everyone else
+	Changes  []int    `json:"changes"`         // the decisions it purges for
+}
+
+// Items returns the batch as purge items.
+func (b Batch) Items() []purge.Item {
+	if len(b.Paths) > 0 {
+		return purge.Paths(b.Paths...)
+	}
+	return purge.URLs(b.URLs...)
+}
+
+// Commit is a ledger record to write once the change it comes from has
+// been mirrored and purged.
+type Commit struct {
+	Record  ledger.Record `json:"record"`
+	Changes []int         `json:"changes"` // the decisions that must all succeed first
+}
+
+// Plan is the planner's answer.
+type Plan struct {
+	Changes []Decision `json:"changes"`
+	Mirrors []MirrorOp `json:"mirrors"`
+	Purges  []Batch    `json:"purges"`
+	Commits []Commit   `json:"commits"`
+	Stats   Stats      `json:"stats"`
+}
+
+// Stats sum a plan up, for logs, metrics and the dashboard.
+type Stats struct {
+	Changes     int            `json:"changes"`
+	Purge       int            `json:"purge"`
+	Skip        int            `json:"skip"`
+	Reasons     map[string]int `json:"reasons"`
+	Requests    map[string]int `json:"requests"`     // purge calls by target
+	Items       map[string]int `json:"items"`        // purged paths or URLs by target
+	BilledPaths int            `json:"billed_paths"` // CloudFront paths, a wildcard counting one
+}
+
+// Objects returns the objects whose ledger records the planner needs, by
+// bucket: the ones changes name, without duplicates.
+func Objects(changes []event.Change) map[string][]string {
+	out := map[string][]string{}
+	seen := map[Object]bool{}
+	for _, c := range changes {
+		o := Object{c.Bucket, c.Key}
+		if c.Bucket == "" || c.Key == "" || seen[o] {
+			continue
+		}
+		seen[o] = true
+		out[c.Bucket] = append(out[c.Bucket], c.Key)
+	}
+	return out
+}
+
+// Make plans a batch of changes against the ledger's records of their
+// objects (held; missing objects were never seen) and the configuration.
+func Make(cfg Config, changes []event.Change, held map[Object]ledger.Record) *Plan {
+	p := &Plan{Changes: make([]Decision, len(changes))}
+	targets := map[string]Target{}
+	for _, t := range cfg.Targets {
+		targets[t.Name] = t
+	}
+	byObject := map[Object][]int{}
+	var objects []Object
+	for i, c := range changes {
+		d := &p.Changes[i]
+		d.Change = c
+		d.Record = i
+		switch c.Kind {
+		case event.KindTest:
+			d.Decision, d.Reason = Skip, ReasonTest
+			continue
+		case event.KindInvalid:
+			d.Decision, d.Reason, d.Detail = Skip, ReasonInvalid, c.Err
+			continue
+		case event.KindOther:
+			d.Decision, d.Reason, d.Detail = Skip, ReasonFiltered, "offload does not act on "+c.EventName
+			continue
+		}
+		sites := matchSites(cfg.Sites, c)
+		if len(sites) == 0 {
+			d.Decision, d.Reason, d.Detail = Skip, ReasonFiltered, "no site serves this bucket and key"
+			continue
+		}
+		for _, s := range sites {
+			d.Sites = append(d.Sites, s.Name)
+		}
+		o := Object{c.Bucket, c.Key}
+		if _, ok := byObject[o]; !ok {
+			objects = append(objects, o)
+		}
+		byObject[o] = append(byObject[o], i)
+	}
+	slices.SortFunc(objects, func(a, b Object) int {
+		return cmp.Or(strings.Compare(a.Bucket, b.Bucket), strings.Compare(a.Key, b.Key))
+	})
+
+	purges := newPurgeSet(targets)
+	for _, o := range objects {
+		h, seen := held[o]
+		last, late := decideObject(p.Changes, byObject[o], h, seen)
+		var purging []int
+		for _, i := range append(late, last) {
+			if i >= 0 && p.purgeObject(cfg.Sites, purges, i) {
+				purging = append(purging, i)
+			}
+		}
+		if c, ok := commitFor(p.Changes, h, last, late, purging); ok {
+			p.Commits = append(p.Commits, c)
+		}
+	}
+	p.Purges = purges.batches()
+	p.Stats = stats(p)
+	return p
+}
+
+// purgeObject adds the mirrors and purges of decision i, for every site of
+// its object, and reports whether anything is purged.
+func (p *Plan) purgeObject(sites []Site, purges *purgeSet, i int) bool {
+	d := &p.Changes[i]
+	if d.Decision != Purge && d.Reason != ReasonNew {
+		return false
+	}
+	purged := false
+	for _, s := range matchSites(sites, d.Change) {
+		if d.Reason == ReasonNew && !s.PurgeNew {
+			continue
+		}
+		purged = true
+		key := strings.TrimPrefix(d.Key, s.Prefix)
+		for _, m := range s.Mirrors {
+			op := "upload"
+			if d.Kind == event.KindRemove {
+				op = "delete"
+			}
+			p.Mirrors = append(p.Mirrors, MirrorOp{Mirror: m, Op: op, Bucket: d.Bucket, Key: d.Key, Path: key, Change: i})
+		}
+		for _, path := range objectPaths(key, s.Index) {
+			for _, tn := range s.Targets {
+				purges.add(tn, path, i)
+			}
+		}
+	}
+	if purged {
+		d.Decision = Purge
+	} else {
+		d.Decision, d.Detail = Skip, "purge_new is off for every site of this object"
+	}
+	return purged
+}
+
+// commitFor returns what to record for an object once its purges are
+// done: its newest change, with the sequencer the CDN is now fresh up to.
+func commitFor(ds []Decision, h ledger.Record, last int, late, purging []int) (Commit, bool) {
+	var r ledger.Record
+	switch {
+	case last >= 0:
+		d := ds[last].Change
+		r = ledger.Record{Bucket: d.Bucket, Key: d.Key, Sequencer: d.Sequencer, ETag: d.ETag,
+			VersionID: d.VersionID, Time: d.Time, Deleted: d.Kind == event.KindRemove}
+		switch {
+		case len(purging) > 0 || ds[last].Reason == ReasonNew:
+			r.Purged = d.Sequencer // fresh now, or new and left alone by choice
+		default:
+			r.Purged = purgedUpTo(h) // unchanged: the CDN is as fresh as it was
+		}
+	case len(late) > 0 && len(purging) > 0:
+		r = h
+		r.Purged = h.Sequencer
+	default:
+		return Commit{}, false
+	}
+	c := Commit{Record: r, Changes: purging}
+	if c.Changes == nil {
+		c.Changes = []int{}
+	}
+	return c, true
+}
+
+func purgedUpTo(h ledger.Record) string {
+	if h.Purged != "" {
+		return h.Purged
+	}
+	return h.Sequencer
+}
+
+func matchSites(sites []Site, c event.Change) []Site {
+	var out []Site
+	for _, s := range sites {
+		if s.Bucket == c.Bucket && strings.HasPrefix(c.Key, s.Prefix) && c.Key != s.Prefix {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// decideObject decides every change to one object. Changes are taken in
+// sequencer order; of those newer than the ledger the last decides, and the
+// ones it supersedes are skipped. A change not newer than the ledger is a
+// duplicate or stale, unless it is a real change that happened after the
+// object was last purged (the ledger moved on by an unchanged put, say):
+// then it arrived late and is purged. It returns the deciding change (-1 if
+// none) and the late ones.
+func decideObject(ds []Decision, idx []int, h ledger.Record, seen bool) (int, []int) {
+	slices.SortStableFunc(idx, func(a, b int) int {
+		ca, cb := ds[a].Change, ds[b].Change
+		if ca.Sequencer != "" && cb.Sequencer != "" {
+			if c := ledger.CompareSequencer(ca.Sequencer, cb.Sequencer); c != 0 {
+				return c
+			}
+		}
+		return cmp.Or(ca.Time.Compare(cb.Time), cmp.Compare(ca.Record, cb.Record))
+	})
+	var accepted, late []int
+	prev, havePrev := h, seen
+	for _, i := range idx {
+		d := &ds[i]
+		r := recordOf(d.Change)
+		if havePrev && !ledger.Newer(r, prev) {
+			d.Decision = Skip
+			switch {
+			case sameChange(r, prev):
+				d.Reason, d.Detail = ReasonDuplicate, "the same event was already seen"
+			case slices.ContainsFunc(late, func(j int) bool { return sameChange(r, recordOf(ds[j].Change)) }):
+				d.Reason, d.Detail = ReasonDuplicate, "the same event was already seen"
+			case seen && len(accepted) == 0 && arrivedLate(d.Change, h):
+				d.Decision, d.Reason, d.Detail = Purge, ReasonChanged, "arrived late, but after the object was last purged"
+				late = append(late, i)
+			default:
+				d.Reason, d.Detail = ReasonStale, "a newer change to this object was already applied"
+			}
+			continue
+		}
+		accepted = append(accepted, i)
+		prev, havePrev = r, true
+	}
+	if len(accepted) == 0 {
+		return -1, late
+	}
+	last := accepted[len(accepted)-1]
+	for _, i := range accepted[:len(accepted)-1] {
+		ds[i].Decision, ds[i].Reason = Skip, ReasonStale
+		ds[i].Detail = fmt.Sprintf("superseded by a later change in this batch (record %d)", last)
+	}
+	d := &ds[last]
+	d.Decision = Purge
+	switch {
+	case d.Kind == event.KindRemove:
+		d.Reason = ReasonRemoved
+	case d.Kind == event.KindCopy:
+		// A copy onto itself keeps the ETag and changes metadata
+		// (Cache-Control, Content-Type): never skipped as unchanged.
+		d.Reason = ReasonChanged
+	case !seen:
+		d.Reason = ReasonNew
+		d.Decision = Skip // Make turns it into a purge for sites with purge_new
+	case !h.Deleted && h.ETag != "" && allPutsOf(ds, accepted, h.ETag) && len(late) == 0:
+		d.Decision, d.Reason, d.Detail = Skip, ReasonUnchanged, "same ETag as the last change applied"
+	default:
+		d.Reason = ReasonChanged
+	}
+	return last, late
+}
+
+// arrivedLate reports whether c, older than the ledger's record h, changed
+// the object after its last purge: the CDN may not reflect it.
+func arrivedLate(c event.Change, h ledger.Record) bool {
+	if c.Sequencer == "" || ledger.CompareSequencer(c.Sequencer, purgedUpTo(h)) <= 0 {
+		return false
+	}
+	switch c.Kind {
+	case event.KindCopy, event.KindRemove:
+		return true
+	case event.KindPut:
+		return c.ETag != h.ETag || h.Deleted
+	}
+	return false
+}
+
+// allPutsOf reports whether every accepted change is a put of the given
+// ETag: if any in between differed, the CDN may have fetched it.
+func allPutsOf(ds []Decision, idx []int, etag string) bool {
+	for _, i := range idx {
+		if ds[i].Kind != event.KindPut || ds[i].ETag != etag {
+			return false
+		}
+	}
+	return true
+}
+
+func recordOf(c event.Change) ledger.Record {
+	return ledger.Record{Bucket: c.Bucket, Key: c.Key, Sequencer: c.Sequencer, ETag: c.ETag, Time: c.Time}
+}
+
+func sameChange(a, b ledger.Record) bool {
+	if a.Sequencer != "" && b.Sequencer != "" {
+		return ledger.CompareSequencer(a.Sequencer, b.Sequencer) == 0
+	}
+	return a.Time.Equal(b.Time)
+}
+
+func stats(p *Plan) Stats {
+	s := Stats{Changes: len(p.Changes), Reasons: map[string]int{}, Requests: map[string]int{}, Items: map[string]int{}}
+	for _, d := range p.Changes {
+		if d.Decision == Purge {
+			s.Purge++
+		} else {
+			s.Skip++
+		}
+		s.Reasons[d.Reason]++
+	}
+	for _, b := range p.Purges {
+		s.Requests[b.Target]++
+		s.Items[b.Target] += len(b.Paths) + len(b.URLs)
+		s.BilledPaths += len(b.Paths)
+	}
+	return s
+}
+
+// JSON returns the plan as indented JSON, as `offload plan` prints it.
+func (p *Plan) JSON() []byte {
+	b, _ := json.MarshalIndent(p, "", "  ")
+	return b
+}

@@ -1,0 +1,370 @@
+package plan_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offload-dev/offload/event"
+	"github.com/offload-dev/offload/ledger"
+	"github.com/offload-dev/offload/plan"
+	"github.com/offload-dev/offload/purge"
+)
+
+var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+func put(key, etag, seq string) event.Change {
+	return event.Change{Bucket: "my-site", Key: key, Kind: event.KindPut, ETag: etag, Sequencer: seq, Time: t0}
+}
+
+func cp(key, etag, seq string) event.Change {
+	c := put(key, etag, seq)
+	c.Kind = event.KindCopy
+	return c
+}
+
+func rm(key, seq string) event.Change {
+	return event.Change{Bucket: "my-site", Key: key, Kind: event.KindRemove, Sequencer: seq, Time: t0}
+}
+
+var cfg = plan.Config{
+	Sites: []plan.Site{{Name: "www", Bucket: "my-site", Index: "index.html", PurgeNew: true, Mirrors: []string{"ns"}, Targets: []string{"cf", "ak"}}},
+	Targets: []plan.Target{
+		{Name: "cf", Provider: "cloudfront", Limits: purge.Limits{ItemsPerCall: map[purge.Kind]int{purge.KindPath: 3000}, Wildcards: 15}},
+		{Name: "ak", Provider: "akamai", BaseURL: "https://www.example.com", Limits: purge.Limits{BodyBytes: 50000}},
+	},
+}
+
+type want struct {
+	decision, reason string
+}
+
+func decisions(p *plan.Plan) []want {
+	out := make([]want, len(p.Changes))
+	for i, d := range p.Changes {
+		out[i] = want{d.Decision, d.Reason}
+	}
+	return out
+}
+
+func paths(p *plan.Plan, target string) []string {
+	var out []string
+	for _, b := range p.Purges {
+		if b.Target == target {
+			out = append(out, b.Paths...)
+			out = append(out, b.URLs...)
+		}
+	}
+	return out
+}
+
+func TestPathsAndURLs(t *testing.T) {
+	tests := []struct {
+		key    string
+		cf, ak []string
+	}{
+		{"docs/a b.html", []string{"/docs/a%20b.html"}, []string{"https://www.example.com/docs/a%20b.html"}},
+		{"docs/a+b.html", []string{"/docs/a+b.html"}, []string{"https://www.example.com/docs/a+b.html"}},
+		{"docs/ü.html", []string{"/docs/%C3%BC.html"}, []string{"https://www.example.com/docs/%C3%BC.html"}},
+		{"docs/100%.html", []string{"/docs/100%25.html"}, []string{"https://www.example.com/docs/100%25.html"}},
+		{"~user/x.html", []string{"/%7Euser/x.html"}, []string{"https://www.example.com/~user/x.html"}},
+		{"img/star*.png", []string{"/img/star%2A.png"}, []string{"https://www.example.com/img/star%2A.png"}},
+		{"a#b?c.html", []string{"/a%23b?c.html"}, []string{"https://www.example.com/a%23b%3Fc.html"}},
+		{"index.html", []string{"/", "/index.html"}, []string{"https://www.example.com/", "https://www.example.com/index.html"}},
+		{"docs/index.html", []string{"/docs/", "/docs/index.html"}, []string{"https://www.example.com/docs/", "https://www.example.com/docs/index.html"}},
+		{"docs/myindex.html", []string{"/docs/myindex.html"}, []string{"https://www.example.com/docs/myindex.html"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			p := plan.Make(cfg, []event.Change{put(tt.key, "e1", "01")}, nil)
+			if got := decisions(p); got[0] != (want{plan.Purge, plan.ReasonNew}) {
+				t.Fatalf("decision: got %v", got)
+			}
+			if got := paths(p, "cf"); !slices.Equal(got, tt.cf) {
+				t.Errorf("cloudfront: got %q, want %q", got, tt.cf)
+			}
+			if got := paths(p, "ak"); !slices.Equal(got, tt.ak) {
+				t.Errorf("akamai: got %q, want %q", got, tt.ak)
+			}
+		})
+	}
+}
+
+func TestDecisions(t *testing.T) {
+	held := map[plan.Object]ledger.Record{
+		{Bucket: "my-site", Key: "same.html"}:    {Bucket: "my-site", Key: "same.html", ETag: "e1", Sequencer: "05"},
+		{Bucket: "my-site", Key: "changed.html"}: {Bucket: "my-site", Key: "changed.html", ETag: "e1", Sequencer: "05"},
+		{Bucket: "my-site", Key: "copied.css"}:   {Bucket: "my-site", Key: "copied.css", ETag: "e1", Sequencer: "05"},
+		{Bucket: "my-site", Key: "old.html"}:     {Bucket: "my-site", Key: "old.html", ETag: "e9", Sequencer: "0A"},
+		{Bucket: "my-site", Key: "back.html"}:    {Bucket: "my-site", Key: "back.html", ETag: "e1", Sequencer: "05", Deleted: true},
+		// Last purged at 05; a put of the same bytes at 07 moved it on.
+		{Bucket: "my-site", Key: "late.css"}: {Bucket: "my-site", Key: "late.css", ETag: "e1", Sequencer: "07", Purged: "05"},
+	}
+	tests := []struct {
+		name    string
+		changes []event.Change
+		want    []want
+		cf      []string
+	}{
+		{"unchanged put", []event.Change{put("same.html", "e1", "06")}, []want{{plan.Skip, plan.ReasonUnchanged}}, nil},
+		{"changed put", []event.Change{put("changed.html", "e2", "06")}, []want{{plan.Purge, plan.ReasonChanged}}, []string{"/changed.html"}},
+		{"copy with the same ETag", []event.Change{cp("copied.css", "e1", "06")}, []want{{plan.Purge, plan.ReasonChanged}}, []string{"/copied.css"}},
+		{"remove", []event.Change{rm("same.html", "06")}, []want{{plan.Purge, plan.ReasonRemoved}}, []string{"/same.html"}},
+		{"remove of an object never seen", []event.Change{rm("ghost.html", "06")}, []want{{plan.Purge, plan.ReasonRemoved}}, []string{"/ghost.html"}},
+		{"put after a delete", []event.Change{put("back.html", "e1", "06")}, []want{{plan.Purge, plan.ReasonChanged}}, []string{"/back.html"}},
+		{"older than the ledger", []event.Change{put("old.html", "e2", "09")}, []want{{plan.Skip, plan.ReasonStale}}, nil},
+		{"same as the ledger", []event.Change{put("old.html", "e9", "0A")}, []want{{plan.Skip, plan.ReasonDuplicate}}, nil},
+		{"sequencers of different lengths", []event.Change{put("old.html", "e2", "00B")}, []want{{plan.Purge, plan.ReasonChanged}}, []string{"/old.html"}},
+		{"the same key twice", []event.Change{put("a.html", "e1", "01"), put("a.html", "e2", "02")},
+			[]want{{plan.Skip, plan.ReasonStale}, {plan.Purge, plan.ReasonNew}}, []string{"/a.html"}},
+		{"a duplicate in the batch", []event.Change{put("a.html", "e1", "01"), put("a.html", "e1", "01")},
+			[]want{{plan.Purge, plan.ReasonNew}, {plan.Skip, plan.ReasonDuplicate}}, []string{"/a.html"}},
+		{"out of order", []event.Change{rm("a.html", "03"), put("a.html", "e1", "01"), put("a.html", "e2", "02")},
+			[]want{{plan.Purge, plan.ReasonRemoved}, {plan.Skip, plan.ReasonStale}, {plan.Skip, plan.ReasonStale}}, []string{"/a.html"}},
+		{"changed and back within a batch", []event.Change{put("same.html", "e2", "06"), put("same.html", "e1", "07")},
+			[]want{{plan.Skip, plan.ReasonStale}, {plan.Purge, plan.ReasonChanged}}, []string{"/same.html"}},
+		{"a copy that arrives after an unchanged put", []event.Change{cp("late.css", "e1", "06")}, []want{{plan.Purge, plan.ReasonChanged}}, []string{"/late.css"}},
+		{"a put older than the last purge", []event.Change{put("late.css", "e2", "04")}, []want{{plan.Skip, plan.ReasonStale}}, nil},
+		{"a late put of the same bytes", []event.Change{put("late.css", "e1", "06")}, []want{{plan.Skip, plan.ReasonStale}}, nil},
+		{"another bucket", []event.Change{{Bucket: "other", Key: "x", Kind: event.KindPut, Sequencer: "01"}}, []want{{plan.Skip, plan.ReasonFiltered}}, nil},
+		{"test event and invalid record", []event.Change{{Kind: event.KindTest}, {Kind: event.KindInvalid, Err: "bad"}},
+			[]want{{plan.Skip, plan.ReasonTest}, {plan.Skip, plan.ReasonInvalid}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := plan.Make(cfg, tt.changes, held)
+			if got := decisions(p); !slices.Equal(got, tt.want) {
+				t.Fatalf("decisions: got %v, want %v", got, tt.want)
+			}
+			if got := paths(p, "cf"); !slices.Equal(got, tt.cf) {
+				t.Fatalf("cloudfront paths: got %q, want %q", got, tt.cf)
+			}
+			for _, d := range p.Changes {
+				if d.Reason == "" {
+					t.Fatalf("a change without a reason: %+v", d)
+				}
+			}
+		})
+	}
+}
+
+func TestPrefixAndPurgeNew(t *testing.T) {
+	c := plan.Config{
+		Sites: []plan.Site{
+			{Name: "www", Bucket: "b", Prefix: "public/", Index: "index.html", Targets: []string{"cf"}},
+			{Name: "docs", Bucket: "b", Prefix: "docs/", PurgeNew: true, Mirrors: []string{"copy"}, Targets: []string{"cf"}},
+		},
+		Targets: []plan.Target{{Name: "cf", Provider: "cloudfront"}},
+	}
+	changes := []event.Change{
+		{Bucket: "b", Key: "public/index.html", Kind: event.KindPut, ETag: "e2", Sequencer: "02"},
+		{Bucket: "b", Key: "public/new.html", Kind: event.KindPut, ETag: "e1", Sequencer: "02"},
+		{Bucket: "b", Key: "private/x.html", Kind: event.KindPut, ETag: "e1", Sequencer: "02"},
+		{Bucket: "b", Key: "docs/guide.html", Kind: event.KindPut, ETag: "e1", Sequencer: "02"},
+		{Bucket: "b", Key: "docs/old.html", Kind: event.KindRemove, Sequencer: "02"},
+	}
+	held := map[plan.Object]ledger.Record{{Bucket: "b", Key: "public/index.html"}: {ETag: "e1", Sequencer: "01"}}
+	p := plan.Make(c, changes, held)
+	wantD := []want{{plan.Purge, plan.ReasonChanged}, {plan.Skip, plan.ReasonNew}, {plan.Skip, plan.ReasonFiltered}, {plan.Purge, plan.ReasonNew}, {plan.Purge, plan.ReasonRemoved}}
+	if got := decisions(p); !slices.Equal(got, wantD) {
+		t.Fatalf("decisions: got %v, want %v", got, wantD)
+	}
+	if got, w := paths(p, "cf"), []string{"/", "/guide.html", "/index.html", "/old.html"}; !slices.Equal(got, w) {
+		t.Fatalf("paths: got %q, want %q", got, w)
+	}
+	wantM := []plan.MirrorOp{
+		{Mirror: "copy", Op: "upload", Bucket: "b", Key: "docs/guide.html", Path: "guide.html", Change: 3},
+		{Mirror: "copy", Op: "delete", Bucket: "b", Key: "docs/old.html", Path: "old.html", Change: 4},
+	}
+	if !slices.Equal(p.Mirrors, wantM) {
+		t.Fatalf("mirrors: got %+v, want %+v", p.Mirrors, wantM)
+	}
+	// Every change with a decision to record is committed, skipped new ones too.
+	if got := len(p.Commits); got != 4 {
+		t.Fatalf("commits: got %d, want 4", got)
+	}
+}
+
+func TestBatchesFitTheLimits(t *testing.T) {
+	var changes []event.Change
+	for i := range 10000 {
+		changes = append(changes, put(fmt.Sprintf("assets/%05d-%s.js", i, strings.Repeat("x", 20)), "e", "01"))
+	}
+	p := plan.Make(cfg, changes, nil)
+	var cf, ak int
+	for _, b := range p.Purges {
+		switch b.Target {
+		case "cf":
+			cf++
+			if len(b.Paths) > 3000 {
+				t.Fatalf("a CloudFront batch of %d paths", len(b.Paths))
+			}
+		case "ak":
+			ak++
+			body := len(`{"objects":[]}`)
+			for _, u := range b.URLs {
+				body += len(u) + 3
+			}
+			if body > 50000 {
+				t.Fatalf("an Akamai body of %d bytes", body)
+			}
+		}
+	}
+	if cf != 4 {
+		t.Fatalf("CloudFront batches: got %d, want 4", cf)
+	}
+	if ak != 13 { // 793 quoted URLs of 63 bytes fit in 50,000 bytes
+		t.Fatalf("Akamai batches: got %d, want 13", ak)
+	}
+	if p.Stats.BilledPaths != 10000 {
+		t.Fatalf("billed paths: got %d, want 10000", p.Stats.BilledPaths)
+	}
+}
+
+func TestWildcardCollapse(t *testing.T) {
+	c := plan.Config{
+		Sites:   []plan.Site{{Name: "www", Bucket: "my-site", PurgeNew: true, Targets: []string{"cf"}}},
+		Targets: []plan.Target{{Name: "cf", Provider: "cloudfront", Collapse: 50, Limits: purge.Limits{Wildcards: 2}}},
+	}
+	var changes []event.Change
+	for _, dir := range []string{"a", "b", "c"} {
+		n := map[string]int{"a": 100, "b": 80, "c": 60}[dir]
+		for i := range n {
+			changes = append(changes, put(fmt.Sprintf("%s/%d.js", dir, i), "e", "01"))
+		}
+	}
+	changes = append(changes, put("a/sub/x.js", "e", "01"), put("top.html", "e", "01"))
+	p := plan.Make(c, changes, nil)
+	got := paths(p, "cf")
+	// a/ and b/ (the biggest two) collapse; a/sub/x.js folds into /a/*; c/ keeps its 60 paths.
+	if len(got) != 2+60+1 || !slices.Contains(got, "/a/*") || !slices.Contains(got, "/b/*") || slices.Contains(got, "/c/*") || slices.Contains(got, "/a/sub/x.js") {
+		t.Fatalf("got %d paths: %q...", len(got), got[:min(5, len(got))])
+	}
+	if p.Stats.BilledPaths != 63 {
+		t.Fatalf("billed paths: got %d, want 63", p.Stats.BilledPaths)
+	}
+	for _, b := range p.Purges {
+		if len(b.Changes) != len(changes) {
+			t.Fatalf("the batch covers %d changes, want %d", len(b.Changes), len(changes))
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	var changes []event.Change
+	for i := range 200 {
+		changes = append(changes, put(fmt.Sprintf("k%d", i%37), fmt.Sprint("e", i), fmt.Sprintf("%02X", i)))
+	}
+	a := plan.Make(cfg, changes, nil).JSON()
+	rand.Shuffle(len(changes), func(i, j int) { changes[i], changes[j] = changes[j], changes[i] })
+	for i := range changes {
+		changes[i].Record = 0
+	}
+	b := plan.Make(cfg, changes, nil)
+	if string(plan.Make(cfg, changes, nil).JSON()) != string(b.JSON()) {
+		t.Fatal("the same input planned twice differs")
+	}
+	if len(a) == 0 || len(b.Purges) != len(plan.Make(cfg, changes, nil).Purges) {
+		t.Fatal("plans differ")
+	}
+}
+
+// A random history of puts, copies and removes per key, delivered shuffled,
+// with duplicates, in random batches. Afterwards the ledger holds each
+// key's last change, every real change was purged at least once (by it or a
+// later change to the key), and no stale event caused a purge.
+func TestPropertyRandomHistories(t *testing.T) {
+	for seed := range 300 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		type ev struct {
+			c    event.Change
+			real bool
+		}
+		var history []ev
+		lastSeq := map[string]int{}
+		for k := range 8 {
+			key := fmt.Sprintf("k%d", k)
+			etag, exists := "", false
+			for s := 1; s <= 1+rng.IntN(6); s++ {
+				seq := fmt.Sprintf("%X", 0x10*s+k) // grows per key; lengths vary
+				var c event.Change
+				real := false
+				switch r := rng.IntN(10); {
+				case r < 5:
+					ne := etag
+					if rng.IntN(3) > 0 || !exists {
+						ne = fmt.Sprint("e", rng.IntN(4))
+					}
+					c = put(key, ne, seq)
+					real = !exists || ne != etag
+					etag, exists = ne, true
+				case r < 7 && exists:
+					c = cp(key, etag, seq)
+					real = true
+				default:
+					c = rm(key, seq)
+					real = exists
+					etag, exists = "", false
+				}
+				history = append(history, ev{c, real})
+				lastSeq[key] = 0x10*s + k
+			}
+		}
+		delivered := slices.Clone(history)
+		for range len(history) / 3 {
+			delivered = append(delivered, history[rng.IntN(len(history))])
+		}
+		rng.Shuffle(len(delivered), func(i, j int) { delivered[i], delivered[j] = delivered[j], delivered[i] })
+
+		held := map[plan.Object]ledger.Record{}
+		purgedUpTo := map[string][]string{} // key -> sequencers of the changes that purged it
+		for len(delivered) > 0 {
+			n := 1 + rng.IntN(len(delivered))
+			batch := make([]event.Change, n)
+			for i := range batch {
+				batch[i] = delivered[i].c
+			}
+			delivered = delivered[n:]
+			p := plan.Make(cfg, batch, held)
+			for _, d := range p.Changes {
+				if d.Decision != plan.Purge {
+					continue
+				}
+				// Stale: the CDN was purged for this change or a later one.
+				if h, ok := held[plan.Object{Bucket: d.Bucket, Key: d.Key}]; ok && h.Purged != "" && ledger.CompareSequencer(d.Sequencer, h.Purged) <= 0 {
+					t.Fatalf("seed %d: a stale event purged %s (seq %s, last purged for %s)", seed, d.Key, d.Sequencer, h.Purged)
+				}
+				// A purge leaves the CDN fresh up to the change it is for, or
+				// up to what the ledger had applied, if that is later (a
+				// change that arrived late).
+				covered := d.Sequencer
+				if h, ok := held[plan.Object{Bucket: d.Bucket, Key: d.Key}]; ok && ledger.CompareSequencer(h.Sequencer, covered) > 0 {
+					covered = h.Sequencer
+				}
+				purgedUpTo[d.Key] = append(purgedUpTo[d.Key], covered)
+			}
+			for _, cm := range p.Commits {
+				o := plan.Object{Bucket: cm.Record.Bucket, Key: cm.Record.Key}
+				if h, ok := held[o]; !ok || ledger.Newer(cm.Record, h) {
+					held[o] = cm.Record
+				}
+			}
+		}
+		for key, seq := range lastSeq {
+			if h := held[plan.Object{Bucket: "my-site", Key: key}]; ledger.CompareSequencer(h.Sequencer, fmt.Sprintf("%X", seq)) != 0 {
+				t.Fatalf("seed %d: ledger holds %s for %s, want its last change %X", seed, h.Sequencer, key, seq)
+			}
+		}
+		for _, e := range history {
+			if !e.real {
+				continue
+			}
+			if !slices.ContainsFunc(purgedUpTo[e.c.Key], func(s string) bool { return ledger.CompareSequencer(s, e.c.Sequencer) >= 0 }) {
+				t.Fatalf("seed %d: the change %s %s seq %s was never purged (purges at %v)", seed, e.c.Kind, e.c.Key, e.c.Sequencer, purgedUpTo[e.c.Key])
+			}
+		}
+	}
+}

@@ -1,0 +1,308 @@
+package cloudflare
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/offload-dev/offload/internal/retry"
+	"github.com/offload-dev/offload/purge"
+)
+
+// DefaultAPIURL is Cloudflare's API v4.
+const DefaultAPIURL = "https://api.cloudflare.com/client/v4"
+
+// MaxPerRequest is the most items of one kind Options accepts per request
+// (the Enterprise URL limit).
+const MaxPerRequest = 500
+
+// Options configure a Client.
+type Options struct {
+	// ZoneID is the zone to purge. Required.
+	ZoneID string
+	// Token is the API token, sent as "Authorization: Bearer"; it needs the
+	// zone's Cache Purge permission. Required. It never appears in errors.
+	Token string
+	// BaseURL turns path items into URLs: "https://www.example.com".
+	// Default none: path items fail.
+	BaseURL string
+	// URLsPerRequest is the most URLs in one request, by the zone's plan:
+	// 30, 100 or 500. Default 30, which every plan accepts.
+	URLsPerRequest int
+	// KeysPerRequest is the most tags, prefixes or hosts in one request.
+	// Default 30.
+	KeysPerRequest int
+	// APIURL is the API's base URL. Default
+	// "https://api.cloudflare.com/client/v4".
+	APIURL string
+	// HTTPClient sends the requests. Default: a client with a 30s timeout.
+	HTTPClient *http.Client
+	// Concurrency is the most requests one Purge has in flight. Default 4.
+	Concurrency int
+	// Retry is the retry policy for each request; zero fields take the
+	// shared defaults of internal/retry.
+	Retry retry.Policy
+}
+
+// Client purges one zone. It is safe for concurrent use.
+type Client struct {
+	opts     Options
+	endpoint string
+}
+
+// New returns a Client, or an error if the options cannot work.
+func New(opts Options) (*Client, error) {
+	if opts.ZoneID == "" {
+		return nil, errors.New("cloudflare: a zone id is required")
+	}
+	if opts.Token == "" {
+		return nil, errors.New("cloudflare: an API token is required")
+	}
+	if opts.APIURL == "" {
+		opts.APIURL = DefaultAPIURL
+	}
+	if u, err := url.Parse(opts.APIURL); err != nil || u.Host == "" {
+		return nil, fmt.Errorf("cloudflare: api url %q is not an absolute URL", opts.APIURL)
+	}
+	if opts.URLsPerRequest == 0 {
+		opts.URLsPerRequest = 30
+	}
+	if opts.KeysPerRequest == 0 {
+		opts.KeysPerRequest = 30
+	}
+	for name, n := range map[string]int{"URLs": opts.URLsPerRequest, "keys": opts.KeysPerRequest} {
+		if n < 1 || n > MaxPerRequest {
+			return nil, fmt.Errorf("cloudflare: %s per request %d: want 1 to %d (30, 100 or 500 by plan)", name, n, MaxPerRequest)
+		}
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	return &Client{opts: opts, endpoint: strings.TrimRight(opts.APIURL, "/") + "/zones/" + url.PathEscape(opts.ZoneID) + "/purge_cache"}, nil
+}
+
+// Limits reports the per-request limits.
+func (c *Client) Limits() purge.Limits {
+	u, k := c.opts.URLsPerRequest, c.opts.KeysPerRequest
+	return purge.Limits{ItemsPerCall: map[purge.Kind]int{
+		purge.KindURL: u, purge.KindPath: u, purge.KindTag: k, purge.KindPrefix: k, purge.KindHost: k, purge.KindAll: 1}}
+}
+
+// field is the request body's key for each kind.
+var field = map[purge.Kind]string{
+	purge.KindURL: "files", purge.KindPath: "files", purge.KindTag: "tags",
+	purge.KindPrefix: "prefixes", purge.KindHost: "hosts", purge.KindAll: "purge_everything",
+}
+
+// job is one request: one body field and the items it carries.
+type job struct {
+	field  string
+	values []string
+	items  []int
+}
+
+// Purge purges URLs (KindURL, or KindPath joined to BaseURL), tags,
+// prefixes ("www.example.com/docs/"), hosts and everything (KindAll), each
+// kind in its own requests.
+func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, error) {
+	res := &purge.Result{Provider: "cloudflare", Outcomes: make([]purge.Outcome, len(req.Items))}
+	byField := map[string]*job{}
+	var order []string
+	for i, it := range req.Items {
+		res.Outcomes[i].Item = it
+		v, err := c.value(it)
+		if err != nil {
+			res.Outcomes[i].Err = err.Error()
+			continue
+		}
+		f := field[it.Kind]
+		j, ok := byField[f]
+		if !ok {
+			j = &job{field: f}
+			byField[f] = j
+			order = append(order, f)
+		}
+		j.values = append(j.values, v)
+		j.items = append(j.items, i)
+	}
+	var jobs []job
+	for _, f := range order {
+		j := byField[f]
+		n := c.opts.KeysPerRequest
+		switch f {
+		case "files":
+			n = c.opts.URLsPerRequest
+		case "purge_everything":
+			n = len(j.items) // one request covers them all
+		}
+		for start := 0; start < len(j.items); start += n {
+			end := min(start+n, len(j.items))
+			jobs = append(jobs, job{field: f, values: j.values[start:end], items: j.items[start:end]})
+		}
+	}
+
+	calls := make([]purge.Call, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(c.opts.Concurrency, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range next {
+				calls[n] = c.send(ctx, jobs[n])
+			}
+		}()
+	}
+	for n := range jobs {
+		if ctx.Err() == nil {
+			select {
+			case next <- n:
+				continue
+			case <-ctx.Done():
+			}
+		}
+		calls[n] = purge.Call{Items: len(jobs[n].items), Err: ctx.Err().Error()}
+	}
+	close(next)
+	wg.Wait()
+
+	for n, j := range jobs {
+		if calls[n].Attempts > 0 {
+			res.Calls = append(res.Calls, calls[n])
+		}
+		for _, i := range j.items {
+			o := &res.Outcomes[i]
+			o.OK, o.Err, o.ID = calls[n].Err == "", calls[n].Err, calls[n].ID
+		}
+	}
+	return res, res.Err()
+}
+
+// value is what an item puts in the request body.
+func (c *Client) value(it purge.Item) (string, error) {
+	switch it.Kind {
+	case purge.KindURL, purge.KindPath:
+		raw := it.Value
+		if it.Kind == purge.KindPath {
+			if c.opts.BaseURL == "" {
+				return "", errors.New("cloudflare: a path needs Options.BaseURL to make it a URL")
+			}
+			raw = purge.JoinURL(c.opts.BaseURL, it.Value)
+		}
+		if u, err := url.Parse(raw); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return "", fmt.Errorf("cloudflare: %q is not an http(s) URL", raw)
+		}
+		return raw, nil
+	case purge.KindPrefix:
+		// Cloudflare's prefixes have no scheme: "www.example.com/docs/".
+		v := strings.TrimPrefix(strings.TrimPrefix(it.Value, "https://"), "http://")
+		if v == "" || strings.HasPrefix(v, "/") {
+			return "", fmt.Errorf("cloudflare: prefix %q: want host/path", it.Value)
+		}
+		return v, nil
+	case purge.KindTag, purge.KindHost:
+		if it.Value == "" {
+			return "", fmt.Errorf("cloudflare: empty %s", it.Kind)
+		}
+		return it.Value, nil
+	case purge.KindAll:
+		return "", nil
+	}
+	return "", fmt.Errorf("cloudflare: %s: %w", it.Kind, purge.ErrUnsupported)
+}
+
+// answer is Cloudflare's API v4 envelope.
+type answer struct {
+	Success bool `json:"success"`
+	Errors  []struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"errors"`
+	Result *struct {
+		ID string `json:"id"`
+	} `json:"result"`
+}
+
+func (a *answer) message() string {
+	var parts []string
+	for _, e := range a.Errors {
+		parts = append(parts, strconv.Itoa(e.Code)+" "+e.Message)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (c *Client) send(ctx context.Context, j job) purge.Call {
+	call := purge.Call{Items: len(j.items)}
+	var body []byte
+	if j.field == "purge_everything" {
+		body = []byte(`{"purge_everything":true}`)
+	} else {
+		body, _ = json.Marshal(map[string][]string{j.field: j.values})
+	}
+	what := fmt.Sprintf("cloudflare: purge %s in zone %s", j.field, c.opts.ZoneID)
+	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.opts.HTTPClient.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// A purge is idempotent: repeating one that may have been done is safe.
+			return retry.Retryable(err)
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			return retry.Retryable(err)
+		}
+		var a answer
+		jsonErr := json.Unmarshal(data, &a)
+		if resp.StatusCode >= 300 {
+			msg := a.message()
+			if jsonErr != nil || msg == "" {
+				msg = strings.TrimSpace(string(data))
+				if len(msg) > 200 {
+					msg = msg[:200] + "…"
+				}
+			}
+			return retry.HTTPStatus(resp, fmt.Errorf("%s: %s", resp.Status, msg))
+		}
+		if jsonErr != nil {
+			return fmt.Errorf("read answer: %w", jsonErr)
+		}
+		if !a.Success {
+			return fmt.Errorf("%s: not successful: %s", resp.Status, a.message())
+		}
+		if a.Result != nil {
+			call.ID = a.Result.ID
+		}
+		return nil
+	})
+	call.Attempts = rr.Attempts
+	if err != nil {
+		call.Err = fmt.Sprintf("%s: %v", what, err)
+	}
+	return call
+}
+
+var (
+	_ purge.Purger  = (*Client)(nil)
+	_ purge.Limiter = (*Client)(nil)
+)

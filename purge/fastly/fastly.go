@@ -1,0 +1,301 @@
+package fastly
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/offload-dev/offload/internal/retry"
+	"github.com/offload-dev/offload/purge"
+)
+
+// MaxKeys is the most surrogate keys Fastly takes in one batch purge.
+const MaxKeys = 256
+
+// DefaultAPIURL is Fastly's API.
+const DefaultAPIURL = "https://api.fastly.com"
+
+// Options configure a Client.
+type Options struct {
+	// Token is the API token, sent as Fastly-Key; it needs the purge_select
+	// scope (purge_all for KindAll). Required. It never appears in errors.
+	Token string
+	// ServiceID is the service whose surrogate keys (and everything) are
+	// purged. Required for tag and everything purges; URL purges do not use it.
+	ServiceID string
+	// BaseURL turns path items into URLs: "https://www.example.com". Default
+	// none: path items fail.
+	BaseURL string
+	// Soft marks content stale instead of evicting it (Fastly-Soft-Purge: 1).
+	// Fastly has no soft purge-all; KindAll is always hard. Default false.
+	Soft bool
+	// KeysPerCall is the most surrogate keys per batch. Default and maximum 256.
+	KeysPerCall int
+	// APIURL is the API's base URL. Default "https://api.fastly.com".
+	APIURL string
+	// HTTPClient sends the requests. Default: a client with a 30s timeout.
+	HTTPClient *http.Client
+	// Concurrency is the most requests one Purge has in flight (each URL is
+	// its own request). Default 8.
+	Concurrency int
+	// Retry is the retry policy for each request; zero fields take the
+	// shared defaults of internal/retry.
+	Retry retry.Policy
+}
+
+// Client purges through the Fastly API. It is safe for concurrent use.
+type Client struct {
+	opts Options
+	api  string
+}
+
+// New returns a Client, or an error if the options cannot work.
+func New(opts Options) (*Client, error) {
+	if opts.Token == "" {
+		return nil, errors.New("fastly: an API token is required")
+	}
+	if opts.APIURL == "" {
+		opts.APIURL = DefaultAPIURL
+	}
+	u, err := url.Parse(opts.APIURL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("fastly: api url %q is not an absolute URL", opts.APIURL)
+	}
+	if opts.KeysPerCall <= 0 || opts.KeysPerCall > MaxKeys {
+		opts.KeysPerCall = MaxKeys
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 8
+	}
+	return &Client{opts: opts, api: strings.TrimRight(opts.APIURL, "/")}, nil
+}
+
+// Limits reports the per-request limits.
+func (c *Client) Limits() purge.Limits {
+	return purge.Limits{ItemsPerCall: map[purge.Kind]int{
+		purge.KindURL: 1, purge.KindPath: 1, purge.KindTag: c.opts.KeysPerCall, purge.KindAll: 1}}
+}
+
+// job is one API request and the items it carries.
+type job struct {
+	path  string   // API path
+	keys  []string // surrogate keys, for a batch
+	items []int
+	soft  bool
+}
+
+// Purge purges URLs (KindURL, or KindPath joined to BaseURL) one request
+// each, surrogate keys (KindTag) in batches, and everything (KindAll).
+func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, error) {
+	res := &purge.Result{Provider: "fastly", Outcomes: make([]purge.Outcome, len(req.Items))}
+	var jobs []job
+	var tags, all []int
+	for i, it := range req.Items {
+		res.Outcomes[i].Item = it
+		var err error
+		switch it.Kind {
+		case purge.KindURL, purge.KindPath:
+			var p string
+			if p, err = c.urlPath(it); err == nil {
+				jobs = append(jobs, job{path: p, items: []int{i}, soft: c.opts.Soft})
+			}
+		case purge.KindTag:
+			if err = c.needService(); err == nil {
+				tags = append(tags, i)
+			}
+		case purge.KindAll:
+			if err = c.needService(); err == nil {
+				all = append(all, i)
+			}
+		default:
+			err = fmt.Errorf("fastly: %s: %w", it.Kind, purge.ErrUnsupported)
+		}
+		if err != nil {
+			res.Outcomes[i].Err = err.Error()
+		}
+	}
+	for start := 0; start < len(tags); start += c.opts.KeysPerCall {
+		idx := tags[start:min(start+c.opts.KeysPerCall, len(tags))]
+		j := job{path: "/service/" + url.PathEscape(c.opts.ServiceID) + "/purge", items: idx, soft: c.opts.Soft}
+		for _, i := range idx {
+			j.keys = append(j.keys, req.Items[i].Value)
+		}
+		jobs = append(jobs, j)
+	}
+	if len(all) > 0 {
+		jobs = append(jobs, job{path: "/service/" + url.PathEscape(c.opts.ServiceID) + "/purge_all", items: all})
+	}
+
+	type done struct {
+		call purge.Call
+		ids  map[string]string // surrogate key -> purge id
+	}
+	results := make([]done, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(c.opts.Concurrency, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range next {
+				results[n].call, results[n].ids = c.send(ctx, jobs[n])
+			}
+		}()
+	}
+	for n := range jobs {
+		if ctx.Err() == nil {
+			select {
+			case next <- n:
+				continue
+			case <-ctx.Done():
+			}
+		}
+		results[n].call = purge.Call{Items: len(jobs[n].items), Err: ctx.Err().Error()}
+	}
+	close(next)
+	wg.Wait()
+
+	for n, j := range jobs {
+		r := results[n]
+		if r.call.Attempts > 0 {
+			res.Calls = append(res.Calls, r.call)
+		}
+		for _, i := range j.items {
+			o := &res.Outcomes[i]
+			if r.call.Err != "" {
+				o.Err = r.call.Err
+				continue
+			}
+			o.OK = true
+			o.ID = r.call.ID
+			if id, ok := r.ids[o.Item.Value]; ok {
+				o.ID = id
+			}
+		}
+	}
+	return res, res.Err()
+}
+
+func (c *Client) needService() error {
+	if c.opts.ServiceID == "" {
+		return errors.New("fastly: a service id is required to purge surrogate keys or everything")
+	}
+	return nil
+}
+
+// urlPath is the API path that purges one URL: /purge/ and the URL without
+// its scheme.
+func (c *Client) urlPath(it purge.Item) (string, error) {
+	raw := it.Value
+	if it.Kind == purge.KindPath {
+		if c.opts.BaseURL == "" {
+			return "", errors.New("fastly: a path needs Options.BaseURL to make it a URL")
+		}
+		raw = purge.JoinURL(c.opts.BaseURL, it.Value)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("fastly: %q is not an absolute URL", raw)
+	}
+	return "/purge/" + u.Host + u.RequestURI(), nil
+}
+
+func (c *Client) send(ctx context.Context, j job) (purge.Call, map[string]string) {
+	call := purge.Call{Items: len(j.items)}
+	var body []byte
+	if j.keys != nil {
+		body, _ = json.Marshal(map[string][]string{"surrogate_keys": j.keys})
+	}
+	what := "fastly: POST " + c.api + j.path
+	var ids map[string]string
+	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api+j.path, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Fastly-Key", c.opts.Token)
+		req.Header.Set("Accept", "application/json")
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if j.soft {
+			req.Header.Set("Fastly-Soft-Purge", "1")
+		}
+		resp, err := c.opts.HTTPClient.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// A purge is idempotent: repeating one that may have been done is safe.
+			return retry.Retryable(err)
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			return retry.Retryable(err)
+		}
+		if resp.StatusCode >= 300 {
+			return retry.HTTPStatus(resp, fmt.Errorf("%s%s", resp.Status, apiMessage(data)))
+		}
+		if j.keys != nil {
+			ids = map[string]string{}
+			if err := json.Unmarshal(data, &ids); err != nil {
+				return fmt.Errorf("read answer: %w", err)
+			}
+			return nil
+		}
+		var ok struct {
+			Status string `json:"status"`
+			ID     string `json:"id"`
+		}
+		if err := json.Unmarshal(data, &ok); err != nil {
+			return fmt.Errorf("read answer: %w", err)
+		}
+		call.ID, call.Status = ok.ID, ok.Status
+		return nil
+	})
+	call.Attempts = rr.Attempts
+	if err != nil {
+		call.Err = fmt.Sprintf("%s: %v", what, err)
+	}
+	return call, ids
+}
+
+// apiMessage is Fastly's own message from an error body:
+// {"msg": "...", "detail": "..."}.
+func apiMessage(data []byte) string {
+	var e struct {
+		Msg    string `json:"msg"`
+		Detail string `json:"detail"`
+	}
+	if json.Unmarshal(data, &e) != nil || e.Msg == "" {
+		s := strings.TrimSpace(string(data))
+		if len(s) > 200 {
+			s = s[:200] + "…"
+		}
+		if s == "" {
+			return ""
+		}
+		return ": " + s
+	}
+	if e.Detail != "" {
+		return ": " + e.Msg + " (" + e.Detail + ")"
+	}
+	return ": " + e.Msg
+}
+
+var (
+	_ purge.Purger  = (*Client)(nil)
+	_ purge.Limiter = (*Client)(nil)
+)
