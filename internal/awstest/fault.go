@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 )
 
@@ -106,7 +107,8 @@ func (p *FaultProxy) take(op string, body []byte) *Fault {
 }
 
 // writeFault answers as AWS does: JSON for the JSON protocols (they send
-// X-Amz-Target), XML for the REST-XML ones (S3, CloudFront).
+// X-Amz-Target), XML for the REST-XML ones: S3's bare <Error>, CloudFront's
+// <ErrorResponse>.
 func writeFault(w http.ResponseWriter, r *http.Request, f *Fault) {
 	status := f.Status
 	if status == 0 {
@@ -122,5 +124,10 @@ func writeFault(w http.ResponseWriter, r *http.Request, f *Fault) {
 	}
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(status)
+	if strings.HasPrefix(r.URL.Path, "/20") {
+		// CloudFront and the other dated REST-XML APIs wrap the error.
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>awstest-fault</RequestId></ErrorResponse>`, f.Code, f.Message)
+		return
+	}
 	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message><RequestId>awstest-fault</RequestId></Error>`, f.Code, f.Message)
 }

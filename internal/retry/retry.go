@@ -160,9 +160,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// HTTPStatus classifies an HTTP answer: 429 and 5xx (but 501) are safe to
-// retry, honouring Retry-After; anything else is final. It returns err as
-// it is for a final status, marked for a retryable one, nil for 2xx/3xx.
+// HTTPStatus classifies an HTTP answer: 429, 408 and 5xx (but 501 and 505)
+// are safe to retry, honouring Retry-After. It returns err (or an "HTTP
+// 4xx" error when err is nil) marked retryable for those, and err as it is
+// for any other status, including below 400.
 func HTTPStatus(resp *http.Response, err error) error {
 	if resp == nil || resp.StatusCode < 400 {
 		return err
