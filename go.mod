@@ -36,4 +36,5 @@ require (
 	go.uber.org/ratelimit v0.3.1 // indirect
 	golang.org/x/sys v0.29.0 // indirect
 	gopkg.in/ini.v1 v1.67.0 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

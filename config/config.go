@@ -1,0 +1,284 @@
+// Package config reads offload's YAML configuration (the schema is in
+// design.md), fills in defaults, and validates it with errors that name the
+// file, the line and the field, and say what is allowed. Secret values are
+// references (env:NAME, file:PATH, ssm:/name, secretsmanager:name#key),
+// resolved through the cache library so a rotated secret is picked up after
+// its max age.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration. Every field is optional unless its
+// comment says otherwise.
+type Config struct {
+	Listen  string   `yaml:"listen"` // serve mode; default 127.0.0.1:8080
+	Auth    Auth     `yaml:"auth"`
+	State   State    `yaml:"state"`
+	Batch   Batch    `yaml:"batch"`
+	Sites   []Site   `yaml:"sites"`
+	Targets []Target `yaml:"targets"`
+	Mirrors []Mirror `yaml:"mirrors"`
+
+	// File is where the configuration came from ("" for embedded defaults).
+	File string `yaml:"-"`
+}
+
+// Auth is how /v1/* callers authenticate.
+type Auth struct {
+	// Tokens are the bearer tokens accepted, as secret references. None
+	// configured: only loopback callers are served, and that is logged.
+	Tokens []Secret `yaml:"tokens"`
+}
+
+// State is where the ledger (and serve's inbox) live.
+type State struct {
+	Driver string `yaml:"driver"` // bolt (default) | dynamodb | memory
+	Path   string `yaml:"path"`   // bolt file; default offload.db
+	Table  string `yaml:"table"`  // dynamodb table; default offload
+}
+
+// Batch is how serve gathers events.
+type Batch struct {
+	Window Duration `yaml:"window"` // how long to gather events before planning; default 500ms
+}
+
+// Site is one website served from a bucket, or a prefix of one.
+type Site struct {
+	Name     string   `yaml:"name"`      // required
+	Bucket   string   `yaml:"bucket"`    // required
+	Prefix   string   `yaml:"prefix"`    // only keys under it; stripped before mapping to a path
+	Index    *string  `yaml:"index"`     // index document; default index.html; "" turns it off
+	PurgeNew *bool    `yaml:"purge_new"` // purge objects the ledger never saw; default true
+	Mirrors  []string `yaml:"mirrors"`   // mirror names
+	Targets  []string `yaml:"targets"`   // target names
+}
+
+// IndexDocument returns the site's index document ("" when off).
+func (s Site) IndexDocument() string {
+	if s.Index == nil {
+		return "index.html"
+	}
+	return *s.Index
+}
+
+// PurgesNew reports whether new objects are purged.
+func (s Site) PurgesNew() bool { return s.PurgeNew == nil || *s.PurgeNew }
+
+// Target is one CDN to purge. Which fields apply depends on Provider.
+type Target struct {
+	Name     string `yaml:"name"`     // required
+	Provider string `yaml:"provider"` // required: cloudfront | akamai | fastly | cloudflare | varnish
+	BaseURL  string `yaml:"base_url"` // the site's URL; required for URL providers
+	APIURL   string `yaml:"api_url"`  // the provider's API, for tests and proxies
+
+	// cloudfront
+	DistributionID string `yaml:"distribution_id"`
+	Collapse       int    `yaml:"collapse"` // purge "/dir/*" when this many paths under one directory change; 0 never
+
+	// akamai
+	EdgeRC  string `yaml:"edgerc"`  // default ~/.edgerc; or AKAMAI_* environment variables
+	Section string `yaml:"section"` // default "default"
+	Network string `yaml:"network"` // production (default) | staging
+	Action  string `yaml:"action"`  // invalidate (default) | delete
+
+	// fastly
+	ServiceID string `yaml:"service_id"`
+	Soft      bool   `yaml:"soft"`
+
+	// cloudflare
+	ZoneID         string `yaml:"zone_id"`
+	URLsPerRequest int    `yaml:"urls_per_request"` // 30 (default), 100 or 500, by plan
+
+	// fastly, cloudflare
+	Token Secret `yaml:"token"`
+
+	// varnish
+	Endpoints []string `yaml:"endpoints"`
+	Method    string   `yaml:"method"` // PURGE (default) | BAN
+	Host      string   `yaml:"host"`   // Host header; default base_url's host
+}
+
+// Mirror is one edge store objects are copied to.
+type Mirror struct {
+	Name     string `yaml:"name"`     // required
+	Provider string `yaml:"provider"` // required: netstorage | s3
+	APIURL   string `yaml:"api_url"`
+
+	// netstorage
+	Host    string `yaml:"host"`
+	CPCode  string `yaml:"cpcode"`
+	Dir     string `yaml:"dir"`
+	KeyName string `yaml:"keyname"`
+	Key     Secret `yaml:"key"`
+
+	// s3
+	Bucket    string `yaml:"bucket"`
+	Region    string `yaml:"region"`
+	Prefix    string `yaml:"prefix"`
+	PathStyle bool   `yaml:"path_style"`
+}
+
+// Duration is a time.Duration written as "500ms" or "2s".
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML reads a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (write 500ms, 2s, 1m)", n.Line, s)
+	}
+	d.Duration = v
+	return nil
+}
+
+// Error is a configuration error: where, and what is wrong.
+type Error struct {
+	File  string
+	Line  int
+	Field string // "targets[1].distribution_id"
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(cmpOr(e.File, "config"))
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Field != "" {
+		b.WriteString(": " + e.Field)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Errors is every error Validate found.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Default returns the embedded defaults: bolt state in ./offload.db, no
+// sites, no targets.
+func Default() *Config {
+	c := &Config{}
+	c.fill()
+	return c
+}
+
+// Load reads and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse reads and validates a configuration; file names it in errors.
+func Parse(file string, data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(file, err)
+	}
+	c := &Config{File: file}
+	if len(root.Content) == 0 { // an empty file is the defaults
+		c.fill()
+		return c, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return nil, yamlError(file, err)
+	}
+	c.File = file
+	c.fill()
+	if errs := c.validate(root.Content[0]); len(errs) > 0 {
+		return nil, errs
+	}
+	return c, nil
+}
+
+func (c *Config) fill() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.State.Driver == "" {
+		c.State.Driver = "bolt"
+	}
+	if c.State.Path == "" {
+		c.State.Path = "offload.db"
+	}
+	if c.State.Table == "" {
+		c.State.Table = "offload"
+	}
+	if c.Batch.Window.Duration == 0 {
+		c.Batch.Window.Duration = 500 * time.Millisecond
+	}
+	for i := range c.Targets {
+		t := &c.Targets[i]
+		switch t.Provider {
+		case "akamai":
+			t.Network = cmpOr(t.Network, "production")
+			t.Action = cmpOr(t.Action, "invalidate")
+			t.Section = cmpOr(t.Section, "default")
+		case "cloudflare":
+			if t.URLsPerRequest == 0 {
+				t.URLsPerRequest = 30
+			}
+		case "varnish":
+			t.Method = cmpOr(strings.ToUpper(t.Method), "PURGE")
+		}
+	}
+}
+
+// yamlError turns yaml.v3's errors ("yaml: line 3: ..." or "yaml:
+// unmarshal errors:\n  line 5: field x not found in type config.Target")
+// into Errors with file and line.
+func yamlError(file string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var errs Errors
+		for _, m := range te.Errors {
+			errs = append(errs, lineError(file, m))
+		}
+		return errs
+	}
+	return Errors{lineError(file, strings.TrimPrefix(err.Error(), "yaml: "))}
+}
+
+func lineError(file, msg string) *Error {
+	e := &Error{File: file, Msg: msg}
+	var line int
+	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
+		e.Line = line
+		e.Msg = strings.TrimSpace(msg[strings.IndexByte(msg, ':')+1:])
+	}
+	e.Msg = strings.Replace(e.Msg, "not found in type config.", "is not a field of ", 1)
+	return e
+}

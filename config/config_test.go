@@ -1,0 +1,135 @@
+package config_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/config"
+)
+
+func TestDesignExampleLoads(t *testing.T) {
+	c, err := config.Load("testdata/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sites) != 1 || len(c.Targets) != 5 || len(c.Mirrors) != 2 {
+		t.Fatalf("got %d sites, %d targets, %d mirrors", len(c.Sites), len(c.Targets), len(c.Mirrors))
+	}
+	s := c.Sites[0]
+	if s.IndexDocument() != "index.html" || !s.PurgesNew() || s.Prefix != "public/" {
+		t.Fatalf("site: %+v", s)
+	}
+	if c.Batch.Window.Duration != 500*time.Millisecond || c.State.Driver != "bolt" {
+		t.Fatalf("got window %s, driver %s", c.Batch.Window, c.State.Driver)
+	}
+	if c.Targets[3].URLsPerRequest != 30 || c.Targets[4].Method != "PURGE" || c.Targets[1].Network != "production" {
+		t.Fatalf("targets: %+v", c.Targets)
+	}
+	if c.Mirrors[0].CPCode != "123456" {
+		t.Fatalf("cpcode: got %q", c.Mirrors[0].CPCode)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c := config.Default()
+	if c.Listen != "127.0.0.1:8080" || c.State.Driver != "bolt" || c.State.Path != "offload.db" || c.Batch.Window.Duration != 500*time.Millisecond {
+		t.Fatalf("got %+v", c)
+	}
+	empty, err := config.Parse("empty.yaml", nil)
+	if err != nil || empty.State.Path != "offload.db" {
+		t.Fatalf("empty file: %+v, %v", empty, err)
+	}
+	off := false
+	idx := ""
+	s := config.Site{PurgeNew: &off, Index: &idx}
+	if s.PurgesNew() || s.IndexDocument() != "" {
+		t.Fatal("explicit false and empty index are kept")
+	}
+}
+
+// Every error names the file, the line and the field, and says what is allowed.
+func TestErrorsSayWhereAndWhat(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown top-level field", "listen: x\nsitez: []\n", []string{"bad.yaml:2: field sitez is not a field of Config"}},
+		{"syntax", "sites:\n  - name: [\n", []string{"bad.yaml:"}},
+		{"bad duration", "batch:\n  window: fast\n", []string{"bad.yaml:2", `"fast" is not a duration`}},
+		{"bad driver", "state:\n  driver: postgres\n", []string{"bad.yaml:2: state.driver: \"postgres\" is not a driver: use bolt, dynamodb or memory"}},
+		{"unknown provider", "targets:\n  - name: x\n    provider: akamia\n", []string{"bad.yaml:3: targets[0].provider: \"akamia\" is not a provider"}},
+		{"missing required", "targets:\n  - name: cf\n    provider: cloudfront\n", []string{"bad.yaml:2: targets[0].distribution_id: required by provider cloudfront"}},
+		{"field of another provider", "targets:\n  - name: cf\n    provider: cloudfront\n    distribution_id: E1\n    zone_id: z\n",
+			[]string{"bad.yaml:5: targets[0].zone_id: not used by provider cloudfront (its fields: distribution_id, collapse)"}},
+		{"bad url", "targets:\n  - name: a\n    provider: akamai\n    base_url: www.example.com\n", []string{"bad.yaml:4: targets[0].base_url: \"www.example.com\" is not an absolute http(s) URL"}},
+		{"cloudflare plan", "targets:\n  - {name: c, provider: cloudflare, zone_id: z, token: env:T, base_url: https://x.com, urls_per_request: 50}\n",
+			[]string{"bad.yaml:2: targets[0].urls_per_request: 50: use 30, 100 or 500"}},
+		{"literal secret", "targets:\n  - name: f\n    provider: fastly\n    service_id: s\n    base_url: https://x.com\n    token: abc123\n",
+			[]string{"bad.yaml:6: targets[0].token: a secret is a reference, not the value"}},
+		{"unknown target", "sites:\n  - name: www\n    bucket: b\n    targets: [cf]\n", []string{`bad.yaml:4: sites[0].targets[0]: no target is named "cf" (none are configured)`}},
+		{"duplicate names", "targets:\n  - {name: cf, provider: cloudfront, distribution_id: A}\n  - {name: cf, provider: cloudfront, distribution_id: B}\n",
+			[]string{`bad.yaml:3: targets[1].name: "cf" is used by another target`}},
+		{"site without bucket", "sites:\n  - name: www\n", []string{"bad.yaml:2: sites[0].bucket: required"}},
+		{"prefix with slash", "sites:\n  - name: www\n    bucket: b\n    prefix: /public/\n", []string{`bad.yaml:4: sites[0].prefix: "/public/": S3 keys do not start with /; write "public/"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Parse("bad.yaml", []byte(tt.yaml))
+			if err == nil {
+				t.Fatal("got no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("got:\n%v\nwant it to contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestAllErrorsAtOnce(t *testing.T) {
+	_, err := config.Parse("bad.yaml", []byte("state:\n  driver: x\nsites:\n  - name: www\n"))
+	var errs config.Errors
+	if !errors.As(err, &errs) || len(errs) != 2 {
+		t.Fatalf("got %v, want 2 errors", err)
+	}
+}
+
+func TestResolveSecrets(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "token")
+	if err := os.WriteFile(file, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("OFFLOAD_TEST_TOKEN", "from-env")
+	r := config.NewResolver(cache.New(cache.Options{}), nil)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		ref  config.Secret
+		want string
+		err  string
+	}{
+		{"env:OFFLOAD_TEST_TOKEN", "from-env", ""},
+		{config.Secret("file:" + file), "from-file", ""},
+		{"env:OFFLOAD_TEST_UNSET", "", "env:OFFLOAD_TEST_UNSET: the environment variable OFFLOAD_TEST_UNSET is not set"},
+		{"ssm:/x", "", "no AWS configuration"},
+		{"plain", "", "a secret is a reference"},
+	} {
+		got, err := r.Resolve(ctx, tt.ref)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: got %q, %v; want an error with %q", tt.ref, got, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s: got %q, %v; want %q", tt.ref, got, err, tt.want)
+		}
+	}
+}
