@@ -76,7 +76,7 @@ func (s Site) PurgesNew() bool { return s.PurgeNew == nil || *s.PurgeNew }
 // Target is one CDN to purge. Which fields apply depends on Provider.
 type Target struct {
 	Name     string `yaml:"name"`     // required
-	Provider string `yaml:"provider"` // required: cloudfront | akamai | fastly | cloudflare | varnish
+	Provider string `yaml:"provider"` // required: cloudfront | akamai | fastly | cloudflare | varnish | log (a dry run)
 	BaseURL  string `yaml:"base_url"` // the site's URL; required for URL providers
 	APIURL   string `yaml:"api_url"`  // the provider's API, for tests and proxies
 
@@ -183,13 +183,21 @@ func (es Errors) Error() string {
 	return strings.Join(msgs, "\n")
 }
 
-// Default returns the embedded defaults: bolt state in ./offload.db, no
-// sites, no targets.
+// Default returns the embedded defaults: bolt state in ./offload.db, and
+// one site for every bucket whose purges go to a "log" target, which logs
+// what it would purge (a dry run) instead of calling a CDN.
 func Default() *Config {
-	c := &Config{}
+	idx := "index.html"
+	c := &Config{
+		Sites:   []Site{{Name: "default", Bucket: "*", Index: &idx, Targets: []string{"dry-run"}}},
+		Targets: []Target{{Name: "dry-run", Provider: "log", BaseURL: "http://localhost"}},
+	}
 	c.fill()
 	return c
 }
+
+// IsDefault reports whether c is the embedded defaults (no file).
+func (c *Config) IsDefault() bool { return c.File == "" }
 
 // Load reads and validates the file at path.
 func Load(path string) (*Config, error) {

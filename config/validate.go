@@ -16,6 +16,7 @@ var (
 		"fastly":     {"base_url", "service_id", "token", "soft"},
 		"cloudflare": {"base_url", "zone_id", "token", "urls_per_request"},
 		"varnish":    {"base_url", "endpoints", "method", "host"},
+		"log":        {"base_url"},
 	}
 	targetRequired = map[string][]string{
 		"cloudfront": {"distribution_id"},
@@ -60,7 +61,7 @@ func (c *Config) validate(root *yaml.Node) Errors {
 		targets[t.Name] = t.Provider
 		allowed, ok := targetFields[t.Provider]
 		if !ok {
-			v.add(v.line(node, "provider"), field+".provider", "%q is not a provider: use cloudfront, akamai, fastly, cloudflare or varnish", t.Provider)
+			v.add(v.line(node, "provider"), field+".provider", "%q is not a provider: use cloudfront, akamai, fastly, cloudflare, varnish or log", t.Provider)
 			continue
 		}
 		v.fields(node, field, t.Provider, allowed, targetRequired[t.Provider])

@@ -62,8 +62,17 @@ func (s *purgeSet) batches() []Batch {
 		if t.Provider == "cloudfront" {
 			kind = purge.KindPath
 		}
-		for _, chunk := range split(items, t.Limits.ItemsPerCall[kind], t.Limits.BodyBytes) {
-			b := Batch{Target: tn, Provider: t.Provider}
+		// A provider that takes one item per request (Fastly's URL purge,
+		// Varnish) gets them in groups it sends concurrently.
+		perCall, perRequest := t.Limits.ItemsPerCall[kind], false
+		if perCall == 1 {
+			perCall, perRequest = oneByOneGroup, true
+		}
+		for _, chunk := range split(items, perCall, t.Limits.BodyBytes) {
+			b := Batch{Target: tn, Provider: t.Provider, Requests: 1}
+			if perRequest {
+				b.Requests = len(chunk)
+			}
 			if kind == purge.KindPath {
 				b.Paths = chunk
 			} else {
@@ -71,6 +80,7 @@ func (s *purgeSet) batches() []Batch {
 			}
 			for _, it := range chunk {
 				b.Changes = append(b.Changes, m[it]...)
+				b.Of = append(b.Of, m[it])
 			}
 			slices.Sort(b.Changes)
 			b.Changes = slices.Compact(b.Changes)
@@ -79,6 +89,10 @@ func (s *purgeSet) batches() []Batch {
 	}
 	return out
 }
+
+// oneByOneGroup is how many items go in one Purge call to a provider that
+// sends each item in a request of its own.
+const oneByOneGroup = 500
 
 // split cuts sorted items into runs of at most n items whose JSON array
 // ({"objects":[...]}, as Akamai takes it) stays within maxBody bytes.

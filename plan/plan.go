@@ -92,6 +92,9 @@ type Batch struct {
 	Paths    []string `json:"paths,omitempty"` // CloudFront
 	URLs     []string `json:"urls,omitempty"`  // everyone else
 	Changes  []int    `json:"changes"`         // the decisions it purges for
+	Requests int      `json:"requests"`        // provider requests it takes: 1, or one per item for one-by-one providers
+	// Of returns the decisions each item is purged for, by item index.
+	Of [][]int `json:"-"`
 }
 
 // Items returns the batch as purge items.
@@ -280,7 +283,7 @@ func purgedUpTo(h ledger.Record) string {
 func matchSites(sites []Site, c event.Change) []Site {
 	var out []Site
 	for _, s := range sites {
-		if s.Bucket == c.Bucket && strings.HasPrefix(c.Key, s.Prefix) && c.Key != s.Prefix {
+		if (s.Bucket == c.Bucket || s.Bucket == "*") && strings.HasPrefix(c.Key, s.Prefix) && c.Key != s.Prefix {
 			out = append(out, s)
 		}
 	}
@@ -403,7 +406,7 @@ func stats(p *Plan) Stats {
 		s.Reasons[d.Reason]++
 	}
 	for _, b := range p.Purges {
-		s.Requests[b.Target]++
+		s.Requests[b.Target] += b.Requests
 		s.Items[b.Target] += len(b.Paths) + len(b.URLs)
 		s.BilledPaths += len(b.Paths)
 	}

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "offload serve: not built yet")
+	return exitFailed
+}
+
+func runPurge(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "offload purge: not built yet")
+	return exitFailed
+}
+
+func runBackfill(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "offload backfill: not built yet")
+	return exitFailed
+}
+
+func runLambda() {}

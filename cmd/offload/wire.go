@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	awscloudfront "github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/config"
+	"github.com/offload-dev/offload/ledger"
+	"github.com/offload-dev/offload/ledger/bolt"
+	"github.com/offload-dev/offload/ledger/dynamo"
+	"github.com/offload-dev/offload/mirror"
+	"github.com/offload-dev/offload/mirror/netstorage"
+	"github.com/offload-dev/offload/pipeline"
+	"github.com/offload-dev/offload/plan"
+	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/akamai"
+	"github.com/offload-dev/offload/purge/cloudflare"
+	"github.com/offload-dev/offload/purge/cloudfront"
+	"github.com/offload-dev/offload/purge/dryrun"
+	"github.com/offload-dev/offload/purge/fastly"
+	"github.com/offload-dev/offload/purge/varnish"
+)
+
+// deps builds what a configuration names: the ledger, purgers, mirrors and
+// AWS clients, each once, on first use.
+type deps struct {
+	cfg     *config.Config
+	logger  *slog.Logger
+	cache   *cache.Cache
+	secrets *config.Resolver
+
+	awsOnce sync.Once
+	awsCfg  aws.Config
+	awsErr  error
+
+	boltDB *bolt.Ledger
+}
+
+func newDeps(cfg *config.Config, logger *slog.Logger) *deps {
+	d := &deps{cfg: cfg, logger: logger, cache: cache.New(cache.Options{Logger: logger})}
+	d.secrets = config.NewResolver(d.cache, d.aws)
+	return d
+}
+
+// aws loads the AWS SDK's default configuration (environment, shared
+// files, the Lambda role), honouring AWS_ENDPOINT_URL and friends.
+func (d *deps) aws(ctx context.Context) (aws.Config, error) {
+	d.awsOnce.Do(func() {
+		d.awsCfg, d.awsErr = awsconfig.LoadDefaultConfig(ctx)
+		if d.awsErr == nil && d.awsCfg.Region == "" {
+			d.awsCfg.Region = "us-east-1"
+		}
+	})
+	return d.awsCfg, d.awsErr
+}
+
+// s3Client returns an S3 client; path-style addressing when
+// OFFLOAD_S3_PATH_STYLE is true, as MinIO and moto want.
+func (d *deps) s3Client(ctx context.Context) (*s3.Client, error) {
+	cfg, err := d.aws(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pathStyle, _ := strconv.ParseBool(os.Getenv("OFFLOAD_S3_PATH_STYLE"))
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }), nil
+}
+
+// ledger opens the configured ledger. With readOnly and a bolt file that
+// does not exist yet, it returns an empty memory ledger instead of making
+// the file: `offload plan` changes nothing.
+func (d *deps) ledger(ctx context.Context, readOnly bool) (ledger.Ledger, error) {
+	st := d.cfg.State
+	switch st.Driver {
+	case "memory":
+		return ledger.NewMemory(), nil
+	case "dynamodb":
+		cfg, err := d.aws(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
+		return dynamo.New(dynamodb.NewFromConfig(cfg), st.Table)
+	default:
+		if readOnly {
+			if _, err := os.Stat(st.Path); errors.Is(err, os.ErrNotExist) {
+				return ledger.NewMemory(), nil
+			}
+		}
+		l, err := bolt.Open(st.Path, bolt.Options{Timeout: 5 * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
+		d.boltDB = l
+		return l, nil
+	}
+}
+
+// purger builds the purger of one target.
+func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error) {
+	client := &http.Client{Timeout: 30 * time.Second}
+	token := func() (string, error) {
+		if t.Token == "" {
+			return "", nil
+		}
+		return d.secrets.Resolve(ctx, t.Token)
+	}
+	switch t.Provider {
+	case "log":
+		return dryrun.New(t.Name, d.logger), nil
+	case "cloudfront":
+		cfg, err := d.aws(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return cloudfront.New(awscloudfront.NewFromConfig(cfg), cloudfront.Options{DistributionID: t.DistributionID})
+	case "akamai":
+		return akamai.New(akamai.Options{
+			EdgeRC: t.EdgeRC, Section: t.Section, Env: true, BaseURL: t.BaseURL, APIURL: t.APIURL,
+			Network: akamai.Network(t.Network), Action: akamai.Action(t.Action), HTTPClient: client,
+		})
+	case "fastly":
+		tok, err := token()
+		if err != nil {
+			return nil, err
+		}
+		return fastly.New(fastly.Options{Token: tok, ServiceID: t.ServiceID, BaseURL: t.BaseURL, Soft: t.Soft, APIURL: t.APIURL, HTTPClient: client})
+	case "cloudflare":
+		tok, err := token()
+		if err != nil {
+			return nil, err
+		}
+		return cloudflare.New(cloudflare.Options{Token: tok, ZoneID: t.ZoneID, BaseURL: t.BaseURL, URLsPerRequest: t.URLsPerRequest, APIURL: t.APIURL, HTTPClient: client})
+	case "varnish":
+		return varnish.New(varnish.Options{Endpoints: t.Endpoints, Method: t.Method, Host: hostOf(t), HTTPClient: client})
+	}
+	return nil, fmt.Errorf("target %s: unknown provider %q", t.Name, t.Provider)
+}
+
+// pipeline builds the whole pipeline for the configuration.
+func (d *deps) pipeline(ctx context.Context, readOnly bool) (*pipeline.Pipeline, error) {
+	l, err := d.ledger(ctx, readOnly)
+	if err != nil {
+		return nil, err
+	}
+	p := &pipeline.Pipeline{Ledger: l, Logger: d.logger, Purgers: map[string]purge.Purger{}, Mirrors: map[string]mirror.Mirror{}}
+	for _, t := range d.cfg.Targets {
+		pg, err := d.purger(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		}
+		p.Purgers[t.Name] = pg
+	}
+	for _, m := range d.cfg.Mirrors {
+		mr, err := d.mirror(ctx, m)
+		if err != nil {
+			return nil, fmt.Errorf("mirror %s: %w", m.Name, err)
+		}
+		p.Mirrors[m.Name] = mr
+	}
+	if len(d.cfg.Mirrors) > 0 {
+		if p.Source, err = d.s3Client(ctx); err != nil {
+			return nil, err
+		}
+	}
+	p.Plan = planConfig(d.cfg, p.Purgers)
+	return p, nil
+}
+
+func (d *deps) close() {
+	if d.boltDB != nil {
+		d.boltDB.Close()
+	}
+}
+
+// planConfig is the planner's view of the configuration, with each
+// target's limits as its purger reports them.
+func planConfig(cfg *config.Config, purgers map[string]purge.Purger) plan.Config {
+	var pc plan.Config
+	for _, s := range cfg.Sites {
+		pc.Sites = append(pc.Sites, plan.Site{
+			Name: s.Name, Bucket: s.Bucket, Prefix: s.Prefix, Index: s.IndexDocument(),
+			PurgeNew: s.PurgesNew(), Mirrors: s.Mirrors, Targets: s.Targets,
+		})
+	}
+	for _, t := range cfg.Targets {
+		pt := plan.Target{Name: t.Name, Provider: t.Provider, BaseURL: t.BaseURL, Collapse: t.Collapse}
+		if l, ok := purgers[t.Name].(purge.Limiter); ok {
+			pt.Limits = l.Limits()
+		}
+		if pt.BaseURL == "" && t.Provider == "varnish" {
+			pt.BaseURL = "http://" + t.Host
+		}
+		pc.Targets = append(pc.Targets, pt)
+	}
+	return pc
+}
+
+func hostOf(t config.Target) string {
+	if t.Host != "" {
+		return t.Host
+	}
+	return ""
+}
+
+// mirror builds one mirror.
+func (d *deps) mirror(ctx context.Context, m config.Mirror) (mirror.Mirror, error) {
+	switch m.Provider {
+	case "netstorage":
+		key, err := d.secrets.Resolve(ctx, m.Key)
+		if err != nil {
+			return nil, err
+		}
+		return netstorage.New(netstorage.Options{Host: m.Host, CPCode: m.CPCode, Dir: m.Dir, KeyName: m.KeyName, Key: key, APIURL: m.APIURL})
+	case "s3":
+		return d.s3Mirror(ctx, m)
+	}
+	return nil, fmt.Errorf("unknown mirror provider %q", m.Provider)
+}

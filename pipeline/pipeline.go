@@ -1,0 +1,368 @@
+// Package pipeline applies plans: it reads the ledger, plans a batch of
+// changes, mirrors changed objects (streamed from the bucket), purges the
+// CDNs, and records in the ledger only the changes whose mirrors and purges
+// all succeeded, so a redelivery retries exactly what failed. It also holds
+// the durable inbox and the worker that drain it for `offload serve`.
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/offload-dev/offload/event"
+	"github.com/offload-dev/offload/internal/par"
+	"github.com/offload-dev/offload/ledger"
+	"github.com/offload-dev/offload/mirror"
+	"github.com/offload-dev/offload/plan"
+	"github.com/offload-dev/offload/purge"
+)
+
+// ObjectAPI is the part of the S3 client mirrors read from.
+type ObjectAPI interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// Pipeline applies changes. Its fields are set once; it is safe for
+// concurrent use.
+type Pipeline struct {
+	Plan    plan.Config
+	Ledger  ledger.Ledger
+	Purgers map[string]purge.Purger // by target name
+	Mirrors map[string]mirror.Mirror
+	Source  ObjectAPI // where mirrors read objects; needed only with mirrors
+	Logger  *slog.Logger
+
+	// Reserve is the time kept back before the context's deadline: past
+	// it no new mirror or purge starts and the rest is reported failed, so
+	// a Lambda function answers before it is cut off. Default 2s.
+	Reserve time.Duration
+	// Concurrency bounds the mirrors and purge calls in flight. Default 4.
+	Concurrency int
+	// Observe, if set, is told every purge call's outcome (for metrics).
+	Observe func(target, provider string, items int, err error)
+}
+
+// Status of a change, mirror or purge in a Result.
+const (
+	StatusOK      = "ok"
+	StatusFailed  = "failed"
+	StatusSkipped = "skipped" // not needed, or the plan said skip
+)
+
+// ChangeResult is a decision and how applying it went.
+type ChangeResult struct {
+	plan.Decision
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// MirrorResult is a mirror operation and how it went.
+type MirrorResult struct {
+	plan.MirrorOp
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// PurgeResult is a purge call and how it went.
+type PurgeResult struct {
+	plan.Batch
+	Status string         `json:"status"`
+	Error  string         `json:"error,omitempty"`
+	Result *purge.Result  `json:"result,omitempty"`
+	Failed map[string]int `json:"-"`
+}
+
+// Result is what `offload apply` prints and the Lambda handler reports.
+type Result struct {
+	Changes []ChangeResult `json:"changes"`
+	Mirrors []MirrorResult `json:"mirrors"`
+	Purges  []PurgeResult  `json:"purges"`
+	Stats   plan.Stats     `json:"stats"`
+	// Committed counts ledger records written.
+	Committed int `json:"committed"`
+}
+
+// FailedMessages returns the ids of the messages with a change that
+// failed: what an SQS partial batch response lists for redelivery.
+func (r *Result) FailedMessages() []string {
+	var out []string
+	for _, c := range r.Changes {
+		if c.Status == StatusFailed && c.MessageID != "" && !slices.Contains(out, c.MessageID) {
+			out = append(out, c.MessageID)
+		}
+	}
+	return out
+}
+
+// Failed counts the changes that failed.
+func (r *Result) Failed() int {
+	n := 0
+	for _, c := range r.Changes {
+		if c.Status == StatusFailed {
+			n++
+		}
+	}
+	return n
+}
+
+// MakePlan reads the ledger for the objects the changes name and plans them.
+func (p *Pipeline) MakePlan(ctx context.Context, changes []event.Change) (*plan.Plan, error) {
+	held := map[plan.Object]ledger.Record{}
+	for bucket, keys := range plan.Objects(changes) {
+		recs, err := p.Ledger.Get(ctx, bucket, keys)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: read ledger: %w", err)
+		}
+		for k, r := range recs {
+			held[plan.Object{Bucket: bucket, Key: k}] = r
+		}
+	}
+	return plan.Make(p.Plan, changes, held), nil
+}
+
+// Apply plans and applies a batch of changes. The error is for failures of
+// the whole batch (the ledger could not be read); failures of single
+// changes are in the Result.
+func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, error) {
+	pl, err := p.MakePlan(ctx, changes)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Stats: pl.Stats, Changes: make([]ChangeResult, len(pl.Changes))}
+	failed := make([]error, len(pl.Changes)) // by decision
+	var mu sync.Mutex
+	fail := func(i int, err error) {
+		mu.Lock()
+		if failed[i] == nil {
+			failed[i] = err
+		}
+		mu.Unlock()
+	}
+	for i, d := range pl.Changes {
+		if d.Reason == plan.ReasonInvalid {
+			// A record that can never be read fails, so that SQS keeps it
+			// (and its dead-letter queue gets it) instead of dropping it.
+			fail(i, errors.New("invalid record: "+d.Detail))
+		}
+	}
+
+	// Mirrors first, so the CDN refetches the new bytes.
+	res.Mirrors = make([]MirrorResult, len(pl.Mirrors))
+	jobs := make([]func(), len(pl.Mirrors))
+	for i, op := range pl.Mirrors {
+		res.Mirrors[i] = MirrorResult{MirrorOp: op, Status: StatusOK}
+		jobs[i] = func() {
+			if err := p.mirror(ctx, op); err != nil {
+				res.Mirrors[i].Status, res.Mirrors[i].Error = StatusFailed, err.Error()
+				fail(op.Change, err)
+			}
+		}
+	}
+	par.Run(jobs, p.concurrency())
+
+	// Then purges. A batch whose every change already failed is not sent.
+	res.Purges = make([]PurgeResult, len(pl.Purges))
+	jobs = jobs[:0]
+	for i, b := range pl.Purges {
+		res.Purges[i] = PurgeResult{Batch: b, Status: StatusOK}
+		jobs = append(jobs, func() {
+			pr := &res.Purges[i]
+			if allFailed(b.Changes, failed, &mu) {
+				pr.Status, pr.Error = StatusSkipped, "every change in the batch failed before it"
+				return
+			}
+			r, err := p.purge(ctx, b)
+			pr.Result = r
+			if err == nil {
+				return
+			}
+			pr.Status, pr.Error = StatusFailed, err.Error()
+			p.attribute(b, r, err, fail)
+		})
+	}
+	par.Run(jobs, p.concurrency())
+
+	// Then the ledger, for the objects whose changes all succeeded.
+	var recs []ledger.Record
+	for _, c := range pl.Commits {
+		if !anyFailed(c.Changes, failed, &mu) {
+			recs = append(recs, c.Record)
+		}
+	}
+	if len(recs) > 0 {
+		errs, err := p.Ledger.Commit(ctx, recs)
+		if err != nil {
+			// Nothing recorded: the purges happened, and a redelivery
+			// will purge again rather than lose a change.
+			for _, c := range pl.Commits {
+				for _, i := range c.Changes {
+					fail(i, fmt.Errorf("record in ledger: %w", err))
+				}
+			}
+		} else {
+			for _, e := range errs {
+				if e == nil {
+					res.Committed++
+				}
+			}
+		}
+	}
+
+	for i, d := range pl.Changes {
+		cr := ChangeResult{Decision: d, Status: StatusOK}
+		if d.Decision == plan.Skip {
+			cr.Status = StatusSkipped
+		}
+		if failed[i] != nil {
+			cr.Status, cr.Error = StatusFailed, failed[i].Error()
+		}
+		res.Changes[i] = cr
+	}
+	return res, nil
+}
+
+func (p *Pipeline) concurrency() int {
+	if p.Concurrency > 0 {
+		return p.Concurrency
+	}
+	return 4
+}
+
+func (p *Pipeline) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.Default()
+}
+
+// errNoTime is the failure of work not started because the deadline is near.
+var errNoTime = errors.New("not started: the deadline is near; left for redelivery")
+
+func (p *Pipeline) timeLeft(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	reserve := p.Reserve
+	if reserve <= 0 {
+		reserve = 2 * time.Second
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < reserve {
+		return errNoTime
+	}
+	return nil
+}
+
+func (p *Pipeline) mirror(ctx context.Context, op plan.MirrorOp) error {
+	if err := p.timeLeft(ctx); err != nil {
+		return err
+	}
+	m, ok := p.Mirrors[op.Mirror]
+	if !ok {
+		return fmt.Errorf("mirror %q is not configured", op.Mirror)
+	}
+	if op.Op == "delete" {
+		if err := m.Delete(ctx, op.Path); err != nil {
+			return fmt.Errorf("mirror %s: delete %s: %w", op.Mirror, op.Path, err)
+		}
+		return nil
+	}
+	if p.Source == nil {
+		return fmt.Errorf("mirror %s: no S3 client to read s3://%s/%s from", op.Mirror, op.Bucket, op.Key)
+	}
+	out, err := p.Source.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(op.Bucket), Key: aws.String(op.Key)})
+	if err != nil {
+		return fmt.Errorf("mirror %s: read s3://%s/%s: %w", op.Mirror, op.Bucket, op.Key, err)
+	}
+	defer out.Body.Close()
+	obj := mirror.Object{Key: op.Path, Size: -1, ContentType: aws.ToString(out.ContentType), ModTime: aws.ToTime(out.LastModified)}
+	if out.ContentLength != nil {
+		obj.Size = *out.ContentLength
+	}
+	// A single-part upload's ETag is the body's MD5.
+	if etag := strings.Trim(aws.ToString(out.ETag), `"`); len(etag) == 32 {
+		if md5, err := hex.DecodeString(etag); err == nil {
+			obj.MD5 = md5
+		}
+	}
+	if err := m.Put(ctx, obj, out.Body); err != nil {
+		return fmt.Errorf("mirror %s: upload %s: %w", op.Mirror, op.Path, err)
+	}
+	return nil
+}
+
+func (p *Pipeline) purge(ctx context.Context, b plan.Batch) (*purge.Result, error) {
+	if err := p.timeLeft(ctx); err != nil {
+		return nil, err
+	}
+	pg, ok := p.Purgers[b.Target]
+	if !ok {
+		return nil, fmt.Errorf("target %q is not configured", b.Target)
+	}
+	// The id is the batch's content: a redelivery of the same batch is the
+	// same purge (CloudFront returns the invalidation it already made).
+	h := sha256.New()
+	for _, it := range append(b.Paths, b.URLs...) {
+		h.Write([]byte(it))
+		h.Write([]byte{0})
+	}
+	r, err := pg.Purge(ctx, purge.Request{Items: b.Items(), ID: hex.EncodeToString(h.Sum(nil))[:32]})
+	if p.Observe != nil {
+		p.Observe(b.Target, b.Provider, len(b.Paths)+len(b.URLs), err)
+	}
+	if err != nil {
+		return r, fmt.Errorf("purge %s: %w", b.Target, err)
+	}
+	return r, nil
+}
+
+// attribute marks as failed the changes whose items did not purge: per
+// item where the provider said which, else every change in the batch.
+func (p *Pipeline) attribute(b plan.Batch, r *purge.Result, err error, fail func(int, error)) {
+	if r == nil || len(r.Outcomes) != len(b.Of) {
+		for _, i := range b.Changes {
+			fail(i, err)
+		}
+		return
+	}
+	for j, o := range r.Outcomes {
+		if o.OK {
+			continue
+		}
+		for _, i := range b.Of[j] {
+			fail(i, fmt.Errorf("purge %s: %s: %s", b.Target, o.Item.Value, o.Err))
+		}
+	}
+}
+
+func allFailed(idx []int, failed []error, mu *sync.Mutex) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, i := range idx {
+		if failed[i] == nil {
+			return false
+		}
+	}
+	return len(idx) > 0
+}
+
+func anyFailed(idx []int, failed []error, mu *sync.Mutex) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, i := range idx {
+		if failed[i] != nil {
+			return true
+		}
+	}
+	return false
+}
