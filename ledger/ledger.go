@@ -22,6 +22,10 @@ type Record struct {
 	VersionID string    `json:"version_id,omitempty"`
 	Time      time.Time `json:"time"`              // the event's time
 	Deleted   bool      `json:"deleted,omitempty"` // the last change was a remove
+	// Purged is the sequencer of the last change the CDN was purged for.
+	// It trails Sequencer when later changes were skipped as unchanged, so
+	// a change that arrives late but after that purge is still purged.
+	Purged string `json:"purged,omitempty"`
 }
 
 // Ledger is the store of applied changes.
@@ -59,21 +63,35 @@ func CompareSequencer(a, b string) int {
 
 // PadSequencer left-pads a sequencer to 32 hex digits, upper case, so that
 // stores that compare strings (DynamoDB condition expressions, bolt keys)
-// order sequencers as numbers.
+// order sequencers as numbers. Leading zeros past 32 digits are dropped, so
+// "00…0FF" of 40 digits pads like "FF"; a sequencer of more than 32
+// significant digits is returned as it is, and only orders correctly
+// against others of its length (S3's have about 18).
 func PadSequencer(s string) string {
 	s = strings.ToUpper(s)
+	if len(s) > 32 {
+		s = strings.TrimLeft(s, "0")
+		if s == "" {
+			s = "0"
+		}
+	}
 	if len(s) >= 32 {
 		return s
 	}
 	return strings.Repeat("0", 32-len(s)) + s
 }
 
-// Newer reports whether r is a later change than held: by sequencer when
-// both have one, else by event time. S3 gives sequencers only for
-// comparing changes to the same key, which is all a ledger does.
+// Newer reports whether r is a later state than held: by sequencer when
+// both have one, else by event time; at the same change, a record that was
+// purged later is newer. S3 gives sequencers only for comparing changes to
+// the same key, which is all a ledger does.
 func Newer(r, held Record) bool {
 	if r.Sequencer != "" && held.Sequencer != "" {
-		return CompareSequencer(r.Sequencer, held.Sequencer) > 0
+		if c := CompareSequencer(r.Sequencer, held.Sequencer); c != 0 {
+			return c > 0
+		}
+	} else if !r.Time.Equal(held.Time) {
+		return r.Time.After(held.Time)
 	}
-	return r.Time.After(held.Time)
+	return r.Purged != "" && CompareSequencer(r.Purged, held.Purged) > 0
 }

@@ -195,25 +195,33 @@ func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, 
 
 	// Then the ledger, for the objects whose changes all succeeded.
 	var recs []ledger.Record
+	var commits []plan.Commit
 	for _, c := range pl.Commits {
 		if !anyFailed(c.Changes, failed, &mu) {
 			recs = append(recs, c.Record)
+			commits = append(commits, c)
 		}
 	}
 	if len(recs) > 0 {
 		errs, err := p.Ledger.Commit(ctx, recs)
-		if err != nil {
-			// Nothing recorded: the purges happened, and a redelivery
-			// will purge again rather than lose a change.
-			for _, c := range pl.Commits {
-				for _, i := range c.Changes {
-					fail(i, fmt.Errorf("record in ledger: %w", err))
-				}
+		for i, c := range commits {
+			var e error
+			switch {
+			case len(errs) == len(recs):
+				e = errs[i]
+			default:
+				e = err
 			}
-		} else {
-			for _, e := range errs {
-				if e == nil {
-					res.Committed++
+			switch {
+			case e == nil:
+				res.Committed++
+			case errors.Is(e, ledger.ErrStale):
+				// Another writer recorded a newer change: nothing to redo.
+			default:
+				// Not recorded: a redelivery purges again rather than
+				// lose the change.
+				for _, i := range c.Changes {
+					fail(i, fmt.Errorf("record in ledger: %w", e))
 				}
 			}
 		}

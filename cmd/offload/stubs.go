@@ -11,11 +11,6 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	return exitFailed
 }
 
-func runPurge(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "offload purge: not built yet")
-	return exitFailed
-}
-
 func runBackfill(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "offload backfill: not built yet")
 	return exitFailed

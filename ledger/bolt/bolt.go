@@ -1,0 +1,219 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/offload-dev/offload/ledger"
+)
+
+// RootBucket is the top-level bbolt bucket that holds the ledger.
+const RootBucket = "ledger"
+
+// ErrLocked is returned, wrapped, by Open when another process holds the
+// file's lock for longer than Options.Timeout.
+var ErrLocked = errors.New("the file is locked by another process")
+
+// Options configure Open. The zero value is ready to use.
+type Options struct {
+	// Timeout is how long Open waits for the file lock held by another
+	// process before it fails with ErrLocked. Default 1s; bbolt checks the
+	// lock every 50ms.
+	Timeout time.Duration
+
+	// Mode is the permission of the file if Open creates it. Default 0600.
+	Mode os.FileMode
+
+	// NoSync skips the fsync after each Commit: faster, and a crash can lose
+	// the last Commits (never corrupt the file). For tests and benchmarks;
+	// default false.
+	NoSync bool
+}
+
+// Ledger is a ledger.Ledger in a bbolt file. It is safe for concurrent use.
+type Ledger struct {
+	db     *bbolt.DB
+	owned  bool // Close closes db
+	closed atomic.Bool
+}
+
+// Open opens (creating if needed) the bbolt file at path and returns a
+// Ledger that owns it: Close closes the file.
+func Open(path string, opts Options) (*Ledger, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Second
+	}
+	if opts.Mode == 0 {
+		opts.Mode = 0o600
+	}
+	db, err := bbolt.Open(path, opts.Mode, &bbolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("ledger/bolt: open %s: %w (gave up after %s; is another offload running?)", path, ErrLocked, opts.Timeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger/bolt: open %s: %w", path, err)
+	}
+	l, err := New(db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	l.owned = true
+	return l, nil
+}
+
+// New returns a Ledger over an open database, creating RootBucket in it if
+// the database is writable. Close does not close db: its opener does.
+func New(db *bbolt.DB) (*Ledger, error) {
+	if db == nil {
+		return nil, errors.New("ledger/bolt: nil *bbolt.DB")
+	}
+	if !db.IsReadOnly() {
+		err := db.Update(func(tx *bbolt.Tx) error {
+			_, err := tx.CreateBucketIfNotExists([]byte(RootBucket))
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("ledger/bolt: create bucket %q in %s: %w", RootBucket, db.Path(), err)
+		}
+	}
+	return &Ledger{db: db}, nil
+}
+
+// DB returns the database, for other buckets in the same file.
+func (l *Ledger) DB() *bbolt.DB { return l.db }
+
+// Get returns the records held for keys of bucket, read in one transaction;
+// keys never seen are absent from the map.
+func (l *Ledger) Get(ctx context.Context, bucket string, keys []string) (map[string]ledger.Record, error) {
+	if err := l.usable(ctx); err != nil {
+		return nil, fmt.Errorf("ledger/bolt: get from %s: %w", bucket, err)
+	}
+	out := make(map[string]ledger.Record, len(keys))
+	err := l.db.View(func(tx *bbolt.Tx) error {
+		b := l.bucket(tx, bucket)
+		if b == nil {
+			return nil
+		}
+		for i, k := range keys {
+			if i%1024 == 1023 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			v := b.Get([]byte(k))
+			if v == nil {
+				continue
+			}
+			r, err := decode(bucket, k, v)
+			if err != nil {
+				return err
+			}
+			out[k] = r
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger/bolt: get from %s in %s: %w", bucket, l.db.Path(), err)
+	}
+	return out, nil
+}
+
+// Commit writes every record that is newer than the one held, in one
+// transaction, and reports ErrStale for the others. On an error nothing is
+// written: a cancelled ctx, a closed ledger, an invalid record or a failed
+// transaction.
+func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, error) {
+	if err := l.usable(ctx); err != nil {
+		return nil, fmt.Errorf("ledger/bolt: commit: %w", err)
+	}
+	if err := ledger.Validate(recs); err != nil {
+		return nil, fmt.Errorf("ledger/bolt: commit: %w", err)
+	}
+	errs := make([]error, len(recs))
+	if len(recs) == 0 {
+		return errs, nil
+	}
+	err := l.db.Update(func(tx *bbolt.Tx) error {
+		// The write lock may have taken a while.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		root := tx.Bucket([]byte(RootBucket))
+		if root == nil {
+			return fmt.Errorf("bucket %q is missing", RootBucket)
+		}
+		buckets := make(map[string]*bbolt.Bucket)
+		for i, r := range recs {
+			if i%1024 == 1023 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			errs[i] = nil // a retried transaction starts over
+			b := buckets[r.Bucket]
+			if b == nil {
+				var err error
+				if b, err = root.CreateBucketIfNotExists([]byte(r.Bucket)); err != nil {
+					return fmt.Errorf("create bucket for %s: %w", r.Bucket, err)
+				}
+				buckets[r.Bucket] = b
+			}
+			k := []byte(r.Key)
+			if v := b.Get(k); v != nil {
+				held, err := decode(r.Bucket, r.Key, v)
+				if err != nil {
+					return err
+				}
+				if !ledger.Newer(r, held) {
+					errs[i] = ledger.ErrStale
+					continue
+				}
+			}
+			if err := b.Put(k, encode(r)); err != nil {
+				return fmt.Errorf("put %s/%s: %w", r.Bucket, r.Key, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger/bolt: commit %d records to %s: %w", len(recs), l.db.Path(), err)
+	}
+	return errs, nil
+}
+
+// Close closes the file if Open opened it; later calls fail with
+// ledger.ErrClosed. Closing twice is not an error.
+func (l *Ledger) Close() error {
+	if l.closed.Swap(true) || !l.owned {
+		return nil
+	}
+	if err := l.db.Close(); err != nil {
+		return fmt.Errorf("ledger/bolt: close %s: %w", l.db.Path(), err)
+	}
+	return nil
+}
+
+func (l *Ledger) usable(ctx context.Context) error {
+	if l.closed.Load() {
+		return ledger.ErrClosed
+	}
+	return ctx.Err()
+}
+
+func (l *Ledger) bucket(tx *bbolt.Tx, bucket string) *bbolt.Bucket {
+	root := tx.Bucket([]byte(RootBucket))
+	if root == nil {
+		return nil
+	}
+	return root.Bucket([]byte(bucket))
+}
+
+var _ ledger.Ledger = (*Ledger)(nil)

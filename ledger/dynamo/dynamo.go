@@ -1,0 +1,366 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/offload-dev/offload/internal/par"
+	"github.com/offload-dev/offload/internal/retry"
+	"github.com/offload-dev/offload/ledger"
+)
+
+// MaxBatchKeys is the most keys one BatchGetItem call takes.
+const MaxBatchKeys = 100
+
+// TimeLayout is how the time attribute is stored, always in UTC: fixed
+// width, so that comparing strings compares times.
+const TimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// API is the part of the DynamoDB client the ledger uses;
+// *dynamodb.Client satisfies it.
+type API interface {
+	BatchGetItem(ctx context.Context, params *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	PutItem(ctx context.Context, params *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+}
+
+// Options configure New. The zero value is ready to use.
+type Options struct {
+	// Concurrency is the most PutItem calls one Commit, or BatchGetItem
+	// calls one Get, has in flight. Default 16.
+	Concurrency int
+
+	// Retry is how Get asks again for the keys BatchGetItem left
+	// unprocessed; zero fields take internal/retry's defaults (500ms first
+	// backoff, 8 attempts, 2m budget). Errors of the calls themselves are
+	// retried by the SDK client, not here.
+	Retry retry.Policy
+}
+
+// Ledger is a ledger.Ledger in a DynamoDB table. It is safe for concurrent
+// use, and any number of Ledgers, in any number of processes, may share a
+// table.
+type Ledger struct {
+	api    API
+	table  string
+	opts   Options
+	closed atomic.Bool
+}
+
+// New returns a Ledger over table, which must have the schema the package
+// documents (CreateTable makes one).
+func New(api API, table string, optFns ...func(*Options)) (*Ledger, error) {
+	if api == nil {
+		return nil, errors.New("ledger/dynamo: a DynamoDB client is required")
+	}
+	if table == "" {
+		return nil, errors.New("ledger/dynamo: a table name is required")
+	}
+	var opts Options
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 16
+	}
+	return &Ledger{api: api, table: table, opts: opts}, nil
+}
+
+// Table returns the table's name.
+func (l *Ledger) Table() string { return l.table }
+
+// item is a record as stored.
+type item struct {
+	PK        string `dynamodbav:"pk"`
+	Seq       string `dynamodbav:"seq,omitempty"`
+	Sequencer string `dynamodbav:"sequencer,omitempty"`
+	ETag      string `dynamodbav:"etag,omitempty"`
+	VersionID string `dynamodbav:"version_id,omitempty"`
+	Time      string `dynamodbav:"time"`
+	Deleted   bool   `dynamodbav:"deleted,omitempty"`
+	PurgedSeq string `dynamodbav:"purged_seq,omitempty"`
+	Purged    string `dynamodbav:"purged,omitempty"`
+}
+
+// PK returns the partition key of bucket's key.
+func PK(bucket, key string) string { return bucket + "/" + key }
+
+func pkValue(bucket, key string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: PK(bucket, key)}}
+}
+
+// Get returns the records held for keys of bucket; keys never seen are
+// absent from the map. It reads with strongly consistent BatchGetItem
+// calls of up to 100 keys, several at once.
+func (l *Ledger) Get(ctx context.Context, bucket string, keys []string) (map[string]ledger.Record, error) {
+	if err := l.usable(ctx); err != nil {
+		return nil, l.getErr(bucket, err)
+	}
+	// BatchGetItem refuses a request that names a key twice.
+	seen := make(map[string]bool, len(keys))
+	uniq := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, k)
+		}
+	}
+	out := make(map[string]ledger.Record, len(uniq))
+	var (
+		mu       sync.Mutex
+		firstErr error
+	)
+	var jobs []func()
+	for start := 0; start < len(uniq); start += MaxBatchKeys {
+		chunk := uniq[start:min(start+MaxBatchKeys, len(uniq))]
+		jobs = append(jobs, func() {
+			items, err := l.batchGet(ctx, bucket, chunk)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			for _, r := range items {
+				out[r.Key] = r
+			}
+		})
+	}
+	if len(jobs) > 0 {
+		par.Run(jobs, l.opts.Concurrency)
+	}
+	if firstErr != nil {
+		return nil, l.getErr(bucket, firstErr)
+	}
+	return out, nil
+}
+
+func (l *Ledger) getErr(bucket string, err error) error {
+	return fmt.Errorf("ledger/dynamo: get from table %s (bucket %s): %w", l.table, bucket, err)
+}
+
+// errUnprocessed marks a BatchGetItem answer that left keys out.
+type errUnprocessed int
+
+func (e errUnprocessed) Error() string {
+	return fmt.Sprintf("BatchGetItem left %d keys unprocessed", int(e))
+}
+
+// batchGet reads up to MaxBatchKeys keys, asking again for unprocessed ones.
+func (l *Ledger) batchGet(ctx context.Context, bucket string, keys []string) ([]ledger.Record, error) {
+	if ctx.Err() != nil { // a sibling may have been slow to notice
+		return nil, ctx.Err()
+	}
+	want := make([]map[string]types.AttributeValue, len(keys))
+	for i, k := range keys {
+		want[i] = pkValue(bucket, k)
+	}
+	var recs []ledger.Record
+	_, err := l.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
+		out, err := l.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+			RequestItems: map[string]types.KeysAndAttributes{
+				l.table: {Keys: want, ConsistentRead: aws.Bool(true)},
+			},
+		})
+		if err != nil {
+			return err
+		}
+		for _, av := range out.Responses[l.table] {
+			r, err := decode(bucket, av)
+			if err != nil {
+				return err
+			}
+			recs = append(recs, r)
+		}
+		left := out.UnprocessedKeys[l.table].Keys
+		if len(left) == 0 {
+			return nil
+		}
+		want = left
+		return retry.Retryable(errUnprocessed(len(left)))
+	})
+	return recs, err
+}
+
+func decode(bucket string, av map[string]types.AttributeValue) (ledger.Record, error) {
+	var it item
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return ledger.Record{}, fmt.Errorf("decode item: %w", err)
+	}
+	key, ok := strings.CutPrefix(it.PK, bucket+"/")
+	if !ok {
+		return ledger.Record{}, fmt.Errorf("decode item %q: not in bucket %s", it.PK, bucket)
+	}
+	t, err := time.Parse(TimeLayout, it.Time)
+	if err != nil {
+		return ledger.Record{}, fmt.Errorf("decode item %q: time: %w", it.PK, err)
+	}
+	return ledger.Record{Bucket: bucket, Key: key, Sequencer: it.Sequencer, ETag: it.ETag,
+		VersionID: it.VersionID, Time: t, Deleted: it.Deleted, Purged: it.Purged}, nil
+}
+
+func encode(r ledger.Record) (map[string]types.AttributeValue, error) {
+	it := item{PK: PK(r.Bucket, r.Key), Sequencer: r.Sequencer, ETag: r.ETag, VersionID: r.VersionID,
+		Time: formatTime(r.Time), Deleted: r.Deleted, Purged: r.Purged}
+	if r.Sequencer != "" {
+		it.Seq = ledger.PadSequencer(r.Sequencer)
+	}
+	if r.Purged != "" {
+		it.PurgedSeq = ledger.PadSequencer(r.Purged)
+	}
+	return attributevalue.MarshalMap(it)
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// Conditions for PutItem: ledger.Newer as DynamoDB evaluates it. The
+// purged clause is added only when the record's Purged can beat one held.
+const (
+	condWithSeq    = "attribute_not_exists(pk) OR #seq < :seq OR (attribute_not_exists(#seq) AND #time < :time)"
+	condWithoutSeq = "attribute_not_exists(pk) OR #time < :time"
+	condPurged     = "(attribute_not_exists(#pseq) OR #pseq < :pseq)"
+	condPurgedSeq  = " OR (#seq = :seq AND " + condPurged + ") OR (attribute_not_exists(#seq) AND #time = :time AND " + condPurged + ")"
+	condPurgedTime = " OR (#time = :time AND " + condPurged + ")"
+)
+
+// Commit writes each record with a conditional PutItem, so that a record
+// not newer than the one held is left alone and reported as
+// ledger.ErrStale. Records of different keys are written concurrently,
+// records of one key in order. A call that fails for another reason
+// leaves its record's error in the slice, the other records are still
+// written, and the returned error is non-nil.
+func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, error) {
+	if err := l.usable(ctx); err != nil {
+		return nil, l.commitErr(err)
+	}
+	if err := ledger.Validate(recs); err != nil {
+		return nil, l.commitErr(err)
+	}
+	inputs := make([]*dynamodb.PutItemInput, len(recs))
+	for i, r := range recs {
+		if y := r.Time.UTC().Year(); y < 0 || y > 9999 {
+			return nil, l.commitErr(fmt.Errorf("%w: record %d (%s/%s): time %s is outside years 0 to 9999", ledger.ErrInvalid, i, r.Bucket, r.Key, r.Time))
+		}
+		in, err := l.putInput(r)
+		if err != nil {
+			return nil, l.commitErr(fmt.Errorf("record %d (%s/%s): %w", i, r.Bucket, r.Key, err))
+		}
+		inputs[i] = in
+	}
+
+	// One job per key, so that one key's records go in order.
+	var order []string
+	byKey := make(map[string][]int)
+	for i, r := range recs {
+		pk := PK(r.Bucket, r.Key)
+		if _, ok := byKey[pk]; !ok {
+			order = append(order, pk)
+		}
+		byKey[pk] = append(byKey[pk], i)
+	}
+	errs := make([]error, len(recs))
+	var failed atomic.Int32
+	jobs := make([]func(), len(order))
+	for j, pk := range order {
+		idx := byKey[pk]
+		jobs[j] = func() {
+			for _, i := range idx {
+				if err := ctx.Err(); err != nil {
+					errs[i] = err
+					failed.Add(1)
+					continue
+				}
+				_, err := l.api.PutItem(ctx, inputs[i])
+				var ccf *types.ConditionalCheckFailedException
+				switch {
+				case err == nil:
+				case errors.As(err, &ccf):
+					errs[i] = ledger.ErrStale
+				default:
+					errs[i] = fmt.Errorf("ledger/dynamo: put %s into table %s: %w", pk, l.table, err)
+					failed.Add(1)
+				}
+			}
+		}
+	}
+	if len(jobs) > 0 {
+		par.Run(jobs, l.opts.Concurrency)
+	}
+	if n := failed.Load(); n > 0 {
+		var first error
+		for _, e := range errs {
+			if e != nil && e != ledger.ErrStale {
+				first = e
+				break
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			first = err
+		}
+		return errs, l.commitErr(fmt.Errorf("%d of %d records not written: %w", n, len(recs), first))
+	}
+	return errs, nil
+}
+
+func (l *Ledger) putInput(r ledger.Record) (*dynamodb.PutItemInput, error) {
+	av, err := encode(r)
+	if err != nil {
+		return nil, err
+	}
+	in := &dynamodb.PutItemInput{
+		TableName:                 aws.String(l.table),
+		Item:                      av,
+		ExpressionAttributeNames:  map[string]string{"#time": "time"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":time": av["time"]},
+	}
+	cond := condWithoutSeq
+	if r.Sequencer != "" {
+		in.ExpressionAttributeNames["#seq"] = "seq"
+		in.ExpressionAttributeValues[":seq"] = av["seq"]
+		cond = condWithSeq
+	}
+	// Newer: at the same change, a later purge wins; an empty or zero
+	// Purged never does.
+	if ledger.CompareSequencer(r.Purged, "") > 0 {
+		in.ExpressionAttributeNames["#pseq"] = "purged_seq"
+		in.ExpressionAttributeValues[":pseq"] = av["purged_seq"]
+		if r.Sequencer != "" {
+			cond += condPurgedSeq
+		} else {
+			cond += condPurgedTime
+		}
+	}
+	in.ConditionExpression = aws.String(cond)
+	return in, nil
+}
+
+func (l *Ledger) commitErr(err error) error {
+	return fmt.Errorf("ledger/dynamo: commit to table %s: %w", l.table, err)
+}
+
+// Close makes later calls fail with ledger.ErrClosed; the client is the
+// caller's. Closing twice is not an error.
+func (l *Ledger) Close() error {
+	l.closed.Store(true)
+	return nil
+}
+
+func (l *Ledger) usable(ctx context.Context) error {
+	if l.closed.Load() {
+		return ledger.ErrClosed
+	}
+	return ctx.Err()
+}
+
+var _ ledger.Ledger = (*Ledger)(nil)
