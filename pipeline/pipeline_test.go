@@ -1,0 +1,313 @@
+package pipeline_test
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awscloudfront "github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/offload-dev/offload/event"
+	"github.com/offload-dev/offload/internal/akamaitest"
+	"github.com/offload-dev/offload/internal/awstest"
+	"github.com/offload-dev/offload/internal/retry"
+	"github.com/offload-dev/offload/internal/varnishtest"
+	"github.com/offload-dev/offload/ledger"
+	"github.com/offload-dev/offload/ledger/dynamo"
+	"github.com/offload-dev/offload/mirror"
+	"github.com/offload-dev/offload/mirror/netstorage"
+	"github.com/offload-dev/offload/pipeline"
+	"github.com/offload-dev/offload/plan"
+	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/cloudfront"
+	"github.com/offload-dev/offload/purge/varnish"
+)
+
+func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }
+
+var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+func put(key, etag, seq, msg string) event.Change {
+	return event.Change{Bucket: "my-site", Key: key, Kind: event.KindPut, ETag: etag, Sequencer: seq, Time: t0, MessageID: msg}
+}
+
+// fastRetry is a retry policy that records its waits instead of sleeping.
+func fastRetry() retry.Policy {
+	return retry.Policy{MaxAttempts: 3, Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }}
+}
+
+func cfConfig(target string) plan.Config {
+	return plan.Config{
+		Sites:   []plan.Site{{Name: "www", Bucket: "my-site", Index: "index.html", PurgeNew: true, Targets: []string{target}}},
+		Targets: []plan.Target{{Name: target, Provider: "cloudfront", Limits: purge.Limits{ItemsPerCall: map[purge.Kind]int{purge.KindPath: 3000}}}},
+	}
+}
+
+// Real components end to end: a DynamoDB ledger and a CloudFront target in
+// moto, through the real SDK clients.
+func TestApplyCloudFrontWithDynamoLedger(t *testing.T) {
+	moto := awstest.SharedMoto(t)
+	if err := moto.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ddb := dynamodb.NewFromConfig(moto.Config())
+	if err := dynamo.CreateTable(ctx, ddb, "offload", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	l, err := dynamo.New(ddb, "offload")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dist := moto.CreateDistribution(t)
+	cf, err := cloudfront.New(awscloudfront.NewFromConfig(moto.Config()), cloudfront.Options{DistributionID: dist, Retry: fastRetry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pipeline.Pipeline{Plan: cfConfig("cf"), Ledger: l, Purgers: map[string]purge.Purger{"cf": cf}}
+
+	batch := []event.Change{
+		put("index.html", "e1", "01", "m1"),
+		put("docs/a b.html", "e1", "01", "m2"),
+		put("docs/a b.html", "e1", "01", "m3"), // a duplicate delivery
+		{Kind: event.KindInvalid, Err: "record 0: s3.object.key is missing", MessageID: "m4"},
+	}
+	res, err := p.Apply(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.FailedMessages(); !slices.Equal(got, []string{"m4"}) {
+		t.Fatalf("failed messages: got %v, want only the invalid record's m4", got)
+	}
+	if res.Committed != 2 {
+		t.Fatalf("committed: got %d, want 2", res.Committed)
+	}
+	invs := moto.Invalidations(t, dist)
+	if len(invs) != 1 {
+		t.Fatalf("invalidations: got %d, want 1", len(invs))
+	}
+	got := slices.Sorted(slices.Values(invs[0]))
+	if want := []string{"/", "/docs/a%20b.html", "/index.html"}; !slices.Equal(got, want) {
+		t.Fatalf("paths: got %q, want %q", got, want)
+	}
+
+	// Delivered again: the ledger knows; nothing is purged.
+	res, err = p.Apply(ctx, batch[:3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(moto.Invalidations(t, dist)); n != 1 || len(res.FailedMessages()) != 0 {
+		t.Fatalf("after redelivery: %d invalidations, failed %v; want 1 and none", n, res.FailedMessages())
+	}
+	for _, c := range res.Changes {
+		if c.Reason != plan.ReasonDuplicate {
+			t.Fatalf("redelivered change: got %s/%s, want duplicate", c.Decision.Decision, c.Reason)
+		}
+	}
+	// A new version is purged once more.
+	res, _ = p.Apply(ctx, []event.Change{put("docs/a b.html", "e2", "02", "m5")})
+	if n := len(moto.Invalidations(t, dist)); n != 2 || res.Changes[0].Reason != plan.ReasonChanged {
+		t.Fatalf("a changed object: %d invalidations, reason %s", n, res.Changes[0].Reason)
+	}
+}
+
+// CloudFront answers 500 and then throttles for a while, then recovers:
+// every change is purged in the end, each once, and nothing is recorded
+// before its purge succeeded.
+func TestFaultsThenRecovery(t *testing.T) {
+	moto := awstest.SharedMoto(t)
+	if err := moto.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	dist := moto.CreateDistribution(t)
+	proxy := awstest.NewFaultProxy(moto.URL)
+	defer proxy.Close()
+	counter := awstest.NewCounter()
+	cf, err := cloudfront.New(awscloudfront.NewFromConfig(awstest.Config(proxy.URL, counter)), cloudfront.Options{DistributionID: dist, Retry: fastRetry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ledger.NewMemory()
+	p := &pipeline.Pipeline{Plan: cfConfig("cf"), Ledger: l, Purgers: map[string]purge.Purger{"cf": cf}}
+	// Five failing answers: the first Apply's three attempts, and two of the second's.
+	proxy.Inject(awstest.Fault{Op: "POST /2020-05-31/distribution/" + dist + "/invalidation", Times: 2, Status: 500, Code: "ServiceUnavailable", Message: "try later"})
+	proxy.Inject(awstest.Fault{Op: "POST /2020-05-31/distribution/" + dist + "/invalidation", Times: 3, Status: 400, Code: "Throttling", Message: "Rate exceeded"})
+
+	var pending []event.Change
+	for i := range 20 {
+		pending = append(pending, put(fmt.Sprintf("p/%02d.html", i), "e1", "01", fmt.Sprint("m", i)))
+	}
+	ctx := context.Background()
+	for round := 1; len(pending) > 0; round++ {
+		if round > 5 {
+			t.Fatalf("still failing after 5 deliveries: %d changes", len(pending))
+		}
+		res, err := p.Apply(ctx, pending)
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := res.FailedMessages()
+		if round == 1 && len(failed) != 20 {
+			t.Fatalf("round 1: got %d failed messages, want all 20 (CloudFront was down)", len(failed))
+		}
+		// SQS redelivers exactly the failed messages.
+		var next []event.Change
+		for _, c := range pending {
+			if slices.Contains(failed, c.MessageID) {
+				next = append(next, c)
+			}
+		}
+		pending = next
+	}
+	seen := map[string]int{}
+	for _, inv := range moto.Invalidations(t, dist) {
+		for _, path := range inv {
+			seen[path]++
+		}
+	}
+	for i := range 20 {
+		if n := seen[fmt.Sprintf("/p/%02d.html", i)]; n != 1 {
+			t.Fatalf("/p/%02d.html invalidated %d times, want once", i, n)
+		}
+	}
+	if proxy.Served("") != 5 {
+		t.Fatalf("faults served: got %d, want 5", proxy.Served(""))
+	}
+}
+
+// A deadline too near to start anything: nothing is purged, nothing is
+// recorded, and every message is reported for redelivery.
+func TestDeadlineLeavesWorkForRedelivery(t *testing.T) {
+	calls := 0
+	p := &pipeline.Pipeline{
+		Plan:    cfConfig("cf"),
+		Ledger:  ledger.NewMemory(),
+		Purgers: map[string]purge.Purger{"cf": purgerFunc(func() { calls++ })},
+		Reserve: time.Second,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	res, err := p.Apply(ctx, []event.Change{put("a.html", "e", "01", "m1"), put("b.html", "e", "01", "m2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.FailedMessages(); !slices.Equal(got, []string{"m1", "m2"}) || calls != 0 || res.Committed != 0 {
+		t.Fatalf("got failed %v, %d purge calls, %d committed; want both failed, none sent or recorded", got, calls, res.Committed)
+	}
+	if !strings.Contains(res.Changes[0].Error, "deadline is near") {
+		t.Fatalf("error: %q", res.Changes[0].Error)
+	}
+}
+
+type purgerFunc func()
+
+func (f purgerFunc) Purge(ctx context.Context, req purge.Request) (*purge.Result, error) {
+	f()
+	res := &purge.Result{Provider: "test"}
+	for _, it := range req.Items {
+		res.Outcomes = append(res.Outcomes, purge.Outcome{Item: it, OK: true})
+	}
+	return res, nil
+}
+
+// Mirror first, then purge: a changed object is streamed from S3 (moto) to
+// NetStorage (its test server), then purged at a real Varnish, which serves
+// the new bytes. A failed mirror stops the purge and the ledger record.
+func TestMirrorThenPurgeThroughVarnish(t *testing.T) {
+	moto := awstest.SharedMoto(t)
+	if err := moto.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s3c := s3.NewFromConfig(moto.Config(), func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("my-site")}); err != nil {
+		t.Fatal(err)
+	}
+	putObject := func(key, body string) event.Change {
+		out, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("my-site"), Key: aws.String(key), Body: strings.NewReader(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return event.Change{Bucket: "my-site", Key: key, Kind: event.KindPut, ETag: strings.Trim(aws.ToString(out.ETag), `"`), Time: time.Now(), MessageID: key + body}
+	}
+
+	ns := akamaitest.NewNetStorage("123456", "uploader", "ns-secret-key")
+	defer ns.Close()
+	nsClient, err := netstorage.New(netstorage.Options{CPCode: "123456", Dir: "/site", KeyName: "uploader", Key: "ns-secret-key", APIURL: ns.URL, Retry: fastRetry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	origin := varnishtest.NewOrigin(t)
+	v := varnishtest.Start(t, varnishtest.HostPort(origin.URL), varnishtest.Options{})
+	vc, err := varnish.New(varnish.Options{Endpoints: []string{v.URL}, Host: "www.example.com", Retry: fastRetry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pipeline.Pipeline{
+		Plan: plan.Config{
+			Sites:   []plan.Site{{Name: "www", Bucket: "my-site", PurgeNew: true, Mirrors: []string{"ns"}, Targets: []string{"edge"}}},
+			Targets: []plan.Target{{Name: "edge", Provider: "varnish", BaseURL: "http://www.example.com", Limits: vc.Limits()}},
+		},
+		Ledger:  ledger.NewMemory(),
+		Purgers: map[string]purge.Purger{"edge": vc},
+		Mirrors: map[string]mirror.Mirror{"ns": nsClient},
+		Source:  s3c,
+	}
+
+	origin.Set("www.example.com", "/a%20b.html", "v1")
+	read := func() string {
+		body, cache, err := v.Get("www.example.com", "/a%20b.html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body + " " + cache
+	}
+	read()
+	if got := read(); got != "v1 HIT" {
+		t.Fatalf("cached: got %q", got)
+	}
+
+	// The new version: NetStorage gets the bytes, Varnish drops its copy.
+	c := putObject("a b.html", "version two")
+	origin.Set("www.example.com", "/a%20b.html", "v2")
+	res, err := p.Apply(ctx, []event.Change{c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed() != 0 || res.Committed != 1 {
+		t.Fatalf("apply: %d failed, %d committed: %+v", res.Failed(), res.Committed, res.Changes)
+	}
+	f, ok := ns.File("/123456/site/a b.html")
+	sum := md5.Sum([]byte("version two"))
+	if !ok || f.Size != int64(len("version two")) || f.MD5 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("NetStorage holds %+v (ok %v)", f, ok)
+	}
+	if got := read(); got != "v2 MISS" {
+		t.Fatalf("after the purge: got %q, want the new content", got)
+	}
+
+	// NetStorage down: no purge, no ledger record, the message fails.
+	ns.Fail(500, 500, 500, 500)
+	c = putObject("a b.html", "version three")
+	origin.Set("www.example.com", "/a%20b.html", "v3")
+	res, err = p.Apply(ctx, []event.Change{c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.FailedMessages(); len(got) != 1 || res.Committed != 0 || res.Purges[0].Status != pipeline.StatusSkipped {
+		t.Fatalf("with NetStorage down: failed %v, committed %d, purge %s", got, res.Committed, res.Purges[0].Status)
+	}
+	if got := read(); got != "v2 HIT" {
+		t.Fatalf("the CDN was purged though the mirror failed: %q", got)
+	}
+}
