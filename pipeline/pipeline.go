@@ -163,7 +163,7 @@ func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, 
 	for i, op := range pl.Mirrors {
 		res.Mirrors[i] = MirrorResult{MirrorOp: op, Status: StatusOK}
 		jobs[i] = func() {
-			if err := p.mirror(ctx, op); err != nil {
+			if err := p.Mirror(ctx, op); err != nil {
 				res.Mirrors[i].Status, res.Mirrors[i].Error = StatusFailed, err.Error()
 				fail(op.Change, err)
 			}
@@ -271,7 +271,9 @@ func (p *Pipeline) timeLeft(ctx context.Context) error {
 	return nil
 }
 
-func (p *Pipeline) mirror(ctx context.Context, op plan.MirrorOp) error {
+// Mirror runs one mirror operation: an upload streams the object from
+// Source; a delete removes it at the mirror.
+func (p *Pipeline) Mirror(ctx context.Context, op plan.MirrorOp) error {
 	if err := p.timeLeft(ctx); err != nil {
 		return err
 	}

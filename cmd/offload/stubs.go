@@ -11,9 +11,5 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	return exitFailed
 }
 
-func runBackfill(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "offload backfill: not built yet")
-	return exitFailed
-}
 
 func runLambda() {}
