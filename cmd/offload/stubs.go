@@ -11,5 +11,4 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	return exitFailed
 }
 
-
 func runLambda() {}
