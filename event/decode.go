@@ -45,7 +45,7 @@ func (d *decoder) invalid(id, format string, args ...any) {
 
 // envelope holds the top-level fields of every shape Decode recognises.
 type envelope struct {
-	Records []json.RawMessage `json:"Records"`
+	Records []record `json:"Records"`
 
 	// s3:TestEvent
 	Event  string `json:"Event"`
@@ -75,7 +75,23 @@ func (d *decoder) payload(data []byte, id string, depth int) {
 	}
 	var env envelope
 	if err := json.Unmarshal(data, &env); err != nil {
-		d.invalid(id, "not a JSON object: %s", jsonError(err))
+		// Decoded in one pass when every record is well formed; else one
+		// record at a time, to say which is bad and keep the others.
+		var raw struct {
+			Records []json.RawMessage `json:"Records"`
+		}
+		if err2 := json.Unmarshal(data, &raw); err2 != nil || raw.Records == nil {
+			d.invalid(id, "not a JSON object: %s", jsonError(err))
+			return
+		}
+		for i, r := range raw.Records {
+			var rec record
+			if err := json.Unmarshal(r, &rec); err != nil {
+				d.invalid(id, "record %d: %s", i, jsonError(err))
+				continue
+			}
+			d.record(rec, id, i, depth)
+		}
 		return
 	}
 	switch {
@@ -92,8 +108,8 @@ func (d *decoder) payload(data []byte, id string, depth int) {
 		}
 		d.eventBridge(env, id)
 	case env.Records != nil:
-		for i, raw := range env.Records {
-			d.record(raw, id, i, depth)
+		for i, r := range env.Records {
+			d.record(r, id, i, depth)
 		}
 	default:
 		d.invalid(id, "not an S3, SNS, SQS, EventBridge or webhook event: no Records, Message or detail-type")
@@ -130,12 +146,7 @@ type record struct {
 	} `json:"Sns"`
 }
 
-func (d *decoder) record(raw json.RawMessage, id string, i, depth int) {
-	var r record
-	if err := json.Unmarshal(raw, &r); err != nil {
-		d.invalid(id, "record %d: %s", i, jsonError(err))
-		return
-	}
+func (d *decoder) record(r record, id string, i, depth int) {
 	switch {
 	case r.EventSource == "aws:sqs" || (r.Body != nil && r.S3 == nil):
 		mid := r.SQSMessageID
