@@ -12,13 +12,14 @@ import (
 // purgeSet gathers, per target, the encoded paths or URLs to purge and the
 // changes each is purged for.
 type purgeSet struct {
+	enc     map[string][2]string // path -> CloudFront path, URL path
 	targets map[string]Target
 	items   map[string]map[string][]int // target -> item -> changes
 	order   []string                    // targets in first-use order
 }
 
 func newPurgeSet(targets map[string]Target) *purgeSet {
-	return &purgeSet{targets: targets, items: map[string]map[string][]int{}}
+	return &purgeSet{targets: targets, items: map[string]map[string][]int{}, enc: map[string][2]string{}}
 }
 
 func (s *purgeSet) add(target, path string, change int) {
@@ -26,11 +27,16 @@ func (s *purgeSet) add(target, path string, change int) {
 	if !ok {
 		return // config validation rejects unknown targets; nothing to send here
 	}
+	e, ok := s.enc[path]
+	if !ok {
+		e = [2]string{CloudFrontPath(path), URLPath(path)}
+		s.enc[path] = e
+	}
 	var item string
 	if t.Provider == "cloudfront" {
-		item = CloudFrontPath(path)
+		item = e[0]
 	} else {
-		item = JoinURL(t.BaseURL, URLPath(path))
+		item = JoinURL(t.BaseURL, e[1])
 	}
 	m := s.items[target]
 	if m == nil {
@@ -102,7 +108,7 @@ func split(items []string, n, maxBody int) [][]string {
 	size := 0
 	const overhead = len(`{"objects":[]}`)
 	for _, it := range items {
-		sz := len(strconv.Quote(it)) + 1
+		sz := quotedLen(it) + 1
 		if len(cur) > 0 && ((n > 0 && len(cur) >= n) || (maxBody > 0 && overhead+size+sz > maxBody)) {
 			out = append(out, cur)
 			cur, size = nil, 0
@@ -114,6 +120,20 @@ func split(items []string, n, maxBody int) [][]string {
 		out = append(out, cur)
 	}
 	return out
+}
+
+// quotedLen is len(strconv.Quote(s)) for the ASCII without control
+// characters that encoded paths and URLs are, without building it.
+func quotedLen(s string) int {
+	n := len(s) + 2
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			n++
+		} else if c < 0x20 || c >= 0x7f {
+			return len(strconv.Quote(s))
+		}
+	}
+	return n
 }
 
 // collapse replaces the paths directly under a directory with "dir/*" where
