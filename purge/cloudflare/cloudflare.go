@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/offload-dev/offload/internal/retry"
@@ -154,29 +153,9 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 	}
 
 	calls := make([]purge.Call, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(c.opts.Concurrency, len(jobs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := range next {
-				calls[n] = c.send(ctx, jobs[n])
-			}
-		}()
-	}
-	for n := range jobs {
-		if ctx.Err() == nil {
-			select {
-			case next <- n:
-				continue
-			case <-ctx.Done():
-			}
-		}
-		calls[n] = purge.Call{Items: len(jobs[n].items), Err: ctx.Err().Error()}
-	}
-	close(next)
-	wg.Wait()
+	purge.Dispatch(ctx, len(jobs), c.opts.Concurrency,
+		func(n int) { calls[n] = c.send(ctx, jobs[n]) },
+		func(n int, err error) { calls[n] = purge.Call{Items: len(jobs[n].items), Err: err.Error()} })
 
 	for n, j := range jobs {
 		if calls[n].Attempts > 0 {

@@ -35,33 +35,7 @@ func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }
 // distribution creates a distribution in moto and returns its id.
 func distribution(t testing.TB, moto *awstest.Moto) string {
 	t.Helper()
-	c := sdk.NewFromConfig(moto.Config())
-	out, err := c.CreateDistribution(context.Background(), &sdk.CreateDistributionInput{
-		DistributionConfig: &types.DistributionConfig{
-			CallerReference: aws.String(fmt.Sprintf("test-%d", time.Now().UnixNano())),
-			Comment:         aws.String("offload test"),
-			Enabled:         aws.Bool(true),
-			Origins: &types.Origins{Quantity: aws.Int32(1), Items: []types.Origin{{
-				Id:             aws.String("site"),
-				DomainName:     aws.String("my-site.s3.amazonaws.com"),
-				S3OriginConfig: &types.S3OriginConfig{OriginAccessIdentity: aws.String("")},
-			}}},
-			DefaultCacheBehavior: &types.DefaultCacheBehavior{
-				TargetOriginId:       aws.String("site"),
-				ViewerProtocolPolicy: types.ViewerProtocolPolicyRedirectToHttps,
-				MinTTL:               aws.Int64(0),
-				ForwardedValues: &types.ForwardedValues{
-					QueryString: aws.Bool(false),
-					Cookies:     &types.CookiePreference{Forward: types.ItemSelectionNone},
-				},
-				TrustedSigners: &types.TrustedSigners{Enabled: aws.Bool(false), Quantity: aws.Int32(0)},
-			},
-		},
-	})
-	if err != nil {
-		t.Fatalf("create distribution in moto: %v", err)
-	}
-	return aws.ToString(out.Distribution.Id)
+	return moto.CreateDistribution(t)
 }
 
 // sent is a CreateInvalidation body as the SDK wrote it.

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/offload-dev/offload/internal/retry"
@@ -142,29 +141,9 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 		ids  map[string]string // surrogate key -> purge id
 	}
 	results := make([]done, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(c.opts.Concurrency, len(jobs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := range next {
-				results[n].call, results[n].ids = c.send(ctx, jobs[n])
-			}
-		}()
-	}
-	for n := range jobs {
-		if ctx.Err() == nil {
-			select {
-			case next <- n:
-				continue
-			case <-ctx.Done():
-			}
-		}
-		results[n].call = purge.Call{Items: len(jobs[n].items), Err: ctx.Err().Error()}
-	}
-	close(next)
-	wg.Wait()
+	purge.Dispatch(ctx, len(jobs), c.opts.Concurrency,
+		func(n int) { results[n].call, results[n].ids = c.send(ctx, jobs[n]) },
+		func(n int, err error) { results[n].call = purge.Call{Items: len(jobs[n].items), Err: err.Error()} })
 
 	for n, j := range jobs {
 		r := results[n]

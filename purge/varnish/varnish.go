@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/offload-dev/offload/internal/retry"
@@ -105,30 +104,9 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 	}
 
 	calls := make([]purge.Call, len(tasks))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(c.opts.Concurrency, len(tasks)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := range next {
-				calls[n] = c.send(ctx, tasks[n])
-			}
-		}()
-	}
-	for n := range tasks {
-		if ctx.Err() != nil {
-			calls[n] = purge.Call{Items: 1, Err: ctx.Err().Error()}
-			continue
-		}
-		select {
-		case next <- n:
-		case <-ctx.Done():
-			calls[n] = purge.Call{Items: 1, Err: ctx.Err().Error()}
-		}
-	}
-	close(next)
-	wg.Wait()
+	purge.Dispatch(ctx, len(tasks), c.opts.Concurrency,
+		func(n int) { calls[n] = c.send(ctx, tasks[n]) },
+		func(n int, err error) { calls[n] = purge.Call{Items: 1, Err: err.Error()} })
 
 	errs := make(map[int][]string)
 	for n, t := range tasks {
