@@ -27,7 +27,7 @@ var (
 	}
 	mirrorFields = map[string][]string{
 		"netstorage": {"host", "cpcode", "dir", "keyname", "key"},
-		"s3":         {"bucket", "region", "prefix", "path_style"},
+		"s3":         {"bucket", "region", "prefix", "path_style"}, // and api_url for an S3-compatible store
 	}
 	mirrorRequired = map[string][]string{
 		"netstorage": {"host", "cpcode", "keyname", "key"},

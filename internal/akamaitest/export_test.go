@@ -1,0 +1,3 @@
+package akamaitest
+
+var SigningKey = func(secret, timestamp string) string { return hmacB64(secret, timestamp) }

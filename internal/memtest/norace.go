@@ -1,0 +1,6 @@
+//go:build !race
+
+package memtest
+
+// Race is true when built with the race detector, which multiplies memory.
+const Race = false

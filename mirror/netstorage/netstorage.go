@@ -1,0 +1,314 @@
+package netstorage
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/offload-dev/offload/internal/retry"
+	"github.com/offload-dev/offload/mirror"
+)
+
+// Options configure a Client. Fields marked required have no default.
+type Options struct {
+	// Host is the storage group's connection hostname,
+	// "example-nsu.akamaihd.net". Required unless APIURL is set.
+	Host string
+	// CPCode is the upload directory's CP code, the root of every path.
+	// Required.
+	CPCode string
+	// Dir is the directory under the CP code that keys are relative to;
+	// default "" (the CP code's root).
+	Dir string
+	// KeyName is the upload account's HTTP API key name. Required.
+	KeyName string
+	// Key is the HTTP API key. Required. It never appears in errors.
+	Key string
+
+	// APIURL replaces "https://" + Host, for tests. Default "".
+	APIURL string
+	// HTTPClient sends the requests; default a client without an overall
+	// timeout (an upload lasts as long as its body), cancelled through ctx.
+	HTTPClient *http.Client
+	// Retry is the retry policy; the zero value is internal/retry's default.
+	Retry retry.Policy
+	// Now tells the time for the signature; default time.Now. NetStorage
+	// refuses a signature more than about a minute off its clock; when it
+	// does, the client corrects by the offset of the server's Date header.
+	Now func() time.Time
+}
+
+// Client mirrors to one NetStorage directory. It is safe for concurrent use.
+type Client struct {
+	opts   Options
+	api    string
+	hc     *http.Client
+	offset atomic.Int64 // server clock minus ours, learned from a refusal
+}
+
+// ErrConfig is wrapped by New's errors.
+var ErrConfig = errors.New("netstorage: bad configuration")
+
+// New returns a client.
+func New(opts Options) (*Client, error) {
+	var missing []string
+	for name, v := range map[string]string{"CPCode": opts.CPCode, "KeyName": opts.KeyName, "Key": opts.Key} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if opts.Host == "" && opts.APIURL == "" {
+		missing = append(missing, "Host")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w: missing %s", ErrConfig, strings.Join(missing, ", "))
+	}
+	if _, err := strconv.ParseUint(opts.CPCode, 10, 64); err != nil {
+		return nil, fmt.Errorf("%w: CPCode %q is not a number", ErrConfig, opts.CPCode)
+	}
+	if strings.Contains(opts.Dir, "..") {
+		return nil, fmt.Errorf("%w: Dir %q holds \"..\"", ErrConfig, opts.Dir)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	api := strings.TrimRight(opts.APIURL, "/")
+	if api == "" {
+		api = "https://" + opts.Host
+	}
+	return &Client{opts: opts, api: api, hc: hc}, nil
+}
+
+// String names the client without its key.
+func (c *Client) String() string {
+	return fmt.Sprintf("netstorage.Client{host: %s, path: /%s%s, keyname: %s}", c.opts.Host, c.opts.CPCode, cleanDir(c.opts.Dir), c.opts.KeyName)
+}
+
+// GoString is String, so %#v does not print the key either.
+func (c *Client) GoString() string { return c.String() }
+
+func cleanDir(dir string) string {
+	dir = strings.Trim(dir, "/")
+	if dir == "" {
+		return ""
+	}
+	return "/" + dir
+}
+
+// path returns the NetStorage path of key, "/123456/site/a b.html".
+func (c *Client) path(key string) (string, error) {
+	p, err := mirror.Join(cleanDir(c.opts.Dir), key)
+	if err != nil {
+		return "", err
+	}
+	return "/" + c.opts.CPCode + "/" + strings.TrimPrefix(p, "/"), nil
+}
+
+// escape percent-encodes each segment of a path as it goes on the wire.
+func escape(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
+
+// Sign returns the X-Akamai-ACS-Auth-Sign of a request: base64 of
+// HMAC-SHA256 keyed with key over the auth data, the (escaped) path, a
+// newline, and "x-akamai-acs-action:" with the action header's value and a
+// newline.
+func Sign(key, authData, path, action string) string {
+	m := hmac.New(sha256.New, []byte(key))
+	io.WriteString(m, authData+path+"\nx-akamai-acs-action:"+action+"\n")
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// authData is the X-Akamai-ACS-Auth-Data of a request made now: version 5
+// (HMAC-SHA256), reserved fields, time, a unique id, the key name.
+func (c *Client) authData() string {
+	var b [4]byte
+	rand.Read(b[:])
+	now := c.opts.Now().Unix() + c.offset.Load()
+	return fmt.Sprintf("5, 0.0.0.0, 0.0.0.0, %d, %d, %s", now, binary.BigEndian.Uint32(b[:]), c.opts.KeyName)
+}
+
+// Error is a refusal from NetStorage.
+type Error struct {
+	Op         string // "upload", "delete"
+	Path       string
+	StatusCode int
+	Message    string // NetStorage's own words, trimmed
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("netstorage: %s %s: HTTP %d %s", e.Op, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// do sends one signed request and classifies its answer.
+func (c *Client) do(ctx context.Context, method, op, nsPath, action string, body io.Reader, size int64) (*http.Response, error) {
+	wire := escape(nsPath)
+	if body == nil {
+		body = http.NoBody
+	} else if size != 0 {
+		body = io.NopCloser(body) // the caller's reader is not ours to close
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.api+wire, body)
+	if err != nil {
+		return nil, fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err)
+	}
+	if size >= 0 {
+		req.ContentLength = size // -1: unknown, sent chunked
+	}
+	if size == 0 {
+		req.Body = http.NoBody
+	}
+	ad := c.authData()
+	req.Header.Set("X-Akamai-ACS-Action", action)
+	req.Header.Set("X-Akamai-ACS-Auth-Data", ad)
+	req.Header.Set("X-Akamai-ACS-Auth-Sign", Sign(c.opts.Key, ad, wire, action))
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("netstorage: %s %s: %w", op, nsPath, ctx.Err())
+		}
+		return nil, retry.Retryable(fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err))
+	}
+	if resp.StatusCode < 300 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	e := &Error{Op: op, Path: nsPath, StatusCode: resp.StatusCode, Message: message(raw)}
+	if resp.StatusCode == http.StatusForbidden {
+		// A refused signature may only be our clock: learn the server's
+		// and try again with a new signature.
+		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			skew := d.Unix() - c.opts.Now().Unix()
+			if (skew > 30 || skew < -30) && skew != c.offset.Load() {
+				c.offset.Store(skew)
+				e.Message += fmt.Sprintf(" (local clock %ds off the server's; corrected)", -skew)
+				return resp, retry.Retryable(e)
+			}
+		}
+	}
+	return resp, retry.HTTPStatus(resp, e)
+}
+
+// message keeps NetStorage's text without markup.
+func message(raw []byte) string {
+	var b strings.Builder
+	in := false
+	for _, r := range string(raw) {
+		switch {
+		case r == '<':
+			in = true
+			b.WriteByte(' ')
+		case r == '>':
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// uploadAction is the action header of an upload of obj.
+func uploadAction(obj mirror.Object) string {
+	a := "version=1&action=upload"
+	if len(obj.MD5) == 16 {
+		a += "&md5=" + hex.EncodeToString(obj.MD5)
+	}
+	if len(obj.SHA256) == 32 {
+		a += "&sha256=" + hex.EncodeToString(obj.SHA256)
+	}
+	if !obj.ModTime.IsZero() {
+		a += "&mtime=" + strconv.FormatInt(obj.ModTime.Unix(), 10)
+	}
+	if obj.Size >= 0 {
+		a += "&size=" + strconv.FormatInt(obj.Size, 10)
+	}
+	return a
+}
+
+// Put streams body to NetStorage under obj.Key. NetStorage creates missing
+// directories. It retries only when body is an io.Seeker.
+func (c *Client) Put(ctx context.Context, obj mirror.Object, body io.Reader) error {
+	nsPath, err := c.path(obj.Key)
+	if err != nil {
+		return fmt.Errorf("netstorage: put: %w", err)
+	}
+	if body == nil {
+		body = http.NoBody
+	}
+	seeker, canRetry := body.(io.Seeker)
+	var start int64
+	if canRetry {
+		if start, err = seeker.Seek(0, io.SeekCurrent); err != nil {
+			canRetry = false
+		}
+	}
+	action := uploadAction(obj)
+	policy := c.opts.Retry
+	if !canRetry {
+		policy.MaxAttempts = 1 // the body can be read once only
+	}
+	_, err = policy.Do(ctx, func(ctx context.Context, attempt int) error {
+		if attempt > 1 {
+			if _, err := seeker.Seek(start, io.SeekStart); err != nil {
+				return fmt.Errorf("netstorage: upload %s: rewind body: %w", nsPath, err)
+			}
+		}
+		resp, err := c.do(ctx, http.MethodPut, "upload", nsPath, action, body, obj.Size)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		return nil
+	})
+	return err
+}
+
+// Delete removes key; a key already absent (404) is not an error.
+func (c *Client) Delete(ctx context.Context, key string) error {
+	nsPath, err := c.path(key)
+	if err != nil {
+		return fmt.Errorf("netstorage: delete: %w", err)
+	}
+	_, err = c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
+		resp, err := c.do(ctx, http.MethodPost, "delete", nsPath, "version=1&action=delete", nil, 0)
+		var e *Error
+		if errors.As(err, &e) && e.StatusCode == http.StatusNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	})
+	return err
+}
+
+var _ mirror.Mirror = (*Client)(nil)

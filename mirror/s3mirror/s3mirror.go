@@ -1,0 +1,204 @@
+package s3mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/offload-dev/offload/internal/retry"
+	"github.com/offload-dev/offload/mirror"
+)
+
+// API is the part of the S3 client the mirror uses; *s3.Client satisfies it.
+type API interface {
+	manager.UploadAPIClient
+	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+}
+
+// Defaults.
+const (
+	DefaultPartSize    = 8 << 20
+	DefaultConcurrency = 2
+)
+
+// Options configure a Client. The zero value of every field but Bucket means
+// its default.
+type Options struct {
+	// Bucket is the destination bucket. Required.
+	Bucket string
+	// Prefix is the directory keys are put under ("mirror/"); default "",
+	// the bucket's root.
+	Prefix string
+	// PartSize is the size of each part of a multipart upload and of the
+	// buffers parts are read into; default DefaultPartSize (8 MiB), at
+	// least 5 MiB (S3's minimum). An object of unknown length can have at
+	// most 10,000 parts: 80 GB at 8 MiB.
+	PartSize int64
+	// Concurrency is how many parts are uploaded at once; default
+	// DefaultConcurrency (2). Memory is about PartSize × (Concurrency+1).
+	Concurrency int
+	// CacheControl, when set, is stored with every object; default "".
+	CacheControl string
+	// Retry is the retry policy for whole operations (a Put is retried only
+	// when its body is an io.Seeker); the zero value is internal/retry's
+	// default. The SDK's own retryer still retries single requests.
+	Retry retry.Policy
+}
+
+// Client mirrors to one bucket and prefix. It is safe for concurrent use.
+type Client struct {
+	api  API
+	up   *manager.Uploader
+	opts Options
+}
+
+// ErrConfig is wrapped by New's errors.
+var ErrConfig = errors.New("s3mirror: bad configuration")
+
+// New returns a mirror writing through client (an *s3.Client; for an
+// S3-compatible store set its BaseEndpoint and UsePathStyle).
+func New(client API, opts Options) (*Client, error) {
+	if client == nil {
+		return nil, fmt.Errorf("%w: nil client", ErrConfig)
+	}
+	if opts.Bucket == "" {
+		return nil, fmt.Errorf("%w: missing Bucket", ErrConfig)
+	}
+	if strings.Contains(opts.Prefix, "..") {
+		return nil, fmt.Errorf("%w: Prefix %q holds \"..\"", ErrConfig, opts.Prefix)
+	}
+	opts.Prefix = strings.Trim(opts.Prefix, "/")
+	if opts.PartSize == 0 {
+		opts.PartSize = DefaultPartSize
+	}
+	if opts.PartSize < manager.MinUploadPartSize {
+		return nil, fmt.Errorf("%w: PartSize %d is below S3's minimum of %d", ErrConfig, opts.PartSize, manager.MinUploadPartSize)
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	up := manager.NewUploader(client, func(u *manager.Uploader) {
+		u.PartSize = opts.PartSize
+		u.Concurrency = opts.Concurrency
+		u.LeavePartsOnError = false // abort, so no orphaned parts are billed
+	})
+	return &Client{api: client, up: up, opts: opts}, nil
+}
+
+// key is the object key of a mirror key: "prefix/key", never with a
+// leading "/" (mirror.Join returns one under a directory).
+func (c *Client) key(key string) (string, error) {
+	k, err := mirror.Join(c.opts.Prefix, key)
+	return strings.TrimPrefix(k, "/"), err
+}
+
+// Put streams body to the bucket under obj.Key.
+func (c *Client) Put(ctx context.Context, obj mirror.Object, body io.Reader) error {
+	key, err := c.key(obj.Key)
+	if err != nil {
+		return fmt.Errorf("s3mirror: put: %w", err)
+	}
+	if body == nil {
+		body = http.NoBody
+	}
+	seeker, canRetry := body.(io.Seeker)
+	var start int64
+	if canRetry {
+		if start, err = seeker.Seek(0, io.SeekCurrent); err != nil {
+			canRetry = false
+		}
+	}
+	policy := c.opts.Retry
+	if !canRetry {
+		policy.MaxAttempts = 1
+	}
+	in := &s3.PutObjectInput{Bucket: aws.String(c.opts.Bucket), Key: aws.String(key)}
+	if obj.ContentType != "" {
+		in.ContentType = aws.String(obj.ContentType)
+	}
+	if c.opts.CacheControl != "" {
+		in.CacheControl = aws.String(c.opts.CacheControl)
+	}
+	if obj.Size >= 0 && obj.Size < c.opts.PartSize {
+		in.ContentLength = aws.Int64(obj.Size)
+	}
+	if !obj.ModTime.IsZero() {
+		in.Metadata = map[string]string{"mtime": obj.ModTime.UTC().Format(time.RFC3339)}
+	}
+	_, err = policy.Do(ctx, func(ctx context.Context, attempt int) error {
+		if attempt > 1 {
+			if _, err := seeker.Seek(start, io.SeekStart); err != nil {
+				return fmt.Errorf("s3mirror: put s3://%s/%s: rewind body: %w", c.opts.Bucket, key, err)
+			}
+		}
+		// The uploader reads body through a wrapper that hides Seek and
+		// ReaderAt, so it streams part by part instead of treating the
+		// body as a file it may read anywhere.
+		in := *in
+		in.Body = streamOnly{body}
+		_, err := c.up.Upload(ctx, &in)
+		return classify(ctx, err, "put", c.opts.Bucket, key)
+	})
+	return err
+}
+
+type streamOnly struct{ r io.Reader }
+
+func (s streamOnly) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+// Delete removes key; S3 answers success for a key already absent.
+func (c *Client) Delete(ctx context.Context, key string) error {
+	k, err := c.key(key)
+	if err != nil {
+		return fmt.Errorf("s3mirror: delete: %w", err)
+	}
+	_, err = c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
+		_, err := c.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(c.opts.Bucket), Key: aws.String(k)})
+		return classify(ctx, err, "delete", c.opts.Bucket, k)
+	})
+	return err
+}
+
+// classify names the operation and marks what may pass on a retry:
+// throttling, 5xx, and transport failures.
+func classify(ctx context.Context, err error, op, bucket, key string) error {
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("s3mirror: %s s3://%s/%s: %w", op, bucket, key, err)
+	if ctx.Err() != nil {
+		return err
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		st := re.HTTPStatusCode()
+		if st == http.StatusTooManyRequests || st >= 500 && st != http.StatusNotImplemented {
+			return retry.Retryable(err)
+		}
+		var ae smithy.APIError
+		if errors.As(err, &ae) {
+			switch ae.ErrorCode() {
+			case "SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed":
+				return retry.Retryable(err)
+			}
+		}
+		return err
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return err
+	}
+	return retry.Retryable(err) // no answer: the network
+}
+
+var _ mirror.Mirror = (*Client)(nil)

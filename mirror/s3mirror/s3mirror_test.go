@@ -1,0 +1,234 @@
+package s3mirror_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/offload-dev/offload/internal/awstest"
+	"github.com/offload-dev/offload/internal/memtest"
+	"github.com/offload-dev/offload/mirror"
+	"github.com/offload-dev/offload/mirror/s3mirror"
+	"github.com/offload-dev/offload/purge/purgetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }
+
+var bucketSeq atomic.Int64
+
+// env is a fresh bucket on the shared moto, reached through a counter (and
+// a fault proxy when asked).
+type env struct {
+	s3      *s3.Client
+	counter *awstest.Counter
+	proxy   *awstest.FaultProxy
+	bucket  string
+}
+
+func newEnv(t *testing.T, withProxy bool) *env {
+	t.Helper()
+	moto := awstest.SharedMoto(t)
+	e := &env{counter: awstest.NewCounter(), bucket: fmt.Sprintf("mirror-%d-%d", time.Now().UnixNano()%1e6, bucketSeq.Add(1))}
+	endpoint := moto.URL
+	if withProxy {
+		e.proxy = awstest.NewFaultProxy(moto.URL)
+		t.Cleanup(e.proxy.Close)
+		endpoint = e.proxy.URL
+	}
+	e.s3 = s3.NewFromConfig(awstest.Config(endpoint, e.counter), func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := e.s3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(e.bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	e.counter.Reset()
+	return e
+}
+
+func (e *env) get(t *testing.T, key string) (*s3.GetObjectOutput, []byte) {
+	t.Helper()
+	out, err := e.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("GetObject %s: %v", key, err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, b
+}
+
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+func TestPut(t *testing.T) {
+	small := []byte("<h1>hello</h1>")
+	const partSize = 5 << 20
+	big, _ := io.ReadAll(memtest.Reader(12<<20 + 123))
+	tests := []struct {
+		name      string
+		obj       mirror.Object
+		data      []byte
+		stream    bool // hide Seek
+		wantParts int  // UploadPart calls; 0: one PutObject
+	}{
+		{"small, known length", mirror.Object{Key: "docs/index.html", Size: int64(len(small)), ContentType: "text/html"}, small, false, 0},
+		{"small, unknown length", mirror.Object{Key: "a b/ü.txt", Size: -1}, small, true, 0},
+		{"empty", mirror.Object{Key: "empty", Size: 0}, nil, false, 0},
+		{"multipart, known length", mirror.Object{Key: "big/known.bin", Size: int64(len(big))}, big, true, 3},
+		{"multipart, unknown length", mirror.Object{Key: "big/unknown.bin", Size: -1}, big, true, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, false)
+			c, err := s3mirror.New(e.s3, s3mirror.Options{Bucket: e.bucket, Prefix: "/mirror/", PartSize: partSize, CacheControl: "max-age=60"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body io.Reader = bytes.NewReader(tt.data)
+			if tt.stream {
+				body = onlyReader{body}
+			}
+			if err := c.Put(context.Background(), tt.obj, body); err != nil {
+				t.Fatalf("Put: got %v, want nil", err)
+			}
+			out, got := e.get(t, "mirror/"+tt.obj.Key)
+			if sha256.Sum256(got) != sha256.Sum256(tt.data) {
+				t.Errorf("object: got %d bytes, want %d, same digest", len(got), len(tt.data))
+			}
+			if tt.obj.ContentType != "" && aws.ToString(out.ContentType) != tt.obj.ContentType {
+				t.Errorf("Content-Type: got %q, want %q", aws.ToString(out.ContentType), tt.obj.ContentType)
+			}
+			if got := aws.ToString(out.CacheControl); got != "max-age=60" {
+				t.Errorf("Cache-Control: got %q, want %q", got, "max-age=60")
+			}
+			var parts, puts int
+			for op, n := range e.counter.Counts() {
+				switch {
+				case strings.HasPrefix(op, "PUT ") && strings.Contains(op, "/big/"):
+					parts += n // UploadPart is PUT with partNumber; counted by path
+				case strings.HasPrefix(op, "PUT "):
+					puts += n
+				}
+			}
+			if tt.wantParts == 0 && (puts != 1 || parts != 0) {
+				t.Errorf("requests: got %v, want one PutObject", e.counter)
+			}
+			if tt.wantParts > 0 && parts != tt.wantParts {
+				t.Errorf("parts: got %d (%v), want %d", parts, e.counter, tt.wantParts)
+			}
+		})
+	}
+}
+
+func TestUnsafeKeys(t *testing.T) {
+	e := newEnv(t, false)
+	c, _ := s3mirror.New(e.s3, s3mirror.Options{Bucket: e.bucket, Prefix: "mirror"})
+	for _, k := range []string{"../x", "/abs", "a/../../b", ""} {
+		if err := c.Put(context.Background(), mirror.Object{Key: k, Size: 1}, strings.NewReader("x")); !errors.Is(err, mirror.ErrUnsafeKey) {
+			t.Errorf("Put(%q): got %v, want ErrUnsafeKey", k, err)
+		}
+		if err := c.Delete(context.Background(), k); !errors.Is(err, mirror.ErrUnsafeKey) {
+			t.Errorf("Delete(%q): got %v, want ErrUnsafeKey", k, err)
+		}
+	}
+	if got := e.counter.Counts(); len(got) != 0 {
+		t.Errorf("requests: got %v, want none", got)
+	}
+}
+
+func TestDelete(t *testing.T) {
+	e := newEnv(t, false)
+	c, _ := s3mirror.New(e.s3, s3mirror.Options{Bucket: e.bucket})
+	if err := c.Put(context.Background(), mirror.Object{Key: "x", Size: 1}, strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := c.Delete(context.Background(), "x"); err != nil {
+			t.Errorf("Delete %d: got %v, want nil", i, err)
+		}
+	}
+	if _, err := e.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(e.bucket), Key: aws.String("x")}); err == nil {
+		t.Error("object still there after Delete")
+	}
+}
+
+func TestFailures(t *testing.T) {
+	tests := []struct {
+		name      string
+		bucket    string
+		fault     *awstest.Fault
+		stream    bool
+		wantErr   string
+		wantPuts  int
+		wantWaits int
+	}{
+		{"no such bucket: final", "no-such-bucket-x", nil, false, "s3mirror: put s3://no-such-bucket-x/k: ", 1, 0},
+		{"503 retried with a seekable body", "", &awstest.Fault{Times: 1, Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."},
+			false, "", 2, 1},
+		{"503 final with a stream", "", &awstest.Fault{Times: 1, Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."},
+			true, "SlowDown", 1, 0},
+		{"access denied: final", "", &awstest.Fault{Times: 1, Status: 403, Code: "AccessDenied", Message: "Access Denied"},
+			false, "AccessDenied", 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, true)
+			bucket := e.bucket
+			if tt.bucket != "" {
+				bucket = tt.bucket
+			}
+			if tt.fault != nil {
+				f := *tt.fault
+				f.Op = "PUT /" + bucket + "/k"
+				e.proxy.Inject(f)
+			}
+			sl := purgetest.NewSleeper()
+			c, _ := s3mirror.New(e.s3, s3mirror.Options{Bucket: bucket, Retry: sl.Policy()})
+			var body io.Reader = strings.NewReader("data")
+			if tt.stream {
+				body = onlyReader{body}
+			}
+			err := c.Put(context.Background(), mirror.Object{Key: "k", Size: 4}, body)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("Put: got %v, want nil", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("Put: got %v, want %q in it", err, tt.wantErr)
+			}
+			if got := e.counter.Count("PUT /" + bucket + "/k"); got != tt.wantPuts {
+				t.Errorf("PutObject calls: got %d, want %d", got, tt.wantPuts)
+			}
+			if got := len(sl.Waits()); got != tt.wantWaits {
+				t.Errorf("waits: got %d, want %d", got, tt.wantWaits)
+			}
+		})
+	}
+}
+
+func TestNew(t *testing.T) {
+	e := newEnv(t, false)
+	for _, tt := range []struct {
+		opts s3mirror.Options
+		want string
+	}{
+		{s3mirror.Options{}, "missing Bucket"},
+		{s3mirror.Options{Bucket: "b", PartSize: 1 << 20}, "below S3's minimum"},
+		{s3mirror.Options{Bucket: "b", Prefix: "a/../.."}, `holds ".."`},
+	} {
+		if _, err := s3mirror.New(e.s3, tt.opts); !errors.Is(err, s3mirror.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("New(%+v): got %v, want ErrConfig with %q", tt.opts, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package s3mirror_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"io"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/offload-dev/offload/internal/awstest"
+	"github.com/offload-dev/offload/internal/memtest"
+	"github.com/offload-dev/offload/mirror"
+	"github.com/offload-dev/offload/mirror/s3mirror"
+)
+
+// A large object streamed to moto through the multipart uploader, with
+// known and unknown length, each in a child process whose peak resident
+// memory must stay far below the object's size and not grow with it
+// (compared with a 64 MiB run). moto is slow with large bodies (about 25
+// MiB/s here) and keeps them in its own process, so the default is 256 MiB;
+// OFFLOAD_S3_STREAM_BYTES=1073741824 runs the full 1 GiB.
+func TestStream(t *testing.T) {
+	if memtest.InChild() {
+		t.Skip("the parent of TestStreamChild")
+	}
+	if testing.Short() {
+		t.Skip("streams hundreds of MiB through moto")
+	}
+	big := memtest.EnvSize(t, "OFFLOAD_S3_STREAM_BYTES", 256*memtest.MiB)
+	// 8 MiB parts: 2 uploading, 1 filling, and the SDK.
+	bound := int64(96 * memtest.MiB)
+	if memtest.Race {
+		bound = 320 * memtest.MiB // the race detector's shadow memory, flat in the object's size
+	}
+	for _, length := range []string{"known", "unknown"} {
+		t.Run(length, func(t *testing.T) {
+			r := memtest.Flat(t, "TestStreamChild", 64*memtest.MiB, big, bound, 24*memtest.MiB, "OFFLOAD_STREAM_LENGTH="+length)
+			t.Logf("s3mirror to moto, %s length: %v", length, r)
+		})
+	}
+}
+
+func TestStreamChild(t *testing.T) {
+	if !memtest.InChild() {
+		t.Skip("run by TestStream in a child process")
+	}
+	n := memtest.Size(t)
+	e := newEnv(t, false)
+	// No client timeout: moto takes its time over a large multipart upload
+	// and its read-back, the more so on a busy machine.
+	cfg := awstest.SharedMoto(t).Config()
+	cfg.HTTPClient = &http.Client{Transport: awstest.Transport()}
+	e.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	c, err := s3mirror.New(e.s3, s3mirror.Options{Bucket: e.bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := mirror.Object{Key: "big.bin", Size: n}
+	if os.Getenv("OFFLOAD_STREAM_LENGTH") == "unknown" {
+		obj.Size = -1
+	}
+	start := time.Now()
+	if err := c.Put(context.Background(), obj, onlyReader{memtest.Reader(n)}); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	peak, err := memtest.PeakRSS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Read it back, streaming, and compare digests.
+	out, err := e.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(e.bucket), Key: aws.String("big.bin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Body.Close()
+	got, want := sha256.New(), sha256.New()
+	io.Copy(got, out.Body)
+	io.Copy(want, memtest.Reader(n))
+	if string(got.Sum(nil)) != string(want.Sum(nil)) {
+		t.Fatal("the object read back differs from what was streamed")
+	}
+	memtest.Print(memtest.Report{Bytes: n, PeakRSS: peak, Elapsed: elapsed})
+}
