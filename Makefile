@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 TIMEOUT ?= 30m
 
-.PHONY: test test-deps check unit bench build
+.PHONY: test test-deps check unit bench build bootstrap
 
 ## test: install what the tests need, then run every check and test (what CI runs)
 test: test-deps check
@@ -25,3 +25,11 @@ unit:
 ## bench: the Go benchmarks
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## bootstrap: the Lambda deployment package dist/offload-lambda.zip (provided.al2023, arm64)
+bootstrap:
+	@mkdir -p dist
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o dist/bootstrap ./cmd/offload
+	rm -f dist/offload-lambda.zip
+	cd dist && zip -q -X offload-lambda.zip bootstrap
+	@ls -l dist/bootstrap dist/offload-lambda.zip

@@ -18,3 +18,14 @@ if ! command -v varnishd >/dev/null 2>&1 && [ ! -x /usr/sbin/varnishd ]; then
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq varnish
 fi
+
+# MinIO (a real S3 API that sends bucket notifications to webhooks). A Go
+# module: built from source with go install, pinned, which takes minutes the
+# first time; the binary stays in $(go env GOBIN) or $(go env GOPATH)/bin.
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # what @latest resolved to on 2026-11-23
+GOBIN_DIR="$(go env GOBIN)"
+if [ -z "$GOBIN_DIR" ]; then GOBIN_DIR="$(go env GOPATH | cut -d: -f1)/bin"; fi
+if ! command -v minio >/dev/null 2>&1 && [ ! -x "$GOBIN_DIR/minio" ]; then
+  echo "test-deps: installing minio $MINIO_VERSION (go install; several minutes the first time)" >&2
+  go install "github.com/minio/minio@$MINIO_VERSION"
+fi

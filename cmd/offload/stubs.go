@@ -1,14 +1,4 @@
 package main
 
-import (
-	"context"
-	"fmt"
-	"io"
-)
-
-func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "offload serve: not built yet")
-	return exitFailed
-}
-
+// runLambda is replaced by the Lambda bootstrap (lambda.go).
 func runLambda() {}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/offload-dev/offload/config"
+	"github.com/offload-dev/offload/httpapi"
+	"github.com/offload-dev/offload/pipeline"
+)
+
+// serveOptions are offload serve's flags.
+type serveOptions struct {
+	common commonFlags
+	listen string
+}
+
+// runServe: offload serve [--config F] [--listen A]
+func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var opts serveOptions
+	fs := newFlagSet("serve", stderr, "serve [--config F] [--listen A]")
+	opts.common.register(fs)
+	fs.StringVar(&opts.listen, "listen", "", "address to listen on (default: the config's listen, 127.0.0.1:8080)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "offload serve: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	cfg, err := opts.common.load()
+	if err != nil {
+		return configError(stderr, err)
+	}
+	if opts.listen != "" {
+		cfg.Listen = opts.listen
+	}
+	return serve(ctx, cfg, opts.common.logger(stderr), stderr)
+}
+
+// shutdownGrace bounds how long in-flight requests get to finish on
+// shutdown; the worker's batch has its own bound (pipeline.Worker.Timeout).
+const shutdownGrace = 15 * time.Second
+
+// serve runs the server until ctx ends, then stops taking requests,
+// finishes the batch in hand, and returns.
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr io.Writer) int {
+	if cfg.IsDefault() {
+		logger.Warn("no configuration file: running on the embedded defaults; purges are logged, not sent (a dry run). Pass --config to purge a CDN",
+			"state", cfg.State.Path, "listen", cfg.Listen)
+	}
+	d := newDeps(cfg, logger)
+	defer d.close()
+	p, err := d.pipeline(ctx, false)
+	if err != nil {
+		return configError(stderr, err)
+	}
+
+	// The inbox lives in the bolt file, beside the ledger when the ledger
+	// is there too.
+	var db *bbolt.DB
+	if d.boltDB != nil {
+		db = d.boltDB.DB()
+	} else {
+		db, err = bbolt.Open(cfg.State.Path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+		if err != nil {
+			return configError(stderr, fmt.Errorf("state: inbox: open %s: %w", cfg.State.Path, err))
+		}
+		defer db.Close()
+	}
+	inbox, err := pipeline.OpenInbox(db, pipeline.InboxOptions{})
+	if err != nil {
+		fmt.Fprintln(stderr, "offload:", err)
+		return exitFailed
+	}
+
+	api := httpapi.Options{Inbox: inbox, Pipeline: p, Logger: logger}
+	if len(cfg.Auth.Tokens) > 0 {
+		api.Tokens = func(ctx context.Context) ([]string, error) {
+			out := make([]string, 0, len(cfg.Auth.Tokens))
+			for i, ref := range cfg.Auth.Tokens {
+				v, err := d.secrets.Resolve(ctx, ref)
+				if err != nil {
+					return nil, fmt.Errorf("auth.tokens[%d]: %w", i, err)
+				}
+				out = append(out, v)
+			}
+			return out, nil
+		}
+		// Fail now rather than answer every request with an error.
+		toks, err := api.Tokens(ctx)
+		if err != nil {
+			return configError(stderr, err)
+		}
+		if !slices.ContainsFunc(toks, func(t string) bool { return t != "" }) {
+			return configError(stderr, errors.New("auth.tokens: every token is empty"))
+		}
+	} else {
+		logger.Warn("NO AUTH TOKENS CONFIGURED: /v1/ serves loopback callers only; set auth.tokens to accept webhooks from other hosts",
+			"listen", cfg.Listen)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "offload serve:", err)
+		return exitFailed
+	}
+	srv := &http.Server{
+		Handler:           httpapi.New(api),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	targets := make([]string, 0, len(p.Purgers))
+	for name := range p.Purgers {
+		targets = append(targets, name)
+	}
+	slices.Sort(targets)
+	logger.Info("listening", "addr", ln.Addr().String(), "state", cfg.State.Path, "ledger", cfg.State.Driver,
+		"inbox_depth", inbox.Depth(), "targets", targets, "batch_window", cfg.Batch.Window.Duration.String())
+
+	worker := &pipeline.Worker{Inbox: inbox, Applier: p, Logger: logger, Window: cfg.Batch.Window.Duration}
+	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorker()
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		_ = worker.Run(wctx)
+	}()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	code := exitOK
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down: finishing requests in flight and the current batch")
+	case err := <-served:
+		logger.Error("server stopped", "err", err)
+		code = exitFailed
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("shutdown: requests still in flight were cut off", "err", err)
+	}
+	stopWorker()
+	<-workerDone
+	logger.Info("stopped", "inbox_depth", inbox.Depth())
+	return code
+}

@@ -1,0 +1,310 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/offload-dev/offload/event"
+	"github.com/offload-dev/offload/internal/fakeclock"
+	"github.com/offload-dev/offload/internal/retry"
+	"github.com/offload-dev/offload/ledger/bolt"
+	"github.com/offload-dev/offload/pipeline"
+	"github.com/offload-dev/offload/plan"
+	"github.com/offload-dev/offload/purge"
+)
+
+// flakyPurger fails its first failures calls as a provider outage does,
+// then purges; it records what it purged. Block, if set, is waited on by
+// every call, after started is signalled.
+type flakyPurger struct {
+	mu       sync.Mutex
+	failures int
+	calls    int
+	purged   []string
+	started  chan struct{}
+	block    chan struct{}
+}
+
+func (f *flakyPurger) Purge(ctx context.Context, req purge.Request) (*purge.Result, error) {
+	if f.started != nil {
+		select {
+		case f.started <- struct{}{}:
+		default:
+		}
+	}
+	if f.block != nil {
+		<-f.block
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.calls <= f.failures {
+		return nil, retry.Retryable(errors.New("HTTP 503 Service Unavailable"))
+	}
+	res := &purge.Result{Provider: "test"}
+	for _, it := range req.Items {
+		f.purged = append(f.purged, it.Value)
+		res.Outcomes = append(res.Outcomes, purge.Outcome{Item: it, OK: true})
+	}
+	return res, nil
+}
+
+func (f *flakyPurger) got() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.purged)
+}
+
+type rig struct {
+	inbox  *pipeline.Inbox
+	worker *pipeline.Worker
+	ledger *bolt.Ledger
+	clock  *fakeclock.Clock
+}
+
+// newRig builds a real pipeline on a bolt ledger, with the inbox in the
+// same file, purging through p.
+func newRig(t *testing.T, p purge.Purger) *rig {
+	t.Helper()
+	l, err := bolt.Open(filepath.Join(t.TempDir(), "offload.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	clock := fakeclock.New()
+	in, err := pipeline.OpenInbox(l.DB(), pipeline.InboxOptions{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := &pipeline.Pipeline{
+		Plan: plan.Config{
+			Sites:   []plan.Site{{Name: "www", Bucket: "site", Index: "index.html", PurgeNew: true, Targets: []string{"edge"}}},
+			Targets: []plan.Target{{Name: "edge", Provider: "varnish", BaseURL: "http://www.example.com"}},
+		},
+		Ledger:  l,
+		Purgers: map[string]purge.Purger{"edge": p},
+	}
+	w := &pipeline.Worker{
+		Inbox: in, Applier: pl, Now: clock.Now, Window: 10 * time.Millisecond,
+		Backoff: retry.Policy{Initial: time.Second, Max: 2 * time.Second},
+	}
+	return &rig{inbox: in, worker: w, ledger: l, clock: clock}
+}
+
+func (r *rig) add(t *testing.T, body []byte) uint64 {
+	t.Helper()
+	id, err := r.inbox.Add(context.Background(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func (r *rig) stats(t *testing.T) pipeline.InboxStats {
+	t.Helper()
+	st, err := r.inbox.Stats(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestWorkerBacksOffThroughOutageThenPurges(t *testing.T) {
+	ctx := context.Background()
+	p := &flakyPurger{failures: 3}
+	r := newRig(t, p)
+	r.add(t, webhook("site", "a.html", "e1", "01"))
+	r.add(t, webhook("site", "docs/a b.html", "e2", "02"))
+	r.add(t, webhook("site", "ü.html", "e3", "03"))
+
+	for attempt := 1; attempt <= 3; attempt++ {
+		n, next, err := r.worker.RunOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 3 {
+			t.Fatalf("attempt %d: took %d entries, want 3", attempt, n)
+		}
+		st := r.stats(t)
+		if st.Depth != 3 || st.Failing != 3 {
+			t.Fatalf("attempt %d: depth %d, failing %d; want 3 and 3", attempt, st.Depth, st.Failing)
+		}
+		for _, f := range st.Failures {
+			if f.Attempts != attempt || !strings.Contains(f.LastErr, "503") {
+				t.Errorf("attempt %d: entry %d has %d attempts, error %q; want %d and the 503", attempt, f.ID, f.Attempts, f.LastErr, attempt)
+			}
+		}
+		// Backoff: at least Initial/2, at most Initial·2^(attempt-1) capped at Max.
+		wait := next.Sub(r.clock.Now())
+		ceiling := min(time.Second<<(attempt-1), 2*time.Second)
+		if wait < 500*time.Millisecond || wait > ceiling {
+			t.Errorf("attempt %d: retry in %v, want within [500ms, %v]", attempt, wait, ceiling)
+		}
+		// Not due before its time.
+		if n, _, err := r.worker.RunOnce(ctx); err != nil || n != 0 {
+			t.Fatalf("attempt %d: before the backoff ran out, took %d entries (err %v); want 0", attempt, n, err)
+		}
+		r.clock.Advance(2 * time.Second)
+	}
+	if got := p.got(); len(got) != 0 {
+		t.Fatalf("purged %v during the outage", got)
+	}
+
+	n, next, err := r.worker.RunOnce(ctx)
+	if err != nil || n != 3 || !next.IsZero() {
+		t.Fatalf("after recovery: took %d, next %v, err %v; want 3, zero, nil", n, next, err)
+	}
+	if st := r.stats(t); st.Depth != 0 {
+		t.Fatalf("depth %d after recovery, want 0", st.Depth)
+	}
+	got := p.got()
+	slices.Sort(got)
+	want := []string{"http://www.example.com/%C3%BC.html", "http://www.example.com/a.html", "http://www.example.com/docs/a%20b.html"}
+	if !slices.Equal(got, want) {
+		t.Errorf("purged %v, want %v", got, want)
+	}
+	recs, err := r.ledger.Get(ctx, "site", []string{"a.html", "docs/a b.html", "ü.html"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 {
+		t.Errorf("ledger holds %d records, want 3", len(recs))
+	}
+}
+
+func TestWorkerInvalidEntryDoesNotBlockOthers(t *testing.T) {
+	ctx := context.Background()
+	p := &flakyPurger{}
+	r := newRig(t, p)
+	notJSON := r.add(t, []byte("this is not JSON"))
+	notEvent := r.add(t, []byte(`{"hello":"world"}`))
+	r.add(t, webhook("site", "one.html", "e1", "01"))
+
+	for round := 1; round <= 12; round++ {
+		if round == 6 {
+			r.add(t, webhook("site", "two.html", "e2", "02"))
+		}
+		if _, _, err := r.worker.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		st := r.stats(t)
+		if st.Depth != 2 || st.Failing != 2 {
+			t.Fatalf("round %d: depth %d, failing %d; want the 2 invalid entries only", round, st.Depth, st.Failing)
+		}
+		for _, f := range st.Failures {
+			if f.ID != notJSON && f.ID != notEvent {
+				t.Fatalf("round %d: entry %d is failing", round, f.ID)
+			}
+			if f.Attempts != round || !strings.Contains(f.LastErr, "invalid record") {
+				t.Errorf("round %d: entry %d: %d attempts, error %q; want %d and an invalid record", round, f.ID, f.Attempts, f.LastErr, round)
+			}
+			// The backoff stops growing at Max.
+			if wait := f.Next.Sub(r.clock.Now()); wait > 2*time.Second {
+				t.Errorf("round %d: entry %d waits %v, more than the 2s max", round, f.ID, wait)
+			}
+		}
+		r.clock.Advance(2 * time.Second)
+	}
+	got := p.got()
+	slices.Sort(got)
+	if want := []string{"http://www.example.com/one.html", "http://www.example.com/two.html"}; !slices.Equal(got, want) {
+		t.Errorf("purged %v, want %v", got, want)
+	}
+	// Only an operator removes an entry that can never succeed.
+	if err := r.inbox.Delete(ctx, notJSON); err != nil {
+		t.Fatal(err)
+	}
+	if d := r.inbox.Depth(); d != 1 {
+		t.Errorf("depth %d after delete, want 1", d)
+	}
+}
+
+type applierFunc func(ctx context.Context, changes []event.Change) (*pipeline.Result, error)
+
+func (f applierFunc) Apply(ctx context.Context, changes []event.Change) (*pipeline.Result, error) {
+	return f(ctx, changes)
+}
+
+func TestWorkerBatchErrorKeepsEveryEntry(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, &flakyPurger{})
+	r.worker.Applier = applierFunc(func(ctx context.Context, changes []event.Change) (*pipeline.Result, error) {
+		if len(changes) != 2 || changes[0].MessageID == changes[1].MessageID || changes[1].Record != 1 {
+			t.Errorf("changes %+v: want 2, from 2 messages, numbered in the batch", changes)
+		}
+		return nil, errors.New("pipeline: read ledger: disk on fire")
+	})
+	r.add(t, webhook("site", "a.html", "e1", "01"))
+	r.add(t, webhook("site", "b.html", "e2", "02"))
+	if _, _, err := r.worker.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := r.stats(t)
+	if st.Depth != 2 || st.Failing != 2 || !strings.Contains(st.Failures[0].LastErr, "disk on fire") {
+		t.Errorf("stats %+v: want both entries kept, failing with the batch's error", st)
+	}
+}
+
+func TestWorkerRunDrainsOnStartAndFinishesBatchOnShutdown(t *testing.T) {
+	p := &flakyPurger{started: make(chan struct{}, 1), block: make(chan struct{})}
+	r := newRig(t, p)
+	r.worker.Now = time.Now // Run waits on real timers
+	// Entries left by a previous process.
+	for i, key := range []string{"a.html", "b.html", "c.html"} {
+		r.add(t, webhook("site", key, "e", "0"+string(rune('1'+i))))
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.worker.Run(ctx) }()
+	select {
+	case <-p.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker did not start on the entries already in the inbox")
+	}
+	cancel() // shutdown while the batch is in the purger
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned (%v) before its batch finished", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(p.block)
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Run: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its batch")
+	}
+	if d := r.inbox.Depth(); d != 0 {
+		t.Errorf("depth %d after the batch finished on shutdown, want 0", d)
+	}
+	if got := p.got(); len(got) != 3 {
+		t.Errorf("purged %v, want 3 URLs", got)
+	}
+
+	// A running worker picks up new events after its window.
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	go func() { done <- r.worker.Run(ctx) }()
+	r.add(t, webhook("site", "d.html", "e", "04"))
+	deadline := time.Now().Add(10 * time.Second)
+	for r.inbox.Depth() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if d := r.inbox.Depth(); d != 0 {
+		t.Fatalf("depth %d 10s after an Add, want 0", d)
+	}
+	if got := p.got(); !slices.Contains(got, "http://www.example.com/d.html") {
+		t.Errorf("purged %v, want d.html among them", got)
+	}
+	cancel()
+	<-done
+}
