@@ -1,6 +1,7 @@
 package awstest
 
 import (
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -36,7 +37,35 @@ func (c *Counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	return next.RoundTrip(r)
+	resp, err := next.RoundTrip(r)
+	if err != nil {
+		c.uncount(op)
+		return nil, err
+	}
+	resp.Body = &countedBody{ReadCloser: resp.Body, undo: func() { c.uncount(op) }}
+	return resp, nil
+}
+
+// uncount takes back a call whose answer never arrived whole: the test
+// config's retryer sends it again, and a count is of calls answered.
+func (c *Counter) uncount(op string) {
+	c.mu.Lock()
+	c.counts[op]--
+	c.mu.Unlock()
+}
+
+type countedBody struct {
+	io.ReadCloser
+	undo func()
+	once sync.Once
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.once.Do(b.undo)
+	}
+	return n, err
 }
 
 // Count returns how many calls of op were made; with no op, all calls.

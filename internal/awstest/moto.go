@@ -7,12 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -130,9 +133,36 @@ func Config(endpoint string, rt ...http.RoundTripper) aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint: aws.String(endpoint),
 		HTTPClient:   &http.Client{Transport: transport, Timeout: 30 * time.Second},
-		// Tests count calls; the SDK's own retries would hide what was sent.
-		RetryMaxAttempts: 1,
+		Retryer:      connectionRetryer,
 	}
+}
+
+// connectionRetryer retries only a call whose connection broke under it,
+// at once: moto's development server now and then closes a connection
+// while its answer is being read (the SDK's "use of closed network
+// connection"). Anything the service answered, throttles and 5xx
+// included, is not retried, so tests see exactly what they provoked.
+func connectionRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if err != nil && brokenConnection(err.Error()) {
+				return aws.TrueTernary
+			}
+			return aws.FalseTernary
+		})}
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		o.RateLimiter = ratelimit.None
+	})
+}
+
+func brokenConnection(msg string) bool {
+	for _, s := range []string{"use of closed network connection", "connection reset by peer", "broken pipe"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Transport returns the HTTP transport for talking to moto: a fresh

