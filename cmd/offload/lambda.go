@@ -1,0 +1,488 @@
+package main
+
+// The Lambda bootstrap: when AWS_LAMBDA_RUNTIME_API is set, main hands the
+// process to runLambda, which serves S3, SNS, SQS and EventBridge events
+// through the same pipeline `offload apply` runs.
+//
+// Configuration, first found wins:
+//
+//	OFFLOAD_CONFIG_SSM=/name   an SSM parameter holding the YAML (decrypted if a SecureString)
+//	OFFLOAD_CONFIG=path        a YAML file (setting both is an error)
+//	offload.yaml               next to the bootstrap, in the deployment package
+//	(none)                     the embedded defaults, a dry run; the state from
+//	                           OFFLOAD_STATE_DRIVER, OFFLOAD_STATE_TABLE, OFFLOAD_STATE_PATH
+//
+// The configuration is cached across invocations for the cache's max age
+// (OFFLOAD_CACHE_MAX_AGE, default 60s) and the pipeline is rebuilt only when
+// its content changes (the parameter's version, the file's hash). A
+// configuration error fails the invocation with the file, line and field.
+//
+// Answers: an SQS batch gets a partial batch response naming the messages
+// whose changes failed (the event source mapping needs
+// ReportBatchItemFailures); any other event fails the invocation when a
+// change failed, so Lambda retries it. A warm-up ping ({"warmup": true}, or
+// an EventBridge scheduled event) refreshes the caches and processes
+// nothing. Logs are JSON lines on stdout, each with the requestId; the level
+// follows AWS_LAMBDA_LOG_LEVEL.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/cache/ssmcache"
+	"github.com/offload-dev/offload/config"
+	"github.com/offload-dev/offload/event"
+	"github.com/offload-dev/offload/pipeline"
+)
+
+// The environment the Lambda handler reads, besides the AWS SDK's own.
+const (
+	envConfigFile = "OFFLOAD_CONFIG"     // a YAML file; default offload.yaml next to the binary, when present
+	envConfigSSM  = "OFFLOAD_CONFIG_SSM" // an SSM parameter holding the YAML
+	envStateDrv   = "OFFLOAD_STATE_DRIVER"
+	envStateTable = "OFFLOAD_STATE_TABLE"
+	envStatePath  = "OFFLOAD_STATE_PATH"
+)
+
+// answerMargin is taken off the invocation's deadline for the pipeline's
+// context, so that work in flight is cancelled, and reported failed, early
+// enough for the handler to answer: a function cut off by its timeout
+// reports nothing, and SQS would redeliver the whole batch.
+const answerMargin = 500 * time.Millisecond
+
+func runLambda() {
+	current := &atomic.Pointer[string]{}
+	logger := slog.New(newLambdaLogHandler(os.Stdout, current))
+	// The runtime's own log.Printf lines (an invocation's error, a panic)
+	// go through it too.
+	slog.SetDefault(logger)
+	log.SetFlags(0)
+	log.SetOutput(slog.NewLogLogger(logger.Handler(), slog.LevelError).Writer())
+	h := newLambdaHandler(logger, current)
+	lambda.Start(h)
+}
+
+// lambdaHandler is the function. Across invocations it keeps the
+// configuration (in a cache entry, refreshed after its max age) and the
+// pipeline built from it (rebuilt when the configuration changes).
+type lambdaHandler struct {
+	logger  *slog.Logger
+	cache   *cache.Cache
+	config  *cache.Entry[lambdaConfig]
+	current *atomic.Pointer[string] // the request id, for log lines without a context
+	cold    atomic.Bool
+
+	mu      sync.Mutex
+	version string // of the configuration the pipeline was built from
+	deps    *deps
+	pipe    *pipeline.Pipeline
+}
+
+// lambdaConfig is a loaded configuration and what identifies its content.
+type lambdaConfig struct {
+	cfg     *config.Config
+	version string
+}
+
+func newLambdaHandler(logger *slog.Logger, current *atomic.Pointer[string]) *lambdaHandler {
+	c := cache.New(cache.Options{Logger: logger})
+	h := &lambdaHandler{logger: logger, cache: c, current: current}
+	h.cold.Store(true)
+	h.config = cache.Add(c, lambdaConfigSpec(logger), cache.Name("config"))
+	return h
+}
+
+// lambdaConfigSpec says where the configuration comes from: an SSM parameter
+// (OFFLOAD_CONFIG_SSM), a file (OFFLOAD_CONFIG, or offload.yaml next to the
+// binary when it is there), or else the embedded defaults with the state
+// taken from the environment.
+func lambdaConfigSpec(logger *slog.Logger) cache.Spec[lambdaConfig] {
+	param := os.Getenv(envConfigSSM)
+	file := os.Getenv(envConfigFile)
+	switch {
+	case param != "" && file != "":
+		err := fmt.Errorf("config: %s and %s are both set; set one", envConfigFile, envConfigSSM)
+		return cache.Func("offload-config", func(context.Context) (lambdaConfig, error) { return lambdaConfig{}, err })
+	case param != "":
+		awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
+		if err != nil {
+			err = fmt.Errorf("config: ssm:%s: load AWS configuration: %w", param, err)
+			return cache.Func("offload-config", func(context.Context) (lambdaConfig, error) { return lambdaConfig{}, err })
+		}
+		logger.Info("configuration from SSM", "parameter", param)
+		return cache.Map(ssmcache.New(ssm.NewFromConfig(awsCfg)).Parameter(param), func(p ssmcache.Parameter) (lambdaConfig, error) {
+			cfg, err := config.Parse("ssm:"+p.Name, []byte(p.Value))
+			if err != nil {
+				return lambdaConfig{}, err
+			}
+			return lambdaConfig{cfg: cfg, version: "ssm:" + p.Name + ":" + strconv.FormatInt(p.Version, 10)}, nil
+		})
+	}
+	if file == "" {
+		if exe, err := os.Executable(); err == nil {
+			if p := filepath.Join(filepath.Dir(exe), "offload.yaml"); isRegularFile(p) {
+				file = p
+			}
+		}
+	}
+	if file != "" {
+		logger.Info("configuration from a file", "file", file)
+		return cache.Func("offload-config:"+file, func(context.Context) (lambdaConfig, error) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return lambdaConfig{}, fmt.Errorf("config: %w", err)
+			}
+			cfg, err := config.Parse(file, data)
+			if err != nil {
+				return lambdaConfig{}, err
+			}
+			sum := sha256.Sum256(data)
+			return lambdaConfig{cfg: cfg, version: "file:" + file + ":" + hex.EncodeToString(sum[:8])}, nil
+		})
+	}
+	logger.Info("no configuration file or parameter: embedded defaults; purges are logged, not sent (a dry run)")
+	return cache.Func("offload-config:env", lambdaEnvConfig)
+}
+
+// lambdaEnvConfig is the embedded defaults with the state from the environment:
+// OFFLOAD_STATE_DRIVER (bolt, dynamodb or memory), OFFLOAD_STATE_TABLE
+// and OFFLOAD_STATE_PATH. A bolt file goes in the temporary directory by
+// default, the only writable place in Lambda.
+func lambdaEnvConfig(context.Context) (lambdaConfig, error) {
+	cfg := config.Default()
+	drv, table, path := os.Getenv(envStateDrv), os.Getenv(envStateTable), os.Getenv(envStatePath)
+	switch drv {
+	case "", "bolt", "dynamodb", "memory":
+	default:
+		return lambdaConfig{}, &config.Error{File: "environment", Field: envStateDrv,
+			Msg: fmt.Sprintf("%q is not a state driver: use bolt, dynamodb or memory", drv)}
+	}
+	if drv != "" {
+		cfg.State.Driver = drv
+	}
+	if table != "" {
+		cfg.State.Table = table
+	}
+	cfg.State.Path = filepath.Join(os.TempDir(), "offload.db")
+	if path != "" {
+		cfg.State.Path = path
+	}
+	return lambdaConfig{cfg: cfg, version: "env:" + cfg.State.Driver + ":" + cfg.State.Table + ":" + cfg.State.Path}, nil
+}
+
+func isRegularFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// invocationSummary is the response to an event that is not from SQS.
+type invocationSummary struct {
+	Changes   int `json:"changes"`
+	Purged    int `json:"purged"`
+	Skipped   int `json:"skipped"`
+	Failed    int `json:"failed"`
+	Purges    int `json:"purges"`
+	Committed int `json:"committed"`
+}
+
+// Invoke handles one invocation: a warm-up ping, or an event to apply.
+func (h *lambdaHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	begin := time.Now()
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lambdacontext.MaxConcurrency() <= 1 {
+		id := lc.AwsRequestID
+		h.current.Store(&id)
+	}
+	cold := h.cold.Swap(false)
+
+	if cache.IsScheduledEvent(payload) {
+		return h.warm(ctx, cold, begin)
+	}
+
+	// The configuration is loaded with the invocation's own deadline: a
+	// fetch cut short by the margin would count as a failure in the cache,
+	// and the next invocation would wait out its backoff.
+	// Errors returned are logged by the runtime, with the request id.
+	lc, err := h.config.Get(ctx)
+	if err != nil {
+		return nil, invokeError("Offload.ConfigError", configProblem(err))
+	}
+	p, err := h.pipeline(ctx, lc)
+	if err != nil {
+		return nil, invokeError("Offload.PipelineError", fmt.Errorf("config %s: %w", lc.version, err))
+	}
+
+	// The pipeline stops at the margin: work it has not started, and work
+	// in flight at the margin, is reported failed, and the handler answers
+	// before Lambda cuts it off.
+	work := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		work, cancel = context.WithDeadline(ctx, dl.Add(-answerMargin))
+		defer cancel()
+	}
+	src := sniffEvent(payload)
+	changes := event.Decode(payload)
+	res, err := p.Apply(work, changes)
+	if err != nil {
+		// The whole batch failed (the ledger could not be read).
+		h.logger.ErrorContext(ctx, "apply", "source", src.kind, "changes", len(changes), "error", err.Error())
+		if src.kind == "sqs" && len(src.messageIDs) > 0 {
+			return json.Marshal(sqsBatchResponse(src.messageIDs))
+		}
+		return nil, invokeError("Offload.BatchFailed", err)
+	}
+
+	sum := summarizeResult(res)
+	failedMsgs := res.FailedMessages()
+	attrs := []any{"source", src.kind, "records", src.records, "changes", sum.Changes, "purged", sum.Purged,
+		"skipped", sum.Skipped, "failed", sum.Failed, "purges", sum.Purges, "committed", sum.Committed,
+		"config", lc.version, "cold", cold, "duration_ms", time.Since(begin).Milliseconds()}
+	if len(failedMsgs) > 0 {
+		attrs = append(attrs, "failed_messages", failedMsgs)
+	}
+	for _, c := range res.Changes {
+		if c.Status == pipeline.StatusFailed {
+			h.logger.WarnContext(ctx, "change failed", "bucket", c.Bucket, "key", c.Key, "message_id", c.MessageID, "error", c.Error)
+		}
+	}
+	h.logger.InfoContext(ctx, "invocation", attrs...)
+
+	if src.kind == "sqs" {
+		if hasUnattributedFailure(res) {
+			// A failure with no message id cannot go in a partial batch
+			// response; failing the invocation redelivers the batch.
+			return nil, invokeError("Offload.ChangesFailed", fmt.Errorf("%d of %d changes failed, some in records without a message id", sum.Failed, sum.Changes))
+		}
+		return json.Marshal(sqsBatchResponse(failedMsgs))
+	}
+	if sum.Failed > 0 {
+		return nil, invokeError("Offload.ChangesFailed", fmt.Errorf("%d of %d changes failed: %s", sum.Failed, sum.Changes, firstFailure(res)))
+	}
+	return json.Marshal(sum)
+}
+
+// configProblem returns the configuration's own error (file, line, field)
+// from inside the cache's wrapping, which would name the file twice.
+func configProblem(err error) error {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		return errs
+	}
+	var e *config.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return err
+}
+
+// invokeError is an error as the function reports it: with an errorType
+// that says what failed, for alarms and metric filters, rather than the
+// Go type's name.
+func invokeError(typ string, err error) error {
+	return messages.InvokeResponse_Error{Type: typ, Message: "offload: " + err.Error()}
+}
+
+// warm answers a warm-up ping: it refreshes the cached configuration and
+// the pipeline's cached secrets that are about to expire, and nothing else.
+func (h *lambdaHandler) warm(ctx context.Context, cold bool, begin time.Time) ([]byte, error) {
+	n, err := h.cache.Warm(ctx)
+	h.mu.Lock()
+	d := h.deps
+	h.mu.Unlock()
+	if d != nil {
+		m, derr := d.cache.Warm(ctx)
+		n, err = n+m, errors.Join(err, derr)
+	}
+	if err != nil {
+		// The ping has no caller to tell; real invocations fail or serve
+		// a stale value as usual.
+		h.logger.WarnContext(ctx, "warm-up could not refresh every entry", "error", err.Error())
+	}
+	h.logger.InfoContext(ctx, "warm-up", "refreshed", n, "cold", cold, "duration_ms", time.Since(begin).Milliseconds())
+	return json.Marshal(cache.WarmupResponse{Warmup: true, Refreshed: n})
+}
+
+// pipeline returns the pipeline for lc, building it when the configuration
+// changed. The old one's resources (a bolt file) are released first, since
+// a bolt file cannot be opened twice; with AWS_LAMBDA_MAX_CONCURRENCY above
+// one, an invocation still running on the old pipeline may then fail its
+// ledger commit, and its changes are redelivered.
+func (h *lambdaHandler) pipeline(ctx context.Context, lc lambdaConfig) (*pipeline.Pipeline, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.pipe != nil && h.version == lc.version {
+		return h.pipe, nil
+	}
+	if h.deps != nil {
+		h.deps.close()
+		h.deps, h.pipe, h.version = nil, nil, ""
+	}
+	if lc.cfg.State.Driver == "bolt" {
+		h.logger.WarnContext(ctx, "state in a bolt file lasts only as long as this execution environment; use state.driver dynamodb in Lambda",
+			"path", lc.cfg.State.Path)
+	}
+	d := newDeps(lc.cfg, h.logger)
+	p, err := d.pipeline(ctx, false)
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	h.deps, h.pipe, h.version = d, p, lc.version
+	h.logger.InfoContext(ctx, "pipeline built", "config", lc.version, "state", lc.cfg.State.Driver,
+		"targets", len(lc.cfg.Targets), "mirrors", len(lc.cfg.Mirrors))
+	return p, nil
+}
+
+// eventSource is what an event payload is, as far as answering it goes.
+type eventSource struct {
+	kind       string // sqs, s3, sns, eventbridge, or unknown
+	records    int
+	messageIDs []string // sqs: every message in the batch
+}
+
+// sniffEvent reads just enough of the payload to say where it came from and,
+// for SQS, which messages it holds. A malformed record does not stop it.
+func sniffEvent(payload []byte) eventSource {
+	var env struct {
+		Records    []json.RawMessage `json:"Records"`
+		DetailType string            `json:"detail-type"`
+		Source     string            `json:"source"`
+	}
+	if json.Unmarshal(payload, &env) != nil {
+		return eventSource{kind: "unknown"}
+	}
+	if env.DetailType != "" && env.Source != "" {
+		return eventSource{kind: "eventbridge", records: 1}
+	}
+	s := eventSource{kind: "unknown", records: len(env.Records)}
+	for _, raw := range env.Records {
+		var r struct {
+			EventSource  string `json:"eventSource"`
+			EventSource2 string `json:"EventSource"`
+			MessageID    string `json:"messageId"`
+		}
+		if json.Unmarshal(raw, &r) != nil {
+			continue
+		}
+		switch {
+		case r.EventSource == "aws:sqs":
+			s.kind = "sqs"
+			if r.MessageID != "" {
+				s.messageIDs = append(s.messageIDs, r.MessageID)
+			}
+		case s.kind == "unknown" && r.EventSource == "aws:s3":
+			s.kind = "s3"
+		case s.kind == "unknown" && r.EventSource2 == "aws:sns":
+			s.kind = "sns"
+		}
+	}
+	return s
+}
+
+func sqsBatchResponse(ids []string) events.SQSEventResponse {
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for _, id := range ids {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+	}
+	return resp
+}
+
+func summarizeResult(res *pipeline.Result) invocationSummary {
+	s := invocationSummary{Changes: len(res.Changes), Purges: len(res.Purges), Committed: res.Committed}
+	for _, c := range res.Changes {
+		switch c.Status {
+		case pipeline.StatusFailed:
+			s.Failed++
+		case pipeline.StatusSkipped:
+			s.Skipped++
+		default:
+			s.Purged++
+		}
+	}
+	return s
+}
+
+func hasUnattributedFailure(res *pipeline.Result) bool {
+	for _, c := range res.Changes {
+		if c.Status == pipeline.StatusFailed && c.MessageID == "" {
+			return true
+		}
+	}
+	return false
+}
+
+func firstFailure(res *pipeline.Result) string {
+	for _, c := range res.Changes {
+		if c.Status == pipeline.StatusFailed {
+			where := c.Bucket + "/" + c.Key
+			if c.Key == "" {
+				where = "record " + strconv.Itoa(c.Record)
+			}
+			return where + ": " + c.Error
+		}
+	}
+	return ""
+}
+
+// lambdaLogHandler writes JSON log lines in Lambda's format (timestamp,
+// level, message) with the invocation's requestId: from the context when
+// the caller passed one, else the current invocation's, since code below
+// the handler logs without a context.
+type lambdaLogHandler struct {
+	slog.Handler
+	current *atomic.Pointer[string]
+}
+
+func newLambdaLogHandler(w *os.File, current *atomic.Pointer[string]) slog.Handler {
+	level := slog.LevelInfo
+	switch strings.ToUpper(os.Getenv("AWS_LAMBDA_LOG_LEVEL")) {
+	case "DEBUG", "TRACE":
+		level = slog.LevelDebug
+	case "WARN":
+		level = slog.LevelWarn
+	case "ERROR", "FATAL":
+		level = slog.LevelError
+	}
+	j := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: lambdacontext.ReplaceAttr})
+	return &lambdaLogHandler{Handler: j, current: current}
+}
+
+func (h *lambdaLogHandler) Handle(ctx context.Context, r slog.Record) error {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		r.AddAttrs(slog.String("requestId", lc.AwsRequestID))
+	} else if id := h.current.Load(); id != nil {
+		r.AddAttrs(slog.String("requestId", *id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *lambdaLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &lambdaLogHandler{Handler: h.Handler.WithAttrs(attrs), current: h.current}
+}
+
+func (h *lambdaLogHandler) WithGroup(name string) slog.Handler {
+	return &lambdaLogHandler{Handler: h.Handler.WithGroup(name), current: h.current}
+}
+
+var _ lambda.Handler = (*lambdaHandler)(nil)
