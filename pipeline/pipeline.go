@@ -203,7 +203,12 @@ func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, 
 		}
 	}
 	if len(recs) > 0 {
-		errs, err := p.Ledger.Commit(ctx, recs)
+		// The purges are done: record them even if the caller's context has
+		// just ended (the deadline reserve is for this), or a redelivery
+		// would purge them again.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.reserve())
+		errs, err := p.Ledger.Commit(cctx, recs)
+		cancel()
 		for i, c := range commits {
 			var e error
 			switch {
@@ -254,6 +259,13 @@ func (p *Pipeline) logger() *slog.Logger {
 	return slog.Default()
 }
 
+func (p *Pipeline) reserve() time.Duration {
+	if p.Reserve > 0 {
+		return p.Reserve
+	}
+	return 2 * time.Second
+}
+
 // errNoTime is the failure of work not started because the deadline is near.
 var errNoTime = errors.New("not started: the deadline is near; left for redelivery")
 
@@ -261,11 +273,7 @@ func (p *Pipeline) timeLeft(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	reserve := p.Reserve
-	if reserve <= 0 {
-		reserve = 2 * time.Second
-	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < reserve {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < p.reserve() {
 		return errNoTime
 	}
 	return nil
