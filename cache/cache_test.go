@@ -640,3 +640,17 @@ func TestWarmRefreshesWhatExpiresSoon(t *testing.T) {
 		t.Fatalf("got short=%+v long=%+v", short.Stats(), long.Stats())
 	}
 }
+
+func TestStatsLogAsAGroup(t *testing.T) {
+	clk := fakeclock.New()
+	c, logs := newCache(clk)
+	e := cache.Add(c, newSource(1, "/a/b", "v").spec("/a/b"))
+	mustGet(t, e)
+	mustGet(t, e)
+	slog.New(slog.NewTextHandler(logs, nil)).Info("cache", "entry", e.Stats())
+	for _, want := range []string{"entry.key=test:/a/b", "entry.hits=1", "entry.misses=1", "entry.refreshes=1"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log line lacks %q: %s", want, logs.String())
+		}
+	}
+}

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -206,4 +207,19 @@ func (e *entry) stats(now time.Time) Stats {
 	}
 	e.mu.Unlock()
 	return s
+}
+
+// LogValue lets a Stats be logged as a group: logger.Info("cache", "entry", e.Stats()).
+func (s Stats) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("key", s.Key.String()), slog.String("name", s.Name),
+		slog.Int64("hits", s.Hits), slog.Int64("misses", s.Misses),
+		slog.Int64("refreshes", s.Refreshes), slog.Int64("unchanged", s.Unchanged),
+		slog.Int64("errors", s.Errors), slog.Int64("stale", s.Stale),
+		slog.Duration("age", s.Age),
+	}
+	if s.LastError != "" {
+		attrs = append(attrs, slog.String("last_error", s.LastError))
+	}
+	return slog.GroupValue(attrs...)
 }
