@@ -32,11 +32,49 @@ type Config struct {
 	File string `yaml:"-"`
 }
 
-// Auth is how /v1/* callers authenticate.
+// Auth is how callers of the API, /metrics and the dashboard authenticate
+// (Authorization: Bearer <token>, or X-Api-Key: <token>), and how fast each
+// may call.
 type Auth struct {
-	// Tokens are the bearer tokens accepted, as secret references. None
-	// configured: only loopback callers are served, and that is logged.
+	// Tokens are the tokens accepted on every route, as secret references.
+	// None configured (and no scoped_tokens): only loopback callers are
+	// served, and that is logged.
 	Tokens []Secret `yaml:"tokens"`
+	// ScopedTokens are tokens accepted only on the routes they list, such
+	// as a webhook sender's token for "POST /v1/events" alone.
+	ScopedTokens []ScopedToken `yaml:"scoped_tokens"`
+	// Rate is how many requests a second each token may make, on average;
+	// default 10.
+	Rate float64 `yaml:"rate"`
+	// Burst is how many requests a token may make at once, above Rate;
+	// default 20.
+	Burst int `yaml:"burst"`
+}
+
+// ScopedToken is a token limited to some routes.
+type ScopedToken struct {
+	Token Secret `yaml:"token"` // required: a secret reference
+	// Routes are the routes the token may call, each "METHOD /path" as the
+	// API lists them (APIRoutes); required.
+	Routes []string `yaml:"routes"`
+	// Rate and Burst override auth.rate and auth.burst for this token: a
+	// webhook sender such as MinIO posts one request per object changed,
+	// in bursts. Default: auth's.
+	Rate  float64 `yaml:"rate"`
+	Burst int     `yaml:"burst"`
+}
+
+// APIRoutes are the routes a scoped token may name: every route that needs
+// a token (GET /healthz and GET /openapi.yaml need none).
+var APIRoutes = []string{
+	"POST /v1/events",
+	"GET /v1/inbox",
+	"DELETE /v1/inbox/{id}",
+	"POST /v1/purges",
+	"GET /v1/purges/{id}",
+	"POST /v1/plan",
+	"GET /metrics",
+	"GET /",
 }
 
 // State is where the ledger (and serve's inbox) live.
@@ -244,6 +282,12 @@ func (c *Config) fill() {
 	}
 	if c.State.Table == "" {
 		c.State.Table = "offload"
+	}
+	if c.Auth.Rate == 0 {
+		c.Auth.Rate = 10
+	}
+	if c.Auth.Burst == 0 {
+		c.Auth.Burst = 20
 	}
 	if c.Batch.Window.Duration == 0 {
 		c.Batch.Window.Duration = 500 * time.Millisecond

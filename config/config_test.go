@@ -41,6 +41,9 @@ func TestDefaults(t *testing.T) {
 	if c.Listen != "127.0.0.1:8080" || c.State.Driver != "bolt" || c.State.Path != "offload.db" || c.Batch.Window.Duration != 500*time.Millisecond {
 		t.Fatalf("got %+v", c)
 	}
+	if c.Auth.Rate != 10 || c.Auth.Burst != 20 {
+		t.Fatalf("auth: got rate %v burst %d, want 10 and 20", c.Auth.Rate, c.Auth.Burst)
+	}
 	empty, err := config.Parse("empty.yaml", nil)
 	if err != nil || empty.State.Path != "offload.db" {
 		t.Fatalf("empty file: %+v, %v", empty, err)
@@ -76,6 +79,14 @@ func TestErrorsSayWhereAndWhat(t *testing.T) {
 		{"duplicate names", "targets:\n  - {name: cf, provider: cloudfront, distribution_id: A}\n  - {name: cf, provider: cloudfront, distribution_id: B}\n",
 			[]string{`bad.yaml:3: targets[1].name: "cf" is used by another target`}},
 		{"site without bucket", "sites:\n  - name: www\n", []string{"bad.yaml:2: sites[0].bucket: required"}},
+		{"scoped token without routes", "auth:\n  scoped_tokens:\n    - token: env:MINIO_TOKEN\n", []string{"bad.yaml:3: auth.scoped_tokens[0].routes: required"}},
+		{"scoped token unknown route", "auth:\n  scoped_tokens:\n    - token: env:MINIO_TOKEN\n      routes:\n        - POST /v1/events\n        - POST /v1/event\n",
+			[]string{`bad.yaml:6: auth.scoped_tokens[0].routes[1]: "POST /v1/event" is not a route: use one of "POST /v1/events"`}},
+		{"scoped literal token", "auth:\n  scoped_tokens:\n    - routes: [POST /v1/events]\n      token: abc\n", []string{"bad.yaml:4: auth.scoped_tokens[0].token: a secret is a reference"}},
+		{"scoped token missing", "auth:\n  scoped_tokens:\n    - routes: [POST /v1/events]\n", []string{"bad.yaml:3: auth.scoped_tokens[0].token: required"}},
+		{"negative rate", "auth:\n  rate: -1\n  burst: -2\n", []string{"bad.yaml:2: auth.rate: must be more than 0", "bad.yaml:3: auth.burst: must be 1 or more"}},
+		{"negative scoped rate", "auth:\n  scoped_tokens:\n    - token: env:T\n      routes: [GET /metrics]\n      rate: -3\n",
+			[]string{"bad.yaml:5: auth.scoped_tokens[0].rate: must be more than 0"}},
 		{"prefix with slash", "sites:\n  - name: www\n    bucket: b\n    prefix: /public/\n", []string{`bad.yaml:4: sites[0].prefix: "/public/": S3 keys do not start with /; write "public/"`}},
 	}
 	for _, tt := range tests {
@@ -90,6 +101,26 @@ func TestErrorsSayWhereAndWhat(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestAuthScopedTokens(t *testing.T) {
+	c, err := config.Parse("ok.yaml", []byte(`auth:
+  tokens: [env:OFFLOAD_TOKEN]
+  scoped_tokens:
+    - token: env:MINIO_TOKEN
+      routes: ["POST /v1/events", "GET /v1/inbox"]
+      rate: 500
+      burst: 1000
+  rate: 2.5
+  burst: 5
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := c.Auth
+	if len(a.ScopedTokens) != 1 || a.ScopedTokens[0].Token != "env:MINIO_TOKEN" || len(a.ScopedTokens[0].Routes) != 2 || a.ScopedTokens[0].Rate != 500 || a.ScopedTokens[0].Burst != 1000 || a.Rate != 2.5 || a.Burst != 5 {
+		t.Errorf("got %+v", a)
 	}
 }
 

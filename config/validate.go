@@ -52,6 +52,39 @@ func (c *Config) validate(root *yaml.Node) Errors {
 	for i, s := range c.Auth.Tokens {
 		v.secret(s, fmt.Sprintf("auth.tokens[%d]", i), "auth", "tokens", i)
 	}
+	for i, st := range c.Auth.ScopedTokens {
+		field := fmt.Sprintf("auth.scoped_tokens[%d]", i)
+		node := v.node("auth", "scoped_tokens", i)
+		if st.Token == "" {
+			v.add(v.line(node, ""), field+".token", "required: a secret reference such as env:MINIO_TOKEN")
+		} else {
+			v.secret(st.Token, field+".token", "auth", "scoped_tokens", i, "token")
+		}
+		if len(st.Routes) == 0 {
+			v.add(v.line(node, ""), field+".routes", "required: the routes the token may call, such as [\"POST /v1/events\"]")
+		}
+		for j, r := range st.Routes {
+			if !slices.Contains(APIRoutes, r) {
+				v.add(v.line(v.node("auth", "scoped_tokens", i, "routes"), j), fmt.Sprintf("%s.routes[%d]", field, j),
+					"%q is not a route: use one of %s", r, strings.Join(quoted(APIRoutes), ", "))
+			}
+		}
+	}
+	for i, st := range c.Auth.ScopedTokens {
+		field := fmt.Sprintf("auth.scoped_tokens[%d]", i)
+		if st.Rate < 0 {
+			v.add(v.at("auth", "scoped_tokens", i, "rate"), field+".rate", "must be more than 0 (requests a second; default auth.rate)")
+		}
+		if st.Burst < 0 {
+			v.add(v.at("auth", "scoped_tokens", i, "burst"), field+".burst", "must be 1 or more (requests at once; default auth.burst)")
+		}
+	}
+	if c.Auth.Rate < 0 {
+		v.add(v.at("auth", "rate"), "auth.rate", "must be more than 0 (requests a second per token; default 10)")
+	}
+	if c.Auth.Burst < 0 {
+		v.add(v.at("auth", "burst"), "auth.burst", "must be 1 or more (requests at once per token; default 20)")
+	}
 
 	targets := map[string]string{}
 	for i, t := range c.Targets {
@@ -266,6 +299,14 @@ func (v *validator) secret(s Secret, field string, path ...any) {
 	if _, err := s.parse(); err != nil {
 		v.add(v.at(path...), field, "%v", err)
 	}
+}
+
+func quoted(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
 }
 
 func known(m map[string]string) string {

@@ -24,6 +24,11 @@ func Decode(payload []byte) []Change {
 func DecodeMessage(id string, body []byte) []Change {
 	d := &decoder{}
 	d.payload(body, id, 0)
+	// The message is the unit that is retried: ids of envelopes inside it
+	// (an SQS batch posted as one webhook) must not stand in for it.
+	for i := range d.out {
+		d.out[i].MessageID = id
+	}
 	return d.out
 }
 

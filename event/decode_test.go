@@ -157,3 +157,17 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// A whole SQS batch posted as one message keeps the message's id on every
+// change, so a failure of any of them keeps the message.
+func TestDecodeMessageIDWinsOverInnerIDs(t *testing.T) {
+	got := event.DecodeMessage("inbox-7", load(t, "sqs-mixed.json"))
+	if len(got) != 6 {
+		t.Fatalf("got %d changes", len(got))
+	}
+	for _, c := range got {
+		if c.MessageID != "inbox-7" {
+			t.Fatalf("change %d carries message id %q, want inbox-7", c.Record, c.MessageID)
+		}
+	}
+}

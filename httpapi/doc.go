@@ -1,15 +1,30 @@
 // Package httpapi is offload's HTTP interface, in plain net/http: the
-// S3-compatible webhook that feeds the durable inbox, the inbox's state and
-// a health check. It knows nothing about Lambda; `offload serve` mounts it.
+// S3-compatible webhook that feeds the durable inbox, manual purges and
+// their state, dry-run plans, the inbox's state, health, Prometheus
+// metrics, the OpenAPI document and a dashboard. It knows nothing about
+// Lambda; `offload serve` mounts it, and a Lambda adapter can too.
 //
-// Routes:
+// Routes (openapi.yaml documents each, with its answers):
 //
-//	POST   /v1/events      an S3 event notification (a MinIO webhook); 202 {"id": N} once it is on disk
-//	GET    /v1/inbox       depth, oldest entry's age, failing entries
-//	DELETE /v1/inbox/{id}  drop an entry that can never be processed (an operator's decision)
-//	GET    /healthz        200 when the inbox can be read
+//	POST   /v1/events       an S3 event notification (a MinIO webhook); 202 {"id": N} once it is on disk
+//	GET    /v1/inbox        depth, oldest entry's age, failing entries
+//	DELETE /v1/inbox/{id}   drop an entry that can never be processed (an operator's decision)
+//	POST   /v1/purges       purge paths, URLs or tags through a named target; 200 done, 202 in progress
+//	GET    /v1/purges/{id}  a recent purge's state: CloudFront status, Akamai estimate, per-item failures
+//	POST   /v1/plan         a dry run: the plan for the events in the body; nothing is applied
+//	GET    /metrics         Prometheus text format
+//	GET    /                the dashboard (HTML)
+//	GET    /healthz         200 when the inbox can be read (no token needed)
+//	GET    /openapi.yaml    the OpenAPI 3.0 document (no token needed)
 //
-// Every /v1/ route needs "Authorization: Bearer <token>" when tokens are
-// configured (compared in constant time). When none are, only loopback
-// callers are served.
+// Every other route needs a token, as "Authorization: Bearer <token>" or
+// "X-Api-Key: <token>", compared in constant time; a token may be limited to
+// some routes (Credential). No token, a wrong token and a token for another
+// route get the same 401. When no tokens are configured, only loopback
+// callers are served. Each token has a rate limit (a token bucket; 429 with
+// Retry-After past it), every body a size limit (413), and every error the
+// shape {"error": {"code": "...", "message": "..."}}.
+//
+// A Monitor counts what passes, for /metrics and the dashboard: give the
+// same one to Options and, through Monitor.Wrap, to the inbox worker.
 package httpapi

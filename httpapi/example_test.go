@@ -2,7 +2,10 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +16,8 @@ import (
 
 	"github.com/offload-dev/offload/httpapi"
 	"github.com/offload-dev/offload/pipeline"
+	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/dryrun"
 )
 
 // A webhook delivery with a valid token is stored in the inbox and answered 202 with its id;
@@ -43,4 +48,36 @@ func Example() {
 	// Output:
 	// 202 {"id":1}
 	// depth 1
+}
+
+// A manual purge through a configured target; GET /v1/purges/{id} follows
+// it afterwards.
+func Example_purge() {
+	dir, _ := os.MkdirTemp("", "httpapi")
+	defer os.RemoveAll(dir)
+	db, err := bbolt.Open(filepath.Join(dir, "offload.db"), 0o600, nil)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	inbox, err := pipeline.OpenInbox(db, pipeline.InboxOptions{})
+	if err != nil {
+		panic(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p := &pipeline.Pipeline{Purgers: map[string]purge.Purger{"dry-run": dryrun.New("dry-run", quiet)}}
+	h := httpapi.New(httpapi.Options{Inbox: inbox, Pipeline: p}) // no tokens: loopback callers only
+
+	req := httptest.NewRequest(http.MethodPost, "/v1/purges", strings.NewReader(`{"target":"dry-run","urls":["https://www.example.com/docs/"]}`))
+	req.RemoteAddr = "127.0.0.1:50000"
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var out struct {
+		State string
+		Items int
+	}
+	_ = json.Unmarshal(rec.Body.Bytes(), &out)
+	fmt.Println(rec.Code, out.State, out.Items, strings.HasPrefix(rec.Header().Get("Location"), "/v1/purges/"))
+	// Output:
+	// 200 done 1 true
 }

@@ -1,19 +1,19 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/pipeline"
 )
 
@@ -25,23 +25,90 @@ type Inbox interface {
 	Delete(ctx context.Context, id uint64) error
 }
 
+// Credential is a token and the routes it may call.
+type Credential struct {
+	Token string
+	// Routes are the routes allowed, as Routes names them ("POST
+	// /v1/events"); empty allows every route.
+	Routes []string
+	// Rate and Burst override Options.Rate and Options.Burst for this
+	// token, such as a higher rate for a webhook sender that delivers
+	// bursts of events. 0: the Options' values.
+	Rate  float64
+	Burst int
+}
+
 // Options configure the handler. Inbox is required.
 type Options struct {
 	// Inbox receives every accepted event before the answer.
 	Inbox Inbox
-	// Pipeline is what applies the inbox's events; /healthz lists its
-	// targets. Optional.
+	// Pipeline is what applies the inbox's events: its Purgers serve
+	// POST /v1/purges, its planner POST /v1/plan, and /healthz lists its
+	// targets. Optional; without it those two routes answer 503.
 	Pipeline *pipeline.Pipeline
-	// Tokens returns the bearer tokens accepted on /v1/ (called per
-	// request, so a rotated secret is picked up; cache behind it). Nil: no
-	// tokens, and only loopback callers are served.
+	// Tokens returns the tokens accepted on every route that needs one
+	// (called per request, so a rotated secret is picked up; cache behind
+	// it). Nil, with Credentials nil too: only loopback callers are served.
 	Tokens func(ctx context.Context) ([]string, error)
-	// MaxBody is the largest event body accepted. Default 10 MiB.
+	// Credentials returns tokens limited to some routes, such as a webhook
+	// sender's token for POST /v1/events alone. Optional.
+	Credentials func(ctx context.Context) ([]Credential, error)
+	// Rate is the requests a second each token may make on average, and
+	// Burst how many at once. Default 10 and 20. POST /v1/events is not
+	// limited unless the token's Credential sets a Rate of its own. Loopback callers, when no
+	// tokens are configured, share one bucket.
+	Rate  float64
+	Burst int
+	// MaxBody is the largest request body accepted on any route. Default
+	// 10 MiB.
 	MaxBody int64
 	// MaxFailures is how many failing entries GET /v1/inbox lists. Default 100.
 	MaxFailures int
+	// PurgeTimeout bounds a POST /v1/purges call to the provider, retries
+	// included. Default 1m.
+	PurgeTimeout time.Duration
+	// Monitor counts what passes, for /metrics and the dashboard. Pass the
+	// one whose Wrap wraps the inbox worker's Applier. Default: a new one,
+	// which sees only this handler's traffic.
+	Monitor *Monitor
+	// CacheStats reports the process's cache (cache.Cache.Stats), for
+	// /metrics and the dashboard. Optional.
+	CacheStats func() []cache.Stats
+	// Now tells the time (rate limits, ages). Default time.Now.
+	Now func() time.Time
 	// Logger logs requests that fail on the server's side. Default slog.Default().
 	Logger *slog.Logger
+}
+
+// route is one route: its name (as scoped tokens and the OpenAPI document
+// name it), its ServeMux pattern, and whether it needs a token.
+type route struct {
+	name, pattern string
+	public        bool
+	h             func(*server, http.ResponseWriter, *http.Request)
+}
+
+var routes = []route{
+	{"POST /v1/events", "POST /v1/events", false, (*server).postEvents},
+	{"GET /v1/inbox", "GET /v1/inbox", false, (*server).getInbox},
+	{"DELETE /v1/inbox/{id}", "DELETE /v1/inbox/{id}", false, (*server).deleteEntry},
+	{"POST /v1/purges", "POST /v1/purges", false, (*server).postPurge},
+	{"GET /v1/purges/{id}", "GET /v1/purges/{id}", false, (*server).getPurge},
+	{"POST /v1/plan", "POST /v1/plan", false, (*server).postPlan},
+	{"GET /metrics", "GET /metrics", false, (*server).metrics},
+	{"GET /", "GET /{$}", false, (*server).dashboard},
+	{"GET /healthz", "GET /healthz", true, (*server).healthz},
+	{"GET /openapi.yaml", "GET /openapi.yaml", true, (*server).openapi},
+}
+
+// Routes returns the name of every route, "METHOD /path", in the order the
+// package documents them.
+func Routes() []string {
+	out := make([]string, len(routes))
+	for i, r := range routes {
+		out[i] = r.name
+	}
+	return out
 }
 
 // New returns the handler.
@@ -52,105 +119,146 @@ func New(opts Options) http.Handler {
 	if opts.MaxFailures <= 0 {
 		opts.MaxFailures = 100
 	}
+	if opts.Rate <= 0 {
+		opts.Rate = 10
+	}
+	if opts.Burst <= 0 {
+		opts.Burst = 20
+	}
+	if opts.PurgeTimeout <= 0 {
+		opts.PurgeTimeout = time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &server{Options: opts}
-	mux := http.NewServeMux()
-	mux.Handle("POST /v1/events", s.auth(s.postEvents))
-	mux.Handle("GET /v1/inbox", s.auth(s.getInbox))
-	mux.Handle("DELETE /v1/inbox/{id}", s.auth(s.deleteEntry))
-	mux.HandleFunc("GET /healthz", s.healthz)
-	return mux
+	if opts.Monitor == nil {
+		opts.Monitor = NewMonitor(MonitorOptions{Now: opts.Now})
+	}
+	s := &server{
+		Options: opts,
+		mux:     http.NewServeMux(),
+		byPat:   map[string]*route{},
+		limits:  newLimiter(opts.Now),
+	}
+	for i := range routes {
+		rt := &routes[i]
+		s.byPat[rt.pattern] = rt
+		s.mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) { rt.h(s, w, r) })
+	}
+	return s
 }
 
 type server struct {
 	Options
+	mux    *http.ServeMux
+	byPat  map[string]*route
+	limits *limiter
 }
 
-// auth lets through a request with a valid bearer token, or with no tokens
-// configured, one from loopback.
-func (s *server) auth(next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.Tokens == nil {
-			if !isLoopback(r.RemoteAddr) {
-				writeError(w, http.StatusForbidden, "no tokens are configured: only loopback callers are served")
+// ServeHTTP finds the route, then checks in turn the caller's token, its
+// rate and the body's size, before the route's handler runs.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	rt := s.route(r)
+	name := "unmatched"
+	if rt != nil {
+		name = rt.name
+	}
+	defer func() { s.Monitor.request(name, sw.code()) }()
+
+	if rt == nil {
+		s.unmatched(sw, r)
+		return
+	}
+	if !rt.public {
+		c, ok := s.authorize(sw, r, rt.name)
+		if !ok {
+			return
+		}
+		// The webhook is not limited unless its token says so: the durable
+		// inbox absorbs a burst, and a refused notification may be lost at
+		// the sender (MinIO drops it after its retries).
+		if rt.name != "POST /v1/events" || c.Rate > 0 {
+			if ok, wait := s.limits.allow(c.key, cmp.Or(c.Rate, s.Rate), cmp.Or(c.Burst, s.Burst)); !ok {
+				sw.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+				writeError(sw, http.StatusTooManyRequests, codeRateLimited, "too many requests for this token; retry after the time Retry-After gives")
 				return
 			}
-			next(w, r)
-			return
 		}
-		tokens, err := s.Tokens(r.Context())
-		if err != nil {
-			s.Logger.Error("httpapi: read tokens", "err", err)
-			writeError(w, http.StatusServiceUnavailable, "cannot read the configured tokens")
-			return
-		}
-		got, ok := bearer(r.Header.Get("Authorization"))
-		if !ok || !validToken(got, tokens) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="offload"`)
-			writeError(w, http.StatusUnauthorized, "a valid bearer token is required")
-			return
-		}
-		next(w, r)
-	})
-}
-
-func bearer(h string) (string, bool) {
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
 	}
-	tok = strings.TrimSpace(tok)
-	return tok, tok != ""
+	if r.ContentLength > s.MaxBody {
+		writeError(sw, http.StatusRequestEntityTooLarge, codeTooLarge, "the body is larger than "+strconv.FormatInt(s.MaxBody, 10)+" bytes")
+		return
+	}
+	r.Body = http.MaxBytesReader(sw, r.Body, s.MaxBody)
+	s.mux.ServeHTTP(sw, r)
 }
 
-// validToken compares got with every token in constant time: hashing first
-// hides the lengths, and no comparison stops early.
-func validToken(got string, tokens []string) bool {
-	g := sha256.Sum256([]byte(got))
-	ok := 0
-	for _, t := range tokens {
-		if t == "" {
-			continue // an unset secret is not an empty password
+// route returns the route r is for, or nil.
+func (s *server) route(r *http.Request) *route {
+	_, pattern := s.mux.Handler(r)
+	return s.byPat[pattern]
+}
+
+// unmatched answers a request no route takes: 405 with Allow when the path
+// has routes for other methods, else 404.
+func (s *server) unmatched(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		r2 := r.Clone(r.Context())
+		r2.Method = m
+		if s.route(r2) != nil {
+			allow = append(allow, m)
 		}
-		h := sha256.Sum256([]byte(t))
-		ok |= subtle.ConstantTimeCompare(g[:], h[:])
 	}
-	return ok == 1
+	if len(allow) > 0 {
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed, r.Method+" is not allowed here; allowed: "+strings.Join(allow, ", "))
+		return
+	}
+	writeError(w, http.StatusNotFound, codeNotFound, "no such route; GET /openapi.yaml lists them")
 }
 
-func isLoopback(remote string) bool {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBody))
+// readBody reads a request body within MaxBody, answering 413 or 400 itself
+// when it cannot; ok reports whether the handler should go on.
+func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(r.Body)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, "the body is larger than "+strconv.FormatInt(s.MaxBody, 10)+" bytes")
-		return
+		writeError(w, http.StatusRequestEntityTooLarge, codeTooLarge, "the body is larger than "+strconv.FormatInt(s.MaxBody, 10)+" bytes")
+		return nil, false
 	case err != nil:
-		writeError(w, http.StatusBadRequest, "read the body: "+err.Error())
+		writeError(w, http.StatusBadRequest, codeBadRequest, "read the body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readBody(w, r)
+	if !ok {
 		return
-	case !json.Valid(body):
+	}
+	if !json.Valid(body) {
 		// Nothing that is not JSON can ever become a change: say so now,
 		// rather than keep it in the inbox.
-		writeError(w, http.StatusBadRequest, "the body is not JSON: want an S3 event notification")
+		writeError(w, http.StatusBadRequest, codeInvalidJSON, "the body is not JSON: want an S3 event notification")
 		return
 	}
 	id, err := s.Inbox.Add(r.Context(), body)
 	if err != nil {
 		s.Logger.Error("httpapi: store event", "err", err, "bytes", len(body))
-		writeError(w, http.StatusServiceUnavailable, "the event could not be stored; send it again")
+		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "the event could not be stored; send it again")
 		return
 	}
+	s.Monitor.eventReceived()
 	writeJSON(w, http.StatusAccepted, map[string]any{"id": id})
 }
 
@@ -158,7 +266,7 @@ func (s *server) getInbox(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Inbox.Stats(r.Context(), s.MaxFailures)
 	if err != nil {
 		s.Logger.Error("httpapi: inbox stats", "err", err)
-		writeError(w, http.StatusInternalServerError, "cannot read the inbox")
+		writeError(w, http.StatusInternalServerError, codeInternal, "cannot read the inbox")
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -167,15 +275,15 @@ func (s *server) getInbox(w http.ResponseWriter, r *http.Request) {
 func (s *server) deleteEntry(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "an entry id is a positive integer")
+		writeError(w, http.StatusBadRequest, codeBadRequest, "an entry id is a positive integer")
 		return
 	}
 	switch err := s.Inbox.Delete(r.Context(), id); {
 	case errors.Is(err, pipeline.ErrNotFound):
-		writeError(w, http.StatusNotFound, err.Error())
+		writeError(w, http.StatusNotFound, codeNotFound, err.Error())
 	case err != nil:
 		s.Logger.Error("httpapi: delete inbox entry", "entry", id, "err", err)
-		writeError(w, http.StatusInternalServerError, "cannot delete the entry")
+		writeError(w, http.StatusInternalServerError, codeInternal, "cannot delete the entry")
 	default:
 		s.Logger.Warn("inbox entry deleted by request", "entry", id, "remote", r.RemoteAddr)
 		w.WriteHeader(http.StatusNoContent)
@@ -185,29 +293,24 @@ func (s *server) deleteEntry(w http.ResponseWriter, r *http.Request) {
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Inbox.Stats(r.Context(), 0)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "cannot read the inbox")
+		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "cannot read the inbox")
 		return
 	}
 	out := map[string]any{"status": "ok", "inbox_depth": st.Depth}
 	if s.Pipeline != nil {
-		targets := make([]string, 0, len(s.Pipeline.Purgers))
-		for name := range s.Pipeline.Purgers {
-			targets = append(targets, name)
-		}
-		slices.Sort(targets)
-		out["targets"] = targets
+		out["targets"] = s.targets()
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
+// targets returns the pipeline's target names, sorted.
+func (s *server) targets() []string {
+	targets := make([]string, 0, len(s.Pipeline.Purgers))
+	for name := range s.Pipeline.Purgers {
+		targets = append(targets, name)
+	}
+	slices.Sort(targets)
+	return targets
 }
 
 var _ Inbox = (*pipeline.Inbox)(nil)

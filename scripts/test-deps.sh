@@ -29,3 +29,13 @@ if ! command -v minio >/dev/null 2>&1 && [ ! -x "$GOBIN_DIR/minio" ]; then
   echo "test-deps: installing minio $MINIO_VERSION (go install; several minutes the first time)" >&2
   go install "github.com/minio/minio@$MINIO_VERSION"
 fi
+
+# Chromium (headless, for the dashboard test in cmd/offload). Debian package;
+# installed only when /usr/bin/chromium is missing.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "test-deps: installing chromium" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
+fi

@@ -2,7 +2,24 @@ package main
 
 // The Lambda bootstrap: when AWS_LAMBDA_RUNTIME_API is set, main hands the
 // process to runLambda, which serves S3, SNS, SQS and EventBridge events
-// through the same pipeline `offload apply` runs.
+// through the same pipeline `offload apply` runs, and HTTP requests through
+// the same handler `offload serve` mounts (lambda_http.go):
+//
+//	API Gateway REST API (v1)   proxy integration events; answered as a v1 proxy response
+//	API Gateway HTTP API (v2)   payload format 2.0 (1.0 is served as v1); a v2 response
+//	Application Load Balancer   target group requests, with or without multi-value headers
+//	Function URL                BUFFERED invoke mode (payload format 2.0); a v2 response
+//
+// aws-lambda-go-api-proxy's httpadapter converts them, base64 bodies and
+// repeated headers included. An API Gateway stage whose stage variable
+// offloadConfig names an SSM parameter is served with the configuration in
+// it, cached per parameter like the function's own; other requests use the
+// function's own configuration. A stage whose configuration cannot be used
+// answers 500 with the JSON error shape, and the log names the parameter,
+// the line and the field. On Lambda, POST /v1/events applies the event
+// before answering (202 once applied, 503 to send it again); there is no
+// inbox, so GET /v1/inbox and DELETE /v1/inbox/{id} answer 501. Callers are
+// never loopback: configure auth.tokens, or every /v1/ route refuses them.
 //
 // Configuration, first found wins:
 //
@@ -97,6 +114,8 @@ type lambdaHandler struct {
 	version string // of the configuration the pipeline was built from
 	deps    *deps
 	pipe    *pipeline.Pipeline
+
+	web lambdaWeb // HTTP requests (lambda_http.go)
 }
 
 // lambdaConfig is a loaded configuration and what identifies its content.
@@ -217,6 +236,9 @@ func (h *lambdaHandler) Invoke(ctx context.Context, payload []byte) ([]byte, err
 
 	if cache.IsScheduledEvent(payload) {
 		return h.warm(ctx, cold, begin)
+	}
+	if kind := sniffHTTPEvent(payload); kind != "" {
+		return h.serveHTTP(ctx, kind, payload, cold, begin)
 	}
 
 	// The configuration is loaded with the invocation's own deadline: a

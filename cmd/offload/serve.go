@@ -83,29 +83,39 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr 
 		return exitFailed
 	}
 
-	api := httpapi.Options{Inbox: inbox, Pipeline: p, Logger: logger}
-	if len(cfg.Auth.Tokens) > 0 {
-		api.Tokens = func(ctx context.Context) ([]string, error) {
-			out := make([]string, 0, len(cfg.Auth.Tokens))
+	// The monitor sees the API's traffic and every batch the worker applies.
+	monitor := httpapi.NewMonitor(httpapi.MonitorOptions{})
+	api := httpapi.Options{Inbox: inbox, Pipeline: p, Logger: logger, Monitor: monitor,
+		Rate: cfg.Auth.Rate, Burst: cfg.Auth.Burst, CacheStats: d.cache.Stats}
+	if len(cfg.Auth.Tokens) > 0 || len(cfg.Auth.ScopedTokens) > 0 {
+		api.Credentials = func(ctx context.Context) ([]httpapi.Credential, error) {
+			out := make([]httpapi.Credential, 0, len(cfg.Auth.Tokens)+len(cfg.Auth.ScopedTokens))
 			for i, ref := range cfg.Auth.Tokens {
 				v, err := d.secrets.Resolve(ctx, ref)
 				if err != nil {
 					return nil, fmt.Errorf("auth.tokens[%d]: %w", i, err)
 				}
-				out = append(out, v)
+				out = append(out, httpapi.Credential{Token: v})
+			}
+			for i, st := range cfg.Auth.ScopedTokens {
+				v, err := d.secrets.Resolve(ctx, st.Token)
+				if err != nil {
+					return nil, fmt.Errorf("auth.scoped_tokens[%d].token: %w", i, err)
+				}
+				out = append(out, httpapi.Credential{Token: v, Routes: st.Routes, Rate: st.Rate, Burst: st.Burst})
 			}
 			return out, nil
 		}
 		// Fail now rather than answer every request with an error.
-		toks, err := api.Tokens(ctx)
+		creds, err := api.Credentials(ctx)
 		if err != nil {
 			return configError(stderr, err)
 		}
-		if !slices.ContainsFunc(toks, func(t string) bool { return t != "" }) {
+		if !slices.ContainsFunc(creds, func(c httpapi.Credential) bool { return c.Token != "" }) {
 			return configError(stderr, errors.New("auth.tokens: every token is empty"))
 		}
 	} else {
-		logger.Warn("NO AUTH TOKENS CONFIGURED: /v1/ serves loopback callers only; set auth.tokens to accept webhooks from other hosts",
+		logger.Warn("NO AUTH TOKENS CONFIGURED: the API and dashboard serve loopback callers only; set auth.tokens to accept webhooks from other hosts",
 			"listen", cfg.Listen)
 	}
 
@@ -129,7 +139,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr 
 	logger.Info("listening", "addr", ln.Addr().String(), "state", cfg.State.Path, "ledger", cfg.State.Driver,
 		"inbox_depth", inbox.Depth(), "targets", targets, "batch_window", cfg.Batch.Window.Duration.String())
 
-	worker := &pipeline.Worker{Inbox: inbox, Applier: p, Logger: logger, Window: cfg.Batch.Window.Duration}
+	worker := &pipeline.Worker{Inbox: inbox, Applier: monitor.Wrap(p), Logger: logger, Window: cfg.Batch.Window.Duration}
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorker()
 	workerDone := make(chan struct{})
