@@ -72,10 +72,13 @@ targets:
 		}
 	}
 	waitLog(t, srv.log, "inbox batch applied", 30*time.Second)
+	// Everything is applied but sqs-mixed.json's delivery: it holds two
+	// records that can never be read, so it stays in the inbox, failing and
+	// visible, rather than be dropped.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		depth, failing := srv.inbox(t, "")
-		if depth == 0 {
+		if depth == 1 && failing == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
