@@ -6,21 +6,19 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
-	"html/template"
 	"net/http"
 	"time"
 
 	"github.com/offload-dev/offload/pipeline"
 )
 
-//go:embed dashboard.html
-var dashboardHTML string
-
-var dashboardTmpl = template.Must(template.New("dashboard").Funcs(template.FuncMap{
-	"ago":     ago,
-	"percent": func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-	"clock":   func(t time.Time) string { return t.UTC().Format("15:04:05") },
-}).Parse(dashboardHTML))
+// dashboardHead is the page's head: its title and inline CSS. The body is
+// written by render, in Go rather than with html/template: a template's
+// reflective method calls stop the linker from dropping unused methods,
+// which doubled the Lambda binary (15 MB to 31 MB).
+//
+//go:embed dashboard_head.html
+var dashboardHead string
 
 // dashboardData is what the page shows.
 type dashboardData struct {
@@ -110,11 +108,7 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 	m.mu.Unlock()
 
 	var buf bytes.Buffer
-	if err := dashboardTmpl.Execute(&buf, d); err != nil {
-		s.Logger.Error("httpapi: dashboard", "err", err)
-		writeError(w, http.StatusInternalServerError, codeInternal, "cannot render the dashboard")
-		return
-	}
+	d.render(&buf)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
