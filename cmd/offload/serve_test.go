@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/offload-dev/offload/internal/syncbuf"
 	"io"
 	"net"
 	"net/http"
@@ -13,29 +14,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // waitLog waits until the JSON log holds a line with msg and returns it.
 func waitLog(t *testing.T, log fmt.Stringer, msg string, timeout time.Duration) map[string]any {
@@ -73,7 +55,7 @@ func TestServeEmbeddedDefaultsDryRun(t *testing.T) {
 	t.Chdir(t.TempDir()) // the defaults keep state in ./offload.db
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--log-json", "--listen", "127.0.0.1:0"}, strings.NewReader(""), io.Discard, &logs)
@@ -126,7 +108,7 @@ func offloadBinary(t *testing.T) string {
 type serveProcess struct {
 	cmd  *exec.Cmd
 	Addr string // host:port it listens on
-	log  *syncBuffer
+	log  *syncbuf.Buffer
 	done chan struct{}
 	err  error // Wait's, once done is closed
 }
@@ -135,7 +117,7 @@ type serveProcess struct {
 // with JSON logs, and waits until it listens.
 func startServe(t *testing.T, bin, cfg string, env ...string) *serveProcess {
 	t.Helper()
-	p := &serveProcess{log: &syncBuffer{}, done: make(chan struct{})}
+	p := &serveProcess{log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, "serve", "--config", cfg, "--listen", "127.0.0.1:0", "--log-json")
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log

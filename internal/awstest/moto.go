@@ -2,7 +2,7 @@ package awstest
 
 import (
 	"fmt"
-	"net"
+	"github.com/offload-dev/offload/internal/loopback"
 	"net/http"
 	"os"
 	"os/exec"
@@ -203,12 +203,11 @@ func RunMain(m *testing.M) int {
 }
 
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := loopback.FreePorts(1)
 	if err != nil {
-		return 0, fmt.Errorf("awstest: find a free port: %w", err)
+		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports[0], nil
 }
 
 // MustSharedMoto is SharedMoto for examples, which have no testing.TB: it

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/offload-dev/offload/internal/syncbuf"
 	"io"
 	"net"
 	"net/http"
@@ -124,7 +125,7 @@ type Process struct {
 // methods are safe for concurrent use.
 type Runtime struct {
 	opts Options
-	logs lockedBuffer
+	logs syncbuf.Buffer
 
 	mu     sync.Mutex
 	cur    *process
@@ -676,22 +677,4 @@ func newTraceID() string {
 	_, _ = rand.Read(b[:])
 	h := hex.EncodeToString(b[:])
 	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), h[:24], h[24:40])
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers and readers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
 }

@@ -8,17 +8,16 @@
 package miniotest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"github.com/offload-dev/offload/internal/loopback"
+	"github.com/offload-dev/offload/internal/syncbuf"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,7 +57,7 @@ type MinIO struct {
 
 	cmd  *exec.Cmd
 	done chan struct{}
-	log  *lockedBuffer
+	log  *syncbuf.Buffer
 }
 
 // QueueARN is the ARN a bucket notification names a webhook target by.
@@ -126,7 +125,7 @@ func Start(tb testing.TB, opts Options) *MinIO {
 }
 
 func start(bin, dir string, opts Options) (*MinIO, error) {
-	ports, err := freePorts(2)
+	ports, err := loopback.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +137,7 @@ func start(bin, dir string, opts Options) (*MinIO, error) {
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return nil, err
 	}
-	m := &MinIO{URL: "http://" + addr, Dir: data, done: make(chan struct{}), log: &lockedBuffer{}}
+	m := &MinIO{URL: "http://" + addr, Dir: data, done: make(chan struct{}), log: &syncbuf.Buffer{}}
 	m.cmd = exec.Command(bin, "server", data,
 		"--address", addr,
 		"--console-address", fmt.Sprintf("127.0.0.1:%d", ports[1]),
@@ -286,39 +285,9 @@ func (m *MinIO) Put(tb testing.TB, bucket, key, body string) {
 // Options.Address.
 func FreeAddress(tb testing.TB) string {
 	tb.Helper()
-	ports, err := freePorts(1)
+	ports, err := loopback.FreePorts(1)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return fmt.Sprintf("127.0.0.1:%d", ports[0])
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("miniotest: find a free port: %w", err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -7,6 +7,8 @@ package varnishtest
 import (
 	"bytes"
 	"fmt"
+	"github.com/offload-dev/offload/internal/loopback"
+	"github.com/offload-dev/offload/internal/syncbuf"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,7 +17,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ type Varnish struct {
 
 	cmd    *exec.Cmd
 	done   chan struct{}
-	stderr *lockedBuffer
+	stderr *syncbuf.Buffer
 }
 
 // VCL returns the test VCL for a backend at host:port.
@@ -139,7 +140,7 @@ func start(dir, backend string, o Options) (*Varnish, error) {
 	}
 	var lastErr error
 	for attempt := range 3 {
-		ports, err := freePorts(2)
+		ports, err := loopback.FreePorts(2)
 		if err != nil {
 			return nil, err
 		}
@@ -170,7 +171,7 @@ func (v *Varnish) run(bin, vclPath string, ttl time.Duration) error {
 		"-j", "none",
 	}
 	v.cmd = exec.Command(bin, args...)
-	v.stderr = &lockedBuffer{}
+	v.stderr = &syncbuf.Buffer{}
 	v.cmd.Stdout, v.cmd.Stderr = v.stderr, v.stderr
 	v.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := v.cmd.Start(); err != nil {
@@ -248,34 +249,4 @@ func HostPort(rawURL string) string {
 		return rawURL
 	}
 	return u.Host
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("varnishtest: find a free port: %w", err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
