@@ -123,6 +123,49 @@ func TestLambdaHTTP(t *testing.T) {
 		checkLogLines(t, waitLogs(t, rt, 6), 6)
 	})
 
+	// Every route of the API, through an HTTP API (v2) request under the
+	// emulator: the same handler `offload serve` mounts.
+	t.Run("every route through api gateway v2", func(t *testing.T) {
+		rt := startLambda(t, bin, env(), "OFFLOAD_CONFIG="+cfg)
+		s3event := `{"Records":[{"eventSource":"aws:s3","eventTime":"2026-11-20T10:00:00Z","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"my-site"},"object":{"key":"a+b.html","eTag":"e1","sequencer":"01"}}}]}`
+		call := func(method, path, body string) events.APIGatewayV2HTTPResponse {
+			t.Helper()
+			var resp events.APIGatewayV2HTTPResponse
+			invokeHTTP(t, rt, httpFixture(t, "apigw-v2-request.json", map[string]any{
+				"rawPath": path, "requestContext.http.method": method, "requestContext.http.path": path,
+				"body": body, "isBase64Encoded": false,
+			}), &resp)
+			return resp
+		}
+		purged := call("POST", "/v1/purges", `{"target":"fallback","urls":["https://fallback.example.com/a.html"]}`)
+		var pr struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal([]byte(purged.Body), &pr); err != nil || pr.ID == "" {
+			t.Fatalf("POST /v1/purges: %d %s", purged.StatusCode, purged.Body)
+		}
+		for _, tt := range []struct {
+			method, path, body string
+			status             int
+			contentType, has   string
+		}{
+			{"GET", "/healthz", "", 200, "application/json", `"targets":["fallback"]`},
+			{"POST", "/v1/events", s3event, 202, "application/json", `{"id":`},
+			{"POST", "/v1/plan", s3event, 200, "application/json", `"reason":"duplicate"`},
+			{"GET", "/v1/purges/" + pr.ID, "", 200, "application/json", `"target":"fallback"`},
+			{"GET", "/v1/purges/nope", "", 404, "application/json", `"code":"not_found"`},
+			{"GET", "/v1/inbox", "", 501, "application/json", `"code":"not_configured"`},
+			{"GET", "/metrics", "", 200, "text/plain", "offload_"},
+			{"GET", "/openapi.yaml", "", 200, "application/yaml", "openapi: 3."},
+			{"GET", "/", "", 200, "text/html", "<h1>offload</h1>"},
+		} {
+			resp := call(tt.method, tt.path, tt.body)
+			if resp.StatusCode != tt.status || !strings.HasPrefix(resp.Headers["Content-Type"], tt.contentType) || !strings.Contains(resp.Body, tt.has) {
+				t.Errorf("%s %s: got %d %q %.200s, want %d %s with %q", tt.method, tt.path, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, tt.status, tt.contentType, tt.has)
+			}
+		}
+	})
+
 	t.Run("alb", func(t *testing.T) {
 		rt := startLambda(t, bin, env(), "OFFLOAD_CONFIG="+cfg)
 		// A target group without multi-value headers: the answer's
