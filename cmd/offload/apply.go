@@ -8,33 +8,12 @@ import (
 
 // runApply: offload apply [--config F] --events F|-
 func runApply(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var common commonFlags
-	var events string
-	fs := newFlagSet("apply", stderr, "apply [--config F] --events F|-")
-	common.register(fs)
-	fs.StringVar(&events, "events", "", "events to process: a file, or - for standard input")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	var c eventsCommand
+	if code := c.setup(ctx, "apply", "process", args, stdin, stderr, false); code != exitOK {
+		return code
 	}
-	cfg, err := common.load()
-	if err != nil {
-		return configError(stderr, err)
-	}
-	changes, err := readEvents(events, stdin)
-	if err != nil {
-		return configError(stderr, err)
-	}
-	logger := common.logger(stderr)
-	if cfg.IsDefault() {
-		logger.Warn("no configuration: using the embedded defaults; purges are logged, not sent (a dry run)", "state", cfg.State.Path)
-	}
-	d := newDeps(cfg, logger)
-	defer d.close()
-	p, err := d.pipeline(ctx, false)
-	if err != nil {
-		return configError(stderr, err)
-	}
-	res, err := p.Apply(ctx, changes)
+	defer c.deps.close()
+	res, err := c.p.Apply(ctx, c.changes)
 	if err != nil {
 		fmt.Fprintln(stderr, "offload:", err)
 		return exitFailed

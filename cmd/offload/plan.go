@@ -4,15 +4,29 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+
+	"github.com/offload-dev/offload/event"
+	"github.com/offload-dev/offload/pipeline"
 )
 
-// runPlan: offload plan [--config F] --events F|-
-func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// eventsCommand is what plan and apply share: the flags, the configuration,
+// the events, and the pipeline built for them.
+type eventsCommand struct {
+	changes []event.Change
+	deps    *deps
+	p       *pipeline.Pipeline
+	logger  *slog.Logger
+}
+
+// setup parses the flags and builds the pipeline; a non-zero code means
+// the command is over. The caller closes c.deps.
+func (c *eventsCommand) setup(ctx context.Context, name, verb string, args []string, stdin io.Reader, stderr io.Writer, readOnly bool) int {
 	var common commonFlags
 	var events string
-	fs := newFlagSet("plan", stderr, "plan [--config F] --events F|-")
+	fs := newFlagSet(name, stderr, name+" [--config F] --events F|-")
 	common.register(fs)
-	fs.StringVar(&events, "events", "", "events to plan: a file, or - for standard input")
+	fs.StringVar(&events, "events", "", "events to "+verb+": a file, or - for standard input")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -20,17 +34,29 @@ func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return configError(stderr, err)
 	}
-	changes, err := readEvents(events, stdin)
-	if err != nil {
+	if c.changes, err = readEvents(events, stdin); err != nil {
 		return configError(stderr, err)
 	}
-	d := newDeps(cfg, common.logger(stderr))
-	defer d.close()
-	p, err := d.pipeline(ctx, true)
-	if err != nil {
+	c.logger = common.logger(stderr)
+	if cfg.IsDefault() && !readOnly {
+		c.logger.Warn("no configuration: using the embedded defaults; purges are logged, not sent (a dry run)", "state", cfg.State.Path)
+	}
+	c.deps = newDeps(cfg, c.logger)
+	if c.p, err = c.deps.pipeline(ctx, readOnly); err != nil {
+		c.deps.close()
 		return configError(stderr, err)
 	}
-	pl, err := p.MakePlan(ctx, changes)
+	return exitOK
+}
+
+// runPlan: offload plan [--config F] --events F|-
+func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var c eventsCommand
+	if code := c.setup(ctx, "plan", "plan", args, stdin, stderr, true); code != exitOK {
+		return code
+	}
+	defer c.deps.close()
+	pl, err := c.p.MakePlan(ctx, c.changes)
 	if err != nil {
 		fmt.Fprintln(stderr, "offload:", err)
 		return exitFailed
