@@ -1,0 +1,75 @@
+package main
+
+import (
+	"flag"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offload-dev/offload/purge"
+)
+
+// A smoke test at a tiny size, so `go test ./...` stays fast; the harness
+// itself runs only with `go run ./bench`.
+func TestPipelineSmoke(t *testing.T) {
+	if err := flag.Set("test.benchtime", "1x"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := benchPipeline(100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"cf": 1, "ak": 1, "fy": 99}
+	for target, n := range want {
+		if got := r.Requests[target]; got != n {
+			t.Errorf("%s requests: got %d, want %d", target, got, n)
+		}
+	}
+	if r.Failed != 0 || r.Purged != 95 {
+		t.Errorf("got %d purged, %d failed; want 95, 0", r.Purged, r.Failed)
+	}
+	if s := seedsPerEvent(100); s.Requests != 100 || s.Paths != 100 {
+		t.Errorf("per event: got %d requests, %d paths; want 100, 100", s.Requests, s.Paths)
+	}
+
+	var b strings.Builder
+	err = writeReport(&b, report{
+		Machine:  machine(),
+		Start:    time.Now(),
+		Hit:      &hitResult{Rounds: 1, Library: []float64{10}, Extension: []float64{1000}, SDK: []float64{100000}},
+		Calls:    &callsResult{Parameters: []callsRow{{Entries: 1, Offload: 1, PerEntry: 1}}},
+		Pipeline: &pipelineResult{Rounds: 1, Sizes: []int{100}, Runs: map[int][]*pipeRun{100: {r}}, Seeds: map[int]seedsRun{100: seedsPerEvent(100)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"| 100 | 95 | 1 | 1 | 99 |", "100×", "Not yet measured"} {
+		if !strings.Contains(b.String(), s) {
+			t.Errorf("report lacks %q:\n%s", s, b.String())
+		}
+	}
+}
+
+func TestFakeSplit(t *testing.T) {
+	tests := []struct {
+		name string
+		f    *fakeCDN
+		n    int
+		want int
+	}{
+		{"per call", &fakeCDN{PerCall: 3000}, 6001, 3},
+		{"one by one", &fakeCDN{PerCall: 1}, 5, 5},
+		{"body bytes", &fakeCDN{BodyBytes: 50000}, 2000, 2}, // 2,000 × 33 bytes
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items := make([]purge.Item, tt.n)
+			for i := range items {
+				items[i] = purge.Item{Kind: purge.KindURL, Value: strings.Repeat("x", 30)}
+			}
+			if got := len(tt.f.split(items)); got != tt.want {
+				t.Errorf("got %d requests, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,95 @@
+// Command bench runs offload's benchmarks side by side and regenerates
+// BENCHMARKS.md from what it measured: every figure in that file comes from
+// one run of this program.
+//
+//	go run ./bench              # all measurements, writes BENCHMARKS.md
+//	go run ./bench -out -       # print instead of writing
+//
+// It needs moto_server on PATH (measurements 1 and 2). Everything listens
+// on 127.0.0.1.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+	"time"
+)
+
+type options struct {
+	Out            string        // file to write; "-" for stdout
+	Rounds         int           // rounds of measurement 1
+	PipelineRounds int           // rounds of measurement 3
+	Latency        time.Duration // fake CDN latency per request
+	Sizes          []int         // measurement 3 batch sizes
+	Counts         []int         // measurement 2 entry counts
+	Progress       io.Writer
+}
+
+func main() {
+	testing.Init() // testing.Benchmark and internal/awstest read the test flags
+	var opts options
+	flag.StringVar(&opts.Out, "out", "BENCHMARKS.md", `file to write, "-" for stdout`)
+	flag.IntVar(&opts.Rounds, "rounds", 5, "rounds of the cache hit benchmarks")
+	flag.IntVar(&opts.PipelineRounds, "pipeline-rounds", 3, "rounds of the pipeline benchmarks")
+	flag.DurationVar(&opts.Latency, "latency", 20*time.Millisecond, "fixed latency of each fake CDN request")
+	flag.Parse()
+	opts.Sizes = []int{1, 100, 10000, 100000}
+	opts.Counts = []int{1, 10, 25, 100}
+	opts.Progress = os.Stderr
+
+	if isChild() {
+		if err := runChild(os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var buf bytes.Buffer
+	if err := run(opts, &buf); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if opts.Out == "-" {
+		os.Stdout.Write(buf.Bytes())
+		return
+	}
+	if err := os.WriteFile(opts.Out, buf.Bytes(), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(os.Stderr, "bench: wrote", opts.Out)
+}
+
+// run measures everything and writes the report to w.
+func run(opts options, w io.Writer) error {
+	start := time.Now()
+	m := machine()
+	logf(opts, "machine: %s", m)
+
+	hit, err := measureHit(opts)
+	if err != nil {
+		return fmt.Errorf("cache hit cost: %w", err)
+	}
+	calls, err := measureCalls(opts)
+	if err != nil {
+		return fmt.Errorf("API calls: %w", err)
+	}
+	pipe, err := measurePipeline(opts)
+	if err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	return writeReport(w, report{
+		Machine: m, Start: start, Elapsed: time.Since(start), Opts: opts,
+		Hit: hit, Calls: calls, Pipeline: pipe,
+	})
+}
+
+func logf(opts options, format string, args ...any) {
+	if opts.Progress != nil {
+		fmt.Fprintf(opts.Progress, "bench: "+format+"\n", args...)
+	}
+}
