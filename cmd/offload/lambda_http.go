@@ -403,45 +403,7 @@ func lambdaAPIOptions(cfg *config.Config, d *deps, p *pipeline.Pipeline, ids *at
 		Rate:        cfg.Auth.Rate,
 		Burst:       cfg.Auth.Burst,
 		CacheStats:  d.cache.Stats,
-		Tokens:      apiTokens(cfg, d),
 		Credentials: apiCredentials(cfg, d),
-	}
-}
-
-// apiTokens and apiCredentials resolve the configured tokens on each call
-// (the secrets are cached by d), as `offload serve` does: the tokens for
-// every route, and the scoped ones. Each is nil when there are none.
-func apiTokens(cfg *config.Config, d *deps) func(ctx context.Context) ([]string, error) {
-	if len(cfg.Auth.Tokens) == 0 {
-		return nil
-	}
-	return func(ctx context.Context) ([]string, error) {
-		out := make([]string, 0, len(cfg.Auth.Tokens))
-		for i, ref := range cfg.Auth.Tokens {
-			v, err := d.secrets.Resolve(ctx, ref)
-			if err != nil {
-				return nil, fmt.Errorf("auth.tokens[%d]: %w", i, err)
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	}
-}
-
-func apiCredentials(cfg *config.Config, d *deps) func(ctx context.Context) ([]httpapi.Credential, error) {
-	if len(cfg.Auth.ScopedTokens) == 0 {
-		return nil
-	}
-	return func(ctx context.Context) ([]httpapi.Credential, error) {
-		out := make([]httpapi.Credential, 0, len(cfg.Auth.ScopedTokens))
-		for i, st := range cfg.Auth.ScopedTokens {
-			v, err := d.secrets.Resolve(ctx, st.Token)
-			if err != nil {
-				return nil, fmt.Errorf("auth.scoped_tokens[%d].token: %w", i, err)
-			}
-			out = append(out, httpapi.Credential{Token: v, Routes: st.Routes})
-		}
-		return out, nil
 	}
 }
 

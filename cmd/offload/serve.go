@@ -88,24 +88,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr 
 	api := httpapi.Options{Inbox: inbox, Pipeline: p, Logger: logger, Monitor: monitor,
 		Rate: cfg.Auth.Rate, Burst: cfg.Auth.Burst, CacheStats: d.cache.Stats}
 	if len(cfg.Auth.Tokens) > 0 || len(cfg.Auth.ScopedTokens) > 0 {
-		api.Credentials = func(ctx context.Context) ([]httpapi.Credential, error) {
-			out := make([]httpapi.Credential, 0, len(cfg.Auth.Tokens)+len(cfg.Auth.ScopedTokens))
-			for i, ref := range cfg.Auth.Tokens {
-				v, err := d.secrets.Resolve(ctx, ref)
-				if err != nil {
-					return nil, fmt.Errorf("auth.tokens[%d]: %w", i, err)
-				}
-				out = append(out, httpapi.Credential{Token: v})
-			}
-			for i, st := range cfg.Auth.ScopedTokens {
-				v, err := d.secrets.Resolve(ctx, st.Token)
-				if err != nil {
-					return nil, fmt.Errorf("auth.scoped_tokens[%d].token: %w", i, err)
-				}
-				out = append(out, httpapi.Credential{Token: v, Routes: st.Routes, Rate: st.Rate, Burst: st.Burst})
-			}
-			return out, nil
-		}
+		api.Credentials = apiCredentials(cfg, d)
 		// Fail now rather than answer every request with an error.
 		creds, err := api.Credentials(ctx)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/config"
+	"github.com/offload-dev/offload/httpapi"
 	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/ledger/bolt"
 	"github.com/offload-dev/offload/ledger/dynamo"
@@ -228,4 +229,31 @@ func (d *deps) mirror(ctx context.Context, m config.Mirror) (mirror.Mirror, erro
 		return d.s3Mirror(ctx, m)
 	}
 	return nil, fmt.Errorf("unknown mirror provider %q", m.Provider)
+}
+
+// apiCredentials resolves the configured tokens, plain and scoped, on each
+// call (the resolver caches them for the cache's max age, so a rotated
+// secret is picked up); nil when none are configured.
+func apiCredentials(cfg *config.Config, d *deps) func(ctx context.Context) ([]httpapi.Credential, error) {
+	if len(cfg.Auth.Tokens) == 0 && len(cfg.Auth.ScopedTokens) == 0 {
+		return nil
+	}
+	return func(ctx context.Context) ([]httpapi.Credential, error) {
+		out := make([]httpapi.Credential, 0, len(cfg.Auth.Tokens)+len(cfg.Auth.ScopedTokens))
+		for i, ref := range cfg.Auth.Tokens {
+			v, err := d.secrets.Resolve(ctx, ref)
+			if err != nil {
+				return nil, fmt.Errorf("auth.tokens[%d]: %w", i, err)
+			}
+			out = append(out, httpapi.Credential{Token: v})
+		}
+		for i, st := range cfg.Auth.ScopedTokens {
+			v, err := d.secrets.Resolve(ctx, st.Token)
+			if err != nil {
+				return nil, fmt.Errorf("auth.scoped_tokens[%d].token: %w", i, err)
+			}
+			out = append(out, httpapi.Credential{Token: v, Routes: st.Routes, Rate: st.Rate, Burst: st.Burst})
+		}
+		return out, nil
+	}
 }
