@@ -69,44 +69,15 @@ func parameterCalls(moto *awstest.Moto, n int) (callsRow, error) {
 			return callsRow{}, err
 		}
 	}
-	c := cache.New(cache.Options{})
 	params := ssmcache.New(api)
-	entries := make([]cache.Loadable, n)
-	typed := make([]*cache.Entry[string], n)
-	for i, name := range names {
-		typed[i] = cache.Add(c, params.String(name))
-		entries[i] = typed[i]
-	}
-	row := callsRow{Entries: n}
-	counter.Reset()
-	if err := c.Refresh(ctx, entries...); err != nil {
-		return row, err
-	}
-	row.Offload, row.OffloadOps = counter.Count(), counter.String()
-	for i, e := range typed {
-		if v, err := e.Get(ctx); err != nil || v != "v"+names[i] {
-			return row, fmt.Errorf("%s: got %q, %v", names[i], v, err)
-		}
-	}
-	counter.Reset()
-	if err := c.Refresh(ctx, entries...); err != nil {
-		return row, err
-	}
-	row.SecondRounds = counter.Count()
-
 	// One decorator per value: one GetParameter each.
-	counter.Reset()
-	for _, name := range names {
+	return countCalls(counter, names, func(name string) cache.Spec[string] { return params.String(name) }, func(name string) (string, error) {
 		out, err := api.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
 		if err != nil {
-			return row, err
+			return "", err
 		}
-		if v := aws.ToString(out.Parameter.Value); v != "v"+name {
-			return row, fmt.Errorf("%s: got %q", name, v)
-		}
-	}
-	row.PerEntry, row.PerEntryOps = counter.Count(), counter.String()
-	return row, nil
+		return aws.ToString(out.Parameter.Value), nil
+	})
 }
 
 func secretCalls(moto *awstest.Moto, n int) (callsRow, error) {
@@ -123,15 +94,29 @@ func secretCalls(moto *awstest.Moto, n int) (callsRow, error) {
 			return callsRow{}, err
 		}
 	}
-	c := cache.New(cache.Options{})
 	sm := secretcache.New(api)
-	entries := make([]cache.Loadable, n)
-	typed := make([]*cache.Entry[string], n)
+	return countCalls(counter, names, func(name string) cache.Spec[string] { return sm.String(name) }, func(name string) (string, error) {
+		out, err := api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.SecretString), nil
+	})
+}
+
+// countCalls counts the calls offload's cache makes to refresh an entry per
+// name (twice, to see the count holds), and the calls one read per name
+// makes; every value read back must be "v" + its name.
+func countCalls(counter *awstest.Counter, names []string, spec func(string) cache.Spec[string], perEntry func(string) (string, error)) (callsRow, error) {
+	ctx := context.Background()
+	c := cache.New(cache.Options{})
+	entries := make([]cache.Loadable, len(names))
+	typed := make([]*cache.Entry[string], len(names))
 	for i, name := range names {
-		typed[i] = cache.Add(c, sm.String(name))
+		typed[i] = cache.Add(c, spec(name))
 		entries[i] = typed[i]
 	}
-	row := callsRow{Entries: n}
+	row := callsRow{Entries: len(names)}
 	counter.Reset()
 	if err := c.Refresh(ctx, entries...); err != nil {
 		return row, err
@@ -150,11 +135,11 @@ func secretCalls(moto *awstest.Moto, n int) (callsRow, error) {
 
 	counter.Reset()
 	for _, name := range names {
-		out, err := api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+		v, err := perEntry(name)
 		if err != nil {
 			return row, err
 		}
-		if v := aws.ToString(out.SecretString); v != "v"+name {
+		if v != "v"+name {
 			return row, fmt.Errorf("%s: got %q", name, v)
 		}
 	}
