@@ -34,16 +34,17 @@ func TestPipelineSmoke(t *testing.T) {
 
 	var b strings.Builder
 	err = writeReport(&b, report{
-		Machine:  machine(),
-		Start:    time.Now(),
-		Hit:      &hitResult{Rounds: 1, Library: []float64{10}, Extension: []float64{1000}, SDK: []float64{100000}},
-		Calls:    &callsResult{Parameters: []callsRow{{Entries: 1, Offload: 1, PerEntry: 1}}},
-		Pipeline: &pipelineResult{Rounds: 1, Sizes: []int{100}, Runs: map[int][]*pipeRun{100: {r}}, Seeds: map[int]seedsRun{100: seedsPerEvent(100)}},
+		Machine: machine(),
+		Start:   time.Now(),
+		Sections: map[int]section{
+			1: &hitResult{Rounds: 1, Library: []float64{10}, Extension: []float64{1000}, SDK: []float64{100000}},
+			3: &pipelineResult{Rounds: 1, Sizes: []int{100}, Runs: map[int][]*pipeRun{100: {r}}, Seeds: map[int]seedsRun{100: seedsPerEvent(100)}},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"| 100 | 95 | 1 | 1 | 99 |", "100×", "Not yet measured"} {
+	for _, s := range []string{"| 100 | 95 | 1 | 1 | 99 |", "100×", "## 2. API calls to refresh N entries\n\n**Not measured in this run**"} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("report lacks %q:\n%s", s, b.String())
 		}

@@ -4,6 +4,7 @@
 //
 //	go run ./bench              # all measurements, writes BENCHMARKS.md
 //	go run ./bench -out -       # print instead of writing
+//	go run ./bench -only 4,6    # only measurements 4 and 6
 //
 // It needs moto_server on PATH (measurements 1 and 2). Everything listens
 // on 127.0.0.1.
@@ -15,6 +16,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -26,8 +29,12 @@ type options struct {
 	Latency        time.Duration // fake CDN latency per request
 	Sizes          []int         // measurement 3 batch sizes
 	Counts         []int         // measurement 2 entry counts
+	Only           map[int]bool  // measurements to run; all when empty
 	Progress       io.Writer
 }
+
+// runs reports whether measurement n is to run.
+func (o options) runs(n int) bool { return len(o.Only) == 0 || o.Only[n] }
 
 func main() {
 	testing.Init() // testing.Benchmark and internal/awstest read the test flags
@@ -36,7 +43,17 @@ func main() {
 	flag.IntVar(&opts.Rounds, "rounds", 5, "rounds of the cache hit benchmarks")
 	flag.IntVar(&opts.PipelineRounds, "pipeline-rounds", 3, "rounds of the pipeline benchmarks")
 	flag.DurationVar(&opts.Latency, "latency", 20*time.Millisecond, "fixed latency of each fake CDN request")
+	only := flag.String("only", "", "comma-separated measurements to run, e.g. 4,6; the others are reported as not run")
 	flag.Parse()
+	opts.Only = map[int]bool{}
+	for _, f := range strings.FieldsFunc(*only, func(r rune) bool { return r == ',' || r == ' ' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench: -only %q: %q is not a measurement number\n", *only, f)
+			os.Exit(2)
+		}
+		opts.Only[n] = true
+	}
 	opts.Sizes = []int{1, 100, 10000, 100000}
 	opts.Counts = []int{1, 10, 25, 100}
 	opts.Progress = os.Stderr
@@ -70,21 +87,20 @@ func run(opts options, w io.Writer) error {
 	m := machine()
 	logf(opts, "machine: %s", m)
 
-	hit, err := measureHit(opts)
-	if err != nil {
-		return fmt.Errorf("cache hit cost: %w", err)
-	}
-	calls, err := measureCalls(opts)
-	if err != nil {
-		return fmt.Errorf("API calls: %w", err)
-	}
-	pipe, err := measurePipeline(opts)
-	if err != nil {
-		return fmt.Errorf("pipeline: %w", err)
+	sections := map[int]section{}
+	for _, ms := range measurements {
+		if !opts.runs(ms.Num) {
+			continue
+		}
+		logf(opts, "%d. %s", ms.Num, ms.Title)
+		s, err := ms.Measure(opts)
+		if err != nil {
+			return fmt.Errorf("%d. %s: %w", ms.Num, ms.Title, err)
+		}
+		sections[ms.Num] = s
 	}
 	return writeReport(w, report{
-		Machine: m, Start: start, Elapsed: time.Since(start), Opts: opts,
-		Hit: hit, Calls: calls, Pipeline: pipe,
+		Machine: m, Start: start, Elapsed: time.Since(start), Opts: opts, Sections: sections,
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -96,13 +95,16 @@ type pipeRun struct {
 	PeakReset   bool  // whether the reset of VmHWM worked
 }
 
-const childEnv = "OFFLOAD_BENCH_CHILD"
+func init() {
+	registerChild("pipeline", pipelineChild)
+	register(measurement{Num: 3, Title: "Pipeline throughput",
+		What:    "changes per second per core through decode + plan + apply, purge requests per provider, billed CloudFront paths and peak memory, against one invalidation per event",
+		Measure: func(o options) (section, error) { return measurePipeline(o) }})
+}
 
-func isChild() bool { return os.Getenv(childEnv) != "" }
-
-// runChild runs one pipeline benchmark, as the parent asked in the
+// pipelineChild runs one pipeline benchmark, as the parent asked in the
 // environment, and prints its pipeRun as JSON.
-func runChild(w io.Writer) error {
+func pipelineChild(w io.Writer) error {
 	n, err := strconv.Atoi(os.Getenv("OFFLOAD_BENCH_N"))
 	if err != nil {
 		return err
@@ -208,15 +210,13 @@ type pipelineResult struct {
 	Seeds   map[int]seedsRun
 }
 
+func (pr *pipelineResult) write(p printer) { writePipeline(p, pr) }
+
 func measurePipeline(opts options) (*pipelineResult, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
 	res := &pipelineResult{Latency: opts.Latency, Rounds: opts.PipelineRounds, Sizes: opts.Sizes, Runs: map[int][]*pipeRun{}, Seeds: map[int]seedsRun{}}
 	for round := range opts.PipelineRounds {
 		for _, n := range opts.Sizes {
-			r, err := runPipelineChild(exe, n, opts.Latency)
+			r, err := runPipelineChild(n, opts.Latency)
 			if err != nil {
 				return nil, fmt.Errorf("%d changes: %w", n, err)
 			}
@@ -224,7 +224,7 @@ func measurePipeline(opts options) (*pipelineResult, error) {
 				return nil, fmt.Errorf("%d changes: %d failed", n, r.Failed)
 			}
 			res.Runs[n] = append(res.Runs[n], r)
-			logf(opts, "3/3 round %d, %d records: %v/batch wall, %v CPU, %d iterations, requests %v, peak RSS %d MiB",
+			logf(opts, "3 round %d, %d records: %v/batch wall, %v CPU, %d iterations, requests %v, peak RSS %d MiB",
 				round+1, n, time.Duration(r.NsPerOp).Round(time.Microsecond), time.Duration(r.CPUPerOp).Round(time.Microsecond), r.Iterations, r.Requests, r.PeakRSS>>20)
 		}
 	}
@@ -234,18 +234,8 @@ func measurePipeline(opts options) (*pipelineResult, error) {
 	return res, nil
 }
 
-func runPipelineChild(exe string, n int, latency time.Duration) (*pipeRun, error) {
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), childEnv+"=1", "OFFLOAD_BENCH_N="+strconv.Itoa(n), "OFFLOAD_BENCH_LATENCY="+latency.String())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("child: %w: %s", err, stderr.String())
-	}
+func runPipelineChild(n int, latency time.Duration) (*pipeRun, error) {
 	var r pipeRun
-	if err := json.Unmarshal(out, &r); err != nil {
-		return nil, fmt.Errorf("child output %q: %w", out, err)
-	}
-	return &r, nil
+	err := inChild("pipeline", []string{"OFFLOAD_BENCH_N=" + strconv.Itoa(n), "OFFLOAD_BENCH_LATENCY=" + latency.String()}, &r)
+	return &r, err
 }

@@ -12,9 +12,7 @@ type report struct {
 	Start    time.Time
 	Elapsed  time.Duration
 	Opts     options
-	Hit      *hitResult
-	Calls    *callsResult
-	Pipeline *pipelineResult
+	Sections map[int]section // by measurement number; missing ones did not run
 }
 
 func writeReport(w io.Writer, r report) error {
@@ -46,10 +44,16 @@ func writeReport(w io.Writer, r report) error {
 	p("not timed. Everything runs on 127.0.0.1: moto stands in for SSM and Secrets Manager, and")
 	p("fakes with a fixed latency stand in for the CDNs.")
 	p("")
-	writeHit(p, r.Hit)
-	writeCalls(p, r.Calls)
-	writePipeline(p, r.Pipeline)
-	writeNotYet(p)
+	for _, ms := range measurements {
+		if s := r.Sections[ms.Num]; s != nil {
+			s.write(p)
+			continue
+		}
+		p("## %d. %s", ms.Num, ms.Title)
+		p("")
+		p("**Not measured in this run** (`-only`), so there are no figures: %s.", ms.What)
+		p("")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -66,7 +70,7 @@ func ratioString(s spread) string {
 	return fmt.Sprintf("%s× (%s–%s)", fmtNum(s.Median), fmtNum(s.Min), fmtNum(s.Max))
 }
 
-func writeHit(p func(string, ...any), h *hitResult) {
+func writeHit(p printer, h *hitResult) {
 	p("## 1. Cache hit cost")
 	p("")
 	p("One SecureString parameter read again and again, warm, in %d rounds:", h.Rounds)
@@ -93,7 +97,7 @@ func writeHit(p func(string, ...any), h *hitResult) {
 	p("")
 }
 
-func writeCalls(p func(string, ...any), c *callsResult) {
+func writeCalls(p printer, c *callsResult) {
 	p("## 2. API calls to refresh N entries")
 	p("")
 	p("N parameters (SecureString) or N secrets are due together. **offload**: one")
@@ -125,7 +129,7 @@ func writeCalls(p func(string, ...any), c *callsResult) {
 	table("Secrets Manager secrets", c.Secrets)
 }
 
-func writePipeline(p func(string, ...any), pr *pipelineResult) {
+func writePipeline(p printer, pr *pipelineResult) {
 	p("## 3. Pipeline throughput")
 	p("")
 	p("One SQS batch of N S3 put notifications (every 25th object an `index.html`, which purges two")
@@ -207,17 +211,4 @@ func ratioOrDash(a, b float64) string {
 		return "—"
 	}
 	return fmtNum(a/b) + "×"
-}
-
-func writeNotYet(p func(string, ...any)) {
-	for _, s := range []struct{ title, what string }{
-		{"4. Lambda cold start and per-event cost", "start-to-first-response of `bootstrap` under the runtime emulator, per-event duration when warm, peak memory for one event and for a 10,000-record batch (reference: the Python CloudFront-invalidation Lambda reported 1,085 ms and 36 MB for one event at 128 MB)"},
-		{"5. Freshness and offload, end to end", "MinIO as origin, Varnish as edge, `offload serve` purging it, against a 60 s TTL and no purging: time to fresh bytes (p50, p99), stale reads, share of reads reaching MinIO, and a plot"},
-		{"6. Mirror streaming", "peak memory and throughput for 10 MiB, 100 MiB and 1 GiB objects streamed to NetStorage and to an S3-compatible bucket"},
-	} {
-		p("## %s", s.title)
-		p("")
-		p("**Not yet measured.** This harness does not run it yet, so there are no figures: %s.", s.what)
-		p("")
-	}
 }

@@ -124,6 +124,16 @@ func Start(tb testing.TB, opts Options) *MinIO {
 	return nil
 }
 
+// Launch runs MinIO with its data in dir, outside a test (the benchmark
+// harness uses it); the caller must Close it.
+func Launch(dir string, opts Options) (*MinIO, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	return start(bin, dir, opts)
+}
+
 func start(bin, dir string, opts Options) (*MinIO, error) {
 	ports, err := loopback.FreePorts(2)
 	if err != nil {

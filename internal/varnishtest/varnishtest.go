@@ -117,6 +117,10 @@ func Start(tb testing.TB, backend string, o Options) *Varnish {
 	return v
 }
 
+// Launch runs varnishd in front of backend with its files in dir, outside a
+// test (the benchmark harness uses it); the caller must Close it.
+func Launch(dir, backend string, o Options) (*Varnish, error) { return start(dir, backend, o) }
+
 func start(dir, backend string, o Options) (*Varnish, error) {
 	bin, err := exec.LookPath("varnishd")
 	if err != nil {
