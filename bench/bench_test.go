@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
 	"flag"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/offload-dev/offload/event"
+	"github.com/offload-dev/offload/ledger"
+	"github.com/offload-dev/offload/pipeline"
 	"github.com/offload-dev/offload/purge"
 )
 
@@ -72,5 +78,26 @@ func TestFakeSplit(t *testing.T) {
 				t.Errorf("got %d requests, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+// BenchmarkPipeline10000 is measurement 3's batch of 10,000 records with no
+// CDN latency, for profiling: go test ./bench -run - -bench Pipeline -memprofile m.out
+func BenchmarkPipeline10000(b *testing.B) {
+	payload := sqsBatch(10000)
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	b.ReportAllocs()
+	for range b.N {
+		b.StopTimer()
+		fakes := newFakes(0)
+		p := &pipeline.Pipeline{Plan: planConfig(fakes), Ledger: ledger.NewMemory(), Purgers: map[string]purge.Purger{}, Logger: discard}
+		for name, f := range fakes {
+			p.Purgers[name] = f
+		}
+		b.StartTimer()
+		out, err := p.Apply(context.Background(), event.Decode(payload))
+		if err != nil || out.Failed() != 0 {
+			b.Fatal(err, out.Failed())
+		}
 	}
 }
