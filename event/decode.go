@@ -113,6 +113,9 @@ func (d *decoder) payload(data []byte, id string, depth int) {
 		}
 		d.eventBridge(env, id)
 	case env.Records != nil:
+		if d.out == nil {
+			d.out = make([]Change, 0, len(env.Records)) // one change per record, mostly
+		}
 		for i, r := range env.Records {
 			d.record(r, id, i, depth)
 		}

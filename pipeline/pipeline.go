@@ -194,8 +194,8 @@ func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, 
 	par.Run(jobs, p.concurrency())
 
 	// Then the ledger, for the objects whose changes all succeeded.
-	var recs []ledger.Record
-	var commits []plan.Commit
+	recs := make([]ledger.Record, 0, len(pl.Commits))
+	commits := make([]plan.Commit, 0, len(pl.Commits))
 	for _, c := range pl.Commits {
 		if !anyFailed(c.Changes, failed, &mu) {
 			recs = append(recs, c.Record)

@@ -16,10 +16,13 @@ type purgeSet struct {
 	targets map[string]Target
 	items   map[string]map[string][]int // target -> item -> changes
 	order   []string                    // targets in first-use order
+	hint    int                         // objects in the plan, to size the maps
+	ints    []int                       // backing array of the items' change lists
 }
 
-func newPurgeSet(targets map[string]Target) *purgeSet {
-	return &purgeSet{targets: targets, items: map[string]map[string][]int{}, enc: map[string][2]string{}}
+func newPurgeSet(targets map[string]Target, objects int) *purgeSet {
+	return &purgeSet{targets: targets, items: map[string]map[string][]int{}, enc: make(map[string][2]string, objects), hint: objects,
+		ints: make([]int, 0, max(256, objects))}
 }
 
 func (s *purgeSet) add(target, path string, change int) {
@@ -40,11 +43,21 @@ func (s *purgeSet) add(target, path string, change int) {
 	}
 	m := s.items[target]
 	if m == nil {
-		m = map[string][]int{}
+		m = make(map[string][]int, s.hint)
 		s.items[target] = m
 		s.order = append(s.order, target)
 	}
-	if cs := m[item]; len(cs) == 0 || cs[len(cs)-1] != change {
+	switch cs := m[item]; {
+	case len(cs) == 0:
+		// Most items are purged for one change: cut its list from one
+		// shared array (capacity 1, so a second change copies it).
+		if len(s.ints) == cap(s.ints) {
+			s.ints = make([]int, 0, max(256, s.hint)) // a new chunk; the old one stays with its items
+		}
+		s.ints = append(s.ints, change)
+		n := len(s.ints)
+		m[item] = s.ints[n-1 : n : n]
+	case cs[len(cs)-1] != change:
 		m[item] = append(cs, change)
 	}
 }
@@ -75,7 +88,7 @@ func (s *purgeSet) batches() []Batch {
 			perCall, perRequest = oneByOneGroup, true
 		}
 		for _, chunk := range split(items, perCall, t.Limits.BodyBytes) {
-			b := Batch{Target: tn, Provider: t.Provider, Requests: 1}
+			b := Batch{Target: tn, Provider: t.Provider, Requests: 1, Of: make([][]int, 0, len(chunk)), Changes: make([]int, 0, len(chunk))}
 			if perRequest {
 				b.Requests = len(chunk)
 			}

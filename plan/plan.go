@@ -156,8 +156,14 @@ func Make(cfg Config, changes []event.Change, held map[Object]ledger.Record) *Pl
 	for _, t := range cfg.Targets {
 		targets[t.Name] = t
 	}
-	byObject := map[Object][]int{}
-	var objects []Object
+	byObject := make(map[Object][]int, len(changes))
+	objects := make([]Object, 0, len(changes))
+	// The common case, one site per change, shares one read-only slice of
+	// its name (capacity 1, so an append copies) instead of a new one.
+	names := make([][]string, len(cfg.Sites))
+	for i, s := range cfg.Sites {
+		names[i] = []string{s.Name}
+	}
 	for i, c := range changes {
 		d := &p.Changes[i]
 		d.Change = c
@@ -173,13 +179,19 @@ func Make(cfg Config, changes []event.Change, held map[Object]ledger.Record) *Pl
 			d.Decision, d.Reason, d.Detail = Skip, ReasonFiltered, "offload does not act on "+c.EventName
 			continue
 		}
-		sites := matchSites(cfg.Sites, c)
-		if len(sites) == 0 {
+		for si := range cfg.Sites {
+			if !serves(&cfg.Sites[si], c) {
+				continue
+			}
+			if d.Sites == nil {
+				d.Sites = names[si]
+			} else {
+				d.Sites = append(d.Sites, cfg.Sites[si].Name)
+			}
+		}
+		if d.Sites == nil {
 			d.Decision, d.Reason, d.Detail = Skip, ReasonFiltered, "no site serves this bucket and key"
 			continue
-		}
-		for _, s := range sites {
-			d.Sites = append(d.Sites, s.Name)
 		}
 		o := Object{c.Bucket, c.Key}
 		if _, ok := byObject[o]; !ok {
@@ -191,15 +203,26 @@ func Make(cfg Config, changes []event.Change, held map[Object]ledger.Record) *Pl
 		return cmp.Or(strings.Compare(a.Bucket, b.Bucket), strings.Compare(a.Key, b.Key))
 	})
 
-	purges := newPurgeSet(targets)
+	purges := newPurgeSet(targets, len(objects))
+	p.Commits = make([]Commit, 0, len(objects))
+	// Every change is purged for at most one object, so the commits'
+	// change lists fit in one array of len(changes), cut per object.
+	purgingAll := make([]int, 0, len(changes))
 	for _, o := range objects {
 		h, seen := held[o]
 		last, late := decideObject(p.Changes, byObject[o], h, seen)
-		var purging []int
-		for _, i := range append(late, last) {
-			if i >= 0 && p.purgeObject(cfg.Sites, purges, i) {
-				purging = append(purging, i)
+		start := len(purgingAll)
+		for _, i := range late {
+			if p.purgeObject(cfg.Sites, purges, i) {
+				purgingAll = append(purgingAll, i)
 			}
+		}
+		if last >= 0 && p.purgeObject(cfg.Sites, purges, last) {
+			purgingAll = append(purgingAll, last)
+		}
+		var purging []int
+		if len(purgingAll) > start {
+			purging = purgingAll[start:len(purgingAll):len(purgingAll)]
 		}
 		if c, ok := commitFor(p.Changes, h, last, late, purging); ok {
 			p.Commits = append(p.Commits, c)
@@ -218,7 +241,11 @@ func (p *Plan) purgeObject(sites []Site, purges *purgeSet, i int) bool {
 		return false
 	}
 	purged := false
-	for _, s := range matchSites(sites, d.Change) {
+	for si := range sites {
+		s := &sites[si]
+		if !serves(s, d.Change) {
+			continue
+		}
 		if d.Reason == ReasonNew && !s.PurgeNew {
 			continue
 		}
@@ -280,14 +307,9 @@ func purgedUpTo(h ledger.Record) string {
 	return h.Sequencer
 }
 
-func matchSites(sites []Site, c event.Change) []Site {
-	var out []Site
-	for _, s := range sites {
-		if (s.Bucket == c.Bucket || s.Bucket == "*") && strings.HasPrefix(c.Key, s.Prefix) && c.Key != s.Prefix {
-			out = append(out, s)
-		}
-	}
-	return out
+// serves reports whether site s serves the object of change c.
+func serves(s *Site, c event.Change) bool {
+	return (s.Bucket == c.Bucket || s.Bucket == "*") && strings.HasPrefix(c.Key, s.Prefix) && c.Key != s.Prefix
 }
 
 // decideObject decides every change to one object. Changes are taken in
@@ -307,7 +329,8 @@ func decideObject(ds []Decision, idx []int, h ledger.Record, seen bool) (int, []
 		}
 		return cmp.Or(ca.Time.Compare(cb.Time), cmp.Compare(ca.Record, cb.Record))
 	})
-	var accepted, late []int
+	accepted := make([]int, 0, 4) // does not escape: on the stack unless it grows
+	var late []int
 	prev, havePrev := h, seen
 	for _, i := range idx {
 		d := &ds[i]
