@@ -206,7 +206,7 @@ func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, 
 		// The purges are done: record them even if the caller's context has
 		// just ended (the deadline reserve is for this), or a redelivery
 		// would purge them again.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.reserve())
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.commitBudget(ctx))
 		errs, err := p.Ledger.Commit(cctx, recs)
 		cancel()
 		for i, c := range commits {
@@ -264,6 +264,25 @@ func (p *Pipeline) reserve() time.Duration {
 		return p.Reserve
 	}
 	return 2 * time.Second
+}
+
+// answerMargin is the time left after the ledger commit for answering
+// (a Lambda function's response) before the context's deadline.
+const answerMargin = 250 * time.Millisecond
+
+// noDeadlineCommit bounds a ledger commit when the context has no deadline.
+const noDeadlineCommit = time.Minute
+
+// commitBudget is how long the ledger commit may take: the time left before
+// the deadline, less a margin to answer in, and never less than the reserve
+// (which is kept for it). A large batch at DynamoDB needs more than the
+// reserve: 10,000 PutItem calls take seconds.
+func (p *Pipeline) commitBudget(ctx context.Context) time.Duration {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return max(noDeadlineCommit, p.reserve())
+	}
+	return max(time.Until(dl)-answerMargin, p.reserve())
 }
 
 // errNoTime is the failure of work not started because the deadline is near.

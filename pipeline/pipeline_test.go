@@ -208,6 +208,56 @@ func TestDeadlineLeavesWorkForRedelivery(t *testing.T) {
 	}
 }
 
+// A ledger commit longer than the reserve still lands when the deadline
+// leaves time for it: a 10,000-record batch at DynamoDB takes seconds, and
+// a commit cut at the reserve would have every change purged again.
+func TestCommitUsesTheTimeLeft(t *testing.T) {
+	slow := &slowLedger{Ledger: ledger.NewMemory(), delay: 300 * time.Millisecond}
+	p := &pipeline.Pipeline{
+		Plan:    cfConfig("cf"),
+		Ledger:  slow,
+		Purgers: map[string]purge.Purger{"cf": purgerFunc(func() {})},
+		Reserve: 100 * time.Millisecond,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := p.Apply(ctx, []event.Change{put("a.html", "e", "01", "m1"), put("b.html", "e", "01", "m2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.FailedMessages(); len(got) != 0 || res.Committed != 2 {
+		t.Fatalf("got failed %v (%q), %d committed; want none failed, 2 committed", got, res.Changes[0].Error, res.Committed)
+	}
+
+	// With no time left but the reserve, the commit is cut at the reserve
+	// and the changes are left for redelivery, not lost.
+	slow.delay = time.Second
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel2()
+	res, err = p.Apply(ctx2, []event.Change{put("c.html", "e", "01", "m3")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.FailedMessages(); !slices.Equal(got, []string{"m3"}) || !strings.Contains(res.Changes[0].Error, "record in ledger") {
+		t.Fatalf("got failed %v (%q); want m3 failed at the ledger", got, res.Changes[0].Error)
+	}
+}
+
+// slowLedger takes delay to commit, or until its context ends.
+type slowLedger struct {
+	ledger.Ledger
+	delay time.Duration
+}
+
+func (l *slowLedger) Commit(ctx context.Context, recs []ledger.Record) ([]error, error) {
+	select {
+	case <-time.After(l.delay):
+		return l.Ledger.Commit(ctx, recs)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 type purgerFunc func()
 
 func (f purgerFunc) Purge(ctx context.Context, req purge.Request) (*purge.Result, error) {
