@@ -106,6 +106,9 @@ type Options struct {
 // Process describes one start of the bootstrap: one execution environment.
 type Process struct {
 	Started time.Time
+	// Pid is the process id, for reading /proc/<pid> while it runs (its
+	// peak memory, say). The process leads its own process group.
+	Pid int
 	// Init is the time from the start to the first GET .../next: Lambda's
 	// init duration. Zero until then.
 	Init time.Duration
@@ -522,7 +525,7 @@ func timeoutPayload(id string, d time.Duration) []byte {
 func (p *process) describe() Process {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d := Process{Started: p.started, Killed: p.killed, ExitErr: p.waitErr}
+	d := Process{Started: p.started, Pid: p.cmd.Process.Pid, Killed: p.killed, ExitErr: p.waitErr}
 	select {
 	case <-p.exited:
 		d.Exited = true

@@ -81,6 +81,9 @@ func TestRuntime(t *testing.T) {
 		if len(ps) != 1 || ps[0].Init <= 0 || ps[0].FirstAnswer < ps[0].Init {
 			t.Errorf("got processes %+v, want one with init and first answer times", ps)
 		}
+		if len(ps) == 1 && ps[0].Pid != pids[0] {
+			t.Errorf("got pid %d, want %d, the function's own", ps[0].Pid, pids[0])
+		}
 	})
 
 	t.Run("function error", func(t *testing.T) {
