@@ -2,9 +2,9 @@
 // store (another bucket, another region, MinIO, ...) through the AWS SDK for
 // Go v2.
 //
-// Put streams: a body is read once, in parts of Options.PartSize, with at
-// most Options.Concurrency parts in memory at a time, whatever the object's
-// size; an object larger than one part goes up as a multipart upload, and a
+// Put streams: a body is read once, in parts of Options.PartSize, with a
+// bounded number of parts in memory at a time, whatever the object's size
+// (see Options.Concurrency); an object larger than one part goes up as a multipart upload, and a
 // body of unknown length is accepted. A failed multipart upload is aborted.
 // Keys are joined under Options.Prefix and refused with mirror.ErrUnsafeKey
 // when they would leave it.
