@@ -6,8 +6,10 @@
 //	go run ./bench -out -       # print instead of writing
 //	go run ./bench -only 4,6    # only measurements 4 and 6
 //
-// It needs moto_server on PATH (measurements 1 and 2). Everything listens
-// on 127.0.0.1.
+// It writes the chart of measurement 5 to docs/freshness.png next to the
+// output file. It needs what `make test-deps` installs: moto_server
+// (measurements 1, 2 and 4), MinIO and Varnish (5 and 6). Everything
+// listens on 127.0.0.1.
 package main
 
 import (
