@@ -420,8 +420,9 @@ func writeMirror(p printer, mr *mirrorResult) {
 	p("  checks the ACS signature and hashes the body with MD5 and SHA-256 as it arrives, keeping only")
 	p("  the digests (and refusing a body whose MD5 or size differs from the upload's). The fake runs")
 	p("  in the harness's process.")
-	p("- **S3**: `mirror/s3mirror` with its defaults (multipart, 8 MiB parts, 2 in flight) to another")
-	p("  bucket in the same MinIO.")
+	p("- **S3**: `mirror/s3mirror` with its defaults to another bucket in the same MinIO: an object of")
+	p("  known size up to %s (`SinglePutMax`) is read into one buffer of its size and sent in one", sizeName(s3mirror.DefaultSinglePutMax))
+	p("  `PutObject`; a larger one goes through the SDK's multipart uploader in %s parts, %d in flight.", sizeName(s3mirror.DefaultPartSize), s3mirror.DefaultConcurrency)
 	p("")
 	p("The S3 clients are built from the SDK's default configuration, as `offload` builds them. Every")
 	p("copy was checked after it was made: its size and SHA-256 as the fake hashed it, or the S3 copy")
@@ -440,10 +441,11 @@ func writeMirror(p printer, mr *mirrorResult) {
 	p("and checksums, all on the same shared cores), not by a network. Mirroring to a real NetStorage")
 	p("or S3 across the internet is bound by the network instead; the memory figures are the ones")
 	p("that carry over. Each child is a fresh process, as a Lambda cold start is, and each upload has")
-	p("a fixed cost, which weighs most on the smallest object and above all for S3: the SDK's uploader")
-	p("reads the first part into a slice grown to 8 MiB (`io.ReadAll`) and takes up to three more 8 MiB")
-	p("buffers, memory the fresh process touches for the first time, and a multipart upload makes two")
-	p("more requests (create and complete). %d rounds, run round by round across the sizes; median", mirrorRounds(mr))
+	p("a fixed cost, which weighs most on the smallest object: for S3, the buffers (the whole object")
+	p("for a single `PutObject`; for a multipart upload, the first part, which the SDK's uploader reads")
+	p("with `io.ReadAll`, and up to three more parts), memory the fresh process touches for the first")
+	p("time, and for a multipart upload two more requests (create and complete). %d rounds, run", mirrorRounds(mr))
+	p("round by round across the sizes; median")
 	p("(range).")
 	p("")
 	p("| object | destination | rounds | MiB/s (wall) | MiB per CPU-second | Go heap allocated | RSS before | peak RSS |")
@@ -488,10 +490,11 @@ func writeMirror(p printer, mr *mirrorResult) {
 				peaks[runKey(b, dest)].Median-peaks[runKey(a, dest)].Median)
 		}
 		p("")
-		if parts := (mr.Sizes[0] + s3mirror.DefaultPartSize - 1) / s3mirror.DefaultPartSize; parts < 4 {
-			p("The uploader of `s3mirror` holds the first part in a slice of its own and keeps a pool of up")
-			p("to Concurrency+1 = 3 buffers for the others; the %s object is only %d parts of up to 8 MiB,", names[0], parts)
-			p("which is why its peak is lower than the larger objects'.")
+		if mr.Sizes[0] <= s3mirror.DefaultSinglePutMax {
+			p("To S3, the %s object goes up in one `PutObject` from a buffer of its own size, which is why", names[0])
+			p("its peak is lower than the larger objects'. Those go up in parts: the SDK's uploader holds the")
+			p("first part in a slice of its own and keeps a pool of up to Concurrency+1 = %d part buffers for", s3mirror.DefaultConcurrency+1)
+			p("the others, whatever the object's size.")
 			p("")
 		}
 	}

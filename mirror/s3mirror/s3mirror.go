@@ -1,6 +1,7 @@
 package s3mirror
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,8 +28,9 @@ type API interface {
 
 // Defaults.
 const (
-	DefaultPartSize    = 8 << 20
-	DefaultConcurrency = 2
+	DefaultPartSize     = 8 << 20
+	DefaultConcurrency  = 2
+	DefaultSinglePutMax = 16 << 20
 )
 
 // Options configure a Client. The zero value of every field but Bucket means
@@ -52,10 +54,18 @@ type Options struct {
 	// above the process's baseline at the defaults, the same for 100 MiB
 	// and 1 GiB objects.
 	Concurrency int
+	// SinglePutMax is the largest object of known size that goes up in one
+	// PutObject, read first into a buffer of its size, rather than through
+	// the multipart uploader; default DefaultSinglePutMax (16 MiB), -1 for
+	// never. A single PUT takes one request instead of at least three, can
+	// be retried whatever the body, and holds less memory than the
+	// uploader's buffers (see Concurrency) up to that size.
+	SinglePutMax int64
 	// CacheControl, when set, is stored with every object; default "".
 	CacheControl string
 	// Retry is the retry policy for whole operations (a Put is retried only
-	// when its body is an io.Seeker); the zero value is internal/retry's
+	// when its body is an io.Seeker or was read into a buffer: a known size
+	// up to SinglePutMax); the zero value is internal/retry's
 	// default. The SDK's own retryer still retries single requests.
 	Retry retry.Policy
 }
@@ -91,6 +101,9 @@ func New(client API, opts Options) (*Client, error) {
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.SinglePutMax == 0 {
+		opts.SinglePutMax = DefaultSinglePutMax
 	}
 	up := manager.NewUploader(client, func(u *manager.Uploader) {
 		u.PartSize = opts.PartSize
@@ -134,11 +147,14 @@ func (c *Client) Put(ctx context.Context, obj mirror.Object, body io.Reader) err
 	if c.opts.CacheControl != "" {
 		in.CacheControl = aws.String(c.opts.CacheControl)
 	}
-	if obj.Size >= 0 && obj.Size < c.opts.PartSize {
-		in.ContentLength = aws.Int64(obj.Size)
-	}
 	if !obj.ModTime.IsZero() {
 		in.Metadata = map[string]string{"mtime": obj.ModTime.UTC().Format(time.RFC3339)}
+	}
+	if obj.Size >= 0 && obj.Size <= c.opts.SinglePutMax {
+		return c.putOnce(ctx, in, obj.Size, body)
+	}
+	if obj.Size >= 0 && obj.Size < c.opts.PartSize {
+		in.ContentLength = aws.Int64(obj.Size)
 	}
 	_, err = policy.Do(ctx, func(ctx context.Context, attempt int) error {
 		if attempt > 1 {
@@ -152,6 +168,31 @@ func (c *Client) Put(ctx context.Context, obj mirror.Object, body io.Reader) err
 		in := *in
 		in.Body = streamOnly{body}
 		_, err := c.up.Upload(ctx, &in)
+		return classify(ctx, err, "put", c.opts.Bucket, key)
+	})
+	return err
+}
+
+// putOnce reads a body of the given size into one buffer of that size and
+// sends it in one PutObject. The SDK's uploader would read it through
+// io.ReadAll, into chunks and then a copy (about three times the size,
+// freshly allocated each time), and send it in parts from 8 MiB; the buffer
+// also makes every attempt retryable, whatever the body.
+func (c *Client) putOnce(ctx context.Context, in *s3.PutObjectInput, size int64, body io.Reader) error {
+	key := aws.ToString(in.Key)
+	buf := make([]byte, size)
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return fmt.Errorf("s3mirror: put s3://%s/%s: read body of %d bytes: %w", c.opts.Bucket, key, size, err)
+	}
+	var one [1]byte
+	if n, _ := io.ReadFull(body, one[:]); n > 0 {
+		return fmt.Errorf("s3mirror: put s3://%s/%s: the body is longer than its size, %d bytes", c.opts.Bucket, key, size)
+	}
+	in.ContentLength = aws.Int64(size)
+	_, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
+		in := *in
+		in.Body = bytes.NewReader(buf)
+		_, err := c.api.PutObject(ctx, &in)
 		return classify(ctx, err, "put", c.opts.Bucket, key)
 	})
 	return err

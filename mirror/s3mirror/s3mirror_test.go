@@ -80,19 +80,22 @@ func TestPut(t *testing.T) {
 		name      string
 		obj       mirror.Object
 		data      []byte
-		stream    bool // hide Seek
-		wantParts int  // UploadPart calls; 0: one PutObject
+		stream    bool  // hide Seek
+		singleMax int64 // Options.SinglePutMax
+		wantParts int   // UploadPart calls; 0: one PutObject
 	}{
-		{"small, known length", mirror.Object{Key: "docs/index.html", Size: int64(len(small)), ContentType: "text/html"}, small, false, 0},
-		{"small, unknown length", mirror.Object{Key: "a b/ü.txt", Size: -1}, small, true, 0},
-		{"empty", mirror.Object{Key: "empty", Size: 0}, nil, false, 0},
-		{"multipart, known length", mirror.Object{Key: "big/known.bin", Size: int64(len(big))}, big, true, 3},
-		{"multipart, unknown length", mirror.Object{Key: "big/unknown.bin", Size: -1}, big, true, 3},
+		{"small, known length", mirror.Object{Key: "docs/index.html", Size: int64(len(small)), ContentType: "text/html"}, small, false, 0, 0},
+		{"small, unknown length", mirror.Object{Key: "a b/ü.txt", Size: -1}, small, true, 0, 0},
+		{"empty", mirror.Object{Key: "empty", Size: 0}, nil, false, 0, 0},
+		{"known length within SinglePutMax: one PUT", mirror.Object{Key: "single/known.bin", Size: int64(len(big))}, big, true, 0, 0},
+		{"multipart, known length", mirror.Object{Key: "big/known.bin", Size: int64(len(big))}, big, true, -1, 3},
+		{"multipart, known length past SinglePutMax", mirror.Object{Key: "big/known2.bin", Size: int64(len(big))}, big, true, 12 << 20, 3},
+		{"multipart, unknown length", mirror.Object{Key: "big/unknown.bin", Size: -1}, big, true, 0, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, false)
-			c, err := s3mirror.New(e.s3, s3mirror.Options{Bucket: e.bucket, Prefix: "/mirror/", PartSize: partSize, CacheControl: "max-age=60"})
+			c, err := s3mirror.New(e.s3, s3mirror.Options{Bucket: e.bucket, Prefix: "/mirror/", PartSize: partSize, CacheControl: "max-age=60", SinglePutMax: tt.singleMax})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +180,10 @@ func TestFailures(t *testing.T) {
 		{"no such bucket: final", "no-such-bucket-x", nil, false, "s3mirror: put s3://no-such-bucket-x/k: ", 1, 0},
 		{"503 retried with a seekable body", "", &awstest.Fault{Times: 1, Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."},
 			false, "", 2, 1},
-		{"503 final with a stream", "", &awstest.Fault{Times: 1, Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."},
+		// A stream of known size is read into a buffer first: retryable.
+		{"503 retried with a stream of known size", "", &awstest.Fault{Times: 1, Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."},
+			true, "", 2, 1},
+		{"503 final with a stream of unknown size", "", &awstest.Fault{Times: 1, Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."},
 			true, "SlowDown", 1, 0},
 		{"access denied: final", "", &awstest.Fault{Times: 1, Status: 403, Code: "AccessDenied", Message: "Access Denied"},
 			false, "AccessDenied", 1, 0},
@@ -200,7 +206,11 @@ func TestFailures(t *testing.T) {
 			if tt.stream {
 				body = onlyReader{body}
 			}
-			err := c.Put(context.Background(), mirror.Object{Key: "k", Size: 4}, body)
+			size := int64(4)
+			if strings.Contains(tt.name, "unknown size") {
+				size = -1
+			}
+			err := c.Put(context.Background(), mirror.Object{Key: "k", Size: size}, body)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Errorf("Put: got %v, want nil", err)
@@ -230,5 +240,30 @@ func TestNew(t *testing.T) {
 		if _, err := s3mirror.New(e.s3, tt.opts); !errors.Is(err, s3mirror.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("New(%+v): got %v, want ErrConfig with %q", tt.opts, err, tt.want)
 		}
+	}
+}
+
+// A body whose length differs from the size it was given is refused before
+// anything is sent, and says so.
+func TestPutSizeMismatch(t *testing.T) {
+	e := newEnv(t, false)
+	c, err := s3mirror.New(e.s3, s3mirror.Options{Bucket: e.bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		body string
+		want string
+	}{
+		{"abc", "read body of 4 bytes: unexpected EOF"},
+		{"abcde", "the body is longer than its size, 4 bytes"},
+	} {
+		err := c.Put(context.Background(), mirror.Object{Key: "k", Size: 4}, onlyReader{strings.NewReader(tt.body)})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("body %q: got %v, want %q in it", tt.body, err, tt.want)
+		}
+	}
+	if n := e.counter.Count("PUT /" + e.bucket + "/k"); n != 0 {
+		t.Errorf("PutObject calls: got %d, want 0", n)
 	}
 }
