@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
-	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/offload-dev/offload/internal/awstest"
@@ -102,7 +101,7 @@ func measureLambda(opts options, lp lambdaParams) (*lambdaResult, error) {
 	defer moto.Close()
 	ctx := context.Background()
 	cf := cloudfront.NewFromConfig(moto.Config())
-	dist, err := createDistribution(ctx, cf)
+	dist, err := awstest.NewDistribution(ctx, cf)
 	if err != nil {
 		return nil, err
 	}
@@ -384,35 +383,6 @@ func failReasons(logs []byte) map[string]int {
 		}
 	}
 	return out
-}
-
-func createDistribution(ctx context.Context, c *cloudfront.Client) (string, error) {
-	out, err := c.CreateDistribution(ctx, &cloudfront.CreateDistributionInput{
-		DistributionConfig: &cftypes.DistributionConfig{
-			CallerReference: aws.String(fmt.Sprintf("bench-%d", time.Now().UnixNano())),
-			Comment:         aws.String("offload bench"),
-			Enabled:         aws.Bool(true),
-			Origins: &cftypes.Origins{Quantity: aws.Int32(1), Items: []cftypes.Origin{{
-				Id:             aws.String("site"),
-				DomainName:     aws.String("my-site.s3.amazonaws.com"),
-				S3OriginConfig: &cftypes.S3OriginConfig{OriginAccessIdentity: aws.String("")},
-			}}},
-			DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{
-				TargetOriginId:       aws.String("site"),
-				ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyRedirectToHttps,
-				MinTTL:               aws.Int64(0),
-				ForwardedValues: &cftypes.ForwardedValues{
-					QueryString: aws.Bool(false),
-					Cookies:     &cftypes.CookiePreference{Forward: cftypes.ItemSelectionNone},
-				},
-				TrustedSigners: &cftypes.TrustedSigners{Enabled: aws.Bool(false), Quantity: aws.Int32(0)},
-			},
-		},
-	})
-	if err != nil {
-		return "", fmt.Errorf("create a distribution in moto: %w", err)
-	}
-	return aws.ToString(out.Distribution.Id), nil
 }
 
 func countInvalidations(ctx context.Context, c *cloudfront.Client, dist string) (int, error) {

@@ -15,8 +15,17 @@ import (
 // purge through it, and returns its id.
 func (m *Moto) CreateDistribution(tb testing.TB) string {
 	tb.Helper()
-	c := cloudfront.NewFromConfig(m.Config())
-	out, err := c.CreateDistribution(context.Background(), &cloudfront.CreateDistributionInput{
+	id, err := NewDistribution(context.Background(), cloudfront.NewFromConfig(m.Config()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return id
+}
+
+// NewDistribution makes a CloudFront distribution through c (a client of
+// moto) and returns its id; for the benchmark harness, outside tests.
+func NewDistribution(ctx context.Context, c *cloudfront.Client) (string, error) {
+	out, err := c.CreateDistribution(ctx, &cloudfront.CreateDistributionInput{
 		DistributionConfig: &types.DistributionConfig{
 			CallerReference: aws.String(fmt.Sprintf("test-%d", time.Now().UnixNano())),
 			Comment:         aws.String("offload test"),
@@ -39,9 +48,9 @@ func (m *Moto) CreateDistribution(tb testing.TB) string {
 		},
 	})
 	if err != nil {
-		tb.Fatalf("awstest: create a distribution in moto: %v", err)
+		return "", fmt.Errorf("awstest: create a distribution in moto: %w", err)
 	}
-	return aws.ToString(out.Distribution.Id)
+	return aws.ToString(out.Distribution.Id), nil
 }
 
 // Invalidations lists the paths of every invalidation of a distribution in
