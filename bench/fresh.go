@@ -28,7 +28,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/internal/miniotest"
@@ -191,10 +190,9 @@ func buildOffload() (bin string, cleanup func(), err error) {
 		return "", nil, err
 	}
 	bin = filepath.Join(dir, "offload")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/offload-dev/offload/cmd/offload").CombinedOutput()
-	if err != nil {
+	if err := goBuild(bin, nil); err != nil {
 		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("go build ./cmd/offload: %w\n%s", err, out)
+		return "", nil, err
 	}
 	return bin, func() { os.RemoveAll(dir) }, nil
 }
@@ -281,7 +279,7 @@ func runFresh(ctx context.Context, o options, cfg freshConfig, bin string, purge
 	proxy.target.Store(target)
 
 	s3c := m.Client()
-	if err := setupBucket(ctx, s3c, purge); err != nil {
+	if err := setupBucket(ctx, m, purge); err != nil {
 		return nil, fmt.Errorf("%w\nminio log:\n%s", err, m.Log())
 	}
 	for obj := range cfg.Objects {
@@ -544,51 +542,16 @@ func putVersion(ctx context.Context, c *s3.Client, cfg freshConfig, obj, ver int
 	return nil
 }
 
-// setupBucket creates the bucket, lets anyone read it (Varnish fetches
-// without credentials) and, with notify, sends its changes to serve. A
-// freshly started MinIO refuses some of this for a moment, so each step is
-// retried.
-func setupBucket(ctx context.Context, c *s3.Client, notify bool) error {
-	retry := func(what string, f func(context.Context) error) error {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		var err error
-		for ctx.Err() == nil {
-			if err = f(ctx); err == nil {
-				return nil
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		return fmt.Errorf("minio: %s: %w", what, err)
-	}
-	err := retry("create bucket", func(ctx context.Context) error {
-		_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(freshBucket)})
-		return err
-	})
-	if err != nil {
+// setupBucket makes the site's bucket, readable by anyone (Varnish's
+// origin), with its notifications sent to serve's webhook when notify.
+func setupBucket(ctx context.Context, m *miniotest.MinIO, notify bool) error {
+	if err := m.MakeBucket(ctx, freshBucket); err != nil {
 		return err
 	}
-	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},`+
-		`"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::%s/*"]}]}`, freshBucket)
-	err = retry("bucket policy", func(ctx context.Context) error {
-		_, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(freshBucket), Policy: aws.String(policy)})
-		return err
-	})
-	if err != nil || !notify {
+	if err := m.SetAnonymousRead(ctx, freshBucket); err != nil || !notify {
 		return err
 	}
-	return retry("bucket notifications", func(ctx context.Context) error {
-		_, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{
-			Bucket: aws.String(freshBucket),
-			NotificationConfiguration: &types.NotificationConfiguration{
-				QueueConfigurations: []types.QueueConfiguration{{
-					QueueArn: aws.String(miniotest.QueueARN("offload")),
-					Events:   []types.Event{"s3:ObjectCreated:*", "s3:ObjectRemoved:*"},
-				}},
-			},
-		})
-		return err
-	})
+	return m.SetNotify(ctx, freshBucket, "offload")
 }
 
 // countingProxy forwards to MinIO and notes when each GET reached it.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -313,13 +312,7 @@ func onlyProcess(rt *lambdatest.Runtime) (int, error) {
 // with -trimpath, but for this machine, into dir/bootstrap.
 func buildBootstrap(dir string) (string, error) {
 	out := filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out,
-		"github.com/offload-dev/offload/cmd/offload")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build the bootstrap: %w\n%s", err, b)
-	}
-	return out, nil
+	return out, goBuild(out, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w")
 }
 
 // singleEvent is an SQS batch of one message carrying one S3 put

@@ -197,7 +197,7 @@ func newMirrorEnv(ctx context.Context, m *miniotest.MinIO) (*mirrorEnv, error) {
 	}
 	e := &mirrorEnv{minio: m, client: client, sums: map[int64]string{}}
 	for _, b := range []string{mirrorSrcBucket, mirrorDstBucket} {
-		if err := createBucket(ctx, client, b); err != nil {
+		if err := m.MakeBucket(ctx, b); err != nil {
 			return nil, err
 		}
 	}
@@ -206,23 +206,6 @@ func newMirrorEnv(ctx context.Context, m *miniotest.MinIO) (*mirrorEnv, error) {
 }
 
 func (e *mirrorEnv) Close() { e.ns.Close() }
-
-// createBucket makes a bucket, retrying while MinIO is still starting.
-func createBucket(ctx context.Context, client *s3.Client, bucket string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("create bucket %s: %w", bucket, err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
 
 func sizeName(n int64) string {
 	if n >= memtest.GiB && n%memtest.GiB == 0 {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 )
 
 // printer writes one line of the report.
@@ -76,6 +77,18 @@ func inChild(kind string, env []string, out any) error {
 	}
 	if err := json.Unmarshal(stdout, out); err != nil {
 		return fmt.Errorf("%s child output %q: %w", kind, stdout, err)
+	}
+	return nil
+}
+
+// goBuild builds this tree's cmd/offload into out, with extra go build
+// flags and environment.
+func goBuild(out string, env []string, flags ...string) error {
+	args := append(append([]string{"build"}, flags...), "-o", out, "github.com/offload-dev/offload/cmd/offload")
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
 	}
 	return nil
 }

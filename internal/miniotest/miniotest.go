@@ -230,22 +230,30 @@ func (m *MinIO) Client() *s3.Client {
 // is still initialising.
 func (m *MinIO) CreateBucket(tb testing.TB, bucket string) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var err error
-	for ctx.Err() == nil {
-		if _, err = m.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err == nil {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := m.MakeBucket(context.Background(), bucket); err != nil {
+		tb.Fatal(err)
 	}
-	tb.Fatalf("miniotest: create bucket %s: %v", bucket, err)
+}
+
+// MakeBucket is CreateBucket outside a test.
+func (m *MinIO) MakeBucket(ctx context.Context, bucket string) error {
+	return retryStarting(ctx, func(ctx context.Context) error {
+		_, err := m.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+		return err
+	}, "create bucket %s", bucket)
 }
 
 // Notify sends bucket's events (default s3:ObjectCreated:* and
 // s3:ObjectRemoved:*) to the webhook target id.
 func (m *MinIO) Notify(tb testing.TB, bucket, id string, events ...types.Event) {
 	tb.Helper()
+	if err := m.SetNotify(context.Background(), bucket, id, events...); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// SetNotify is Notify outside a test.
+func (m *MinIO) SetNotify(ctx context.Context, bucket, id string, events ...types.Event) error {
 	if len(events) == 0 {
 		events = []types.Event{"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}
 	}
@@ -257,27 +265,44 @@ func (m *MinIO) Notify(tb testing.TB, bucket, id string, events ...types.Event) 
 	}
 	// MinIO registers its notification targets a moment after it answers
 	// as live; until then the ARN "does not exist".
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var err error
-	for ctx.Err() == nil {
-		if _, err = m.Client().PutBucketNotificationConfiguration(ctx, in); err == nil {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	tb.Fatalf("miniotest: notifications of %s to %s: %v", bucket, QueueARN(id), err)
+	return retryStarting(ctx, func(ctx context.Context) error {
+		_, err := m.Client().PutBucketNotificationConfiguration(ctx, in)
+		return err
+	}, "notifications of %s to %s", bucket, QueueARN(id))
 }
 
 // AllowAnonymousRead lets anyone GET the bucket's objects, as a CDN origin.
 func (m *MinIO) AllowAnonymousRead(tb testing.TB, bucket string) {
 	tb.Helper()
+	if err := m.SetAnonymousRead(context.Background(), bucket); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// SetAnonymousRead is AllowAnonymousRead outside a test.
+func (m *MinIO) SetAnonymousRead(ctx context.Context, bucket string) error {
 	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},`+
 		`"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::%s/*"]}]}`, bucket)
-	_, err := m.Client().PutBucketPolicy(context.Background(), &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(policy)})
+	_, err := m.Client().PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(policy)})
 	if err != nil {
-		tb.Fatalf("miniotest: policy of %s: %v", bucket, err)
+		return fmt.Errorf("miniotest: policy of %s: %w", bucket, err)
 	}
+	return nil
+}
+
+// retryStarting retries f every 200 ms for up to 30 s, while a freshly
+// started MinIO is still initialising, and names what failed.
+func retryStarting(ctx context.Context, f func(context.Context) error, format string, args ...any) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var err error
+	for ctx.Err() == nil {
+		if err = f(ctx); err == nil {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("miniotest: "+format+": %w", append(args, err)...)
 }
 
 // Put writes an object.
