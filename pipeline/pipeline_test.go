@@ -19,7 +19,6 @@ import (
 	"github.com/offload-dev/offload/event"
 	"github.com/offload-dev/offload/internal/akamaitest"
 	"github.com/offload-dev/offload/internal/awstest"
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/internal/varnishtest"
 	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/ledger/dynamo"
@@ -30,6 +29,7 @@ import (
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/purge/cloudfront"
 	"github.com/offload-dev/offload/purge/varnish"
+	"github.com/offload-dev/offload/retry"
 )
 
 func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/offload-dev/offload/event"
-	"github.com/offload-dev/offload/internal/retry"
+	"github.com/offload-dev/offload/retry"
 )
 
 // Applier applies a batch of changes: *Pipeline is one.

@@ -12,11 +12,11 @@ import (
 
 	"github.com/offload-dev/offload/event"
 	"github.com/offload-dev/offload/internal/fakeclock"
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/ledger/bolt"
 	"github.com/offload-dev/offload/pipeline"
 	"github.com/offload-dev/offload/plan"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/retry"
 )
 
 // flakyPurger fails its first failures calls as a provider outage does,

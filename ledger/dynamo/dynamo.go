@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/offload-dev/offload/internal/par"
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/ledger"
+	"github.com/offload-dev/offload/retry"
 )
 
 // MaxBatchKeys is the most keys one BatchGetItem call takes.

@@ -19,10 +19,10 @@ import (
 
 	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/internal/fakeclock"
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/ledger/dynamo"
 	"github.com/offload-dev/offload/ledger/ledgertest"
+	"github.com/offload-dev/offload/retry"
 )
 
 func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }

@@ -18,8 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/mirror"
+	"github.com/offload-dev/offload/retry"
 )
 
 // Options configure a Client. Fields marked required have no default.

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/mirror"
+	"github.com/offload-dev/offload/retry"
 )
 
 // API is the part of the S3 client the mirror uses; *s3.Client satisfies it.

@@ -16,8 +16,8 @@ import (
 
 	"github.com/akamai/AkamaiOPEN-edgegrid-golang/v11/pkg/edgegrid"
 
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/retry"
 )
 
 // Fast Purge's limits (techdocs.akamai.com/purge-cache/reference/rate-limiting).

@@ -17,10 +17,10 @@ import (
 
 	"github.com/offload-dev/offload/internal/akamaitest"
 	"github.com/offload-dev/offload/internal/fakeclock"
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/purge/akamai"
 	"github.com/offload-dev/offload/purge/purgetest"
+	"github.com/offload-dev/offload/retry"
 )
 
 const (

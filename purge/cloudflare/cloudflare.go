@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/retry"
 )
 
 // DefaultAPIURL is Cloudflare's API v4.

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/purge/cloudflare"
 	"github.com/offload-dev/offload/purge/purgetest"
+	"github.com/offload-dev/offload/retry"
 )
 
 func TestConformance(t *testing.T) {

@@ -20,8 +20,8 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/retry"
 )
 
 // CloudFront's limits: paths per invalidation (in progress per

@@ -24,10 +24,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 
 	"github.com/offload-dev/offload/internal/awstest"
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/purge/cloudfront"
 	"github.com/offload-dev/offload/purge/purgetest"
+	"github.com/offload-dev/offload/retry"
 )
 
 func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }

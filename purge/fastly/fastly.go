@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/retry"
 )
 
 // MaxKeys is the most surrogate keys Fastly takes in one batch purge.

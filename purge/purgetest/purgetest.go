@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/offload-dev/offload/internal/fakeclock"
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/retry"
 )
 
 // Harness is what the suite needs from a provider's test.

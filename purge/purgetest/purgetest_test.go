@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/purge/purgetest"
+	"github.com/offload-dev/offload/retry"
 )
 
 // ref is the smallest purger that keeps the contract: paths POSTed as JSON,

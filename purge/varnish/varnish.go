@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/retry"
 )
 
 // Options configure a Client.

@@ -11,11 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/offload-dev/offload/internal/retry"
 	"github.com/offload-dev/offload/internal/varnishtest"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/purge/purgetest"
 	"github.com/offload-dev/offload/purge/varnish"
+	"github.com/offload-dev/offload/retry"
 )
 
 const host = "www.example.com"

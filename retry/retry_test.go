@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offload-dev/offload/internal/retry"
+	"github.com/offload-dev/offload/retry"
 )
 
 type fakeTime struct {
