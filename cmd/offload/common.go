@@ -79,6 +79,9 @@ func readEvents(name string, stdin io.Reader) ([]event.Change, error) {
 	}
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
+		if name == "-" {
+			name = "standard input"
+		}
 		return nil, fmt.Errorf("read events: %s is empty", name)
 	}
 	var changes []event.Change

@@ -87,7 +87,7 @@ Configuration:
 Environment:
   OFFLOAD_CONFIG            the configuration file when --config is not given
   OFFLOAD_S3_PATH_STYLE     true: address S3 buckets path-style, as MinIO and moto want
-  OFFLOAD_CACHE_MAX_AGE     how long secrets read through references are cached:
+  OFFLOAD_CACHE_MAX_AGE     how long secrets (and a Lambda's configuration) are cached:
                             seconds or a duration (default 60s); also read:
                             POWERTOOLS_PARAMETERS_MAX_AGE
   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...
