@@ -3,27 +3,39 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 )
 
-// runApply: offload apply [--config F] --events F|-
-func runApply(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var c eventsCommand
-	if code := c.setup(ctx, "apply", "process", args, stdin, stderr, false); code != exitOK {
-		return code
+func newApplyCmd() *command {
+	o := &eventsOptions{}
+	return &command{
+		name:    "apply",
+		summary: "process events now, as the Lambda does; print the result as JSON",
+		usage:   []string{"apply [--config F] --events F|-"},
+		about: `Process events now, as the Lambda function does: plan them, mirror, purge, and
+record what was done in the ledger. Print the result as JSON; exit 1 if a change
+failed.`,
+		flags: flags(o.flagSet("process")),
+		run: noArgs(func(ctx context.Context, s streams) error {
+			return runApply(ctx, o, s)
+		}),
 	}
-	defer c.deps.close()
-	res, err := c.p.Apply(ctx, c.changes)
+}
+
+func runApply(ctx context.Context, o *eventsOptions, s streams) error {
+	r, err := o.setup(ctx, s, false)
 	if err != nil {
-		fmt.Fprintln(stderr, "offload:", err)
-		return exitFailed
+		return err
 	}
-	if err := writeJSON(stdout, res); err != nil {
-		return exitFailed
+	defer r.deps.close()
+	res, err := r.p.Apply(ctx, r.changes)
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(s.out, res); err != nil {
+		return err
 	}
 	if n := res.Failed(); n > 0 {
-		fmt.Fprintf(stderr, "offload: %d of %d changes failed\n", n, len(res.Changes))
-		return exitFailed
+		return fmt.Errorf("%d of %d changes failed", n, len(res.Changes))
 	}
-	return exitOK
+	return nil
 }

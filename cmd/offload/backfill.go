@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/internal/par"
 	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/plan"
@@ -36,60 +36,81 @@ type backfillFailed struct {
 	Error string `json:"error"`
 }
 
-// runBackfill: offload backfill [--config F] --site NAME [--seed-ledger]
-func runBackfill(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var common commonFlags
-	var site string
-	var seed bool
-	var concurrency int
-	fs := newFlagSet("backfill", stderr, "backfill [--config F] --site NAME [--seed-ledger]")
-	common.register(fs)
-	fs.StringVar(&site, "site", "", "the site whose bucket (and prefix) to walk")
-	fs.BoolVar(&seed, "seed-ledger", false, "only record every object's ETag in the ledger: no mirroring, no purging, so the first events for objects that already exist do not purge")
-	fs.IntVar(&concurrency, "concurrency", 8, "objects mirrored at once")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+// backfillOptions are offload backfill's flags.
+type backfillOptions struct {
+	common      commonFlags
+	site        string
+	seed        bool
+	concurrency int
+}
+
+func newBackfillCmd() *command {
+	o := &backfillOptions{}
+	fs := newFlagSet()
+	o.common.register(fs)
+	fs.StringVar(&o.site, "site", "", "the `name` of the site whose bucket (and prefix) to walk (required)")
+	fs.BoolVar(&o.seed, "seed-ledger", false, "only record every object's ETag in the ledger: no mirroring, no purging, so the first events for objects that already exist do not purge")
+	fs.IntVar(&o.concurrency, "concurrency", 8, "objects mirrored at once")
+	return &command{
+		name:    "backfill",
+		summary: "walk a site's bucket: mirror everything, or record it in the ledger",
+		usage:   []string{"backfill [--config F] --site NAME [--seed-ledger]"},
+		about: `Walk a site's bucket (under its prefix) and copy every object to the site's
+mirrors, recording each in the ledger; or, with --seed-ledger, only record every
+object's ETag, so the first events for objects that already exist do not purge.
+Print a summary as JSON; exit 1 if an object failed.`,
+		flags: flags(fs),
+		run: noArgs(func(ctx context.Context, s streams) error {
+			return runBackfill(ctx, o, s)
+		}),
 	}
-	cfg, err := common.load()
+}
+
+func runBackfill(ctx context.Context, o *backfillOptions, s streams) error {
+	if o.site == "" {
+		return usagef("--site is required: the site whose bucket to walk")
+	}
+	if o.concurrency < 1 {
+		return usagef("--concurrency must be 1 or more")
+	}
+	cfg, err := loadConfig(o.common.config)
 	if err != nil {
-		return configError(stderr, err)
+		return badInput(err)
 	}
-	var s *struct{ name, bucket, prefix string }
-	var mirrors []string
-	for _, cs := range cfg.Sites {
-		if cs.Name == site {
-			s = &struct{ name, bucket, prefix string }{cs.Name, cs.Bucket, cs.Prefix}
-			mirrors = cs.Mirrors
+	var site *config.Site
+	var names []string
+	for i, cs := range cfg.Sites {
+		names = append(names, cs.Name)
+		if cs.Name == o.site {
+			site = &cfg.Sites[i]
 		}
 	}
 	switch {
-	case site == "":
-		return configError(stderr, errors.New("backfill: --site is required"))
-	case s == nil:
-		return configError(stderr, fmt.Errorf("backfill: no site %q in the configuration", site))
-	case s.bucket == "*":
-		return configError(stderr, fmt.Errorf("backfill: site %q serves every bucket; name one in the configuration", site))
-	case !seed && len(mirrors) == 0:
-		return configError(stderr, fmt.Errorf("backfill: site %q has no mirrors; to record what exists without purging, use --seed-ledger", site))
+	case site == nil:
+		return badInput(fmt.Errorf("no site %q in %s (sites: %s)", o.site, configName(cfg), strings.Join(names, ", ")))
+	case site.Bucket == "*":
+		return badInput(fmt.Errorf("site %q serves every bucket; name one in the configuration", o.site))
+	case !o.seed && len(site.Mirrors) == 0:
+		return badInput(fmt.Errorf("site %q has no mirrors; to record what exists without purging, use --seed-ledger", o.site))
 	}
-	d := newDeps(cfg, common.logger(stderr))
+	stderr := s.err
+	d := newDeps(cfg, o.common.logger(stderr))
 	defer d.close()
 	p, err := d.pipeline(ctx, false)
 	if err != nil {
-		return configError(stderr, err)
+		return badInput(err)
 	}
 	s3c, err := d.s3Client(ctx)
 	if err != nil {
-		return configError(stderr, err)
+		return badInput(err)
 	}
 
 	start := time.Now()
-	sum := backfillSummary{Site: s.name, Bucket: s.bucket, Prefix: s.prefix}
-	fmt.Fprintf(stderr, "listing s3://%s/%s ...\n", s.bucket, s.prefix)
-	objs, err := listAll(ctx, s3c, s.bucket, s.prefix)
+	sum := backfillSummary{Site: site.Name, Bucket: site.Bucket, Prefix: site.Prefix}
+	fmt.Fprintf(stderr, "listing s3://%s/%s ...\n", site.Bucket, site.Prefix)
+	objs, err := listAll(ctx, s3c, site.Bucket, site.Prefix)
 	if err != nil {
-		fmt.Fprintln(stderr, "offload backfill:", err)
-		return exitFailed
+		return err
 	}
 	sum.Objects = len(objs)
 	bar := newProgress(stderr, len(objs))
@@ -97,30 +118,30 @@ func runBackfill(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	var mu sync.Mutex
 	var recs []ledger.Record
 	jobs := make([]func(), len(objs))
-	for i, o := range objs {
+	for i, obj := range objs {
 		jobs[i] = func() {
 			defer bar.add(1)
-			if !seed {
-				for _, m := range mirrors {
-					op := plan.MirrorOp{Mirror: m, Op: "upload", Bucket: s.bucket, Key: o.key, Path: strings.TrimPrefix(o.key, s.prefix)}
+			if !o.seed {
+				for _, m := range site.Mirrors {
+					op := plan.MirrorOp{Mirror: m, Op: "upload", Bucket: site.Bucket, Key: obj.key, Path: strings.TrimPrefix(obj.key, site.Prefix)}
 					if err := p.Mirror(ctx, op); err != nil {
 						mu.Lock()
-						sum.Failed = append(sum.Failed, backfillFailed{o.key, err.Error()})
+						sum.Failed = append(sum.Failed, backfillFailed{obj.key, err.Error()})
 						mu.Unlock()
 						return
 					}
 				}
 			}
 			mu.Lock()
-			if !seed {
+			if !o.seed {
 				sum.Mirrored++
 			}
-			recs = append(recs, ledger.Record{Bucket: s.bucket, Key: o.key, ETag: o.etag, Time: o.modified})
+			recs = append(recs, ledger.Record{Bucket: site.Bucket, Key: obj.key, ETag: obj.etag, Time: obj.modified})
 			mu.Unlock()
 		}
 	}
-	workers := concurrency
-	if seed {
+	workers := o.concurrency
+	if o.seed {
 		workers = 1
 	}
 	par.Run(jobs, workers)
@@ -130,8 +151,7 @@ func runBackfill(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		n := min(len(recs), 1000)
 		errs, err := p.Ledger.Commit(ctx, recs[:n])
 		if err != nil && len(errs) != n {
-			fmt.Fprintln(stderr, "offload backfill: record in ledger:", err)
-			return exitFailed
+			return fmt.Errorf("record in ledger: %w", err)
 		}
 		for _, e := range errs {
 			if e == nil {
@@ -141,11 +161,13 @@ func runBackfill(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		recs = recs[n:]
 	}
 	sum.Seconds = time.Since(start).Seconds()
-	_ = writeJSON(stdout, sum)
-	if len(sum.Failed) > 0 {
-		return exitFailed
+	if err := writeJSON(s.out, sum); err != nil {
+		return err
 	}
-	return exitOK
+	if len(sum.Failed) > 0 {
+		return fmt.Errorf("%d of %d objects failed (listed in the summary)", len(sum.Failed), sum.Objects)
+	}
+	return nil
 }
 
 type listed struct {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,15 +21,8 @@ type commonFlags struct {
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.config, "config", os.Getenv("OFFLOAD_CONFIG"), "configuration file (default $OFFLOAD_CONFIG; none: the embedded defaults)")
+	fs.StringVar(&c.config, "config", "", configUsage)
 	fs.BoolVar(&c.json, "log-json", false, "write logs as JSON")
-}
-
-func (c *commonFlags) load() (*config.Config, error) {
-	if c.config == "" {
-		return config.Default(), nil
-	}
-	return config.Load(c.config)
 }
 
 func (c *commonFlags) logger(w io.Writer) *slog.Logger {
@@ -40,14 +32,34 @@ func (c *commonFlags) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-func newFlagSet(name string, stderr io.Writer, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: offload %s\n\nflags:\n", usage)
-		fs.PrintDefaults()
+// configLookup is the rule loadConfig follows, as the help states it.
+const (
+	configLookup = "--config F, else $" + envConfigFile + ", else the embedded defaults (state in\n" +
+		"  ./offload.db, one site for every bucket, and a dry-run target that logs the\n" +
+		"  purges it would send)."
+	configUsage = "the configuration `file` (default $" + envConfigFile + ", else the embedded defaults)"
+)
+
+// loadConfig finds the command line's configuration: the file given by
+// --config, else the one $OFFLOAD_CONFIG names, else the embedded defaults.
+// (The Lambda bootstrap has its own rule: lambdaConfigSpec.)
+func loadConfig(flagValue string) (*config.Config, error) {
+	file := flagValue
+	if file == "" {
+		file = os.Getenv(envConfigFile)
 	}
-	return fs
+	if file == "" {
+		return config.Default(), nil
+	}
+	return config.Load(file)
+}
+
+// configName names where cfg came from, for messages.
+func configName(cfg *config.Config) string {
+	if cfg.IsDefault() {
+		return "the embedded defaults"
+	}
+	return cfg.File
 }
 
 // readEvents reads events from a file or stdin ("-"): one JSON payload (a
@@ -57,8 +69,6 @@ func readEvents(name string, stdin io.Reader) ([]event.Change, error) {
 	var data []byte
 	var err error
 	switch name {
-	case "":
-		return nil, errors.New("--events is required (a file, or - for standard input)")
 	case "-":
 		data, err = io.ReadAll(stdin)
 	default:
@@ -69,6 +79,9 @@ func readEvents(name string, stdin io.Reader) ([]event.Change, error) {
 	}
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
+		if name == "-" {
+			name = "standard input"
+		}
 		return nil, fmt.Errorf("read events: %s is empty", name)
 	}
 	var changes []event.Change
@@ -106,10 +119,4 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// configError prints a configuration error and returns the usage code.
-func configError(stderr io.Writer, err error) int {
-	fmt.Fprintln(stderr, "offload:", err)
-	return exitUsage
 }

@@ -1,12 +1,11 @@
 // Command offload keeps CDN edges in step with object storage. It runs as a
 // server (offload serve), as one-shot commands (plan, apply, purge,
-// backfill), and, when AWS_LAMBDA_RUNTIME_API is set, as the Lambda
-// function's bootstrap.
+// backfill, config), and, when AWS_LAMBDA_RUNTIME_API is set, as the Lambda
+// function's bootstrap. Run offload --help for the commands.
 package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -31,44 +30,85 @@ func main() {
 	os.Exit(code)
 }
 
-type command struct {
-	name, summary string
-	run           func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
-}
-
-func commands() []command {
-	return []command{
-		{"serve", "run the webhook server, control API and dashboard", runServe},
-		{"plan", "decode and plan events; print the plan as JSON; change nothing", runPlan},
-		{"apply", "process events now, as the Lambda does; print the result as JSON", runApply},
-		{"purge", "purge paths or URLs through a target", runPurge},
-		{"backfill", "walk a site's bucket: mirror everything, or record it in the ledger", runBackfill},
-		{"version", "print the version", runVersion},
-	}
-}
-
+// run runs the command line args and returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdin, stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "offload: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return exitUsage
+	return newRootCmd().execute(ctx, streams{stdin, stdout, stderr}, args)
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: offload <command> [flags]\n\ncommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+func newRootCmd() *command {
+	root := &command{
+		name:  "offload",
+		about: "offload keeps CDN edges in step with object storage: S3 change events in, mirrors\nand CDN purges out.",
+		usage: []string{"<command> [flags] [arguments]"},
+		more:  rootHelp,
+		subs: []*command{
+			newServeCmd(),
+			newPlanCmd(),
+			newApplyCmd(),
+			newPurgeCmd(),
+			newBackfillCmd(),
+			newConfigCmd(),
+			newVersionCmd(),
+		},
 	}
-	fmt.Fprintln(w, "\nRun 'offload <command> -h' for a command's flags.")
+	root.subs = append(root.subs, newHelpCmd(root))
+	return root.link()
 }
+
+func newHelpCmd(root *command) *command {
+	return &command{
+		name:    "help",
+		summary: "print the help of offload or of a command",
+		usage:   []string{"help [command [subcommand]]"},
+		about:   "Print the help of offload, or of a command: the same as offload [command] --help.",
+		run: func(_ context.Context, s streams, args []string) error {
+			c := root
+			for _, a := range args {
+				sub := c.find(a)
+				if sub == nil {
+					return c.unknown(a)
+				}
+				c = sub
+			}
+			c.help(s.out)
+			return nil
+		},
+	}
+}
+
+// rootHelp ends offload --help. TestRootHelpNamesEveryVariable keeps its
+// list of environment variables true to the code.
+const rootHelp = `
+Configuration:
+  ` + configLookup + `
+  'offload config example' prints a complete, annotated file;
+  'offload config check' validates one.
+
+Environment:
+  OFFLOAD_CONFIG            the configuration file when --config is not given
+  OFFLOAD_S3_PATH_STYLE     true: address S3 buckets path-style, as MinIO and moto want
+  OFFLOAD_CACHE_MAX_AGE     how long secrets (and a Lambda's configuration) are cached:
+                            seconds or a duration (default 60s); also read:
+                            POWERTOOLS_PARAMETERS_MAX_AGE
+  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...
+                            the AWS SDK's own settings, for S3, CloudFront,
+                            DynamoDB, SSM and Secrets Manager (region default us-east-1)
+  AKAMAI_HOST, AKAMAI_CLIENT_TOKEN, AKAMAI_CLIENT_SECRET, AKAMAI_ACCESS_TOKEN
+                            an Akamai credential instead of .edgerc
+                            (AKAMAI_<SECTION>_HOST, ... for another section)
+  env:NAME in a configuration reads the variable NAME.
+
+  As a Lambda function:
+  AWS_LAMBDA_RUNTIME_API    set by Lambda: run as the function's bootstrap, not a command
+  OFFLOAD_CONFIG_SSM        an SSM parameter holding the configuration
+  OFFLOAD_CONFIG            else a configuration file; else offload.yaml beside the
+                            bootstrap; else the embedded defaults, with the state from:
+  OFFLOAD_STATE_DRIVER      bolt (default), dynamodb or memory
+  OFFLOAD_STATE_TABLE       the DynamoDB table (default offload)
+  OFFLOAD_STATE_PATH        the bolt file (default offload.db in the temporary directory)
+  AWS_LAMBDA_LOG_LEVEL      DEBUG, INFO (default), WARN or ERROR
+
+Exit status:
+  0  ok
+  1  some work failed (a purge, a mirror, a change)
+  2  bad usage or configuration`

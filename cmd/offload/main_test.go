@@ -40,18 +40,3 @@ func writeFile(t *testing.T, name, content string) string {
 	}
 	return p
 }
-
-func TestUsage(t *testing.T) {
-	code, _, errs := offload(t, "")
-	if code != exitUsage || !strings.Contains(errs, "usage: offload <command>") {
-		t.Fatalf("no command: got %d, %q", code, errs)
-	}
-	code, _, errs = offload(t, "", "frobnicate")
-	if code != exitUsage || !strings.Contains(errs, `unknown command "frobnicate"`) {
-		t.Fatalf("unknown command: got %d, %q", code, errs)
-	}
-	code, out, _ := offload(t, "", "version")
-	if code != exitOK || !strings.HasPrefix(out, "offload ") {
-		t.Fatalf("version: got %d, %q", code, out)
-	}
-}

@@ -2,67 +2,85 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
+	"flag"
 	"log/slog"
 
 	"github.com/offload-dev/offload/event"
 	"github.com/offload-dev/offload/pipeline"
 )
 
-// eventsCommand is what plan and apply share: the flags, the configuration,
-// the events, and the pipeline built for them.
-type eventsCommand struct {
+// eventsOptions are the flags plan and apply share.
+type eventsOptions struct {
+	common commonFlags
+	events string
+}
+
+func (o *eventsOptions) flagSet(verb string) *flag.FlagSet {
+	fs := newFlagSet()
+	o.common.register(fs)
+	fs.StringVar(&o.events, "events", "", "the `file` of events to "+verb+", or - for standard input: one payload (any envelope), a JSON array of them, or one per line (required)")
+	return fs
+}
+
+// eventsRun is what plan and apply work with: the events, and the pipeline
+// built for them. The caller closes deps.
+type eventsRun struct {
 	changes []event.Change
 	deps    *deps
 	p       *pipeline.Pipeline
 	logger  *slog.Logger
 }
 
-// setup parses the flags and builds the pipeline; a non-zero code means
-// the command is over. The caller closes c.deps.
-func (c *eventsCommand) setup(ctx context.Context, name, verb string, args []string, stdin io.Reader, stderr io.Writer, readOnly bool) int {
-	var common commonFlags
-	var events string
-	fs := newFlagSet(name, stderr, name+" [--config F] --events F|-")
-	common.register(fs)
-	fs.StringVar(&events, "events", "", "events to "+verb+": a file, or - for standard input")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+// setup reads the configuration and the events and builds the pipeline.
+func (o *eventsOptions) setup(ctx context.Context, s streams, readOnly bool) (*eventsRun, error) {
+	if o.events == "" {
+		return nil, usagef("--events is required: a file, or - for standard input")
 	}
-	cfg, err := common.load()
+	cfg, err := loadConfig(o.common.config)
 	if err != nil {
-		return configError(stderr, err)
+		return nil, badInput(err)
 	}
-	if c.changes, err = readEvents(events, stdin); err != nil {
-		return configError(stderr, err)
+	r := &eventsRun{logger: o.common.logger(s.err)}
+	if r.changes, err = readEvents(o.events, s.in); err != nil {
+		return nil, badInput(err)
 	}
-	c.logger = common.logger(stderr)
 	if cfg.IsDefault() && !readOnly {
-		c.logger.Warn("no configuration: using the embedded defaults; purges are logged, not sent (a dry run)", "state", cfg.State.Path)
+		r.logger.Warn("no configuration: using the embedded defaults; purges are logged, not sent (a dry run)", "state", cfg.State.Path)
 	}
-	c.deps = newDeps(cfg, c.logger)
-	if c.p, err = c.deps.pipeline(ctx, readOnly); err != nil {
-		c.deps.close()
-		return configError(stderr, err)
+	r.deps = newDeps(cfg, r.logger)
+	if r.p, err = r.deps.pipeline(ctx, readOnly); err != nil {
+		r.deps.close()
+		return nil, badInput(err)
 	}
-	return exitOK
+	return r, nil
 }
 
-// runPlan: offload plan [--config F] --events F|-
-func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var c eventsCommand
-	if code := c.setup(ctx, "plan", "plan", args, stdin, stderr, true); code != exitOK {
-		return code
+func newPlanCmd() *command {
+	o := &eventsOptions{}
+	return &command{
+		name:    "plan",
+		summary: "decode and plan events; print the plan as JSON; change nothing",
+		usage:   []string{"plan [--config F] --events F|-"},
+		about: `Decode events and plan them against the ledger: print every change with its
+decision and reason, and the mirrors and purges it would make, as JSON. Nothing
+is changed: no purge is sent, the ledger is not written, and no state file is
+made.`,
+		flags: flags(o.flagSet("plan")),
+		run: noArgs(func(ctx context.Context, s streams) error {
+			return runPlan(ctx, o, s)
+		}),
 	}
-	defer c.deps.close()
-	pl, err := c.p.MakePlan(ctx, c.changes)
+}
+
+func runPlan(ctx context.Context, o *eventsOptions, s streams) error {
+	r, err := o.setup(ctx, s, true)
 	if err != nil {
-		fmt.Fprintln(stderr, "offload:", err)
-		return exitFailed
+		return err
 	}
-	if err := writeJSON(stdout, pl); err != nil {
-		return exitFailed
+	defer r.deps.close()
+	pl, err := r.p.MakePlan(ctx, r.changes)
+	if err != nil {
+		return err
 	}
-	return exitOK
+	return writeJSON(s.out, pl)
 }

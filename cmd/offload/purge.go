@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -19,7 +21,7 @@ type purgeOptions struct {
 	common   commonFlags
 	target   string
 	provider string
-	adhoc    config.Target // --provider's own flags
+	adhoc    *flag.FlagSet // the provider flags: each sets a target field (providerFlagField)
 	tags     stringList
 	cpcodes  stringList
 	all      bool
@@ -29,141 +31,140 @@ type purgeOptions struct {
 	items    []string
 }
 
+// stringList is a repeatable flag.
 type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+func (s *stringList) Get() any           { return []string(*s) }
 
-// runPurge: offload purge [--config F] --target NAME PATH|URL...
-//
-//	offload purge --provider P [provider flags] PATH|URL...
-func runPurge(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var o purgeOptions
-	fs := newFlagSet("purge", stderr, "purge [--config F] --target NAME [--wait] PATH|URL...\n       offload purge --provider P [provider flags] [--wait] PATH|URL...")
+func newPurgeCmd() *command {
+	o := &purgeOptions{adhoc: providerFlags()}
+	fs := newFlagSet()
 	o.common.register(fs)
-	fs.StringVar(&o.target, "target", "", "a target of the configuration")
-	fs.StringVar(&o.provider, "provider", "", "purge without a configuration: cloudfront, akamai, fastly, cloudflare, varnish or log")
-	fs.Var(&o.tags, "tag", "a cache tag or surrogate key to purge (repeatable)")
-	fs.Var(&o.cpcodes, "cpcode", "an Akamai CP code to purge (repeatable)")
+	fs.StringVar(&o.target, "target", "", "the `name` of a target of the configuration")
+	fs.StringVar(&o.provider, "provider", "", "purge without a configuration, through `P`: cloudfront, akamai, fastly, cloudflare, varnish or log, with the provider flags below")
+	fs.Var(&o.tags, "tag", "a cache `tag` or surrogate key to purge (repeatable)")
+	fs.Var(&o.cpcodes, "cpcode", "an Akamai CP `code` to purge (repeatable)")
 	fs.BoolVar(&o.all, "everything", false, "purge everything the target caches")
 	fs.BoolVar(&o.wait, "wait", false, "follow the purge to completion, with progress")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long --wait waits")
 	fs.DurationVar(&o.poll, "poll", 10*time.Second, "how often --wait asks")
-	adhocFlags(fs, &o.adhoc)
-	items, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
+	return &command{
+		name:    "purge",
+		summary: "purge paths or URLs through a target",
+		usage: []string{
+			"purge [--config F] --target NAME [--wait] PATH|URL...",
+			"purge --provider P [provider flags] [--wait] PATH|URL...",
+		},
+		about: `Purge paths (/docs/, /a b.html) or URLs through a target of the configuration,
+or ad hoc through a provider given by its flags. Paths are URL-encoded unless
+they already are, and joined with the target's base URL. Print the provider's
+answer as JSON; exit 1 if the provider refused or failed.`,
+		flags: []flagSection{
+			{"Flags", fs},
+			{"Provider flags (with --provider; each is the target field of the same name)", o.adhoc},
+		},
+		run: func(ctx context.Context, s streams, args []string) error {
+			o.items = args
+			if err := o.check(); err != nil {
+				return err
+			}
+			return o.run(ctx, s)
+		},
 	}
-	o.items = items
-	if code := o.check(stderr); code != exitOK {
-		return code
-	}
-	return o.run(ctx, stdout, stderr)
 }
 
-func adhocFlags(fs *flag.FlagSet, t *config.Target) {
-	fs.StringVar(&t.BaseURL, "base-url", "", "the site's URL, joined with paths (akamai, fastly, cloudflare, varnish)")
-	fs.StringVar(&t.APIURL, "api-url", "", "the provider's API URL (tests, proxies)")
-	fs.StringVar(&t.DistributionID, "distribution-id", "", "cloudfront: the distribution")
-	fs.StringVar(&t.EdgeRC, "edgerc", "", "akamai: the .edgerc file (default ~/.edgerc; AKAMAI_* variables work too)")
-	fs.StringVar(&t.Section, "section", "", "akamai: the .edgerc section (default default)")
-	fs.StringVar(&t.Network, "network", "", "akamai: production (default) or staging")
-	fs.StringVar(&t.Action, "action", "", "akamai: invalidate (default) or delete")
-	fs.StringVar(&t.ServiceID, "service-id", "", "fastly: the service")
-	fs.BoolVar(&t.Soft, "soft", false, "fastly: soft purge (mark stale)")
-	fs.StringVar(&t.ZoneID, "zone-id", "", "cloudflare: the zone")
-	fs.IntVar(&t.URLsPerRequest, "urls-per-request", 0, "cloudflare: 30 (default), 100 or 500, by plan")
-	fs.StringVar((*string)(&t.Token), "token", "", "fastly, cloudflare: the API token, as a reference (env:NAME, file:PATH, ssm:/name, secretsmanager:name#key)")
-	fs.Func("endpoint", "varnish: a cache endpoint, http://host:port (repeatable)", func(v string) error {
-		t.Endpoints = append(t.Endpoints, v)
-		return nil
-	})
-	fs.StringVar(&t.Method, "method", "", "varnish: PURGE (default) or BAN")
-	fs.StringVar(&t.Host, "host", "", "varnish: the site's Host header")
+// providerFlags are purge's flags for --provider. Each sets the target
+// field of its name in the configuration (--base-url sets base_url); see
+// providerFlagField.
+func providerFlags() *flag.FlagSet {
+	fs := newFlagSet()
+	fs.String("base-url", "", "the site's `URL`, joined with paths (akamai, fastly, cloudflare, varnish)")
+	fs.String("api-url", "", "the provider's API `URL` (tests, proxies)")
+	fs.String("distribution-id", "", "cloudfront: the distribution `id`")
+	fs.String("edgerc", "", "akamai: the .edgerc `file` (default ~/.edgerc; AKAMAI_* variables work too)")
+	fs.String("section", "", "akamai: the .edgerc `section` (default default)")
+	fs.String("network", "", "akamai: production (default) or staging")
+	fs.String("action", "", "akamai: invalidate (default) or delete")
+	fs.String("service-id", "", "fastly: the service `id`")
+	fs.Bool("soft", false, "fastly: soft purge (mark stale)")
+	fs.String("zone-id", "", "cloudflare: the zone `id`")
+	fs.Int("urls-per-request", 0, "cloudflare: 30 (default), 100 or 500, by plan")
+	fs.String("token", "", "fastly, cloudflare: the API token as a `reference`: env:NAME, file:PATH, ssm:/name or secretsmanager:name#key")
+	fs.Var(new(stringList), "endpoint", "varnish: a cache endpoint `URL`, http://host:port (repeatable)")
+	fs.String("method", "", "varnish: PURGE (default) or BAN")
+	fs.String("host", "", "varnish: the site's Host `header` (default the base URL's host)")
+	return fs
 }
 
-func (o *purgeOptions) check(stderr io.Writer) int {
+// providerFlagField is the target field a provider flag sets: its name
+// with _ for -, but --endpoint, given once per endpoint, fills endpoints.
+func providerFlagField(name string) string {
+	if name == "endpoint" {
+		return "endpoints"
+	}
+	return strings.ReplaceAll(name, "-", "_")
+}
+
+func (o *purgeOptions) check() error {
 	switch {
 	case o.target == "" && o.provider == "":
-		fmt.Fprintln(stderr, "offload purge: say what to purge through: --target NAME (from the configuration) or --provider P")
-		return exitUsage
+		return usagef("say what to purge through: --target NAME (from the configuration) or --provider P")
 	case o.target != "" && o.provider != "":
-		fmt.Fprintln(stderr, "offload purge: --target and --provider exclude each other")
-		return exitUsage
+		return usagef("--target and --provider exclude each other")
+	case o.target != "" && o.adhocSet() != "":
+		return usagef("--%s is a provider flag, for --provider; a target takes its fields from the configuration", o.adhocSet())
 	case len(o.items) == 0 && len(o.tags) == 0 && len(o.cpcodes) == 0 && !o.all:
-		fmt.Fprintln(stderr, "offload purge: nothing to purge: give paths (/docs/), URLs, --tag, --cpcode or --everything")
-		return exitUsage
+		return usagef("nothing to purge: give paths (/docs/), URLs, --tag, --cpcode or --everything")
+	case o.wait && o.poll <= 0:
+		return usagef("--poll must be more than 0")
 	}
-	return exitOK
+	return nil
+}
+
+// adhocSet returns the name of a provider flag given, or "".
+func (o *purgeOptions) adhocSet() string {
+	var name string
+	o.adhoc.Visit(func(f *flag.Flag) {
+		if name == "" {
+			name = f.Name
+		}
+	})
+	return name
 }
 
 // targetConfig finds or builds the target, validated as a configuration's.
 func (o *purgeOptions) targetConfig() (*config.Config, config.Target, error) {
 	if o.target != "" {
-		cfg, err := o.common.load()
+		cfg, err := loadConfig(o.common.config)
 		if err != nil {
-			return nil, config.Target{}, err
+			return nil, config.Target{}, badInput(err)
 		}
+		var names []string
 		for _, t := range cfg.Targets {
 			if t.Name == o.target {
 				return cfg, t, nil
 			}
-		}
-		var names []string
-		for _, t := range cfg.Targets {
 			names = append(names, t.Name)
 		}
-		where := "the embedded defaults"
-		if cfg.File != "" {
-			where = cfg.File
-		}
-		return nil, config.Target{}, fmt.Errorf("no target %q in %s (targets: %s)", o.target, where, strings.Join(names, ", "))
+		return nil, config.Target{}, badInput(fmt.Errorf("no target %q in %s (targets: %s)", o.target, configName(cfg), strings.Join(names, ", ")))
 	}
-	t := o.adhoc
-	t.Name, t.Provider = "adhoc", o.provider
-	// Validate the flags as a one-target configuration would be.
-	var b strings.Builder
-	fmt.Fprintf(&b, "targets:\n  - name: adhoc\n    provider: %q\n", t.Provider)
-	set := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(&b, "    %s: %q\n", k, v)
-		}
+	// Validate the flags as a one-target configuration would be; JSON is YAML.
+	t := map[string]any{"name": "adhoc", "provider": o.provider}
+	o.adhoc.Visit(func(f *flag.Flag) { t[providerFlagField(f.Name)] = f.Value.(flag.Getter).Get() })
+	doc, err := json.Marshal(map[string]any{"targets": []any{t}})
+	if err != nil {
+		return nil, config.Target{}, err
 	}
-	set("base_url", t.BaseURL)
-	set("api_url", t.APIURL)
-	set("distribution_id", t.DistributionID)
-	set("edgerc", t.EdgeRC)
-	set("section", t.Section)
-	set("network", t.Network)
-	set("action", t.Action)
-	set("service_id", t.ServiceID)
-	set("zone_id", t.ZoneID)
-	set("token", string(t.Token))
-	set("method", t.Method)
-	set("host", t.Host)
-	if t.Soft {
-		b.WriteString("    soft: true\n")
-	}
-	if t.URLsPerRequest != 0 {
-		fmt.Fprintf(&b, "    urls_per_request: %d\n", t.URLsPerRequest)
-	}
-	if len(t.Endpoints) > 0 {
-		fmt.Fprintf(&b, "    endpoints: [%q", t.Endpoints[0])
-		for _, e := range t.Endpoints[1:] {
-			fmt.Fprintf(&b, ", %q", e)
-		}
-		b.WriteString("]\n")
-	}
-	cfg, err := config.Parse("flags", []byte(b.String()))
+	cfg, err := config.Parse("flags", doc)
 	var errs config.Errors
 	if errors.As(err, &errs) {
-		// Speak of flags, not of a file's fields.
-		var msgs []string
-		for _, e := range errs {
-			flagName := "--" + strings.ReplaceAll(strings.TrimPrefix(e.Field, "targets[0]."), "_", "-")
-			msgs = append(msgs, fmt.Sprintf("%s: %s", flagName, e.Msg))
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = o.flagMessage(e)
 		}
-		return nil, config.Target{}, errors.New(strings.Join(msgs, "\n"))
+		return nil, config.Target{}, usagef("%s", strings.Join(msgs, "\n"))
 	}
 	if err != nil {
 		return nil, config.Target{}, err
@@ -171,16 +172,41 @@ func (o *purgeOptions) targetConfig() (*config.Config, config.Target, error) {
 	return cfg, cfg.Targets[0], nil
 }
 
-func (o *purgeOptions) run(ctx context.Context, stdout, stderr io.Writer) int {
+// flagMessage says a configuration error about the ad-hoc target in terms
+// of the flags: "--endpoint: required by provider varnish", not
+// "targets[0].endpoints: required by provider varnish".
+func (o *purgeOptions) flagMessage(e *config.Error) string {
+	field, ok := strings.CutPrefix(e.Field, "targets[0].")
+	if !ok {
+		return e.Msg
+	}
+	field, _, _ = strings.Cut(field, "[") // endpoints[1] is the second --endpoint
+	flags := map[string]string{}
+	var fields []string
+	o.adhoc.VisitAll(func(f *flag.Flag) {
+		fd := providerFlagField(f.Name)
+		flags[fd] = "--" + f.Name
+		fields = append(fields, regexp.QuoteMeta(fd))
+	})
+	words := regexp.MustCompile(`\b(` + strings.Join(fields, "|") + `)\b`)
+	msg := words.ReplaceAllStringFunc(e.Msg, func(fd string) string { return flags[fd] })
+	flags["provider"] = "--provider"
+	if f, ok := flags[field]; ok {
+		field = f
+	}
+	return field + ": " + msg
+}
+
+func (o *purgeOptions) run(ctx context.Context, s streams) error {
 	cfg, t, err := o.targetConfig()
 	if err != nil {
-		return configError(stderr, err)
+		return err
 	}
-	d := newDeps(cfg, o.common.logger(stderr))
+	d := newDeps(cfg, o.common.logger(s.err))
 	defer d.close()
 	pg, err := d.purger(ctx, t)
 	if err != nil {
-		return configError(stderr, fmt.Errorf("target %s: %w", t.Name, err))
+		return badInput(fmt.Errorf("target %s: %w", t.Name, err))
 	}
 	req := purge.Request{}
 	for _, it := range o.items {
@@ -199,34 +225,34 @@ func (o *purgeOptions) run(ctx context.Context, stdout, stderr io.Writer) int {
 	}
 	res, perr := pg.Purge(ctx, req)
 	if res != nil {
-		if err := writeJSON(stdout, res); err != nil {
-			return exitFailed
+		if err := writeJSON(s.out, res); err != nil {
+			return err
 		}
 	}
 	if perr != nil {
-		fmt.Fprintf(stderr, "offload purge: %s: %v\n", t.Name, perr)
+		fmt.Fprintf(s.err, "offload purge: %s: %v\n", t.Name, perr)
 		if res != nil {
 			for _, c := range res.Calls {
 				if c.Err != "" {
-					fmt.Fprintf(stderr, "  call %s (support id %s): %s\n", orDash(c.ID), orDash(c.SupportID), c.Err)
+					fmt.Fprintf(s.err, "  call %s (support id %s): %s\n", orDash(c.ID), orDash(c.SupportID), c.Err)
 				}
 			}
 		}
-		return exitFailed
+		return exitError(exitFailed)
 	}
 	if !o.wait || res == nil {
-		return exitOK
+		return nil
 	}
 	f, ok := pg.(purge.Follower)
 	if !ok {
-		fmt.Fprintf(stderr, "offload purge: %s gives no id to follow; the purge was accepted\n", t.Provider)
-		return exitOK
+		fmt.Fprintf(s.err, "offload purge: %s gives no id to follow; the purge was accepted\n", t.Provider)
+		return nil
 	}
-	return o.follow(ctx, f, res, stderr)
+	return o.follow(ctx, f, res, s.err)
 }
 
 // follow polls every accepted purge until it is done, printing progress.
-func (o *purgeOptions) follow(ctx context.Context, f purge.Follower, res *purge.Result, stderr io.Writer) int {
+func (o *purgeOptions) follow(ctx context.Context, f purge.Follower, res *purge.Result, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	start := time.Now()
@@ -236,8 +262,7 @@ func (o *purgeOptions) follow(ctx context.Context, f purge.Follower, res *purge.
 		for _, id := range pending {
 			st, err := f.Status(ctx, id)
 			if err != nil {
-				fmt.Fprintf(stderr, "offload purge: status of %s: %v\n", id, err)
-				return exitFailed
+				return fmt.Errorf("status of %s: %w", id, err)
 			}
 			line := fmt.Sprintf("%s: %s after %s", id, st.State, time.Since(start).Round(time.Second))
 			if st.Estimated > 0 && !st.Done {
@@ -254,13 +279,12 @@ func (o *purgeOptions) follow(ctx context.Context, f purge.Follower, res *purge.
 		}
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(stderr, "offload purge: gave up waiting after %s; still in progress: %s\n", o.timeout, strings.Join(pending, ", "))
-			return exitFailed
+			return fmt.Errorf("gave up waiting after %s; still in progress: %s", o.timeout, strings.Join(pending, ", "))
 		case <-time.After(o.poll):
 		}
 	}
 	fmt.Fprintf(stderr, "done in %s\n", time.Since(start).Round(time.Second))
-	return exitOK
+	return nil
 }
 
 // pathItem turns a path from the command line into what the target
@@ -295,26 +319,6 @@ func encoded(p string) bool {
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// parseInterleaved parses flags that may come after positional arguments
-// ("offload purge /a /b --wait"), returning the positional ones.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if rest[0] == "--" {
-			return append(pos, rest[1:]...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
 }
 
 func orDash(s string) string {

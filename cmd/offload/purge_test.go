@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/internal/varnishtest"
 	"github.com/offload-dev/offload/purge"
@@ -94,18 +97,77 @@ func TestPurgeAdhocVarnish(t *testing.T) {
 func TestPurgeUsageErrors(t *testing.T) {
 	for _, tt := range []struct {
 		args []string
-		want string
+		want []string
 	}{
-		{[]string{"purge", "/x"}, "--target NAME"},
-		{[]string{"purge", "--target", "a", "--provider", "log", "/x"}, "exclude each other"},
-		{[]string{"purge", "--provider", "log", "--base-url", "http://x"}, "nothing to purge"},
-		{[]string{"purge", "--provider", "cloudflare", "--zone-id", "z", "--base-url", "https://x", "/a"}, "--token: required by provider cloudflare"},
-		{[]string{"purge", "--provider", "fastly", "--service-id", "s", "--base-url", "https://x", "--token", "abc", "/a"}, "--token: a secret is a reference"},
-		{[]string{"purge", "--target", "nope", "/x"}, `no target "nope" in the embedded defaults`},
+		{[]string{"purge", "/x"}, []string{"--target NAME"}},
+		{[]string{"purge", "--target", "a", "--provider", "log", "/x"}, []string{"exclude each other"}},
+		{[]string{"purge", "--target", "dry-run", "--endpoint", "http://127.0.0.1:6081", "/x"}, []string{"--endpoint is a provider flag"}},
+		{[]string{"purge", "--provider", "log", "--base-url", "http://x"}, []string{"nothing to purge"}},
+		{[]string{"purge", "--provider", "cloudflare", "--zone-id", "z", "--base-url", "https://x", "/a"}, []string{"--token: required by provider cloudflare"}},
+		{[]string{"purge", "--provider", "fastly", "--service-id", "s", "--base-url", "https://x", "--token", "abc", "/a"}, []string{"--token: a secret is a reference"}},
+		{[]string{"purge", "--provider", "cloudfront", "/a"}, []string{"--distribution-id: required by provider cloudfront"}},
+		{[]string{"purge", "--provider", "varnish", "--host", "www.example.com", "/a"}, []string{"offload purge: --endpoint: required by provider varnish\n"}},
+		{[]string{"purge", "--provider", "varnish", "--endpoint", "http://127.0.0.1:6081", "--endpoint", "nope", "--host", "h", "/a"}, []string{`--endpoint: "nope" is not an absolute http(s) URL`}},
+		{[]string{"purge", "--provider", "varnish", "--endpoint", "http://127.0.0.1:6081", "/a"}, []string{"--host: set --host", "or --base-url"}},
+		{[]string{"purge", "--provider", "varnish", "--endpoint", "http://127.0.0.1:6081", "--host", "h", "--zone-id", "z", "/a"},
+			[]string{"--zone-id: not used by provider varnish (its fields: --base-url, --endpoint, --method, --host)"}},
+		{[]string{"purge", "--provider", "akamai", "--base-url", "https://x", "--network", "prod", "/a"}, []string{`--network: "prod": use production or staging`}},
+		{[]string{"purge", "--provider", "cdn77", "/a"}, []string{`--provider: "cdn77" is not a provider`}},
+		{[]string{"purge", "--wait", "--poll", "0s", "--target", "dry-run", "/a"}, []string{"--poll must be more than 0"}},
 	} {
-		code, _, errs := offload(t, "", tt.args...)
-		if code != exitUsage || !strings.Contains(errs, tt.want) {
-			t.Errorf("%v: got %d %q, want %d and %q", tt.args, code, errs, exitUsage, tt.want)
+		t.Run(strings.Join(tt.args[1:], " "), func(t *testing.T) {
+			code, out, errs := offload(t, "", tt.args...)
+			if code != exitUsage || out != "" {
+				t.Fatalf("got exit %d, stdout %q, stderr %q; want exit 2 and nothing on stdout", code, out, errs)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(errs, want) {
+					t.Errorf("stderr: got %q, want %q in it", errs, want)
+				}
+			}
+			if strings.Contains(errs, "targets[0]") || strings.Contains(errs, "_") {
+				t.Errorf("stderr: got %q; it speaks of configuration fields, not of flags", errs)
+			}
+			if !strings.HasSuffix(errs, "Run 'offload purge --help'.\n") {
+				t.Errorf("stderr: got %q, want the hint to run offload purge --help last", errs)
+			}
+		})
+	}
+	// A target missing from the configuration is a mistake in the
+	// configuration's use, not of the flags: no hint, but the targets there are.
+	code, _, errs := offload(t, "", "purge", "--target", "nope", "/x")
+	if want := `no target "nope" in the embedded defaults (targets: dry-run)`; code != exitUsage || !strings.Contains(errs, want) {
+		t.Errorf("got %d %q, want %d and %q", code, errs, exitUsage, want)
+	}
+}
+
+// Each provider flag sets the target field of its name, so a reader of
+// the configuration can guess the flag and the reverse: --distribution-id
+// sets distribution_id, --endpoint (repeated) endpoints.
+func TestProviderFlagsMatchTargetFields(t *testing.T) {
+	fields := map[string]bool{}
+	tt := reflect.TypeFor[config.Target]()
+	for i := range tt.NumField() {
+		name, _, _ := strings.Cut(tt.Field(i).Tag.Get("yaml"), ",")
+		fields[name] = true
+	}
+	// name and provider are purge's own --provider (and "adhoc"); collapse
+	// is the planner's, and purge purges exactly what it is given.
+	notFlags := map[string]bool{"name": true, "provider": true, "collapse": true}
+	flagged := map[string]bool{}
+	providerFlags().VisitAll(func(f *flag.Flag) {
+		field := providerFlagField(f.Name)
+		if !fields[field] {
+			t.Errorf("--%s sets %s, which is not a field of a target", f.Name, field)
+		}
+		if f.Name != field && f.Name+"s" != field && strings.ReplaceAll(f.Name, "-", "_") != field {
+			t.Errorf("--%s sets %s: the names differ", f.Name, field)
+		}
+		flagged[field] = true
+	})
+	for field := range fields {
+		if !flagged[field] && !notFlags[field] {
+			t.Errorf("a target's field %s has no provider flag", field)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,27 +23,36 @@ type serveOptions struct {
 	listen string
 }
 
-// runServe: offload serve [--config F] [--listen A]
-func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var opts serveOptions
-	fs := newFlagSet("serve", stderr, "serve [--config F] [--listen A]")
-	opts.common.register(fs)
-	fs.StringVar(&opts.listen, "listen", "", "address to listen on (default: the config's listen, 127.0.0.1:8080)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+func newServeCmd() *command {
+	o := &serveOptions{}
+	fs := newFlagSet()
+	o.common.register(fs)
+	fs.StringVar(&o.listen, "listen", "", "the `address` to listen on, as the configuration's listen (default 127.0.0.1:8080)")
+	return &command{
+		name:    "serve",
+		summary: "run the webhook server, control API and dashboard",
+		usage:   []string{"serve [--config F] [--listen A]"},
+		about: `Run the webhook (POST /v1/events), the control API and the dashboard. Events go
+to a durable inbox, in the state's bolt file, before the answer, and are applied
+in batches. On the embedded defaults purges are logged, not sent, and with no
+auth.tokens only loopback callers are served. Ctrl-C finishes the current batch
+and stops.`,
+		flags: flags(fs),
+		run: noArgs(func(ctx context.Context, s streams) error {
+			return runServe(ctx, o, s)
+		}),
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "offload serve: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	}
-	cfg, err := opts.common.load()
+}
+
+func runServe(ctx context.Context, o *serveOptions, s streams) error {
+	cfg, err := loadConfig(o.common.config)
 	if err != nil {
-		return configError(stderr, err)
+		return badInput(err)
 	}
-	if opts.listen != "" {
-		cfg.Listen = opts.listen
+	if o.listen != "" {
+		cfg.Listen = o.listen
 	}
-	return serve(ctx, cfg, opts.common.logger(stderr), stderr)
+	return serve(ctx, cfg, o.common.logger(s.err))
 }
 
 // shutdownGrace bounds how long in-flight requests get to finish on
@@ -53,7 +61,7 @@ const shutdownGrace = 15 * time.Second
 
 // serve runs the server until ctx ends, then stops taking requests,
 // finishes the batch in hand, and returns.
-func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr io.Writer) int {
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if cfg.IsDefault() {
 		logger.Warn("no configuration file: running on the embedded defaults; purges are logged, not sent (a dry run). Pass --config to purge a CDN",
 			"state", cfg.State.Path, "listen", cfg.Listen)
@@ -62,7 +70,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr 
 	defer d.close()
 	p, err := d.pipeline(ctx, false)
 	if err != nil {
-		return configError(stderr, err)
+		return badInput(err)
 	}
 
 	// The inbox lives in the bolt file, beside the ledger when the ledger
@@ -73,14 +81,13 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr 
 	} else {
 		db, err = bbolt.Open(cfg.State.Path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
 		if err != nil {
-			return configError(stderr, fmt.Errorf("state: inbox: open %s: %w", cfg.State.Path, err))
+			return badInput(fmt.Errorf("state: inbox: open %s: %w", cfg.State.Path, err))
 		}
 		defer db.Close()
 	}
 	inbox, err := pipeline.OpenInbox(db, pipeline.InboxOptions{})
 	if err != nil {
-		fmt.Fprintln(stderr, "offload:", err)
-		return exitFailed
+		return err
 	}
 
 	// The monitor sees the API's traffic and every batch the worker applies.
@@ -92,10 +99,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr 
 		// Fail now rather than answer every request with an error.
 		creds, err := api.Credentials(ctx)
 		if err != nil {
-			return configError(stderr, err)
+			return badInput(err)
 		}
 		if !slices.ContainsFunc(creds, func(c httpapi.Credential) bool { return c.Token != "" }) {
-			return configError(stderr, errors.New("auth.tokens: every token is empty"))
+			return badInput(errors.New("auth.tokens: every token is empty"))
 		}
 	} else {
 		logger.Warn("NO AUTH TOKENS CONFIGURED: the API and dashboard serve loopback callers only; set auth.tokens to accept webhooks from other hosts",
@@ -104,8 +111,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr 
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		fmt.Fprintln(stderr, "offload serve:", err)
-		return exitFailed
+		return err
 	}
 	srv := &http.Server{
 		Handler:           httpapi.New(api),
@@ -134,13 +140,12 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	code := exitOK
+	var stopped error
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down: finishing requests in flight and the current batch")
 	case err := <-served:
-		logger.Error("server stopped", "err", err)
-		code = exitFailed
+		stopped = fmt.Errorf("server stopped: %w", err)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
@@ -150,5 +155,5 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr 
 	stopWorker()
 	<-workerDone
 	logger.Info("stopped", "inbox_depth", inbox.Depth())
-	return code
+	return stopped
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"runtime"
 	"runtime/debug"
 )
@@ -11,15 +10,25 @@ import (
 // version is set at build time: -ldflags "-X main.version=v1.2.3".
 var version = "dev"
 
-func runVersion(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func newVersionCmd() *command {
+	return &command{
+		name:    "version",
+		summary: "print the version",
+		usage:   []string{"version"},
+		about:   "Print offload's version, the commit it was built from, and the Go version.",
+		run:     noArgs(runVersion),
+	}
+}
+
+func runVersion(_ context.Context, s streams) error {
 	commit := "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				commit = s.Value
+		for _, st := range bi.Settings {
+			if st.Key == "vcs.revision" {
+				commit = st.Value
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "offload %s (commit %s, %s)\n", version, commit, runtime.Version())
-	return exitOK
+	_, err := fmt.Fprintf(s.out, "offload %s (commit %s, %s)\n", version, commit, runtime.Version())
+	return err
 }
