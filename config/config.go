@@ -117,58 +117,59 @@ func (s Site) IndexDocument() string {
 // PurgesNew reports whether new objects are purged.
 func (s Site) PurgesNew() bool { return s.PurgeNew == nil || *s.PurgeNew }
 
-// Target is one CDN to purge. Which fields apply depends on Provider.
+// Target is one CDN to purge. Which fields apply depends on Provider; a
+// field the provider does not use is an error.
 type Target struct {
-	Name     string `yaml:"name"`     // required
+	Name     string `yaml:"name"`     // required; unique
 	Provider string `yaml:"provider"` // required: cloudfront | akamai | fastly | cloudflare | varnish | log (a dry run)
-	BaseURL  string `yaml:"base_url"` // the site's URL; required for URL providers
-	APIURL   string `yaml:"api_url"`  // the provider's API, for tests and proxies
+	BaseURL  string `yaml:"base_url"` // the site's URL, joined with each path; required by akamai, fastly, cloudflare
+	APIURL   string `yaml:"api_url"`  // akamai, fastly, cloudflare: the provider's API, for proxies and tests; default the provider's own
 
 	// cloudfront
-	DistributionID string `yaml:"distribution_id"`
-	Collapse       int    `yaml:"collapse"` // purge "/dir/*" when this many paths under one directory change; 0 never
+	DistributionID string `yaml:"distribution_id"` // required
+	Collapse       int    `yaml:"collapse"`        // purge "/dir/*" when this many paths under one directory change; default 0, never
 
 	// akamai
-	EdgeRC  string `yaml:"edgerc"`  // default ~/.edgerc; or AKAMAI_* environment variables
+	EdgeRC  string `yaml:"edgerc"`  // default ~/.edgerc; AKAMAI_* environment variables are read first
 	Section string `yaml:"section"` // default "default"
 	Network string `yaml:"network"` // production (default) | staging
 	Action  string `yaml:"action"`  // invalidate (default) | delete
 
 	// fastly
-	ServiceID string `yaml:"service_id"`
-	Soft      bool   `yaml:"soft"`
+	ServiceID string `yaml:"service_id"` // required
+	Soft      bool   `yaml:"soft"`       // mark content stale instead of evicting it; default false
 
 	// cloudflare
-	ZoneID         string `yaml:"zone_id"`
+	ZoneID         string `yaml:"zone_id"`          // required
 	URLsPerRequest int    `yaml:"urls_per_request"` // 30 (default), 100 or 500, by plan
 
 	// fastly, cloudflare
-	Token Secret `yaml:"token"`
+	Token Secret `yaml:"token"` // required: the API token
 
 	// varnish
-	Endpoints []string `yaml:"endpoints"`
-	Method    string   `yaml:"method"` // PURGE (default) | BAN
-	Host      string   `yaml:"host"`   // Host header; default base_url's host
+	Endpoints []string `yaml:"endpoints"` // required: each cache's base URL
+	Method    string   `yaml:"method"`    // PURGE (default) | BAN
+	Host      string   `yaml:"host"`      // Host header; default base_url's host; set host or base_url
 }
 
 // Mirror is one edge store objects are copied to.
 type Mirror struct {
-	Name     string `yaml:"name"`     // required
+	Name     string `yaml:"name"`     // required; unique
 	Provider string `yaml:"provider"` // required: netstorage | s3
-	APIURL   string `yaml:"api_url"`
+	APIURL   string `yaml:"api_url"`  // the store's endpoint; default NetStorage's https://host, or AWS S3
 
 	// netstorage
-	Host    string `yaml:"host"`
-	CPCode  string `yaml:"cpcode"`
-	Dir     string `yaml:"dir"`
-	KeyName string `yaml:"keyname"`
-	Key     Secret `yaml:"key"`
+	Host    string `yaml:"host"`    // required: the upload host
+	CPCode  string `yaml:"cpcode"`  // required
+	Dir     string `yaml:"dir"`     // directory under the CP code, starting with /; default its root
+	KeyName string `yaml:"keyname"` // required
+	Key     Secret `yaml:"key"`     // required
 
 	// s3
-	Bucket    string `yaml:"bucket"`
-	Region    string `yaml:"region"`
-	Prefix    string `yaml:"prefix"`
-	PathStyle bool   `yaml:"path_style"`
+	Bucket    string `yaml:"bucket"`     // required
+	Region    string `yaml:"region"`     // default the AWS configuration's
+	Prefix    string `yaml:"prefix"`     // directory keys are put under; default the bucket's root
+	PathStyle bool   `yaml:"path_style"` // path-style requests; default false, or $OFFLOAD_S3_PATH_STYLE
 }
 
 // Duration is a time.Duration written as "500ms" or "2s".

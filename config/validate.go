@@ -10,12 +10,14 @@ import (
 	"go.yaml.in/yaml/v4"
 )
 
+// The fields each provider uses, besides name and provider. A field
+// another provider uses is refused rather than ignored.
 var (
 	targetFields = map[string][]string{
-		"cloudfront": {"distribution_id", "collapse"},
-		"akamai":     {"base_url", "edgerc", "section", "network", "action"},
-		"fastly":     {"base_url", "service_id", "token", "soft"},
-		"cloudflare": {"base_url", "zone_id", "token", "urls_per_request"},
+		"cloudfront": {"distribution_id", "collapse"}, // the endpoint is the AWS SDK's: AWS_ENDPOINT_URL_CLOUDFRONT
+		"akamai":     {"base_url", "edgerc", "section", "network", "action", "api_url"},
+		"fastly":     {"base_url", "service_id", "token", "soft", "api_url"},
+		"cloudflare": {"base_url", "zone_id", "token", "urls_per_request", "api_url"},
 		"varnish":    {"base_url", "endpoints", "method", "host"},
 		"log":        {"base_url"},
 	}
@@ -27,14 +29,14 @@ var (
 		"varnish":    {"endpoints"},
 	}
 	mirrorFields = map[string][]string{
-		"netstorage": {"host", "cpcode", "dir", "keyname", "key"},
-		"s3":         {"bucket", "region", "prefix", "path_style"}, // and api_url for an S3-compatible store
+		"netstorage": {"host", "cpcode", "dir", "keyname", "key", "api_url"},
+		"s3":         {"bucket", "region", "prefix", "path_style", "api_url"},
 	}
 	mirrorRequired = map[string][]string{
 		"netstorage": {"host", "cpcode", "keyname", "key"},
 		"s3":         {"bucket"},
 	}
-	commonFields = []string{"name", "provider", "api_url"}
+	commonFields = []string{"name", "provider"}
 )
 
 // validate checks everything decoding could not, with root (the document's
