@@ -257,17 +257,20 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse reads and validates a configuration; file names it in errors. It
-// reports every error in the file at once, as Errors: YAML syntax, unknown
-// fields, values of the wrong type and invalid settings alike. An empty
-// document is the defaults.
+// reports every error in the file at once, as Errors sorted by place: YAML
+// syntax, unknown fields, values of the wrong type and invalid settings
+// alike. An empty document sets nothing: every field takes its default, and
+// there are no sites, targets or mirrors.
 func Parse(file string, data []byte) (*Config, error) {
 	root, errs := parseYAML(file, data)
 	c := &Config{}
+	d := &decoder{file: file}
 	if root != nil {
-		d := &decoder{file: file}
 		d.value(root, reflect.ValueOf(c).Elem(), "")
-		c.File = file
-		c.fill()
+	}
+	c.File = file
+	c.fill()
+	if root != nil {
 		errs = append(errs, d.errs...)
 		errs = append(errs, c.validate(root, d)...)
 	}
@@ -277,8 +280,6 @@ func Parse(file string, data []byte) (*Config, error) {
 		})
 		return nil, errs
 	}
-	c.File = file
-	c.fill()
 	return c, nil
 }
 
@@ -334,6 +335,11 @@ func syntaxErrors(file string, err error) Errors {
 
 func syntaxError(file string, le *yaml.LoadError) *Error {
 	msg := "YAML syntax: " + le.Message
+	if le.Stage == yaml.ComposerStage {
+		// The library's message quotes the alias, which may be a literal
+		// secret that starts with *.
+		msg = "YAML: an alias (*name) with no anchor (&name) before it; quote a value that starts with *"
+	}
 	if cm := le.ContextMark; le.ContextMsg != "" && cm.Line > 0 && cm != le.Mark {
 		msg += fmt.Sprintf(" (%s at line %d, column %d)", le.ContextMsg, cm.Line, cm.Column)
 	}

@@ -16,9 +16,10 @@ import (
 // reports them all, and it remembers which fields failed, so that
 // validation does not report them a second time.
 type decoder struct {
-	file   string
-	errs   Errors
-	failed []string // field paths
+	file    string
+	errs    Errors
+	failed  []string // field paths
+	aliases int      // aliases followed on the way to the current node
 }
 
 var (
@@ -60,6 +61,12 @@ func (d *decoder) namesKnown(list string, n int) bool {
 // value decodes n into v. A null leaves v as it is: the default.
 func (d *decoder) value(n *yaml.Node, v reflect.Value, field string) {
 	if n.Kind == yaml.AliasNode {
+		if d.aliases > 100 { // an anchor that contains its own alias
+			d.add(n, field, "an alias (*%s) that contains itself", n.Value)
+			return
+		}
+		d.aliases++
+		defer func() { d.aliases-- }()
 		n = n.Alias
 	}
 	if isNull(n) {

@@ -95,6 +95,7 @@ func TestErrorsNeverShowSecrets(t *testing.T) {
 		{"secretsmanager without a name", "auth:\n  tokens: [\"secretsmanager:#fySECRETtok\"]\n"},
 		{"set twice", "targets:\n  - {name: f, provider: fastly, service_id: s, base_url: https://x.com, token: env:T, token: " + secret + "}\n"},
 		{"an unclosed quote", "auth:\n  tokens: [\"fySECRETtok:abc]\n"},
+		{"an alias with no anchor", "auth:\n  tokens: [*fySECRETtok]\n"},
 		{"a field of another provider", "targets:\n  - {name: cf, provider: cloudfront, distribution_id: E1, token: " + secret + "}\n"},
 	}
 	for _, tt := range tests {
@@ -151,4 +152,18 @@ func TestErrorFormat(t *testing.T) {
 			t.Errorf("got %q, want %q", got, tt.want)
 		}
 	}
+}
+
+// Anchors and aliases work as YAML has them; merge keys are refused.
+func TestAnchorsAndAliases(t *testing.T) {
+	c, err := config.Parse("ok.yaml", []byte("sites:\n  - {name: a, bucket: b, targets: &both [cf, edge]}\n  - {name: c, bucket: d, targets: *both}\n"+
+		"targets:\n  - {name: cf, provider: cloudfront, distribution_id: E1}\n  - {name: edge, provider: varnish, endpoints: [http://127.0.0.1:6081], host: &h www.example.com}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Sites[1].Targets; len(got) != 2 || got[1] != "edge" {
+		t.Errorf("sites[1].targets: got %v, want [cf edge]", got)
+	}
+	checkErrors(t, "defaults: &d {bucket: b}\n", []string{"bad.yaml:1:1: defaults: unknown field"})
+	checkErrors(t, "sites:\n  - name: a\n    bucket: b\n    <<: {prefix: p/}\n", []string{"bad.yaml:4:5: sites[0].<<: merge keys (<<) are not supported"})
 }
