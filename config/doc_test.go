@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -35,22 +36,29 @@ func TestDocNamesEveryField(t *testing.T) {
 	}
 }
 
-// Every YAML block of the document is a valid configuration, and one of
-// them is the complete example, as embedded.
+// Every YAML block of the document is a valid configuration; one of them
+// is the complete example, as embedded, and one the embedded defaults.
 func TestDocYAMLParses(t *testing.T) {
 	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(readDoc(t), -1)
 	if len(blocks) == 0 {
 		t.Fatalf("%s has no yaml blocks", docPath)
 	}
-	example := false
+	example, defaults := false, false
 	for i, b := range blocks {
-		if _, err := Parse(docPath+" block "+strconv.Itoa(i+1), []byte(b[1])); err != nil {
+		c, err := Parse(docPath+" block "+strconv.Itoa(i+1), []byte(b[1]))
+		if err != nil {
 			t.Errorf("%v", err)
+			continue
 		}
 		example = example || b[1] == string(exampleYAML)
+		c.File = ""
+		defaults = defaults || reflect.DeepEqual(c, Default())
 	}
 	if !example {
 		t.Errorf("%s does not hold config/example.yaml verbatim in a yaml block", docPath)
+	}
+	if !defaults {
+		t.Errorf("%s has no yaml block equal to the embedded defaults (config.Default)", docPath)
 	}
 }
 
