@@ -1,20 +1,26 @@
-// Package config reads offload's YAML configuration (the schema is in
-// design.md), fills in defaults, and validates it with errors that name the
-// file, the line and the field, and say what is allowed. Secret values are
-// references (env:NAME, file:PATH, ssm:/name, secretsmanager:name#key),
-// resolved through the cache library so a rotated secret is picked up after
-// its max age.
+// Package config reads offload's YAML configuration (every field is in
+// docs/configuration.md, and ExampleYAML is a complete annotated example),
+// fills in defaults, and validates it. Every error in a file is reported at
+// once, each with the file, line, column and field path, and what is
+// allowed. Secret values are references (env:NAME, file:PATH, ssm:/name,
+// secretsmanager:name#key), resolved through the cache library so a rotated
+// secret is picked up after its max age; no error ever shows a secret
+// field's value.
 package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Config is the whole configuration. Every field is optional unless its
@@ -111,90 +117,92 @@ func (s Site) IndexDocument() string {
 // PurgesNew reports whether new objects are purged.
 func (s Site) PurgesNew() bool { return s.PurgeNew == nil || *s.PurgeNew }
 
-// Target is one CDN to purge. Which fields apply depends on Provider.
+// Target is one CDN to purge. Which fields apply depends on Provider; a
+// field the provider does not use is an error.
 type Target struct {
-	Name     string `yaml:"name"`     // required
+	Name     string `yaml:"name"`     // required; unique
 	Provider string `yaml:"provider"` // required: cloudfront | akamai | fastly | cloudflare | varnish | log (a dry run)
-	BaseURL  string `yaml:"base_url"` // the site's URL; required for URL providers
-	APIURL   string `yaml:"api_url"`  // the provider's API, for tests and proxies
+	BaseURL  string `yaml:"base_url"` // the site's URL, joined with each path; required by akamai, fastly, cloudflare
+	APIURL   string `yaml:"api_url"`  // akamai, fastly, cloudflare: the provider's API, for proxies and tests; default the provider's own
 
 	// cloudfront
-	DistributionID string `yaml:"distribution_id"`
-	Collapse       int    `yaml:"collapse"` // purge "/dir/*" when this many paths under one directory change; 0 never
+	DistributionID string `yaml:"distribution_id"` // required
+	Collapse       int    `yaml:"collapse"`        // purge "/dir/*" when this many paths under one directory change; default 0, never
 
 	// akamai
-	EdgeRC  string `yaml:"edgerc"`  // default ~/.edgerc; or AKAMAI_* environment variables
+	EdgeRC  string `yaml:"edgerc"`  // default ~/.edgerc; AKAMAI_* environment variables are read first
 	Section string `yaml:"section"` // default "default"
 	Network string `yaml:"network"` // production (default) | staging
 	Action  string `yaml:"action"`  // invalidate (default) | delete
 
 	// fastly
-	ServiceID string `yaml:"service_id"`
-	Soft      bool   `yaml:"soft"`
+	ServiceID string `yaml:"service_id"` // required
+	Soft      bool   `yaml:"soft"`       // mark content stale instead of evicting it; default false
 
 	// cloudflare
-	ZoneID         string `yaml:"zone_id"`
+	ZoneID         string `yaml:"zone_id"`          // required
 	URLsPerRequest int    `yaml:"urls_per_request"` // 30 (default), 100 or 500, by plan
 
 	// fastly, cloudflare
-	Token Secret `yaml:"token"`
+	Token Secret `yaml:"token"` // required: the API token
 
 	// varnish
-	Endpoints []string `yaml:"endpoints"`
-	Method    string   `yaml:"method"` // PURGE (default) | BAN
-	Host      string   `yaml:"host"`   // Host header; default base_url's host
+	Endpoints []string `yaml:"endpoints"` // required: each cache's base URL
+	Method    string   `yaml:"method"`    // PURGE (default) | BAN
+	Host      string   `yaml:"host"`      // Host header; default base_url's host; set host or base_url
 }
 
 // Mirror is one edge store objects are copied to.
 type Mirror struct {
-	Name     string `yaml:"name"`     // required
+	Name     string `yaml:"name"`     // required; unique
 	Provider string `yaml:"provider"` // required: netstorage | s3
-	APIURL   string `yaml:"api_url"`
+	APIURL   string `yaml:"api_url"`  // the store's endpoint; default NetStorage's https://host, or AWS S3
 
 	// netstorage
-	Host    string `yaml:"host"`
-	CPCode  string `yaml:"cpcode"`
-	Dir     string `yaml:"dir"`
-	KeyName string `yaml:"keyname"`
-	Key     Secret `yaml:"key"`
+	Host    string `yaml:"host"`    // required: the upload host
+	CPCode  string `yaml:"cpcode"`  // required
+	Dir     string `yaml:"dir"`     // directory under the CP code, starting with /; default its root
+	KeyName string `yaml:"keyname"` // required
+	Key     Secret `yaml:"key"`     // required
 
 	// s3
-	Bucket    string `yaml:"bucket"`
-	Region    string `yaml:"region"`
-	Prefix    string `yaml:"prefix"`
-	PathStyle bool   `yaml:"path_style"`
+	Bucket    string `yaml:"bucket"`     // required
+	Region    string `yaml:"region"`     // default the AWS configuration's
+	Prefix    string `yaml:"prefix"`     // directory keys are put under; default the bucket's root
+	PathStyle bool   `yaml:"path_style"` // path-style requests; default false, or $OFFLOAD_S3_PATH_STYLE
 }
 
 // Duration is a time.Duration written as "500ms" or "2s".
 type Duration struct{ time.Duration }
 
-// UnmarshalYAML reads a Go duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	var s string
-	if err := n.Decode(&s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
+// UnmarshalText reads a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (write 500ms, 2s, 1m)", n.Line, s)
+		return fmt.Errorf("%q is not a duration (write 500ms, 2s, 1m)", b)
 	}
 	d.Duration = v
 	return nil
 }
 
-// Error is a configuration error: where, and what is wrong.
+// Error is one configuration error: where, and what is wrong.
 type Error struct {
-	File  string
-	Line  int
-	Field string // "targets[1].distribution_id"
-	Msg   string
+	File   string // "offload.yaml", "ssm:/offload/config"; "" prints as "config"
+	Line   int    // 1-based; 0 when the error has no place in a file
+	Column int    // 1-based; 0 when unknown
+	Field  string // the field's path: "targets[1].distribution_id"
+	Msg    string // what is wrong and what is allowed
 }
 
+// Error returns "file:line:column: field: msg".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(cmpOr(e.File, "config"))
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Column > 0 {
+			fmt.Fprintf(&b, ":%d", e.Column)
+		}
 	}
 	if e.Field != "" {
 		b.WriteString(": " + e.Field)
@@ -210,9 +218,11 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// Errors is every error Validate found.
+// Errors is every error found in a configuration, in the order of their
+// places in the file. Load and Parse return it; match it with errors.As.
 type Errors []*Error
 
+// Error returns one error per line.
 func (es Errors) Error() string {
 	msgs := make([]string, len(es))
 	for i, e := range es {
@@ -246,28 +256,94 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
-// Parse reads and validates a configuration; file names it in errors.
+// Parse reads and validates a configuration; file names it in errors. It
+// reports every error in the file at once, as Errors sorted by place: YAML
+// syntax, unknown fields, values of the wrong type and invalid settings
+// alike. An empty document sets nothing: every field takes its default, and
+// there are no sites, targets or mirrors.
 func Parse(file string, data []byte) (*Config, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(file, err)
-	}
-	c := &Config{File: file}
-	if len(root.Content) == 0 { // an empty file is the defaults
-		c.fill()
-		return c, nil
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil {
-		return nil, yamlError(file, err)
+	root, errs := parseYAML(file, data)
+	c := &Config{}
+	d := &decoder{file: file}
+	if root != nil {
+		d.value(root, reflect.ValueOf(c).Elem(), "")
 	}
 	c.File = file
 	c.fill()
-	if errs := c.validate(root.Content[0]); len(errs) > 0 {
+	if root != nil {
+		errs = append(errs, d.errs...)
+		errs = append(errs, c.validate(root, d)...)
+	}
+	if len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b *Error) int {
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+		})
 		return nil, errs
 	}
 	return c, nil
+}
+
+// parseYAML returns the document's root node (nil when the document is
+// empty or does not parse) and the errors of the YAML itself, positioned by
+// the parser's own marks. A second document is an error: it would
+// otherwise be silently ignored.
+func parseYAML(file string, data []byte) (*yaml.Node, Errors) {
+	l, err := yaml.NewLoader(bytes.NewReader(data))
+	if err != nil {
+		return nil, Errors{{File: file, Msg: err.Error()}}
+	}
+	var doc yaml.Node
+	if err := l.Load(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, syntaxErrors(file, err)
+	}
+	var errs Errors
+	var next yaml.Node
+	switch err := l.Load(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		errs = syntaxErrors(file, err)
+	default:
+		errs = Errors{{File: file, Line: next.Line, Column: next.Column,
+			Msg: "a second YAML document starts here; the configuration is one document: remove the --- and what follows, or merge it into the first"}}
+	}
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return nil, errs
+	}
+	return doc.Content[0], errs
+}
+
+// syntaxErrors turns the YAML library's errors into Errors, with the line and
+// column of the parser's mark.
+func syntaxErrors(file string, err error) Errors {
+	var les *yaml.LoadErrors
+	var le *yaml.LoadError
+	switch {
+	case errors.As(err, &les):
+		errs := make(Errors, 0, len(les.Errors))
+		for _, e := range les.Errors {
+			errs = append(errs, syntaxError(file, e))
+		}
+		return errs
+	case errors.As(err, &le):
+		return Errors{syntaxError(file, le)}
+	}
+	return Errors{{File: file, Msg: "YAML: " + err.Error()}}
+}
+
+func syntaxError(file string, le *yaml.LoadError) *Error {
+	msg := "YAML syntax: " + le.Message
+	if le.Stage == yaml.ComposerStage {
+		// The library's message quotes the alias, which may be a literal
+		// secret that starts with *.
+		msg = "YAML: an alias (*name) with no anchor (&name) before it; quote a value that starts with *"
+	}
+	if cm := le.ContextMark; le.ContextMsg != "" && cm.Line > 0 && cm != le.Mark {
+		msg += fmt.Sprintf(" (%s at line %d, column %d)", le.ContextMsg, cm.Line, cm.Column)
+	}
+	return &Error{File: file, Line: le.Mark.Line, Column: le.Mark.Column, Msg: msg}
 }
 
 func (c *Config) fill() {
@@ -307,30 +383,4 @@ func (c *Config) fill() {
 			t.Method = cmpOr(strings.ToUpper(t.Method), "PURGE")
 		}
 	}
-}
-
-// yamlError turns yaml.v3's errors ("yaml: line 3: ..." or "yaml:
-// unmarshal errors:\n  line 5: field x not found in type config.Target")
-// into Errors with file and line.
-func yamlError(file string, err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		var errs Errors
-		for _, m := range te.Errors {
-			errs = append(errs, lineError(file, m))
-		}
-		return errs
-	}
-	return Errors{lineError(file, strings.TrimPrefix(err.Error(), "yaml: "))}
-}
-
-func lineError(file, msg string) *Error {
-	e := &Error{File: file, Msg: msg}
-	var line int
-	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
-		e.Line = line
-		e.Msg = strings.TrimSpace(msg[strings.IndexByte(msg, ':')+1:])
-	}
-	e.Msg = strings.Replace(e.Msg, "not found in type config.", "is not a field of ", 1)
-	return e
 }

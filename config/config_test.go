@@ -13,26 +13,44 @@ import (
 	"github.com/offload-dev/offload/config"
 )
 
-func TestDesignExampleLoads(t *testing.T) {
-	c, err := config.Load("testdata/full.yaml")
+// The annotated example is a configuration offload accepts, with the
+// defaults filled in where it leaves a field out.
+func TestExampleLoads(t *testing.T) {
+	c, err := config.Load("example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Sites) != 1 || len(c.Targets) != 5 || len(c.Mirrors) != 2 {
-		t.Fatalf("got %d sites, %d targets, %d mirrors", len(c.Sites), len(c.Targets), len(c.Mirrors))
+	if len(c.Sites) != 1 || len(c.Targets) != 6 || len(c.Mirrors) != 3 {
+		t.Fatalf("got %d sites, %d targets, %d mirrors; want 1, 6, 3", len(c.Sites), len(c.Targets), len(c.Mirrors))
 	}
 	s := c.Sites[0]
 	if s.IndexDocument() != "index.html" || !s.PurgesNew() || s.Prefix != "public/" {
-		t.Fatalf("site: %+v", s)
+		t.Errorf("site: got %+v", s)
 	}
 	if c.Batch.Window.Duration != 500*time.Millisecond || c.State.Driver != "bolt" {
-		t.Fatalf("got window %s, driver %s", c.Batch.Window, c.State.Driver)
+		t.Errorf("got window %s, driver %s; want 500ms, bolt", c.Batch.Window, c.State.Driver)
+	}
+	if got := c.Targets[0].Collapse; got != 10 {
+		t.Errorf("targets[0].collapse: got %d, want 10", got)
 	}
 	if c.Targets[3].URLsPerRequest != 30 || c.Targets[4].Method != "PURGE" || c.Targets[1].Network != "production" {
-		t.Fatalf("targets: %+v", c.Targets)
+		t.Errorf("targets: got %+v", c.Targets)
 	}
-	if c.Mirrors[0].CPCode != "123456" {
-		t.Fatalf("cpcode: got %q", c.Mirrors[0].CPCode)
+	if m := c.Mirrors[0]; m.CPCode != "123456" {
+		t.Errorf("cpcode: got %q, want 123456", m.CPCode)
+	}
+	if m := c.Mirrors[2]; !m.PathStyle || m.APIURL != "http://127.0.0.1:9000" {
+		t.Errorf("mirrors[2]: got %+v, want path_style and api_url set", m)
+	}
+	if st := c.Auth.ScopedTokens; len(st) != 1 || st[0].Rate != 500 || st[0].Burst != 1000 {
+		t.Errorf("auth.scoped_tokens: got %+v", st)
+	}
+	fromBytes, err := config.Parse("example.yaml", config.ExampleYAML())
+	if err != nil {
+		t.Fatalf("ExampleYAML: %v", err)
+	}
+	if len(fromBytes.Targets) != len(c.Targets) {
+		t.Errorf("ExampleYAML has %d targets, example.yaml %d", len(fromBytes.Targets), len(c.Targets))
 	}
 }
 
@@ -56,51 +74,82 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
-// Every error names the file, the line and the field, and says what is allowed.
+// errorLines returns each error Parse found, as printed.
+func errorLines(t *testing.T, err error) []string {
+	t.Helper()
+	var errs config.Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("got %T %v, want config.Errors", err, err)
+	}
+	lines := make([]string, len(errs))
+	for i, e := range errs {
+		lines[i] = e.Error()
+	}
+	return lines
+}
+
+// checkErrors fails unless Parse reports exactly one error per want, in
+// order, each starting with its want (file:line:column: field: message).
+func checkErrors(t *testing.T, yaml string, want []string) {
+	t.Helper()
+	_, err := config.Parse("bad.yaml", []byte(yaml))
+	if err == nil {
+		t.Fatalf("got no error, want %q", want)
+	}
+	got := errorLines(t, err)
+	if len(got) != len(want) {
+		t.Fatalf("got %d errors:\n%s\nwant %d:\n%s", len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("error %d: got\n  %s\nwant it to start with\n  %s", i, got[i], want[i])
+		}
+	}
+}
+
+// Every error names the file, the line, the column and the field, and
+// says what is allowed.
 func TestErrorsSayWhereAndWhat(t *testing.T) {
 	tests := []struct {
 		name, yaml string
 		want       []string
 	}{
-		{"unknown top-level field", "listen: x\nsitez: []\n", []string{"bad.yaml:2: field sitez is not a field of Config"}},
-		{"syntax", "sites:\n  - name: [\n", []string{"bad.yaml:"}},
-		{"bad duration", "batch:\n  window: fast\n", []string{"bad.yaml:2", `"fast" is not a duration`}},
-		{"bad driver", "state:\n  driver: postgres\n", []string{"bad.yaml:2: state.driver: \"postgres\" is not a driver: use bolt, dynamodb or memory"}},
-		{"unknown provider", "targets:\n  - name: x\n    provider: akamia\n", []string{"bad.yaml:3: targets[0].provider: \"akamia\" is not a provider"}},
-		{"missing required", "targets:\n  - name: cf\n    provider: cloudfront\n", []string{"bad.yaml:2: targets[0].distribution_id: required by provider cloudfront"}},
+		{"unknown top-level field", "listen: x\nsitez: []\n",
+			[]string{`bad.yaml:2:1: sitez: unknown field; did you mean "sites"? (fields here: listen, auth, state, batch, sites, targets, mirrors)`}},
+		{"syntax", "sites:\n  - name: [\n", []string{"bad.yaml:3:1: YAML syntax: "}},
+		{"bad duration", "batch:\n  window: fast\n", []string{`bad.yaml:2:11: batch.window: "fast" is not a duration (write 500ms, 2s, 1m)`}},
+		{"bad driver", "state:\n  driver: postgres\n", []string{`bad.yaml:2:11: state.driver: "postgres" is not a driver: use bolt, dynamodb or memory`}},
+		{"unknown provider", "targets:\n  - name: x\n    provider: akamia\n",
+			[]string{`bad.yaml:3:15: targets[0].provider: "akamia" is not a provider: use cloudfront, akamai, fastly, cloudflare, varnish or log; did you mean "akamai"?`}},
+		{"missing required", "targets:\n  - name: cf\n    provider: cloudfront\n", []string{"bad.yaml:2:5: targets[0].distribution_id: required by provider cloudfront"}},
 		{"field of another provider", "targets:\n  - name: cf\n    provider: cloudfront\n    distribution_id: E1\n    zone_id: z\n",
-			[]string{"bad.yaml:5: targets[0].zone_id: not used by provider cloudfront (its fields: distribution_id, collapse)"}},
-		{"bad url", "targets:\n  - name: a\n    provider: akamai\n    base_url: www.example.com\n", []string{"bad.yaml:4: targets[0].base_url: \"www.example.com\" is not an absolute http(s) URL"}},
+			[]string{"bad.yaml:5:5: targets[0].zone_id: not used by provider cloudfront (its fields: name, provider, distribution_id, collapse)"}},
+		{"typo in a provider's field", "targets:\n  - name: cf\n    provider: cloudfront\n    distribution_id: E1\n    colapse: 3\n",
+			[]string{`bad.yaml:5:5: targets[0].colapse: unknown field; did you mean "collapse"? (the fields of a cloudfront target: name, provider, distribution_id, collapse)`}},
+		{"bad url", "targets:\n  - name: a\n    provider: akamai\n    base_url: www.example.com\n",
+			[]string{`bad.yaml:4:15: targets[0].base_url: "www.example.com" is not an absolute http(s) URL`}},
 		{"cloudflare plan", "targets:\n  - {name: c, provider: cloudflare, zone_id: z, token: env:T, base_url: https://x.com, urls_per_request: 50}\n",
-			[]string{"bad.yaml:2: targets[0].urls_per_request: 50: use 30, 100 or 500"}},
+			[]string{"bad.yaml:2:106: targets[0].urls_per_request: 50: use 30, 100 or 500"}},
 		{"literal secret", "targets:\n  - name: f\n    provider: fastly\n    service_id: s\n    base_url: https://x.com\n    token: abc123\n",
-			[]string{"bad.yaml:6: targets[0].token: a secret is a reference, not the value"}},
-		{"unknown target", "sites:\n  - name: www\n    bucket: b\n    targets: [cf]\n", []string{`bad.yaml:4: sites[0].targets[0]: no target is named "cf" (none are configured)`}},
+			[]string{"bad.yaml:6:12: targets[0].token: a secret is a reference, not the value: write env:NAME, file:PATH, ssm:/name or secretsmanager:name#key"}},
+		{"unknown target", "sites:\n  - name: www\n    bucket: b\n    targets: [cf]\n", []string{`bad.yaml:4:15: sites[0].targets[0]: no target is named "cf" (no targets are configured)`}},
+		{"unknown mirror", "mirrors:\n  - {name: copy, provider: s3, bucket: m}\nsites:\n  - name: www\n    bucket: b\n    mirrors: [cpy]\n",
+			[]string{`bad.yaml:6:15: sites[0].mirrors[0]: no mirror is named "cpy" (configured: "copy")`}},
 		{"duplicate names", "targets:\n  - {name: cf, provider: cloudfront, distribution_id: A}\n  - {name: cf, provider: cloudfront, distribution_id: B}\n",
-			[]string{`bad.yaml:3: targets[1].name: "cf" is used by another target`}},
-		{"site without bucket", "sites:\n  - name: www\n", []string{"bad.yaml:2: sites[0].bucket: required"}},
-		{"scoped token without routes", "auth:\n  scoped_tokens:\n    - token: env:MINIO_TOKEN\n", []string{"bad.yaml:3: auth.scoped_tokens[0].routes: required"}},
+			[]string{`bad.yaml:3:12: targets[1].name: "cf" is used by another target`}},
+		{"site without bucket", "sites:\n  - name: www\n", []string{"bad.yaml:2:5: sites[0].bucket: required"}},
+		{"scoped token without routes", "auth:\n  scoped_tokens:\n    - token: env:MINIO_TOKEN\n", []string{"bad.yaml:3:7: auth.scoped_tokens[0].routes: required"}},
 		{"scoped token unknown route", "auth:\n  scoped_tokens:\n    - token: env:MINIO_TOKEN\n      routes:\n        - POST /v1/events\n        - POST /v1/event\n",
-			[]string{`bad.yaml:6: auth.scoped_tokens[0].routes[1]: "POST /v1/event" is not a route: use one of "POST /v1/events"`}},
-		{"scoped literal token", "auth:\n  scoped_tokens:\n    - routes: [POST /v1/events]\n      token: abc\n", []string{"bad.yaml:4: auth.scoped_tokens[0].token: a secret is a reference"}},
-		{"scoped token missing", "auth:\n  scoped_tokens:\n    - routes: [POST /v1/events]\n", []string{"bad.yaml:3: auth.scoped_tokens[0].token: required"}},
-		{"negative rate", "auth:\n  rate: -1\n  burst: -2\n", []string{"bad.yaml:2: auth.rate: must be more than 0", "bad.yaml:3: auth.burst: must be 1 or more"}},
+			[]string{`bad.yaml:6:11: auth.scoped_tokens[0].routes[1]: "POST /v1/event" is not a route: use one of "POST /v1/events"`}},
+		{"scoped literal token", "auth:\n  scoped_tokens:\n    - routes: [POST /v1/events]\n      token: abc\n", []string{"bad.yaml:4:14: auth.scoped_tokens[0].token: a secret is a reference"}},
+		{"scoped token missing", "auth:\n  scoped_tokens:\n    - routes: [POST /v1/events]\n", []string{"bad.yaml:3:7: auth.scoped_tokens[0].token: required"}},
+		{"negative rate", "auth:\n  rate: -1\n  burst: -2\n", []string{"bad.yaml:2:9: auth.rate: must be more than 0", "bad.yaml:3:10: auth.burst: must be 1 or more"}},
 		{"negative scoped rate", "auth:\n  scoped_tokens:\n    - token: env:T\n      routes: [GET /metrics]\n      rate: -3\n",
-			[]string{"bad.yaml:5: auth.scoped_tokens[0].rate: must be more than 0"}},
-		{"prefix with slash", "sites:\n  - name: www\n    bucket: b\n    prefix: /public/\n", []string{`bad.yaml:4: sites[0].prefix: "/public/": S3 keys do not start with /; write "public/"`}},
+			[]string{"bad.yaml:5:13: auth.scoped_tokens[0].rate: must be more than 0"}},
+		{"prefix with slash", "sites:\n  - name: www\n    bucket: b\n    prefix: /public/\n", []string{`bad.yaml:4:13: sites[0].prefix: "/public/": S3 keys do not start with /; write "public/"`}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := config.Parse("bad.yaml", []byte(tt.yaml))
-			if err == nil {
-				t.Fatal("got no error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("got:\n%v\nwant it to contain %q", err, w)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkErrors(t, tt.yaml, tt.want) })
 	}
 }
 
@@ -121,14 +170,6 @@ func TestAuthScopedTokens(t *testing.T) {
 	a := c.Auth
 	if len(a.ScopedTokens) != 1 || a.ScopedTokens[0].Token != "env:MINIO_TOKEN" || len(a.ScopedTokens[0].Routes) != 2 || a.ScopedTokens[0].Rate != 500 || a.ScopedTokens[0].Burst != 1000 || a.Rate != 2.5 || a.Burst != 5 {
 		t.Errorf("got %+v", a)
-	}
-}
-
-func TestAllErrorsAtOnce(t *testing.T) {
-	_, err := config.Parse("bad.yaml", []byte("state:\n  driver: x\nsites:\n  - name: www\n"))
-	var errs config.Errors
-	if !errors.As(err, &errs) || len(errs) != 2 {
-		t.Fatalf("got %v, want 2 errors", err)
 	}
 }
 

@@ -30,28 +30,32 @@ type ref struct {
 	scheme, name, key string
 }
 
+// parse reads the reference. Its errors never quote s: a value written
+// where a reference belongs is the secret itself.
 func (s Secret) parse() (ref, error) {
 	scheme, rest, ok := strings.Cut(string(s), ":")
 	if !ok || rest == "" {
-		return ref{}, errors.New("a secret is a reference, not the value: write env:NAME, file:PATH, ssm:/name or secretsmanager:name#key")
+		return ref{}, errNotReference
 	}
 	switch scheme {
 	case "env", "file":
 		return ref{scheme: scheme, name: rest}, nil
 	case "ssm":
 		if !strings.HasPrefix(rest, "/") {
-			return ref{}, fmt.Errorf("ssm:%s: a parameter name starts with /", rest)
+			return ref{}, errors.New("an ssm: reference names a parameter, which starts with /: write ssm:/name")
 		}
 		return ref{scheme: scheme, name: rest}, nil
 	case "secretsmanager":
 		name, key, _ := strings.Cut(rest, "#")
 		if name == "" {
-			return ref{}, errors.New("secretsmanager: needs a secret name")
+			return ref{}, errors.New("a secretsmanager: reference needs a secret name: write secretsmanager:name or secretsmanager:name#key")
 		}
 		return ref{scheme: scheme, name: name, key: key}, nil
 	}
-	return ref{}, fmt.Errorf("%q is not a secret reference: use env:, file:, ssm: or secretsmanager:", scheme+":")
+	return ref{}, errNotReference
 }
+
+var errNotReference = errors.New("a secret is a reference, not the value: write env:NAME, file:PATH, ssm:/name or secretsmanager:name#key")
 
 // Resolver reads secret values, caching the ones that live in AWS (and
 // files) for the cache's max age, so a rotated secret is picked up.

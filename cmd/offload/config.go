@@ -151,7 +151,7 @@ says what it does and its default. Save it, keep what you need, and check it:
   offload config example > offload.yaml
   offload config check --config offload.yaml`,
 		run: noArgs(func(_ context.Context, s streams) error {
-			_, err := s.out.Write(exampleYAML())
+			_, err := s.out.Write(config.ExampleYAML())
 			return err
 		}),
 	}

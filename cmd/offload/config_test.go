@@ -10,7 +10,7 @@ import (
 )
 
 func TestConfigCheckSummarizes(t *testing.T) {
-	full, err := filepath.Abs("../../config/testdata/full.yaml")
+	full, err := filepath.Abs("testdata/check.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -342,8 +342,8 @@ func TestLambdaHTTP(t *testing.T) {
 				found = append(found, fmt.Sprint(m["parameter"], " ", m["stage"], " ", m["error"]))
 			}
 		}
-		if len(found) != 2 || !strings.HasPrefix(found[0], bad+" bad ") || !strings.Contains(found[0], "ssm:"+bad+":3: targets[0].distribution_id") {
-			t.Errorf("got error lines %q, want the parameter, the stage, and ssm:%s:3: targets[0].distribution_id", found, bad)
+		if len(found) != 2 || !strings.HasPrefix(found[0], bad+" bad ") || !strings.Contains(found[0], "ssm:"+bad+":3:5: targets[0].distribution_id") {
+			t.Errorf("got error lines %q, want the parameter, the stage, and ssm:%s:3:5: targets[0].distribution_id", found, bad)
 		}
 		if len(found) == 2 && (!strings.HasPrefix(found[1], missing+" gone ") || !strings.Contains(found[1], "does not exist")) {
 			t.Errorf("got %q, want the missing parameter named as not found", found[1])

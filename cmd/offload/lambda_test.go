@@ -252,8 +252,8 @@ targets: [{name: edge, provider: varnish, endpoints: ["http://%s"], host: www.ex
 		if e.ErrorType != "Offload.ConfigError" {
 			t.Errorf("got errorType %q, want Offload.ConfigError", e.ErrorType)
 		}
-		if !strings.Contains(e.ErrorMessage, cfg+":5: sites[0].targets") || !strings.Contains(e.ErrorMessage, "nowhere") {
-			t.Errorf("got error %q, want the file, line 5, the field sites[0].targets and the bad name", e.ErrorMessage)
+		if !strings.Contains(e.ErrorMessage, cfg+":5:15: sites[0].targets[0]") || !strings.Contains(e.ErrorMessage, "nowhere") {
+			t.Errorf("got error %q, want the file, line 5, column 15, the field sites[0].targets[0] and the bad name", e.ErrorMessage)
 		}
 	})
 
@@ -265,7 +265,7 @@ targets: [{name: edge, provider: varnish, endpoints: ["http://%s"], host: www.ex
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := "ssm:" + name + ":3: targets[0].distribution_id"; !strings.Contains(string(errPayload), want) {
+		if want := "ssm:" + name + ":3:5: targets[0].distribution_id"; !strings.Contains(string(errPayload), want) {
 			t.Errorf("got error payload %s, want it to name %s", errPayload, want)
 		}
 	})

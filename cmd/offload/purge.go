@@ -189,7 +189,10 @@ func (o *purgeOptions) flagMessage(e *config.Error) string {
 		fields = append(fields, regexp.QuoteMeta(fd))
 	})
 	words := regexp.MustCompile(`\b(` + strings.Join(fields, "|") + `)\b`)
-	msg := words.ReplaceAllStringFunc(e.Msg, func(fd string) string { return flags[fd] })
+	// name and provider are in every target's field list; the ad-hoc target
+	// has no --name, and --provider was given.
+	msg := strings.Replace(e.Msg, "(its fields: name, provider, ", "(its fields: ", 1)
+	msg = words.ReplaceAllStringFunc(msg, func(fd string) string { return flags[fd] })
 	flags["provider"] = "--provider"
 	if f, ok := flags[field]; ok {
 		field = f
