@@ -3,19 +3,24 @@
 // loader returns — in the execution environment's memory across
 // invocations, and fetches them in as few API calls as the services allow.
 //
-// Register entries once, at cold start, and read them per invocation:
+// Register entries once, at cold start, and read them per invocation (the
+// whole program is ExampleWrap_sqs):
 //
-//	c := cache.New(cache.Options{})                        // max age 60s, or $OFFLOAD_CACHE_MAX_AGE
+//	c := cache.New(cache.Options{}) // max age 60s, or $OFFLOAD_CACHE_MAX_AGE
 //	params := ssmcache.New(ssm.NewFromConfig(cfg))
+//	...
 //	dbURL := cache.Add(c, params.String("/prod/app/db_url"), cache.MaxAge(5*time.Minute))
 //	flags := cache.Add(c, cache.JSON[Flags](params.String("/prod/app/flags")))
-//
-//	lambda.Start(cache.Wrap(c, handle, dbURL, flags))     // both loaded, in one call, before handle runs
-//
-//	func handle(ctx context.Context, ev events.SQSEvent) error {
-//		url, _ := dbURL.From(ctx)                          // or dbURL.Get(ctx) anywhere
+//	...
+//	handle := func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+//		url, _ := dbURL.From(ctx) // typed: string
+//		f, _ := flags.From(ctx)   // typed: Flags, decoded once per fetch
 //		...
 //	}
+//
+//	// Every entry is loaded before handle runs: one GetParameters call for the
+//	// three parameters, one GetSecretValue for the secret; none while fresh.
+//	lambda.Start(cache.Wrap(c, handle, dbURL, flags, hosts, apiKey))
 //
 // What it does that lambda-cache and Powertools Parameters do not:
 //

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/offload-dev/offload/event"
-	"github.com/offload-dev/offload/plan"
 )
 
 // postPlan plans the events in the body, in any envelope event.Decode
@@ -30,24 +29,5 @@ func (s *server) postPlan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "cannot read the ledger to plan")
 		return
 	}
-	writeJSON(w, http.StatusOK, nonNil(pl))
-}
-
-// nonNil returns the plan with empty lists where it has none, so that
-// every list in the answer is a JSON array.
-func nonNil(p *plan.Plan) *plan.Plan {
-	out := *p
-	if out.Changes == nil {
-		out.Changes = []plan.Decision{}
-	}
-	if out.Mirrors == nil {
-		out.Mirrors = []plan.MirrorOp{}
-	}
-	if out.Purges == nil {
-		out.Purges = []plan.Batch{}
-	}
-	if out.Commits == nil {
-		out.Commits = []plan.Commit{}
-	}
-	return &out
+	writeJSON(w, http.StatusOK, pl)
 }

@@ -6,6 +6,7 @@ package purge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -85,6 +86,20 @@ type Result struct {
 	Provider string    `json:"provider"`
 	Calls    []Call    `json:"calls"`
 	Outcomes []Outcome `json:"outcomes"`
+}
+
+// MarshalJSON writes the result with [] for the lists it has none of (a
+// provider that sent no call has no Calls).
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result // without this method
+	q := plain(r)
+	if q.Calls == nil {
+		q.Calls = []Call{}
+	}
+	if q.Outcomes == nil {
+		q.Outcomes = []Outcome{}
+	}
+	return json.Marshal(q)
 }
 
 // Failed returns the items that were not purged.

@@ -13,9 +13,9 @@ import (
 	"github.com/offload-dev/offload/internal/akamaitest"
 )
 
-// The official EdgeGrid vectors (../shared/testdata/akamai, from
-// AkamaiOPEN-edgegrid-python), checked through the verifier the Fast Purge
-// test server uses.
+// The official EdgeGrid vectors (testdata/akamai at the repository's top,
+// from AkamaiOPEN-edgegrid-python; see its README.md), checked through the
+// verifier the Fast Purge test server uses.
 type vectorData struct {
 	AccessToken   string   `json:"access_token"`
 	ClientToken   string   `json:"client_token"`
@@ -41,7 +41,7 @@ type vectorCase struct {
 	FailsWithMessage      string `json:"failsWithMessage"`
 }
 
-const vectorDir = "../../../shared/testdata/akamai/"
+const vectorDir = "../../testdata/akamai/"
 
 func loadVectors(t *testing.T) (vectorData, []vectorCase) {
 	t.Helper()

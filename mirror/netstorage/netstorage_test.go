@@ -52,7 +52,7 @@ func newClient(t *testing.T, s *akamaitest.NetStorage, tweak ...func(*netstorage
 
 // The official example from Akamai's NetStorage Usage API documentation.
 func TestAuthVector(t *testing.T) {
-	raw, err := os.ReadFile("../../../shared/testdata/akamai/netstorage_auth_vector.json")
+	raw, err := os.ReadFile("../../testdata/akamai/netstorage_auth_vector.json")
 	if err != nil {
 		t.Fatalf("official vector: %v", err)
 	}
