@@ -122,7 +122,8 @@ func (m *Monitor) writeMetrics(w io.Writer, inbox pipeline.InboxStats, cs []cach
 // family is one metric family. Its series are gathered in a metrics.Set,
 // which checks each series' name and labels, adds up series with the same
 // labels and writes them sorted; the HELP and TYPE lines are written here,
-// as the library has no help text.
+// as the library has no help text (so metrics.ExposeMetadata must stay off,
+// or each family would have them twice).
 type family struct {
 	w                io.Writer
 	name, kind, help string
