@@ -12,7 +12,7 @@
 //	POST   /v1/purges       purge paths, URLs or tags through a named target; 200 done, 202 in progress
 //	GET    /v1/purges/{id}  a recent purge's state: CloudFront status, Akamai estimate, per-item failures
 //	POST   /v1/plan         a dry run: the plan for the events in the body; nothing is applied
-//	GET    /metrics         Prometheus text format
+//	GET    /metrics         Prometheus text format; cache entries by key and short name
 //	GET    /                the dashboard (HTML)
 //	GET    /healthz         200 when the inbox can be read (no token needed)
 //	GET    /openapi.yaml    the OpenAPI 3.0 document (no token needed)

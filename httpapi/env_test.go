@@ -92,7 +92,6 @@ type env struct {
 	ak    *fakeCDN
 	edge  *edgeCache
 	pipe  *pipeline.Pipeline
-	spec  *spec
 }
 
 // newEnv returns a handler over a real inbox and a pipeline with a memory
@@ -100,7 +99,8 @@ type env struct {
 // edge (Varnish-like).
 func newEnv(t *testing.T, opts ...func(*httpapi.Options)) *env {
 	t.Helper()
-	e := &env{t: t, inbox: newInbox(t), clock: fakeclock.New(), spec: loadSpec(t),
+	clock := fakeclock.New()
+	e := &env{t: t, inbox: newInbox(t, clock.Now), clock: clock,
 		cf: &fakeCDN{provider: "cloudfront"}, ak: &fakeCDN{provider: "akamai", estimate: 5 * time.Second},
 		edge: &edgeCache{fakeCDN{provider: "varnish"}}}
 	e.mon = httpapi.NewMonitor(httpapi.MonitorOptions{Now: e.clock.Now})
@@ -118,7 +118,7 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Options)) *env {
 	}
 	o := httpapi.Options{Inbox: e.inbox, Pipeline: e.pipe, Monitor: e.mon, Now: e.clock.Now,
 		CacheStats: func() []cache.Stats {
-			return []cache.Stats{{Name: "offload-token", Hits: 3, Misses: 1}}
+			return []cache.Stats{{Key: cache.Key{Source: "ssm", Name: "/offload/token"}, Name: "offload-token", Hits: 3, Misses: 1}}
 		}}
 	for _, f := range opts {
 		f(&o)
@@ -148,12 +148,13 @@ func (e *env) do(r req) *httptest.ResponseRecorder {
 	if r.remote != "" {
 		hr.RemoteAddr = r.remote
 	}
+	if r.body != "" {
+		hr.Header.Set("Content-Type", "application/json") // as clients send it
+	}
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, hr)
-	return rec
+	return serve(e.t, e.h, hr)
 }
 
 // errorCode returns the code of an error answer, failing the test if the

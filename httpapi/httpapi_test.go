@@ -18,14 +18,16 @@ import (
 	"github.com/offload-dev/offload/pipeline"
 )
 
-func newInbox(t testing.TB) *pipeline.Inbox {
+// newInbox opens an inbox in a new database; now is its clock (nil:
+// time.Now).
+func newInbox(t testing.TB, now func() time.Time) *pipeline.Inbox {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "state.db"), 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	in, err := pipeline.OpenInbox(db, pipeline.InboxOptions{})
+	in, err := pipeline.OpenInbox(db, pipeline.InboxOptions{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,15 +66,15 @@ func TestEventsAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := newInbox(t)
+			in := newInbox(t, nil)
 			h := httpapi.New(httpapi.Options{Inbox: in, Tokens: tt.tokens})
 			req := httptest.NewRequest(http.MethodPost, "/v1/events", strings.NewReader(body))
 			req.RemoteAddr = tt.remote
+			req.Header.Set("Content-Type", "application/json")
 			if tt.auth != "" {
 				req.Header.Set("Authorization", tt.auth)
 			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
+			rec := serve(t, h, req)
 			if rec.Code != tt.want {
 				t.Fatalf("got %d %s, want %d", rec.Code, rec.Body, tt.want)
 			}
@@ -98,20 +100,21 @@ func TestEventsBody(t *testing.T) {
 		want int
 	}{
 		{"event", `{"Records":[]}`, http.StatusAccepted},
-		{"at the limit", `"` + strings.Repeat("x", 98) + `"`, http.StatusAccepted},
-		{"too large", `"` + strings.Repeat("x", 99) + `"`, http.StatusRequestEntityTooLarge},
+		{"at the limit", `{"x":"` + strings.Repeat("x", 92) + `"}`, http.StatusAccepted},
+		{"too large", `{"x":"` + strings.Repeat("x", 93) + `"}`, http.StatusRequestEntityTooLarge},
 		{"not JSON", `Records: []`, http.StatusBadRequest},
 		{"empty", ``, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := newInbox(t)
+			in := newInbox(t, nil)
 			h := httpapi.New(httpapi.Options{Inbox: in, MaxBody: 100})
 			req := httptest.NewRequest(http.MethodPost, "/v1/events", strings.NewReader(tt.body))
 			req.RemoteAddr = "127.0.0.1:40000"
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code != tt.want {
+			if tt.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			if rec := serve(t, h, req); rec.Code != tt.want {
 				t.Errorf("got %d %s, want %d", rec.Code, rec.Body, tt.want)
 			}
 		})
@@ -119,7 +122,7 @@ func TestEventsBody(t *testing.T) {
 }
 
 func TestInboxRoutes(t *testing.T) {
-	in := newInbox(t)
+	in := newInbox(t, nil)
 	ctx := context.Background()
 	id, err := in.Add(ctx, []byte(`{"bad":true}`))
 	if err != nil {
@@ -135,9 +138,7 @@ func TestInboxRoutes(t *testing.T) {
 	do := func(method, path string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, nil)
 		req.RemoteAddr = "127.0.0.1:40000"
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
+		return serve(t, h, req)
 	}
 
 	rec := do(http.MethodGet, "/v1/inbox")

@@ -3,67 +3,79 @@ package httpapi
 import (
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// limiter is a token bucket per key: each holds up to burst requests and
-// refills at rate a second. Safe for concurrent use.
+// limiter holds a token bucket (rate.Limiter) per key. Safe for concurrent
+// use.
 type limiter struct {
 	now func() time.Time
 
-	mu      sync.Mutex
-	buckets map[string]*bucket
+	mu   sync.Mutex
+	byID map[string]*rate.Limiter
 }
 
-type bucket struct {
-	tokens      float64
-	last        time.Time
-	rate, burst float64
-}
-
-// maxBuckets bounds the map: keys are configured tokens (and "loopback"),
+// maxLimiters bounds the map: keys are configured tokens (and "loopback"),
 // so it only grows as tokens rotate; past it, full buckets are dropped.
-const maxBuckets = 10000
+const maxLimiters = 10000
 
 func newLimiter(now func() time.Time) *limiter {
-	return &limiter{now: now, buckets: map[string]*bucket{}}
+	return &limiter{now: now, byID: map[string]*rate.Limiter{}}
 }
 
-// allow takes one request from key's bucket, which refills at rate a
-// second up to burst. When the bucket is empty it returns false and how
-// long until a request would be allowed.
-func (l *limiter) allow(key string, rate float64, burst int) (bool, time.Duration) {
+// allow takes one request from key's bucket, which refills at r a second up
+// to burst. When the bucket is empty it returns false and how long until a
+// request would be allowed; the refused request takes nothing.
+func (l *limiter) allow(key string, r float64, burst int) (bool, time.Duration) {
+	now := l.now()
+	lim := l.get(key, now, rate.Limit(r), burst)
+	res := lim.ReserveN(now, 1)
+	if !res.OK() { // burst < 1: never
+		return false, time.Second
+	}
+	if wait := res.DelayFrom(now); wait > 0 {
+		res.CancelAt(now)
+		return false, wait
+	}
+	return true, 0
+}
+
+// get returns key's limiter, made or set to r and burst: the configuration
+// may have changed.
+func (l *limiter) get(key string, now time.Time, r rate.Limit, burst int) *rate.Limiter {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
-	b, ok := l.buckets[key]
+	lim, ok := l.byID[key]
 	if !ok {
-		if len(l.buckets) >= maxBuckets {
+		if len(l.byID) >= maxLimiters {
 			l.prune(now)
 		}
-		b = &bucket{tokens: float64(burst), last: now}
-		l.buckets[key] = b
+		lim = rate.NewLimiter(r, burst)
+		l.byID[key] = lim
 	}
-	b.rate, b.burst = rate, float64(burst) // the configuration may have changed
-	l.refill(b, now)
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
+	if lim.Limit() != r {
+		lim.SetLimitAt(now, r)
 	}
-	return false, time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+	if lim.Burst() != burst {
+		lim.SetBurstAt(now, burst)
+	}
+	return lim
 }
 
-func (l *limiter) refill(b *bucket, now time.Time) {
-	if el := now.Sub(b.last); el > 0 {
-		b.tokens = min(b.burst, b.tokens+el.Seconds()*b.rate)
-		b.last = now
-	}
-}
-
+// prune drops the limiters whose bucket is full: to start again with a
+// full bucket is the same. If that is not enough (more than maxLimiters
+// tokens in use at once), it drops any. l.mu is held.
 func (l *limiter) prune(now time.Time) {
-	for k, b := range l.buckets {
-		l.refill(b, now)
-		if b.tokens >= b.burst {
-			delete(l.buckets, k)
+	for k, lim := range l.byID {
+		if lim.TokensAt(now) >= float64(lim.Burst()) {
+			delete(l.byID, k)
 		}
+	}
+	for k := range l.byID {
+		if len(l.byID) < maxLimiters {
+			break
+		}
+		delete(l.byID, k)
 	}
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -26,44 +27,43 @@ func TestRoutes(t *testing.T) {
 	tests := []struct {
 		name   string
 		req    req
-		route  string // the OpenAPI path; "" for none
 		want   int
 		code   string // error code, for errors
 		substr string // in the body
 	}{
-		{"event", req{method: "POST", target: "/v1/events", body: testdata(t, "minio-webhook.json")}, "/v1/events", 202, "", `"id":1`},
-		{"event not JSON", req{method: "POST", target: "/v1/events", body: "Records: []"}, "/v1/events", 400, "invalid_json", ""},
-		{"event empty", req{method: "POST", target: "/v1/events"}, "/v1/events", 400, "invalid_json", ""},
-		{"inbox", req{method: "GET", target: "/v1/inbox"}, "/v1/inbox", 200, "", `"oldest_age_seconds"`},
-		{"delete bad id", req{method: "DELETE", target: "/v1/inbox/x"}, "/v1/inbox/{id}", 400, "bad_request", ""},
-		{"delete unknown", req{method: "DELETE", target: "/v1/inbox/999"}, "/v1/inbox/{id}", 404, "not_found", ""},
-		{"purge CloudFront paths", req{method: "POST", target: "/v1/purges", body: `{"target":"cf","paths":["/docs/a%20b.html","/"]}`}, "/v1/purges", 202, "", `"state":"in_progress"`},
-		{"purge Akamai URLs", req{method: "POST", target: "/v1/purges", body: `{"target":"ak","urls":["https://www.example.com/a"]}`}, "/v1/purges", 202, "", `"estimated_seconds":5`},
-		{"purge Varnish", req{method: "POST", target: "/v1/purges", body: `{"target":"edge","urls":["http://www.example.com/a"]}`}, "/v1/purges", 200, "", `"state":"done"`},
-		{"purge tags", req{method: "POST", target: "/v1/purges", body: `{"target":"edge","tags":["product-42"]}`}, "/v1/purges", 200, "", `"kind":"tag"`},
-		{"purge partly failed", req{method: "POST", target: "/v1/purges", body: `{"target":"edge","paths":["/ok","/fail"]}`}, "/v1/purges", 200, "", `"state":"partial"`},
-		{"purge failed", req{method: "POST", target: "/v1/purges", body: `{"target":"edge","paths":["/fail"]}`}, "/v1/purges", 502, "purge_failed", `"id":"`},
-		{"purge unknown target", req{method: "POST", target: "/v1/purges", body: `{"target":"nope","paths":["/"]}`}, "/v1/purges", 400, "unknown_target", `ak, cf, edge`},
-		{"purge bad JSON", req{method: "POST", target: "/v1/purges", body: `{"target":`}, "/v1/purges", 400, "invalid_json", ""},
-		{"purge unknown field", req{method: "POST", target: "/v1/purges", body: `{"target":"cf","path":["/"]}`}, "/v1/purges", 400, "invalid_json", "unknown field"},
-		{"purge nothing", req{method: "POST", target: "/v1/purges", body: `{"target":"cf"}`}, "/v1/purges", 400, "bad_request", "nothing to purge"},
-		{"purge no target", req{method: "POST", target: "/v1/purges", body: `{"paths":["/"]}`}, "/v1/purges", 400, "bad_request", "target is required"},
-		{"purge relative path", req{method: "POST", target: "/v1/purges", body: `{"target":"cf","paths":["docs/"]}`}, "/v1/purges", 400, "bad_request", "start with /"},
-		{"purge relative URL", req{method: "POST", target: "/v1/purges", body: `{"target":"ak","urls":["www.example.com/"]}`}, "/v1/purges", 400, "bad_request", "absolute"},
-		{"purge unknown id", req{method: "GET", target: "/v1/purges/0123456789abcdef"}, "/v1/purges/{id}", 404, "not_found", ""},
-		{"plan S3", req{method: "POST", target: "/v1/plan", body: testdata(t, "s3-put.json")}, "/v1/plan", 200, "", `"reason":"new"`},
-		{"plan EventBridge", req{method: "POST", target: "/v1/plan", body: testdata(t, "eventbridge-created.json")}, "/v1/plan", 200, "", `"/img/a%20b+c.png"`},
-		{"plan SQS", req{method: "POST", target: "/v1/plan", body: testdata(t, "sqs-mixed.json")}, "/v1/plan", 200, "", `"decision":"purge"`},
-		{"plan test event", req{method: "POST", target: "/v1/plan", body: testdata(t, "s3-test-event.json")}, "/v1/plan", 200, "", `"reason":"test-event"`},
-		{"plan not JSON", req{method: "POST", target: "/v1/plan", body: "<xml/>"}, "/v1/plan", 400, "invalid_json", ""},
-		{"metrics", req{method: "GET", target: "/metrics"}, "/metrics", 200, "", "# TYPE offload_events_received_total counter"},
-		{"dashboard", req{method: "GET", target: "/"}, "/", 200, "", "<title>offload</title>"},
-		{"healthz", req{method: "GET", target: "/healthz"}, "/healthz", 200, "", `"targets":["ak","cf","edge"]`},
-		{"healthz remote, no token needed", req{method: "GET", target: "/healthz", remote: "192.0.2.1:1"}, "/healthz", 200, "", `"status":"ok"`},
-		{"openapi", req{method: "GET", target: "/openapi.yaml"}, "/openapi.yaml", 200, "", "openapi: 3.0"},
-		{"unknown route", req{method: "GET", target: "/v2/nothing"}, "", 404, "not_found", ""},
-		{"wrong method", req{method: "GET", target: "/v1/events"}, "", 405, "method_not_allowed", ""},
-		{"wrong method on a pattern", req{method: "PUT", target: "/v1/purges/abc"}, "", 405, "method_not_allowed", ""},
+		{"event", req{method: "POST", target: "/v1/events", body: testdata(t, "minio-webhook.json")}, 202, "", `"id":1`},
+		{"event not JSON", req{method: "POST", target: "/v1/events", body: "Records: []"}, 400, "invalid_json", ""},
+		{"event empty", req{method: "POST", target: "/v1/events"}, 400, "invalid_json", ""},
+		{"inbox", req{method: "GET", target: "/v1/inbox"}, 200, "", `"oldest_age_seconds"`},
+		{"delete bad id", req{method: "DELETE", target: "/v1/inbox/x"}, 400, "bad_request", ""},
+		{"delete unknown", req{method: "DELETE", target: "/v1/inbox/999"}, 404, "not_found", ""},
+		{"purge CloudFront paths", req{method: "POST", target: "/v1/purges", body: `{"target":"cf","paths":["/docs/a%20b.html","/"]}`}, 202, "", `"state":"in_progress"`},
+		{"purge Akamai URLs", req{method: "POST", target: "/v1/purges", body: `{"target":"ak","urls":["https://www.example.com/a"]}`}, 202, "", `"estimated_seconds":5`},
+		{"purge Varnish", req{method: "POST", target: "/v1/purges", body: `{"target":"edge","urls":["http://www.example.com/a"]}`}, 200, "", `"state":"done"`},
+		{"purge tags", req{method: "POST", target: "/v1/purges", body: `{"target":"edge","tags":["product-42"]}`}, 200, "", `"kind":"tag"`},
+		{"purge partly failed", req{method: "POST", target: "/v1/purges", body: `{"target":"edge","paths":["/ok","/fail"]}`}, 200, "", `"state":"partial"`},
+		{"purge failed", req{method: "POST", target: "/v1/purges", body: `{"target":"edge","paths":["/fail"]}`}, 502, "purge_failed", `"id":"`},
+		{"purge unknown target", req{method: "POST", target: "/v1/purges", body: `{"target":"nope","paths":["/"]}`}, 400, "unknown_target", `ak, cf, edge`},
+		{"purge bad JSON", req{method: "POST", target: "/v1/purges", body: `{"target":`}, 400, "invalid_json", ""},
+		{"purge unknown field", req{method: "POST", target: "/v1/purges", body: `{"target":"cf","path":["/"]}`}, 400, "invalid_json", "unknown field"},
+		{"purge nothing", req{method: "POST", target: "/v1/purges", body: `{"target":"cf"}`}, 400, "bad_request", "nothing to purge"},
+		{"purge no target", req{method: "POST", target: "/v1/purges", body: `{"paths":["/"]}`}, 400, "bad_request", "target is required"},
+		{"purge relative path", req{method: "POST", target: "/v1/purges", body: `{"target":"cf","paths":["docs/"]}`}, 400, "bad_request", "start with /"},
+		{"purge relative URL", req{method: "POST", target: "/v1/purges", body: `{"target":"ak","urls":["www.example.com/"]}`}, 400, "bad_request", "absolute"},
+		{"purge unknown id", req{method: "GET", target: "/v1/purges/0123456789abcdef"}, 404, "not_found", ""},
+		{"plan S3", req{method: "POST", target: "/v1/plan", body: testdata(t, "s3-put.json")}, 200, "", `"reason":"new"`},
+		{"plan EventBridge", req{method: "POST", target: "/v1/plan", body: testdata(t, "eventbridge-created.json")}, 200, "", `"/img/a%20b+c.png"`},
+		{"plan SQS", req{method: "POST", target: "/v1/plan", body: testdata(t, "sqs-mixed.json")}, 200, "", `"decision":"purge"`},
+		{"plan test event", req{method: "POST", target: "/v1/plan", body: testdata(t, "s3-test-event.json")}, 200, "", `"reason":"test-event"`},
+		{"plan not JSON", req{method: "POST", target: "/v1/plan", body: "<xml/>"}, 400, "invalid_json", ""},
+		{"metrics", req{method: "GET", target: "/metrics"}, 200, "", "# TYPE offload_events_received_total counter"},
+		{"dashboard", req{method: "GET", target: "/"}, 200, "", "<title>offload</title>"},
+		{"healthz", req{method: "GET", target: "/healthz"}, 200, "", `"targets":["ak","cf","edge"]`},
+		{"healthz remote, no token needed", req{method: "GET", target: "/healthz", remote: "192.0.2.1:1"}, 200, "", `"status":"ok"`},
+		{"openapi", req{method: "GET", target: "/openapi.yaml"}, 200, "", "openapi: 3.0"},
+		{"unknown route", req{method: "GET", target: "/v2/nothing"}, 404, "not_found", ""},
+		{"wrong method", req{method: "GET", target: "/v1/events"}, 405, "method_not_allowed", ""},
+		{"wrong method on a pattern", req{method: "PUT", target: "/v1/purges/abc"}, 405, "method_not_allowed", ""},
 	}
 	e := newEnv(t)
 	for _, tt := range tests {
@@ -81,9 +81,6 @@ func TestRoutes(t *testing.T) {
 			if !strings.Contains(rec.Body.String(), tt.substr) {
 				t.Errorf("body %s; want it to contain %s", rec.Body, tt.substr)
 			}
-			if tt.route != "" {
-				e.spec.check(t, tt.req.method, tt.route, rec)
-			}
 		})
 	}
 }
@@ -100,7 +97,6 @@ func TestMethodNotAllowedSaysWhatIs(t *testing.T) {
 func TestPurgeFollowed(t *testing.T) {
 	e := newEnv(t)
 	rec := e.do(req{method: "POST", target: "/v1/purges", body: `{"target":"cf","paths":["/a","/b"]}`})
-	e.spec.check(t, "POST", "/v1/purges", rec)
 	var p struct {
 		ID, State string
 		Done      bool
@@ -118,7 +114,6 @@ func TestPurgeFollowed(t *testing.T) {
 	get := func() {
 		t.Helper()
 		rec := e.do(req{method: "GET", target: "/v1/purges/" + p.ID})
-		e.spec.check(t, "GET", "/v1/purges/{id}", rec)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("GET: %d %s", rec.Code, rec.Body)
 		}
@@ -185,15 +180,14 @@ func TestPipelinePurgesRecorded(t *testing.T) {
 // Without a pipeline, the routes that need one say so.
 func TestNoPipeline(t *testing.T) {
 	e := newEnv(t, func(o *httpapi.Options) { o.Pipeline = nil })
-	for _, r := range []struct{ target, route, body string }{
-		{"/v1/purges", "/v1/purges", `{"target":"cf","paths":["/"]}`},
-		{"/v1/plan", "/v1/plan", `{"Records":[]}`},
+	for _, r := range []struct{ target, body string }{
+		{"/v1/purges", `{"target":"cf","paths":["/"]}`},
+		{"/v1/plan", `{"Records":[]}`},
 	} {
 		rec := e.do(req{method: "POST", target: r.target, body: r.body})
 		if rec.Code != http.StatusServiceUnavailable || errorCode(t, rec) != "not_configured" {
 			t.Errorf("%s: got %d %s, want 503 not_configured", r.target, rec.Code, rec.Body)
 		}
-		e.spec.check(t, "POST", r.route, rec)
 	}
 }
 
@@ -201,27 +195,26 @@ func TestNoPipeline(t *testing.T) {
 func TestBodyTooLarge(t *testing.T) {
 	e := newEnv(t, func(o *httpapi.Options) { o.MaxBody = 100 })
 	big := `{"target":"cf","paths":["/` + strings.Repeat("x", 200) + `"]}`
-	for _, r := range []struct{ method, target, route string }{
-		{"POST", "/v1/events", "/v1/events"},
-		{"POST", "/v1/purges", "/v1/purges"},
-		{"POST", "/v1/plan", "/v1/plan"},
-		{"GET", "/v1/inbox", ""},
-		{"GET", "/metrics", ""},
-		{"GET", "/", ""},
+	for _, r := range []struct{ method, target string }{
+		{"POST", "/v1/events"},
+		{"POST", "/v1/purges"},
+		{"POST", "/v1/plan"},
+		{"GET", "/v1/inbox"},
+		{"GET", "/metrics"},
+		{"GET", "/"},
 	} {
 		t.Run(r.method+" "+r.target, func(t *testing.T) {
 			rec := e.do(req{method: r.method, target: r.target, body: big})
 			if rec.Code != http.StatusRequestEntityTooLarge || errorCode(t, rec) != "too_large" {
 				t.Errorf("got %d %s, want 413 too_large", rec.Code, rec.Body)
 			}
-			if r.route != "" {
-				e.spec.check(t, r.method, r.route, rec)
-			}
 		})
 	}
 	// A body sent without a length is cut off while it is read.
-	rec := e.do(req{method: "POST", target: "/v1/plan", body: `"` + strings.Repeat("x", 99) + `"`})
-	if rec.Code != http.StatusRequestEntityTooLarge {
-		t.Errorf("101 bytes: got %d, want 413", rec.Code)
+	r := httptest.NewRequest("POST", "/v1/plan", strings.NewReader(`{"x":"`+strings.Repeat("x", 93)+`"}`))
+	r.RemoteAddr, r.ContentLength = "127.0.0.1:40000", -1
+	r.Header.Set("Content-Type", "application/json")
+	if rec := serve(t, e.h, r); rec.Code != http.StatusRequestEntityTooLarge || errorCode(t, rec) != "too_large" {
+		t.Errorf("101 bytes of unknown length: got %d %s, want 413 too_large", rec.Code, rec.Body)
 	}
 }
