@@ -65,7 +65,11 @@ func Example_purge() {
 		panic(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p := &pipeline.Pipeline{Purgers: map[string]purge.Purger{"dry-run": dryrun.New("dry-run", quiet)}}
+	dry, err := dryrun.New(dryrun.Options{Name: "dry-run", Logger: quiet})
+	if err != nil {
+		panic(err)
+	}
+	p := &pipeline.Pipeline{Purgers: map[string]purge.Purger{"dry-run": dry}}
 	h := httpapi.New(httpapi.Options{Inbox: inbox, Pipeline: p}) // no tokens: loopback callers only
 
 	req := httptest.NewRequest(http.MethodPost, "/v1/purges", strings.NewReader(`{"target":"dry-run","urls":["https://www.example.com/docs/"]}`))

@@ -69,7 +69,7 @@ func TestApplyCloudFrontWithDynamoLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	dist := moto.CreateDistribution(t)
-	cf, err := cloudfront.New(awscloudfront.NewFromConfig(moto.Config()), cloudfront.Options{DistributionID: dist, Retry: fastRetry()})
+	cf, err := cloudfront.New(cloudfront.Options{Client: awscloudfront.NewFromConfig(moto.Config()), DistributionID: dist, Retry: fastRetry()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestFaultsThenRecovery(t *testing.T) {
 	proxy := awstest.NewFaultProxy(moto.URL)
 	defer proxy.Close()
 	counter := awstest.NewCounter()
-	cf, err := cloudfront.New(awscloudfront.NewFromConfig(awstest.Config(proxy.URL, counter)), cloudfront.Options{DistributionID: dist, Retry: fastRetry()})
+	cf, err := cloudfront.New(cloudfront.Options{Client: awscloudfront.NewFromConfig(awstest.Config(proxy.URL, counter)), DistributionID: dist, Retry: fastRetry()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func TestS3NotificationsThroughSQS(t *testing.T) {
 	dist := moto.CreateDistribution(t)
 	proxy := awstest.NewFaultProxy(moto.URL)
 	defer proxy.Close()
-	cf, err := cloudfront.New(awscloudfront.NewFromConfig(awstest.Config(proxy.URL)), cloudfront.Options{DistributionID: dist, Retry: fastRetry()})
+	cf, err := cloudfront.New(cloudfront.Options{Client: awscloudfront.NewFromConfig(awstest.Config(proxy.URL)), DistributionID: dist, Retry: fastRetry()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,13 +120,13 @@ func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error
 	}
 	switch t.Provider {
 	case "log":
-		return dryrun.New(t.Name, d.logger), nil
+		return dryrun.New(dryrun.Options{Name: t.Name, Logger: d.logger})
 	case "cloudfront":
 		cfg, err := d.aws(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return cloudfront.New(awscloudfront.NewFromConfig(cfg), cloudfront.Options{DistributionID: t.DistributionID})
+		return cloudfront.New(cloudfront.Options{Client: awscloudfront.NewFromConfig(cfg), DistributionID: t.DistributionID})
 	case "akamai":
 		return akamai.New(akamai.Options{
 			EdgeRC: t.EdgeRC, Section: t.Section, Env: true, BaseURL: t.BaseURL, APIURL: t.APIURL,
