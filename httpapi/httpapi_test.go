@@ -15,8 +15,18 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/offload-dev/offload/httpapi"
+	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/pipeline"
 )
+
+func newPipeline(t testing.TB, opts pipeline.Options) *pipeline.Pipeline {
+	t.Helper()
+	p, err := pipeline.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
 
 func newInbox(t testing.TB) *pipeline.Inbox {
 	t.Helper()
@@ -25,7 +35,7 @@ func newInbox(t testing.TB) *pipeline.Inbox {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	in, err := pipeline.OpenInbox(db, pipeline.InboxOptions{})
+	in, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +141,7 @@ func TestInboxRoutes(t *testing.T) {
 	if _, err := in.Add(ctx, []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.New(httpapi.Options{Inbox: in, Pipeline: &pipeline.Pipeline{}})
+	h := httpapi.New(httpapi.Options{Inbox: in, Pipeline: newPipeline(t, pipeline.Options{Ledger: ledger.NewMemory()})})
 	do := func(method, path string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, nil)
 		req.RemoteAddr = "127.0.0.1:40000"

@@ -73,7 +73,7 @@ func TestS3NotificationsThroughSQS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pipeline.Pipeline{Plan: cfConfig("cf"), Ledger: ledger.NewMemory(), Purgers: map[string]purge.Purger{"cf": cf}}
+	p := newPipeline(t, pipeline.Options{Plan: cfConfig("cf"), Ledger: ledger.NewMemory(), Purgers: map[string]purge.Purger{"cf": cf}})
 	// CloudFront is down for the first delivery: three failed attempts.
 	proxy.Inject(awstest.Fault{Times: 3, Status: 503, Code: "ServiceUnavailable", Message: "down"})
 

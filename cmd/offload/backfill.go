@@ -13,8 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
 
-	"github.com/offload-dev/offload/internal/par"
 	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/plan"
 )
@@ -96,9 +96,14 @@ func runBackfill(ctx context.Context, args []string, stdin io.Reader, stdout, st
 
 	var mu sync.Mutex
 	var recs []ledger.Record
-	jobs := make([]func(), len(objs))
-	for i, o := range objs {
-		jobs[i] = func() {
+	workers := concurrency
+	if seed {
+		workers = 1
+	}
+	var g errgroup.Group
+	g.SetLimit(workers)
+	for _, o := range objs {
+		g.Go(func() error {
 			defer bar.add(1)
 			if !seed {
 				for _, m := range mirrors {
@@ -107,7 +112,7 @@ func runBackfill(ctx context.Context, args []string, stdin io.Reader, stdout, st
 						mu.Lock()
 						sum.Failed = append(sum.Failed, backfillFailed{o.key, err.Error()})
 						mu.Unlock()
-						return
+						return nil
 					}
 				}
 			}
@@ -117,18 +122,15 @@ func runBackfill(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			}
 			recs = append(recs, ledger.Record{Bucket: s.bucket, Key: o.key, ETag: o.etag, Time: o.modified})
 			mu.Unlock()
-		}
+			return nil
+		})
 	}
-	workers := concurrency
-	if seed {
-		workers = 1
-	}
-	par.Run(jobs, workers)
+	g.Wait()
 	bar.done()
 
 	for len(recs) > 0 {
 		n := min(len(recs), 1000)
-		errs, err := p.Ledger.Commit(ctx, recs[:n])
+		errs, err := p.Options().Ledger.Commit(ctx, recs[:n])
 		if err != nil && len(errs) != n {
 			fmt.Fprintln(stderr, "offload backfill: record in ledger:", err)
 			return exitFailed
