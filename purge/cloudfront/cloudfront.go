@@ -120,6 +120,10 @@ type batch struct {
 
 // Purge invalidates paths (KindPath), the paths of URLs (KindURL), path
 // prefixes (KindPrefix, as a wildcard) and everything (KindAll, as "/*").
+// A path or prefix item is an invalidation path already, as EncodePath
+// makes them ("/docs/a%20b.html"): it is sent as it is, never encoded
+// again, and one that is not encoded fails alone with an error that says
+// which character must be.
 func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, error) {
 	res := &purge.Result{Provider: "cloudfront", Outcomes: make([]purge.Outcome, len(req.Items))}
 	byPath := map[string][]int{}
