@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -85,14 +83,17 @@ func TestFakeSplit(t *testing.T) {
 // CDN latency, for profiling: go test ./bench -run - -bench Pipeline -memprofile m.out
 func BenchmarkPipeline10000(b *testing.B) {
 	payload := sqsBatch(10000)
-	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	b.ReportAllocs()
 	for range b.N {
 		b.StopTimer()
 		fakes := newFakes(0)
-		p := &pipeline.Pipeline{Plan: planConfig(fakes), Ledger: ledger.NewMemory(), Purgers: map[string]purge.Purger{}, Logger: discard}
+		purgers := map[string]purge.Purger{}
 		for name, f := range fakes {
-			p.Purgers[name] = f
+			purgers[name] = f
+		}
+		p, err := pipeline.New(pipeline.Options{Plan: planConfig(fakes), Ledger: ledger.NewMemory(), Purgers: purgers})
+		if err != nil {
+			b.Fatal(err)
 		}
 		b.StartTimer()
 		out, err := p.Apply(context.Background(), event.Decode(payload))

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/offload-dev/offload/purge"
 )
 
@@ -28,8 +30,14 @@ func (f *fakeCDN) Purge(ctx context.Context, req purge.Request) (*purge.Result, 
 	chunks := f.split(req.Items)
 	res := &purge.Result{Provider: f.Provider, Calls: make([]purge.Call, len(chunks))}
 	failed := make([]error, len(chunks))
-	purge.Dispatch(ctx, len(chunks), max(f.Concurrency, 1),
-		func(i int) {
+	var g errgroup.Group
+	g.SetLimit(max(f.Concurrency, 1))
+	for i := range chunks {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				failed[i] = err
+				return nil
+			}
 			f.requests.Add(1)
 			f.items.Add(int64(len(chunks[i])))
 			if f.Latency > 0 {
@@ -42,8 +50,10 @@ func (f *fakeCDN) Purge(ctx context.Context, req purge.Request) (*purge.Result, 
 				}
 			}
 			res.Calls[i] = purge.Call{ID: fmt.Sprintf("%s-%d", f.Provider, i), Items: len(chunks[i]), Attempts: 1}
-		},
-		func(i int, err error) { failed[i] = err })
+			return nil
+		})
+	}
+	g.Wait()
 	for i, ch := range chunks {
 		for _, it := range ch {
 			o := purge.Outcome{Item: it, OK: failed[i] == nil, ID: res.Calls[i].ID}

@@ -22,6 +22,7 @@ import (
 	"github.com/offload-dev/offload/internal/akamaitest"
 	"github.com/offload-dev/offload/internal/memtest"
 	"github.com/offload-dev/offload/internal/miniotest"
+	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/mirror"
 	"github.com/offload-dev/offload/mirror/netstorage"
 	"github.com/offload-dev/offload/mirror/s3mirror"
@@ -147,14 +148,17 @@ func mirrorOnce(job mirrorJob) (*mirrorRun, error) {
 		m, err = netstorage.New(netstorage.Options{APIURL: job.NSURL, Host: "bench-nsu.akamaihd.net",
 			CPCode: nsCPCode, Dir: nsDir, KeyName: nsKeyName, Key: nsKey})
 	case destS3:
-		m, err = s3mirror.New(src, s3mirror.Options{Bucket: job.DstBucket})
+		m, err = s3mirror.New(s3mirror.Options{Client: src, Bucket: job.DstBucket})
 	default:
 		err = fmt.Errorf("unknown destination %q", job.Dest)
 	}
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline.Pipeline{Mirrors: map[string]mirror.Mirror{job.Dest: m}, Source: src}
+	p, err := pipeline.New(pipeline.Options{Ledger: ledger.NewMemory(), Mirrors: map[string]mirror.Mirror{job.Dest: m}, Source: src})
+	if err != nil {
+		return nil, err
+	}
 	op := plan.MirrorOp{Mirror: job.Dest, Op: "upload", Bucket: job.Bucket, Key: job.Key, Path: job.Path}
 
 	r := &mirrorRun{Dest: job.Dest}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"runtime"
@@ -130,16 +129,20 @@ func benchPipeline(n int, latency time.Duration) (*pipeRun, error) {
 
 	var runErr error
 	var cpu time.Duration
-	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	res := testing.Benchmark(func(b *testing.B) {
 		b.ReportAllocs()
 		start := cpuTime()
 		for range b.N {
 			b.StopTimer()
 			fakes := newFakes(latency)
-			p := &pipeline.Pipeline{Plan: planConfig(fakes), Ledger: ledger.NewMemory(), Purgers: map[string]purge.Purger{}, Logger: discard}
+			purgers := map[string]purge.Purger{}
 			for name, f := range fakes {
-				p.Purgers[name] = f
+				purgers[name] = f
+			}
+			p, err := pipeline.New(pipeline.Options{Plan: planConfig(fakes), Ledger: ledger.NewMemory(), Purgers: purgers})
+			if err != nil {
+				runErr = err
+				b.SkipNow()
 			}
 			b.StartTimer()
 			changes := event.Decode(payload)

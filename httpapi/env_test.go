@@ -104,7 +104,7 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Options)) *env {
 		cf: &fakeCDN{provider: "cloudfront"}, ak: &fakeCDN{provider: "akamai", estimate: 5 * time.Second},
 		edge: &edgeCache{fakeCDN{provider: "varnish"}}}
 	e.mon = httpapi.NewMonitor(httpapi.MonitorOptions{Now: e.clock.Now})
-	e.pipe = &pipeline.Pipeline{
+	e.pipe = newPipeline(t, pipeline.Options{
 		Ledger:  ledger.NewMemory(),
 		Purgers: map[string]purge.Purger{"cf": e.cf, "ak": e.ak, "edge": e.edge},
 		Plan: plan.Config{
@@ -115,7 +115,7 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Options)) *env {
 				{Name: "edge", Provider: "varnish", BaseURL: "http://www.example.com"},
 			},
 		},
-	}
+	})
 	o := httpapi.Options{Inbox: e.inbox, Pipeline: e.pipe, Monitor: e.mon, Now: e.clock.Now,
 		CacheStats: func() []cache.Stats {
 			return []cache.Stats{{Key: cache.Key{Source: "ssm", Name: "/offload/token"}, Name: "offload-token", Hits: 3, Misses: 1}}
@@ -181,12 +181,15 @@ func (e *env) apply(bodies ...string) *pipeline.Result {
 		}
 	}
 	var res *pipeline.Result
-	w := &pipeline.Worker{Inbox: e.inbox, Now: e.clock.Now, Applier: e.mon.Wrap(applierFunc(
+	w, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: e.inbox, Now: e.clock.Now, Applier: e.mon.Wrap(applierFunc(
 		func(ctx context.Context, cs []event.Change) (*pipeline.Result, error) {
 			r, err := e.pipe.Apply(ctx, cs)
 			res = r
 			return r, err
-		}))}
+		}))})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	if _, _, err := w.RunOnce(ctx); err != nil {
 		e.t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/offload-dev/offload/httpapi"
+	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/pipeline"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/purge/dryrun"
@@ -30,7 +31,7 @@ func Example() {
 		panic(err)
 	}
 	defer db.Close()
-	inbox, err := pipeline.OpenInbox(db, pipeline.InboxOptions{})
+	inbox, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db})
 	if err != nil {
 		panic(err)
 	}
@@ -60,12 +61,19 @@ func Example_purge() {
 		panic(err)
 	}
 	defer db.Close()
-	inbox, err := pipeline.OpenInbox(db, pipeline.InboxOptions{})
+	inbox, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db})
 	if err != nil {
 		panic(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p := &pipeline.Pipeline{Purgers: map[string]purge.Purger{"dry-run": dryrun.New("dry-run", quiet)}}
+	dry, err := dryrun.New(dryrun.Options{Name: "dry-run", Logger: quiet})
+	if err != nil {
+		panic(err)
+	}
+	p, err := pipeline.New(pipeline.Options{Ledger: ledger.NewMemory(), Purgers: map[string]purge.Purger{"dry-run": dry}})
+	if err != nil {
+		panic(err)
+	}
 	h := httpapi.New(httpapi.Options{Inbox: inbox, Pipeline: p}) // no tokens: loopback callers only
 
 	req := httptest.NewRequest(http.MethodPost, "/v1/purges", strings.NewReader(`{"target":"dry-run","urls":["https://www.example.com/docs/"]}`))

@@ -305,8 +305,8 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // targets returns the pipeline's target names, sorted.
 func (s *server) targets() []string {
-	targets := make([]string, 0, len(s.Pipeline.Purgers))
-	for name := range s.Pipeline.Purgers {
+	targets := make([]string, 0, len(s.Pipeline.Options().Purgers))
+	for name := range s.Pipeline.Options().Purgers {
 		targets = append(targets, name)
 	}
 	slices.Sort(targets)

@@ -15,8 +15,18 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/offload-dev/offload/httpapi"
+	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/pipeline"
 )
+
+func newPipeline(t testing.TB, opts pipeline.Options) *pipeline.Pipeline {
+	t.Helper()
+	p, err := pipeline.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
 
 // newInbox opens an inbox in a new database; now is its clock (nil:
 // time.Now).
@@ -27,7 +37,7 @@ func newInbox(t testing.TB, now func() time.Time) *pipeline.Inbox {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	in, err := pipeline.OpenInbox(db, pipeline.InboxOptions{Now: now})
+	in, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +144,7 @@ func TestInboxRoutes(t *testing.T) {
 	if _, err := in.Add(ctx, []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.New(httpapi.Options{Inbox: in, Pipeline: &pipeline.Pipeline{}})
+	h := httpapi.New(httpapi.Options{Inbox: in, Pipeline: newPipeline(t, pipeline.Options{Ledger: ledger.NewMemory()})})
 	do := func(method, path string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, nil)
 		req.RemoteAddr = "127.0.0.1:40000"

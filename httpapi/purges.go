@@ -165,7 +165,7 @@ func (s *server) follower(target string) purge.Follower {
 	if s.Pipeline == nil {
 		return nil
 	}
-	f, _ := s.Pipeline.Purgers[target].(purge.Follower)
+	f, _ := s.Pipeline.Options().Purgers[target].(purge.Follower)
 	return f
 }
 
@@ -190,7 +190,7 @@ func (s *server) postPurge(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, codeNotConfigured, "no pipeline: no targets to purge through")
 		return
 	}
-	pg, ok := s.Pipeline.Purgers[req.Target]
+	pg, ok := s.Pipeline.Options().Purgers[req.Target]
 	if !ok {
 		writeError(w, http.StatusBadRequest, codeUnknownTarget, "no target is named "+quote(req.Target)+"; targets: "+strings.Join(s.targets(), ", "))
 		return
@@ -202,7 +202,7 @@ func (s *server) postPurge(w http.ResponseWriter, r *http.Request) {
 	id := newID()
 	res, err := pg.Purge(ctx, purge.Request{Items: items, ID: id})
 	provider := ""
-	for _, t := range s.Pipeline.Plan.Targets {
+	for _, t := range s.Pipeline.Options().Plan.Targets {
 		if t.Name == req.Target {
 			provider = t.Provider
 		}

@@ -28,8 +28,8 @@ type Object struct {
 // Put streams body to the mirror under obj.Key, reading it once, in memory
 // that does not grow with the object's size; a body of unknown length
 // (Size -1) is accepted. Delete removes a key and succeeds when the key is
-// already absent. Both honour ctx and retry, with the shared policy of
-// internal/retry, what is safe to retry; a retried Put needs a body it can
+// already absent. Both honour ctx and retry, with the retry.Policy their
+// constructor takes, what is safe to retry; a retried Put needs a body it can
 // read again, so Put retries only when body is an io.Seeker. A key that would
 // leave the mirror's directory fails with ErrUnsafeKey before anything is
 // sent. Implementations are safe for concurrent use.
@@ -63,10 +63,4 @@ func Join(dir, key string) (string, error) {
 		return strings.TrimPrefix(joined, "/"), nil
 	}
 	return joined, nil
-}
-
-// Seekable reports whether body can be read again for a retry.
-func Seekable(body io.Reader) bool {
-	_, ok := body.(io.Seeker)
-	return ok
 }

@@ -38,17 +38,20 @@ func ExampleWorker() {
 		panic(err)
 	}
 	defer db.Close()
-	inbox, err := pipeline.OpenInbox(db, pipeline.InboxOptions{})
+	inbox, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db})
 	if err != nil {
 		panic(err)
 	}
-	p := &pipeline.Pipeline{
+	p, err := pipeline.New(pipeline.Options{
 		Plan: plan.Config{
 			Sites:   []plan.Site{{Name: "www", Bucket: "my-site", PurgeNew: true, Targets: []string{"edge"}}},
 			Targets: []plan.Target{{Name: "edge", Provider: "varnish", BaseURL: "https://www.example.com"}},
 		},
 		Ledger:  ledger.NewMemory(),
 		Purgers: map[string]purge.Purger{"edge": printPurger{}},
+	})
+	if err != nil {
+		panic(err)
 	}
 
 	body, err := os.ReadFile("../event/testdata/minio-webhook.json")
@@ -61,7 +64,10 @@ func ExampleWorker() {
 	}
 	fmt.Println("stored entry", id, "depth", inbox.Depth())
 
-	w := &pipeline.Worker{Inbox: inbox, Applier: p, Logger: discard}
+	w, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: inbox, Applier: p, Logger: discard})
+	if err != nil {
+		panic(err)
+	}
 	n, _, err := w.RunOnce(context.Background()) // Run does this after each batch window
 	if err != nil {
 		panic(err)

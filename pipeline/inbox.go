@@ -33,8 +33,12 @@ type Entry struct {
 // MessageID is the id the entry's changes carry (event.Change.MessageID).
 func (e Entry) MessageID() string { return strconv.FormatUint(e.ID, 10) }
 
-// InboxOptions configure an Inbox. The zero value is ready to use.
+// InboxOptions configure an Inbox. A zero field means its default; DB has
+// none.
 type InboxOptions struct {
+	// DB is the bbolt database the inbox is kept in, beside other buckets
+	// (the ledger's); the caller keeps ownership of it. Required.
+	DB *bbolt.DB
 	// Now tells the time. Default time.Now.
 	Now func() time.Time
 }
@@ -50,11 +54,15 @@ type Inbox struct {
 	added chan struct{}
 }
 
-// OpenInbox returns the inbox kept in db, creating its bucket if needed.
-// The caller keeps ownership of db.
-func OpenInbox(db *bbolt.DB, opts InboxOptions) (*Inbox, error) {
+// NewInbox returns the inbox kept in opts.DB, after applying optFns to a
+// copy of opts, creating its bucket if needed.
+func NewInbox(opts InboxOptions, optFns ...func(*InboxOptions)) (*Inbox, error) {
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	db := opts.DB
 	if db == nil {
-		return nil, errors.New("inbox: nil *bbolt.DB")
+		return nil, errors.New("pipeline: InboxOptions.DB is required")
 	}
 	in := &Inbox{db: db, now: opts.Now, added: make(chan struct{}, 1)}
 	if in.now == nil {

@@ -37,7 +37,7 @@ func TestInboxAddDueSettle(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	clock := fakeclock.New()
 	db := openDB(t, path)
-	in, err := pipeline.OpenInbox(db, pipeline.InboxOptions{Now: clock.Now})
+	in, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestInboxAddDueSettle(t *testing.T) {
 	}
 	db = openDB(t, path)
 	defer db.Close()
-	in, err = pipeline.OpenInbox(db, pipeline.InboxOptions{Now: clock.Now})
+	in, err = pipeline.NewInbox(pipeline.InboxOptions{DB: db, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestInboxDueBounds(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "state.db"))
 	defer db.Close()
 	clock := fakeclock.New()
-	in, err := pipeline.OpenInbox(db, pipeline.InboxOptions{Now: clock.Now})
+	in, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestInboxConcurrentAdds(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t, filepath.Join(t.TempDir(), "state.db"))
 	defer db.Close()
-	in, err := pipeline.OpenInbox(db, pipeline.InboxOptions{})
+	in, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,12 +6,13 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -19,9 +20,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/offload-dev/offload/event"
-	"github.com/offload-dev/offload/internal/par"
 	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/mirror"
 	"github.com/offload-dev/offload/plan"
@@ -33,24 +34,66 @@ type ObjectAPI interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
-// Pipeline applies changes. Its fields are set once; it is safe for
-// concurrent use.
-type Pipeline struct {
-	Plan    plan.Config
-	Ledger  ledger.Ledger
-	Purgers map[string]purge.Purger // by target name
+// Options configure a Pipeline. A zero field means its default; Ledger
+// has none.
+type Options struct {
+	// Ledger is read to plan and records the changes applied. Required.
+	Ledger ledger.Ledger
+	// Plan is the planner's view of the configuration: sites and targets.
+	// Default: no site, so every change is skipped as filtered.
+	Plan plan.Config
+	// Purgers are the targets' purgers, by target name. Default none.
+	Purgers map[string]purge.Purger
+	// Mirrors are the mirrors, by name. Default none.
 	Mirrors map[string]mirror.Mirror
-	Source  ObjectAPI // where mirrors read objects; needed only with mirrors
-	Logger  *slog.Logger
+	// Source is where mirrors read objects. Required with Mirrors; default
+	// nil.
+	Source ObjectAPI
 
 	// Reserve is the time kept back before the context's deadline: past
 	// it no new mirror or purge starts and the rest is reported failed, so
 	// a Lambda function answers before it is cut off. Default 2s.
 	Reserve time.Duration
-	// Concurrency bounds the mirrors and purge calls in flight. Default 4.
+	// Concurrency bounds the mirrors, and the purge calls, in flight.
+	// Default 4.
 	Concurrency int
-	// Observe, if set, is told every purge call's outcome (for metrics).
-	Observe func(target, provider string, items int, err error)
+}
+
+// Pipeline applies changes. It is safe for concurrent use.
+type Pipeline struct {
+	opts Options
+}
+
+// New returns a Pipeline, after applying optFns to a copy of opts. The
+// maps are copied: changing them later changes nothing here.
+func New(opts Options, optFns ...func(*Options)) (*Pipeline, error) {
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	switch {
+	case opts.Ledger == nil:
+		return nil, errors.New("pipeline: Options.Ledger is required")
+	case len(opts.Mirrors) > 0 && opts.Source == nil:
+		return nil, errors.New("pipeline: Options.Source is required with Options.Mirrors")
+	case opts.Reserve < 0:
+		return nil, fmt.Errorf("pipeline: Options.Reserve %s is negative", opts.Reserve)
+	case opts.Concurrency < 0:
+		return nil, fmt.Errorf("pipeline: Options.Concurrency %d is negative", opts.Concurrency)
+	}
+	opts.Reserve = cmp.Or(opts.Reserve, 2*time.Second)
+	opts.Concurrency = cmp.Or(opts.Concurrency, 4)
+	opts.Purgers = maps.Clone(opts.Purgers)
+	opts.Mirrors = maps.Clone(opts.Mirrors)
+	return &Pipeline{opts: opts}, nil
+}
+
+// Options returns the pipeline's options, defaults filled in, with maps of
+// its own: changing them changes nothing here.
+func (p *Pipeline) Options() Options {
+	o := p.opts
+	o.Purgers = maps.Clone(o.Purgers)
+	o.Mirrors = maps.Clone(o.Mirrors)
+	return o
 }
 
 // Status of a change, mirror or purge in a Result.
@@ -120,7 +163,7 @@ func (r *Result) Failed() int {
 func (p *Pipeline) MakePlan(ctx context.Context, changes []event.Change) (*plan.Plan, error) {
 	held := map[plan.Object]ledger.Record{}
 	for bucket, keys := range plan.Objects(changes) {
-		recs, err := p.Ledger.Get(ctx, bucket, keys)
+		recs, err := p.opts.Ledger.Get(ctx, bucket, keys)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline: read ledger: %w", err)
 		}
@@ -128,7 +171,7 @@ func (p *Pipeline) MakePlan(ctx context.Context, changes []event.Change) (*plan.
 			held[plan.Object{Bucket: bucket, Key: k}] = r
 		}
 	}
-	return plan.Make(p.Plan, changes, held), nil
+	return plan.Make(p.opts.Plan, changes, held), nil
 }
 
 // Apply plans and applies a batch of changes. The error is for failures of
@@ -159,39 +202,41 @@ func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, 
 
 	// Mirrors first, so the CDN refetches the new bytes.
 	res.Mirrors = make([]MirrorResult, len(pl.Mirrors))
-	jobs := make([]func(), len(pl.Mirrors))
+	var g errgroup.Group
+	g.SetLimit(p.opts.Concurrency)
 	for i, op := range pl.Mirrors {
 		res.Mirrors[i] = MirrorResult{MirrorOp: op, Status: StatusOK}
-		jobs[i] = func() {
+		g.Go(func() error {
 			if err := p.Mirror(ctx, op); err != nil {
 				res.Mirrors[i].Status, res.Mirrors[i].Error = StatusFailed, err.Error()
 				fail(op.Change, err)
 			}
-		}
+			return nil
+		})
 	}
-	par.Run(jobs, p.concurrency())
+	g.Wait()
 
 	// Then purges. A batch whose every change already failed is not sent.
 	res.Purges = make([]PurgeResult, len(pl.Purges))
-	jobs = jobs[:0]
 	for i, b := range pl.Purges {
 		res.Purges[i] = PurgeResult{Batch: b, Status: StatusOK}
-		jobs = append(jobs, func() {
+		g.Go(func() error {
 			pr := &res.Purges[i]
 			if allFailed(b.Changes, failed, &mu) {
 				pr.Status, pr.Error = StatusSkipped, "every change in the batch failed before it"
-				return
+				return nil
 			}
 			r, err := p.purge(ctx, b)
 			pr.Result = r
 			if err == nil {
-				return
+				return nil
 			}
 			pr.Status, pr.Error = StatusFailed, err.Error()
 			p.attribute(b, r, err, fail)
+			return nil
 		})
 	}
-	par.Run(jobs, p.concurrency())
+	g.Wait()
 
 	// Then the ledger, for the objects whose changes all succeeded.
 	recs := make([]ledger.Record, 0, len(pl.Commits))
@@ -207,7 +252,7 @@ func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, 
 		// just ended (the deadline reserve is for this), or a redelivery
 		// would purge them again.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.commitBudget(ctx))
-		errs, err := p.Ledger.Commit(cctx, recs)
+		errs, err := p.opts.Ledger.Commit(cctx, recs)
 		cancel()
 		for i, c := range commits {
 			var e error
@@ -245,27 +290,6 @@ func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, 
 	return res, nil
 }
 
-func (p *Pipeline) concurrency() int {
-	if p.Concurrency > 0 {
-		return p.Concurrency
-	}
-	return 4
-}
-
-func (p *Pipeline) logger() *slog.Logger {
-	if p.Logger != nil {
-		return p.Logger
-	}
-	return slog.Default()
-}
-
-func (p *Pipeline) reserve() time.Duration {
-	if p.Reserve > 0 {
-		return p.Reserve
-	}
-	return 2 * time.Second
-}
-
 // answerMargin is the time left after the ledger commit for answering
 // (a Lambda function's response) before the context's deadline.
 const answerMargin = 250 * time.Millisecond
@@ -280,9 +304,9 @@ const noDeadlineCommit = time.Minute
 func (p *Pipeline) commitBudget(ctx context.Context) time.Duration {
 	dl, ok := ctx.Deadline()
 	if !ok {
-		return max(noDeadlineCommit, p.reserve())
+		return max(noDeadlineCommit, p.opts.Reserve)
 	}
-	return max(time.Until(dl)-answerMargin, p.reserve())
+	return max(time.Until(dl)-answerMargin, p.opts.Reserve)
 }
 
 // errNoTime is the failure of work not started because the deadline is near.
@@ -292,7 +316,7 @@ func (p *Pipeline) timeLeft(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < p.reserve() {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < p.opts.Reserve {
 		return errNoTime
 	}
 	return nil
@@ -304,7 +328,7 @@ func (p *Pipeline) Mirror(ctx context.Context, op plan.MirrorOp) error {
 	if err := p.timeLeft(ctx); err != nil {
 		return err
 	}
-	m, ok := p.Mirrors[op.Mirror]
+	m, ok := p.opts.Mirrors[op.Mirror]
 	if !ok {
 		return fmt.Errorf("mirror %q is not configured", op.Mirror)
 	}
@@ -314,10 +338,10 @@ func (p *Pipeline) Mirror(ctx context.Context, op plan.MirrorOp) error {
 		}
 		return nil
 	}
-	if p.Source == nil {
+	if p.opts.Source == nil {
 		return fmt.Errorf("mirror %s: no S3 client to read s3://%s/%s from", op.Mirror, op.Bucket, op.Key)
 	}
-	out, err := p.Source.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(op.Bucket), Key: aws.String(op.Key)})
+	out, err := p.opts.Source.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(op.Bucket), Key: aws.String(op.Key)})
 	if err != nil {
 		return fmt.Errorf("mirror %s: read s3://%s/%s: %w", op.Mirror, op.Bucket, op.Key, err)
 	}
@@ -342,7 +366,7 @@ func (p *Pipeline) purge(ctx context.Context, b plan.Batch) (*purge.Result, erro
 	if err := p.timeLeft(ctx); err != nil {
 		return nil, err
 	}
-	pg, ok := p.Purgers[b.Target]
+	pg, ok := p.opts.Purgers[b.Target]
 	if !ok {
 		return nil, fmt.Errorf("target %q is not configured", b.Target)
 	}
@@ -354,9 +378,6 @@ func (p *Pipeline) purge(ctx context.Context, b plan.Batch) (*purge.Result, erro
 		h.Write([]byte{0})
 	}
 	r, err := pg.Purge(ctx, purge.Request{Items: b.Items(), ID: hex.EncodeToString(h.Sum(nil))[:32]})
-	if p.Observe != nil {
-		p.Observe(b.Target, b.Provider, len(b.Paths)+len(b.URLs), err)
-	}
 	if err != nil {
 		return r, fmt.Errorf("purge %s: %w", b.Target, err)
 	}

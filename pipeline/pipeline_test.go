@@ -41,6 +41,15 @@ func put(key, etag, seq, msg string) event.Change {
 }
 
 // fastRetry is a retry policy that records its waits instead of sleeping.
+func newPipeline(t testing.TB, opts pipeline.Options) *pipeline.Pipeline {
+	t.Helper()
+	p, err := pipeline.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func fastRetry() retry.Policy {
 	return retry.Policy{MaxAttempts: 3, Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }}
 }
@@ -64,16 +73,16 @@ func TestApplyCloudFrontWithDynamoLedger(t *testing.T) {
 	if err := dynamo.CreateTable(ctx, ddb, "offload", 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	l, err := dynamo.New(ddb, "offload")
+	l, err := dynamo.New(dynamo.Options{Client: ddb, Table: "offload"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dist := moto.CreateDistribution(t)
-	cf, err := cloudfront.New(awscloudfront.NewFromConfig(moto.Config()), cloudfront.Options{DistributionID: dist, Retry: fastRetry()})
+	cf, err := cloudfront.New(cloudfront.Options{Client: awscloudfront.NewFromConfig(moto.Config()), DistributionID: dist, Retry: fastRetry()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pipeline.Pipeline{Plan: cfConfig("cf"), Ledger: l, Purgers: map[string]purge.Purger{"cf": cf}}
+	p := newPipeline(t, pipeline.Options{Plan: cfConfig("cf"), Ledger: l, Purgers: map[string]purge.Purger{"cf": cf}})
 
 	batch := []event.Change{
 		put("index.html", "e1", "01", "m1"),
@@ -132,12 +141,12 @@ func TestFaultsThenRecovery(t *testing.T) {
 	proxy := awstest.NewFaultProxy(moto.URL)
 	defer proxy.Close()
 	counter := awstest.NewCounter()
-	cf, err := cloudfront.New(awscloudfront.NewFromConfig(awstest.Config(proxy.URL, counter)), cloudfront.Options{DistributionID: dist, Retry: fastRetry()})
+	cf, err := cloudfront.New(cloudfront.Options{Client: awscloudfront.NewFromConfig(awstest.Config(proxy.URL, counter)), DistributionID: dist, Retry: fastRetry()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := ledger.NewMemory()
-	p := &pipeline.Pipeline{Plan: cfConfig("cf"), Ledger: l, Purgers: map[string]purge.Purger{"cf": cf}}
+	p := newPipeline(t, pipeline.Options{Plan: cfConfig("cf"), Ledger: l, Purgers: map[string]purge.Purger{"cf": cf}})
 	// Five failing answers: the first Apply's three attempts, and two of the second's.
 	proxy.Inject(awstest.Fault{Op: "POST /2020-05-31/distribution/" + dist + "/invalidation", Times: 2, Status: 500, Code: "ServiceUnavailable", Message: "try later"})
 	proxy.Inject(awstest.Fault{Op: "POST /2020-05-31/distribution/" + dist + "/invalidation", Times: 3, Status: 400, Code: "Throttling", Message: "Rate exceeded"})
@@ -188,12 +197,12 @@ func TestFaultsThenRecovery(t *testing.T) {
 // recorded, and every message is reported for redelivery.
 func TestDeadlineLeavesWorkForRedelivery(t *testing.T) {
 	calls := 0
-	p := &pipeline.Pipeline{
+	p := newPipeline(t, pipeline.Options{
 		Plan:    cfConfig("cf"),
 		Ledger:  ledger.NewMemory(),
 		Purgers: map[string]purge.Purger{"cf": purgerFunc(func() { calls++ })},
 		Reserve: time.Second,
-	}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	res, err := p.Apply(ctx, []event.Change{put("a.html", "e", "01", "m1"), put("b.html", "e", "01", "m2")})
@@ -213,12 +222,12 @@ func TestDeadlineLeavesWorkForRedelivery(t *testing.T) {
 // a commit cut at the reserve would have every change purged again.
 func TestCommitUsesTheTimeLeft(t *testing.T) {
 	slow := &slowLedger{Ledger: ledger.NewMemory(), delay: 300 * time.Millisecond}
-	p := &pipeline.Pipeline{
+	p := newPipeline(t, pipeline.Options{
 		Plan:    cfConfig("cf"),
 		Ledger:  slow,
 		Purgers: map[string]purge.Purger{"cf": purgerFunc(func() {})},
 		Reserve: 100 * time.Millisecond,
-	}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	res, err := p.Apply(ctx, []event.Change{put("a.html", "e", "01", "m1"), put("b.html", "e", "01", "m2")})
@@ -303,7 +312,7 @@ func TestMirrorThenPurgeThroughVarnish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pipeline.Pipeline{
+	p := newPipeline(t, pipeline.Options{
 		Plan: plan.Config{
 			Sites:   []plan.Site{{Name: "www", Bucket: "my-site", PurgeNew: true, Mirrors: []string{"ns"}, Targets: []string{"edge"}}},
 			Targets: []plan.Target{{Name: "edge", Provider: "varnish", BaseURL: "http://www.example.com", Limits: vc.Limits()}},
@@ -312,7 +321,7 @@ func TestMirrorThenPurgeThroughVarnish(t *testing.T) {
 		Purgers: map[string]purge.Purger{"edge": vc},
 		Mirrors: map[string]mirror.Mirror{"ns": nsClient},
 		Source:  s3c,
-	}
+	})
 
 	origin.Set("www.example.com", "/a%20b.html", "v1")
 	read := func() string {
@@ -359,5 +368,51 @@ func TestMirrorThenPurgeThroughVarnish(t *testing.T) {
 	}
 	if got := read(); got != "v2 HIT" {
 		t.Fatalf("the CDN was purged though the mirror failed: %q", got)
+	}
+}
+
+func TestConstructorsValidate(t *testing.T) {
+	l := ledger.NewMemory()
+	m := map[string]mirror.Mirror{"ns": nil}
+	in := &pipeline.Inbox{}
+	tests := []struct {
+		name string
+		new  func() error
+		want string
+	}{
+		{"pipeline without ledger", func() error { _, err := pipeline.New(pipeline.Options{}); return err }, "pipeline: Options.Ledger is required"},
+		{"mirrors without source", func() error { _, err := pipeline.New(pipeline.Options{Ledger: l, Mirrors: m}); return err }, "pipeline: Options.Source is required with Options.Mirrors"},
+		{"negative reserve", func() error { _, err := pipeline.New(pipeline.Options{Ledger: l, Reserve: -time.Second}); return err }, "pipeline: Options.Reserve -1s is negative"},
+		{"negative concurrency", func() error { _, err := pipeline.New(pipeline.Options{Ledger: l, Concurrency: -1}); return err }, "pipeline: Options.Concurrency -1 is negative"},
+		{"worker without inbox", func() error { _, err := pipeline.NewWorker(pipeline.WorkerOptions{}); return err }, "pipeline: WorkerOptions.Inbox is required"},
+		{"worker without applier", func() error { _, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: in}); return err }, "pipeline: WorkerOptions.Applier is required"},
+		{"negative window", func() error {
+			_, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: in, Applier: applierFunc(nil), Window: -1})
+			return err
+		}, "pipeline: WorkerOptions.Window is negative"},
+		{"inbox without db", func() error { _, err := pipeline.NewInbox(pipeline.InboxOptions{}); return err }, "pipeline: InboxOptions.DB is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.new(); err == nil || err.Error() != tt.want {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// Options returns the pipeline's own copy: what a caller does to the maps
+// it gave New, or got from Options, changes nothing inside.
+func TestOptionsAreCopied(t *testing.T) {
+	purgers := map[string]purge.Purger{"cf": purgerFunc(func() {})}
+	p := newPipeline(t, pipeline.Options{Ledger: ledger.NewMemory(), Purgers: purgers})
+	purgers["other"] = purgerFunc(func() {})
+	p.Options().Purgers["third"] = purgerFunc(func() {})
+	got := p.Options()
+	if len(got.Purgers) != 1 || got.Purgers["cf"] == nil {
+		t.Errorf("Purgers: got %v, want only cf", got.Purgers)
+	}
+	if got.Concurrency != 4 || got.Reserve != 2*time.Second {
+		t.Errorf("defaults: got Concurrency %d, Reserve %s, want 4, 2s", got.Concurrency, got.Reserve)
 	}
 }

@@ -69,11 +69,11 @@ func TestS3NotificationsThroughSQS(t *testing.T) {
 	dist := moto.CreateDistribution(t)
 	proxy := awstest.NewFaultProxy(moto.URL)
 	defer proxy.Close()
-	cf, err := cloudfront.New(awscloudfront.NewFromConfig(awstest.Config(proxy.URL)), cloudfront.Options{DistributionID: dist, Retry: fastRetry()})
+	cf, err := cloudfront.New(cloudfront.Options{Client: awscloudfront.NewFromConfig(awstest.Config(proxy.URL)), DistributionID: dist, Retry: fastRetry()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pipeline.Pipeline{Plan: cfConfig("cf"), Ledger: ledger.NewMemory(), Purgers: map[string]purge.Purger{"cf": cf}}
+	p := newPipeline(t, pipeline.Options{Plan: cfConfig("cf"), Ledger: ledger.NewMemory(), Purgers: map[string]purge.Purger{"cf": cf}})
 	// CloudFront is down for the first delivery: three failed attempts.
 	proxy.Inject(awstest.Fault{Times: 3, Status: 503, Code: "ServiceUnavailable", Message: "down"})
 

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,15 +21,17 @@ type Applier interface {
 // failure of an entry is logged as an error: one that may never succeed.
 const StuckAttempts = 10
 
-// Worker drains an Inbox: it gathers events for a short window, applies the
-// due entries in batches, deletes the entries whose changes all succeeded,
-// and keeps the others with a growing, jittered backoff. Nothing leaves the
-// inbox until it has been applied (or an operator deletes it). Set the
-// fields before Run; run one Worker per Inbox.
-type Worker struct {
-	Inbox   *Inbox
+// WorkerOptions configure a Worker. A zero field means its default; Inbox
+// and Applier have none.
+type WorkerOptions struct {
+	// Inbox is the inbox to drain. Required.
+	Inbox *Inbox
+	// Applier applies each batch: a *Pipeline, or one wrapped to observe
+	// it. Required.
 	Applier Applier
-	Logger  *slog.Logger
+	// Logger gets a record per batch, and per entry that keeps failing.
+	// Default slog.Default().
+	Logger *slog.Logger
 
 	// Window is how long to gather events after the first arrives before
 	// applying them. Default 500ms.
@@ -39,9 +42,10 @@ type Worker struct {
 	// at least one entry). Default 64 MiB.
 	BatchBytes int
 	// Backoff spaces the attempts of a failing entry: its Backoff(attempts)
-	// after each failure. Default Initial 1s, Max 5m: an entry that can
-	// never succeed (an unreadable body) is retried every few minutes and
-	// stays visible in the inbox's stats until an operator deletes it.
+	// after each failure. A zero field takes this package's default,
+	// Initial 1s and Max 5m (the rest as the retry package's): an entry that
+	// can never succeed (an unreadable body) is retried every few minutes
+	// and stays visible in the inbox's stats until an operator deletes it.
 	Backoff retry.Policy
 	// Timeout bounds one batch's Apply, which goes on after Run's context
 	// ends so a batch is finished on shutdown. Default 5m.
@@ -50,62 +54,76 @@ type Worker struct {
 	Now func() time.Time
 }
 
-func (w *Worker) defaults() {
-	if w.Window <= 0 {
-		w.Window = 500 * time.Millisecond
+// Worker drains an Inbox: it gathers events for a short window, applies the
+// due entries in batches, deletes the entries whose changes all succeeded,
+// and keeps the others with a growing, jittered backoff. Nothing leaves the
+// inbox until it has been applied (or an operator deletes it). Run one
+// Worker per Inbox.
+type Worker struct {
+	opts WorkerOptions
+}
+
+// NewWorker returns a Worker, after applying optFns to a copy of opts.
+func NewWorker(opts WorkerOptions, optFns ...func(*WorkerOptions)) (*Worker, error) {
+	for _, fn := range optFns {
+		fn(&opts)
 	}
-	if w.BatchSize <= 0 {
-		w.BatchSize = 1000
+	switch {
+	case opts.Inbox == nil:
+		return nil, errors.New("pipeline: WorkerOptions.Inbox is required")
+	case opts.Applier == nil:
+		return nil, errors.New("pipeline: WorkerOptions.Applier is required")
 	}
-	if w.BatchBytes <= 0 {
-		w.BatchBytes = 64 << 20
+	for _, f := range []struct {
+		name string
+		bad  bool
+	}{
+		{"Window", opts.Window < 0}, {"BatchSize", opts.BatchSize < 0}, {"BatchBytes", opts.BatchBytes < 0}, {"Timeout", opts.Timeout < 0},
+	} {
+		if f.bad {
+			return nil, fmt.Errorf("pipeline: WorkerOptions.%s is negative", f.name)
+		}
 	}
-	if w.Backoff.Initial <= 0 {
-		w.Backoff.Initial = time.Second
+	opts.Window = cmp.Or(opts.Window, 500*time.Millisecond)
+	opts.BatchSize = cmp.Or(opts.BatchSize, 1000)
+	opts.BatchBytes = cmp.Or(opts.BatchBytes, 64<<20)
+	opts.Backoff.Initial = cmp.Or(opts.Backoff.Initial, time.Second)
+	opts.Backoff.Max = cmp.Or(opts.Backoff.Max, 5*time.Minute)
+	opts.Timeout = cmp.Or(opts.Timeout, 5*time.Minute)
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	if w.Backoff.Max <= 0 {
-		w.Backoff.Max = 5 * time.Minute
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
 	}
-	if w.Timeout <= 0 {
-		w.Timeout = 5 * time.Minute
-	}
-	if w.Now == nil {
-		w.Now = time.Now
-	}
-	if w.Logger == nil {
-		w.Logger = slog.Default()
-	}
+	return &Worker{opts: opts}, nil
 }
 
 // Run drains the inbox until ctx ends, starting with what it already holds
 // (a restart picks up where the last process stopped). When ctx ends it
 // finishes the batch in hand and returns ctx's error.
 func (w *Worker) Run(ctx context.Context) error {
-	w.defaults()
-	if w.Inbox == nil || w.Applier == nil {
-		return errors.New("pipeline: worker needs an Inbox and an Applier")
-	}
 	timer := time.NewTimer(0) // at once: drain what is there
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-w.Inbox.Added():
+		case <-w.opts.Inbox.Added():
 			// Gather for the window; more events may come with this one.
-			if !sleep(ctx, w.Window) {
+			if !sleep(ctx, w.opts.Window) {
 				return ctx.Err()
 			}
 		case <-timer.C:
 		}
 		next, err := w.drain(ctx)
 		if err != nil {
-			w.Logger.Error("inbox worker", "err", err)
-			next = w.Now().Add(w.Backoff.Backoff(1))
+			w.opts.Logger.Error("inbox worker", "err", err)
+			next = w.opts.Now().Add(w.opts.Backoff.Backoff(1))
 		}
 		timer.Stop()
 		if !next.IsZero() {
-			timer.Reset(max(0, next.Sub(w.Now())))
+			timer.Reset(max(0, next.Sub(w.opts.Now())))
 		}
 	}
 }
@@ -118,7 +136,7 @@ func (w *Worker) drain(ctx context.Context) (time.Time, error) {
 			return time.Time{}, nil
 		}
 		n, next, err := w.RunOnce(ctx)
-		if err != nil || n == 0 || next.IsZero() || next.After(w.Now()) {
+		if err != nil || n == 0 || next.IsZero() || next.After(w.opts.Now()) {
 			return next, err
 		}
 	}
@@ -129,13 +147,12 @@ func (w *Worker) drain(ctx context.Context) (time.Time, error) {
 // due (zero if none is left). The batch runs to its end even if ctx ends
 // meanwhile, within Timeout.
 func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
-	w.defaults()
-	now := w.Now()
-	entries, next, err := w.Inbox.Due(ctx, now, w.BatchSize, w.BatchBytes)
+	now := w.opts.Now()
+	entries, next, err := w.opts.Inbox.Due(ctx, now, w.opts.BatchSize, w.opts.BatchBytes)
 	if err != nil || len(entries) == 0 {
 		return 0, next, err
 	}
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.Timeout)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.Timeout)
 	defer cancel()
 
 	var changes []event.Change
@@ -149,7 +166,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 	start := time.Now()
 	res, err := &Result{}, error(nil)
 	if len(changes) > 0 {
-		res, err = w.Applier.Apply(actx, changes)
+		res, err = w.opts.Applier.Apply(actx, changes)
 	}
 	if err != nil {
 		for _, e := range entries {
@@ -184,34 +201,34 @@ func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 		if firstErr == "" {
 			firstErr = msg
 		}
-		wait := w.Backoff.Backoff(e.Attempts + 1)
-		outcomes[i].Err, outcomes[i].Next = msg, w.Now().Add(wait)
+		wait := w.opts.Backoff.Backoff(e.Attempts + 1)
+		outcomes[i].Err, outcomes[i].Next = msg, w.opts.Now().Add(wait)
 		if n := outcomes[i].Next; next.IsZero() || n.Before(next) {
 			next = n
 		}
 		if e.Attempts+1 >= StuckAttempts {
-			w.Logger.Error("inbox entry keeps failing; it stays in the inbox until it succeeds or is deleted (DELETE /v1/inbox/{id})",
+			w.opts.Logger.Error("inbox entry keeps failing; it stays in the inbox until it succeeds or is deleted (DELETE /v1/inbox/{id})",
 				"entry", e.ID, "attempts", e.Attempts+1, "received", e.Received, "retry_in", wait.Round(time.Millisecond), "err", msg)
 		}
 	}
 	if done < len(entries) {
-		w.Logger.Warn("inbox entries failed; they will be retried", "failed", len(entries)-done, "of", len(entries),
-			"next_retry", next.Sub(w.Now()).Round(time.Millisecond), "first_error", firstErr)
+		w.opts.Logger.Warn("inbox entries failed; they will be retried", "failed", len(entries)-done, "of", len(entries),
+			"next_retry", next.Sub(w.opts.Now()).Round(time.Millisecond), "first_error", firstErr)
 	}
-	if err := w.Inbox.Settle(actx, outcomes); err != nil {
+	if err := w.opts.Inbox.Settle(actx, outcomes); err != nil {
 		// The entries stay as they were and are applied again: a purge
 		// may repeat, no event is lost.
 		return len(entries), next, fmt.Errorf("pipeline: worker: %w", err)
 	}
 	attrs := []any{"entries", len(entries), "changes", len(changes), "done", done,
-		"failed", len(entries) - done, "took", time.Since(start).Round(time.Millisecond), "depth", w.Inbox.Depth()}
+		"failed", len(entries) - done, "took", time.Since(start).Round(time.Millisecond), "depth", w.opts.Inbox.Depth()}
 	if res != nil {
 		attrs = append(attrs, "purge", res.Stats.Purge, "skip", res.Stats.Skip)
 	}
 	if err != nil {
 		attrs = append(attrs, "err", err)
 	}
-	w.Logger.Info("inbox batch applied", attrs...)
+	w.opts.Logger.Info("inbox batch applied", attrs...)
 	return len(entries), next, nil
 }
 

@@ -69,30 +69,33 @@ type rig struct {
 }
 
 // newRig builds a real pipeline on a bolt ledger, with the inbox in the
-// same file, purging through p.
-func newRig(t *testing.T, p purge.Purger) *rig {
+// same file, purging through p; optFns change the worker's options.
+func newRig(t *testing.T, p purge.Purger, optFns ...func(*pipeline.WorkerOptions)) *rig {
 	t.Helper()
-	l, err := bolt.Open(filepath.Join(t.TempDir(), "offload.db"), bolt.Options{})
+	l, err := bolt.New(bolt.Options{Path: filepath.Join(t.TempDir(), "offload.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
 	clock := fakeclock.New()
-	in, err := pipeline.OpenInbox(l.DB(), pipeline.InboxOptions{Now: clock.Now})
+	in, err := pipeline.NewInbox(pipeline.InboxOptions{DB: l.DB(), Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl := &pipeline.Pipeline{
+	pl := newPipeline(t, pipeline.Options{
 		Plan: plan.Config{
 			Sites:   []plan.Site{{Name: "www", Bucket: "site", Index: "index.html", PurgeNew: true, Targets: []string{"edge"}}},
 			Targets: []plan.Target{{Name: "edge", Provider: "varnish", BaseURL: "http://www.example.com"}},
 		},
 		Ledger:  l,
 		Purgers: map[string]purge.Purger{"edge": p},
-	}
-	w := &pipeline.Worker{
+	})
+	w, err := pipeline.NewWorker(pipeline.WorkerOptions{
 		Inbox: in, Applier: pl, Now: clock.Now, Window: 10 * time.Millisecond,
 		Backoff: retry.Policy{Initial: time.Second, Max: 2 * time.Second},
+	}, optFns...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return &rig{inbox: in, worker: w, ledger: l, clock: clock}
 }
@@ -233,13 +236,13 @@ func (f applierFunc) Apply(ctx context.Context, changes []event.Change) (*pipeli
 
 func TestWorkerBatchErrorKeepsEveryEntry(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, &flakyPurger{})
-	r.worker.Applier = applierFunc(func(ctx context.Context, changes []event.Change) (*pipeline.Result, error) {
+	broken := applierFunc(func(ctx context.Context, changes []event.Change) (*pipeline.Result, error) {
 		if len(changes) != 2 || changes[0].MessageID == changes[1].MessageID || changes[1].Record != 1 {
 			t.Errorf("changes %+v: want 2, from 2 messages, numbered in the batch", changes)
 		}
 		return nil, errors.New("pipeline: read ledger: disk on fire")
 	})
+	r := newRig(t, &flakyPurger{}, func(o *pipeline.WorkerOptions) { o.Applier = broken })
 	r.add(t, webhook("site", "a.html", "e1", "01"))
 	r.add(t, webhook("site", "b.html", "e2", "02"))
 	if _, _, err := r.worker.RunOnce(ctx); err != nil {
@@ -253,8 +256,7 @@ func TestWorkerBatchErrorKeepsEveryEntry(t *testing.T) {
 
 func TestWorkerRunDrainsOnStartAndFinishesBatchOnShutdown(t *testing.T) {
 	p := &flakyPurger{started: make(chan struct{}, 1), block: make(chan struct{})}
-	r := newRig(t, p)
-	r.worker.Now = time.Now // Run waits on real timers
+	r := newRig(t, p, func(o *pipeline.WorkerOptions) { o.Now = time.Now }) // Run waits on real timers
 	// Entries left by a previous process.
 	for i, key := range []string{"a.html", "b.html", "c.html"} {
 		r.add(t, webhook("site", key, "e", "0"+string(rune('1'+i))))

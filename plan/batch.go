@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/cloudfront"
 )
 
 // purgeSet gathers, per target, the encoded paths or URLs to purge and the
@@ -32,14 +33,14 @@ func (s *purgeSet) add(target, path string, change int) {
 	}
 	e, ok := s.enc[path]
 	if !ok {
-		e = [2]string{CloudFrontPath(path), URLPath(path)}
+		e = [2]string{cloudfront.EncodePath(path), URLPath(path)}
 		s.enc[path] = e
 	}
 	var item string
 	if t.Provider == "cloudfront" {
 		item = e[0]
 	} else {
-		item = JoinURL(t.BaseURL, e[1])
+		item = purge.JoinURL(t.BaseURL, e[1])
 	}
 	m := s.items[target]
 	if m == nil {

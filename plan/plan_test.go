@@ -72,7 +72,15 @@ func TestPathsAndURLs(t *testing.T) {
 		{"docs/100%.html", []string{"/docs/100%25.html"}, []string{"https://www.example.com/docs/100%25.html"}},
 		{"~user/x.html", []string{"/%7Euser/x.html"}, []string{"https://www.example.com/~user/x.html"}},
 		{"img/star*.png", []string{"/img/star%2A.png"}, []string{"https://www.example.com/img/star%2A.png"}},
-		{"a#b?c.html", []string{"/a%23b?c.html"}, []string{"https://www.example.com/a%23b%3Fc.html"}},
+		// "?" would start a query string: a key's own is encoded.
+		{"a#b?c.html", []string{"/a%23b%3Fc.html"}, []string{"https://www.example.com/a%23b%3Fc.html"}},
+		// A key that looks encoded is a literal: its "%" is encoded.
+		{"%41.html", []string{"/%2541.html"}, []string{"https://www.example.com/%2541.html"}},
+		{"a%2Fb.html", []string{"/a%252Fb.html"}, []string{"https://www.example.com/a%252Fb.html"}},
+		{"日本/é.html", []string{"/%E6%97%A5%E6%9C%AC/%C3%A9.html"}, []string{"https://www.example.com/%E6%97%A5%E6%9C%AC/%C3%A9.html"}},
+		{`q"uote.html`, []string{"/q%22uote.html"}, []string{"https://www.example.com/q%22uote.html"}},
+		// A key may hold "//": the URL keeps it.
+		{"a//b.html", []string{"/a//b.html"}, []string{"https://www.example.com/a//b.html"}},
 		{"index.html", []string{"/", "/index.html"}, []string{"https://www.example.com/", "https://www.example.com/index.html"}},
 		{"docs/index.html", []string{"/docs/", "/docs/index.html"}, []string{"https://www.example.com/docs/", "https://www.example.com/docs/index.html"}},
 		{"docs/myindex.html", []string{"/docs/myindex.html"}, []string{"https://www.example.com/docs/myindex.html"}},

@@ -17,7 +17,7 @@ import (
 type Kind string
 
 const (
-	KindPath   Kind = "path"   // a path on the site: "/docs/a%20b.html" (CloudFront, or joined to a base URL)
+	KindPath   Kind = "path"   // a path on the site, encoded as a request carries it: "/docs/a%20b.html" (CloudFront, or joined to a base URL)
 	KindURL    Kind = "url"    // an absolute URL: "https://www.example.com/docs/"
 	KindTag    Kind = "tag"    // a cache tag or surrogate key
 	KindPrefix Kind = "prefix" // a URL prefix (Cloudflare) or a path prefix
@@ -128,7 +128,7 @@ func (r *Result) IDs() []string {
 //
 // Purge sends the request's items in as few calls as the provider's limits
 // allow (see Limits) and returns a Result with one Outcome per item, in the
-// order given. It retries, with the shared policy of internal/retry, what is
+// order given. It retries, with a retry.Policy its constructor takes, what is
 // safe to retry: throttling (429 and the provider's own throttling errors)
 // and server errors (5xx), honouring Retry-After; it does not retry a request
 // the provider refused as invalid. When some items fail, Purge returns the
@@ -203,24 +203,15 @@ func (r *Result) Err() error {
 	return &PartialError{Provider: r.Provider, Failed: failed, Total: len(r.Outcomes), First: first}
 }
 
-// Chunk splits items into runs of at most n (n <= 0: one run).
-func Chunk(items []Item, n int) [][]Item {
-	if len(items) == 0 {
-		return nil
-	}
-	if n <= 0 || len(items) <= n {
-		return [][]Item{items}
-	}
-	out := make([][]Item, 0, (len(items)+n-1)/n)
-	for len(items) > n {
-		out = append(out, items[:n:n])
-		items = items[n:]
-	}
-	return append(out, items)
-}
-
-// JoinURL joins a base URL ("https://www.example.com" or with a path) and a
-// path that starts with "/".
+// JoinURL joins a base URL ("https://www.example.com", or one with a path,
+// "https://www.example.com/site") and an encoded path: the base's trailing
+// slashes are dropped and the path is kept as it is, double slashes
+// included (an S3 key may hold "//", or start with "/"), with a "/" put
+// between them if the path lacks one. Neither is decoded or encoded again.
 func JoinURL(base, path string) string {
-	return strings.TrimRight(base, "/") + "/" + strings.TrimLeft(path, "/")
+	base = strings.TrimRight(base, "/")
+	if !strings.HasPrefix(path, "/") {
+		return base + "/" + path
+	}
+	return base + path
 }

@@ -12,9 +12,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/offload-dev/offload/config"
-	"github.com/offload-dev/offload/internal/par"
 	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/plan"
 )
@@ -117,9 +117,14 @@ func runBackfill(ctx context.Context, o *backfillOptions, s streams) error {
 
 	var mu sync.Mutex
 	var recs []ledger.Record
-	jobs := make([]func(), len(objs))
-	for i, obj := range objs {
-		jobs[i] = func() {
+	workers := o.concurrency
+	if o.seed {
+		workers = 1
+	}
+	var g errgroup.Group
+	g.SetLimit(workers)
+	for _, obj := range objs {
+		g.Go(func() error {
 			defer bar.add(1)
 			if !o.seed {
 				for _, m := range site.Mirrors {
@@ -128,7 +133,7 @@ func runBackfill(ctx context.Context, o *backfillOptions, s streams) error {
 						mu.Lock()
 						sum.Failed = append(sum.Failed, backfillFailed{obj.key, err.Error()})
 						mu.Unlock()
-						return
+						return nil
 					}
 				}
 			}
@@ -138,18 +143,15 @@ func runBackfill(ctx context.Context, o *backfillOptions, s streams) error {
 			}
 			recs = append(recs, ledger.Record{Bucket: site.Bucket, Key: obj.key, ETag: obj.etag, Time: obj.modified})
 			mu.Unlock()
-		}
+			return nil
+		})
 	}
-	workers := o.concurrency
-	if o.seed {
-		workers = 1
-	}
-	par.Run(jobs, workers)
+	g.Wait()
 	bar.done()
 
 	for len(recs) > 0 {
 		n := min(len(recs), 1000)
-		errs, err := p.Ledger.Commit(ctx, recs[:n])
+		errs, err := p.Options().Ledger.Commit(ctx, recs[:n])
 		if err != nil && len(errs) != n {
 			return fmt.Errorf("record in ledger: %w", err)
 		}

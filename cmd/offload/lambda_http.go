@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -397,7 +398,7 @@ func (w *lambdaWeb) store(h *lambdaHandler, param string, lc lambdaConfig, p *pi
 // applied as they arrive (applyInbox) rather than kept in an inbox.
 func lambdaAPIOptions(cfg *config.Config, d *deps, p *pipeline.Pipeline, ids *atomic.Uint64) httpapi.Options {
 	return httpapi.Options{
-		Inbox:       &applyInbox{pipe: p, ids: ids},
+		Inbox:       &applyInbox{pipe: p, ids: ids, logger: d.logger},
 		Pipeline:    p,
 		Logger:      d.logger,
 		Rate:        cfg.Auth.Rate,
@@ -412,8 +413,9 @@ func lambdaAPIOptions(cfg *config.Config, d *deps, p *pipeline.Pipeline, ids *at
 // purged and committed, and a failure answers 503, for the sender to send
 // it again. It is always empty.
 type applyInbox struct {
-	pipe *pipeline.Pipeline
-	ids  *atomic.Uint64
+	pipe   *pipeline.Pipeline
+	ids    *atomic.Uint64
+	logger *slog.Logger
 }
 
 // errNotApplied is what the sender of an event that failed is told to
@@ -432,7 +434,7 @@ func (in *applyInbox) Add(ctx context.Context, body []byte) (uint64, error) {
 		return 0, err
 	}
 	sum := summarizeResult(res)
-	in.pipe.Logger.InfoContext(ctx, "event applied", "changes", sum.Changes, "purged", sum.Purged, "skipped", sum.Skipped,
+	in.logger.InfoContext(ctx, "event applied", "changes", sum.Changes, "purged", sum.Purged, "skipped", sum.Skipped,
 		"failed", sum.Failed, "purges", sum.Purges, "committed", sum.Committed)
 	if sum.Failed > 0 {
 		return 0, fmt.Errorf("%w: %d of %d failed: %s", errNotApplied, sum.Failed, sum.Changes, firstFailure(res))

@@ -14,6 +14,7 @@ import (
 	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/plan"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/cloudfront"
 )
 
 // purgeOptions are offload purge's flags.
@@ -291,20 +292,27 @@ func (o *purgeOptions) follow(ctx context.Context, f purge.Follower, res *purge.
 }
 
 // pathItem turns a path from the command line into what the target
-// purges: CloudFront encodes paths itself; for the others the path is
-// URL-encoded (unless it already is) and joined with the base URL.
+// purges: the path encoded (unless it already is; for CloudFront as an
+// invalidation path), joined with the base URL for the others.
 func pathItem(t config.Target, p string) purge.Item {
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p
 	}
 	if t.Provider == "cloudfront" {
+		if !encoded(p) {
+			// A "*" typed at the end is CloudFront's wildcard, not a key's.
+			wild, ok := strings.CutSuffix(p, "*")
+			if p = cloudfront.EncodePath(wild); ok {
+				p += "*"
+			}
+		}
 		return purge.Item{Kind: purge.KindPath, Value: p}
 	}
 	if !encoded(p) {
 		p = plan.URLPath(p)
 	}
 	if t.BaseURL != "" {
-		return purge.Item{Kind: purge.KindURL, Value: plan.JoinURL(t.BaseURL, p)}
+		return purge.Item{Kind: purge.KindURL, Value: purge.JoinURL(t.BaseURL, p)}
 	}
 	return purge.Item{Kind: purge.KindPath, Value: p}
 }

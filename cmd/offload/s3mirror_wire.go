@@ -29,5 +29,5 @@ func (d *deps) s3Mirror(ctx context.Context, m config.Mirror) (mirror.Mirror, er
 		}
 		o.UsePathStyle = m.PathStyle || envPathStyle
 	})
-	return s3mirror.New(client, s3mirror.Options{Bucket: m.Bucket, Prefix: m.Prefix})
+	return s3mirror.New(s3mirror.Options{Client: client, Bucket: m.Bucket, Prefix: m.Prefix})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -85,7 +86,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		}
 		defer db.Close()
 	}
-	inbox, err := pipeline.OpenInbox(db, pipeline.InboxOptions{})
+	inbox, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db})
 	if err != nil {
 		return err
 	}
@@ -120,15 +121,14 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	targets := make([]string, 0, len(p.Purgers))
-	for name := range p.Purgers {
-		targets = append(targets, name)
-	}
-	slices.Sort(targets)
+	targets := slices.Sorted(maps.Keys(p.Options().Purgers))
 	logger.Info("listening", "addr", ln.Addr().String(), "state", cfg.State.Path, "ledger", cfg.State.Driver,
 		"inbox_depth", inbox.Depth(), "targets", targets, "batch_window", cfg.Batch.Window.Duration.String())
 
-	worker := &pipeline.Worker{Inbox: inbox, Applier: monitor.Wrap(p), Logger: logger, Window: cfg.Batch.Window.Duration}
+	worker, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: inbox, Applier: monitor.Wrap(p), Logger: logger, Window: cfg.Batch.Window.Duration})
+	if err != nil {
+		return badInput(err)
+	}
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorker()
 	workerDone := make(chan struct{})

@@ -93,14 +93,14 @@ func (d *deps) ledger(ctx context.Context, readOnly bool) (ledger.Ledger, error)
 		if err != nil {
 			return nil, fmt.Errorf("state: %w", err)
 		}
-		return dynamo.New(dynamodb.NewFromConfig(cfg), st.Table)
+		return dynamo.New(dynamo.Options{Client: dynamodb.NewFromConfig(cfg), Table: st.Table})
 	default:
 		if readOnly {
 			if _, err := os.Stat(st.Path); errors.Is(err, os.ErrNotExist) {
 				return ledger.NewMemory(), nil
 			}
 		}
-		l, err := bolt.Open(st.Path, bolt.Options{Timeout: 5 * time.Second})
+		l, err := bolt.New(bolt.Options{Path: st.Path, Timeout: 5 * time.Second})
 		if err != nil {
 			return nil, fmt.Errorf("state: %w", err)
 		}
@@ -120,13 +120,13 @@ func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error
 	}
 	switch t.Provider {
 	case "log":
-		return dryrun.New(t.Name, d.logger), nil
+		return dryrun.New(dryrun.Options{Name: t.Name, Logger: d.logger})
 	case "cloudfront":
 		cfg, err := d.aws(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return cloudfront.New(awscloudfront.NewFromConfig(cfg), cloudfront.Options{DistributionID: t.DistributionID})
+		return cloudfront.New(cloudfront.Options{Client: awscloudfront.NewFromConfig(cfg), DistributionID: t.DistributionID})
 	case "akamai":
 		return akamai.New(akamai.Options{
 			EdgeRC: t.EdgeRC, Section: t.Section, Env: true, BaseURL: t.BaseURL, APIURL: t.APIURL,
@@ -156,28 +156,28 @@ func (d *deps) pipeline(ctx context.Context, readOnly bool) (*pipeline.Pipeline,
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline.Pipeline{Ledger: l, Logger: d.logger, Purgers: map[string]purge.Purger{}, Mirrors: map[string]mirror.Mirror{}}
+	opts := pipeline.Options{Ledger: l, Purgers: map[string]purge.Purger{}, Mirrors: map[string]mirror.Mirror{}}
 	for _, t := range d.cfg.Targets {
 		pg, err := d.purger(ctx, t)
 		if err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
-		p.Purgers[t.Name] = pg
+		opts.Purgers[t.Name] = pg
 	}
 	for _, m := range d.cfg.Mirrors {
 		mr, err := d.mirror(ctx, m)
 		if err != nil {
 			return nil, fmt.Errorf("mirror %s: %w", m.Name, err)
 		}
-		p.Mirrors[m.Name] = mr
+		opts.Mirrors[m.Name] = mr
 	}
 	if len(d.cfg.Mirrors) > 0 {
-		if p.Source, err = d.s3Client(ctx); err != nil {
+		if opts.Source, err = d.s3Client(ctx); err != nil {
 			return nil, err
 		}
 	}
-	p.Plan = planConfig(d.cfg, p.Purgers)
-	return p, nil
+	opts.Plan = planConfig(d.cfg, opts.Purgers)
+	return pipeline.New(opts)
 }
 
 func (d *deps) close() {

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,23 +18,31 @@ import (
 // RootBucket is the top-level bbolt bucket that holds the ledger.
 const RootBucket = "ledger"
 
-// ErrLocked is returned, wrapped, by Open when another process holds the
+// ErrLocked is returned, wrapped, by New when another process holds the
 // file's lock for longer than Options.Timeout.
 var ErrLocked = errors.New("the file is locked by another process")
 
-// Options configure Open. The zero value is ready to use.
+// Options configure New. A zero field means its default; one of Path and
+// DB is required.
 type Options struct {
-	// Timeout is how long Open waits for the file lock held by another
-	// process before it fails with ErrLocked. Default 1s; bbolt checks the
-	// lock every 50ms.
+	// Path is the bbolt file to open, created if needed. The Ledger owns
+	// it: Close closes the file. Default "": DB is used.
+	Path string
+	// DB is a database already open, for a file shared with other buckets
+	// (serve's inbox keeps its own beside the ledger's). Close does not
+	// close it: its opener does. Default nil: Path is opened.
+	DB *bbolt.DB
+
+	// Timeout is how long New waits for the file lock held by another
+	// process before it fails with ErrLocked; for Path only. Default 1s;
+	// bbolt checks the lock every 50ms.
 	Timeout time.Duration
-
-	// Mode is the permission of the file if Open creates it. Default 0600.
+	// Mode is the permission of the file if New creates it; for Path only.
+	// Default 0600.
 	Mode os.FileMode
-
 	// NoSync skips the fsync after each Commit: faster, and a crash can lose
 	// the last Commits (never corrupt the file). For tests and benchmarks;
-	// default false.
+	// for Path only. Default false.
 	NoSync bool
 }
 
@@ -44,23 +53,34 @@ type Ledger struct {
 	closed atomic.Bool
 }
 
-// Open opens (creating if needed) the bbolt file at path and returns a
-// Ledger that owns it: Close closes the file.
-func Open(path string, opts Options) (*Ledger, error) {
-	if opts.Timeout <= 0 {
-		opts.Timeout = time.Second
+// New returns a Ledger in the file at opts.Path, or over the open
+// opts.DB, after applying optFns to a copy of opts. It creates RootBucket
+// if the database is writable.
+func New(opts Options, optFns ...func(*Options)) (*Ledger, error) {
+	for _, fn := range optFns {
+		fn(&opts)
 	}
-	if opts.Mode == 0 {
-		opts.Mode = 0o600
+	switch {
+	case opts.Path == "" && opts.DB == nil:
+		return nil, errors.New("ledger/bolt: Options.Path or Options.DB is required")
+	case opts.Path != "" && opts.DB != nil:
+		return nil, fmt.Errorf("ledger/bolt: Options.Path %q and Options.DB: want one of them", opts.Path)
+	case opts.Timeout < 0:
+		return nil, fmt.Errorf("ledger/bolt: Options.Timeout %s is negative", opts.Timeout)
 	}
-	db, err := bbolt.Open(path, opts.Mode, &bbolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
+	if opts.DB != nil {
+		return over(opts.DB)
+	}
+	opts.Timeout = cmp.Or(opts.Timeout, time.Second)
+	opts.Mode = cmp.Or(opts.Mode, 0o600)
+	db, err := bbolt.Open(opts.Path, opts.Mode, &bbolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("ledger/bolt: open %s: %w (gave up after %s; is another offload running?)", path, ErrLocked, opts.Timeout)
+		return nil, fmt.Errorf("ledger/bolt: open %s: %w (gave up after %s; is another offload running?)", opts.Path, ErrLocked, opts.Timeout)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("ledger/bolt: open %s: %w", path, err)
+		return nil, fmt.Errorf("ledger/bolt: open %s: %w", opts.Path, err)
 	}
-	l, err := New(db)
+	l, err := over(db)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -69,12 +89,9 @@ func Open(path string, opts Options) (*Ledger, error) {
 	return l, nil
 }
 
-// New returns a Ledger over an open database, creating RootBucket in it if
-// the database is writable. Close does not close db: its opener does.
-func New(db *bbolt.DB) (*Ledger, error) {
-	if db == nil {
-		return nil, errors.New("ledger/bolt: nil *bbolt.DB")
-	}
+// over returns a Ledger over db, creating RootBucket in it if db is
+// writable.
+func over(db *bbolt.DB) (*Ledger, error) {
 	if !db.IsReadOnly() {
 		err := db.Update(func(tx *bbolt.Tx) error {
 			_, err := tx.CreateBucketIfNotExists([]byte(RootBucket))
@@ -189,7 +206,7 @@ func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, err
 	return errs, nil
 }
 
-// Close closes the file if Open opened it; later calls fail with
+// Close closes the file if New opened it (Options.Path); later calls fail with
 // ledger.ErrClosed. Closing twice is not an error.
 func (l *Ledger) Close() error {
 	if l.closed.Swap(true) || !l.owned {

@@ -18,7 +18,8 @@ import (
 
 func open(t testing.TB, path string, opts bolt.Options) *bolt.Ledger {
 	t.Helper()
-	l, err := bolt.Open(path, opts)
+	opts.Path = path
+	l, err := bolt.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// Ledgers from New over one *bbolt.DB, as serve's inbox will share it.
+// Ledgers over one *bbolt.DB (Options.DB), as serve's inbox will share it.
 func TestConformanceShared(t *testing.T) {
 	ledgertest.Run(t, func(t *testing.T) ledger.Ledger {
 		db, err := bbolt.Open(filepath.Join(t.TempDir(), "offload.db"), 0o600, nil)
@@ -39,7 +40,7 @@ func TestConformanceShared(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		l, err := bolt.New(db)
+		l, err := bolt.New(bolt.Options{DB: db})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +51,7 @@ func TestConformanceShared(t *testing.T) {
 func TestRaceOverOneDB(t *testing.T) {
 	first := open(t, filepath.Join(t.TempDir(), "offload.db"), bolt.Options{})
 	defer first.Close()
-	second, err := bolt.New(first.DB())
+	second, err := bolt.New(bolt.Options{DB: first.DB()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,10 +103,10 @@ func TestLocked(t *testing.T) {
 
 	const timeout = 200 * time.Millisecond
 	start := time.Now()
-	_, err := bolt.Open(path, bolt.Options{Timeout: timeout})
+	_, err := bolt.New(bolt.Options{Path: path, Timeout: timeout})
 	took := time.Since(start)
 	if !errors.Is(err, bolt.ErrLocked) {
-		t.Fatalf("second Open: got %v, want ErrLocked", err)
+		t.Fatalf("second New: got %v, want ErrLocked", err)
 	}
 	for _, want := range []string{"ledger/bolt", path, "locked", timeout.String()} {
 		if !strings.Contains(err.Error(), want) {
@@ -114,16 +115,16 @@ func TestLocked(t *testing.T) {
 	}
 	// bbolt polls the lock every 50ms and gives up a poll early.
 	if took < timeout/2 || took > timeout+time.Second {
-		t.Errorf("second Open gave up after %s, want about %s", took, timeout)
+		t.Errorf("second New gave up after %s, want about %s", took, timeout)
 	}
 
 	// Released, the file opens.
 	if err := held.Close(); err != nil {
 		t.Fatal(err)
 	}
-	l, err := bolt.Open(path, bolt.Options{Timeout: timeout})
+	l, err := bolt.New(bolt.Options{Path: path, Timeout: timeout})
 	if err != nil {
-		t.Fatalf("Open after the holder closed: %v", err)
+		t.Fatalf("New after the holder closed: %v", err)
 	}
 	l.Close()
 }
@@ -140,15 +141,15 @@ func TestOpenErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := bolt.Open(c.path, bolt.Options{})
+			_, err := bolt.New(bolt.Options{Path: c.path})
 			if err == nil {
-				t.Fatalf("Open(%s): got no error, want one", c.path)
+				t.Fatalf("New(%s): got no error, want one", c.path)
 			}
 			if errors.Is(err, bolt.ErrLocked) {
-				t.Errorf("Open(%s): got %v, want an error other than ErrLocked", c.path, err)
+				t.Errorf("New(%s): got %v, want an error other than ErrLocked", c.path, err)
 			}
 			if !strings.HasPrefix(err.Error(), "ledger/bolt: open "+c.path+": ") {
-				t.Errorf("Open(%s): got %q, want it to start with who and what", c.path, err)
+				t.Errorf("New(%s): got %q, want it to start with who and what", c.path, err)
 			}
 		})
 	}
@@ -211,4 +212,28 @@ func BenchmarkGet(b *testing.B) {
 	l := open(b, filepath.Join(b.TempDir(), "offload.db"), bolt.Options{})
 	defer l.Close()
 	ledgertest.BenchGet(b, l, 10000)
+}
+
+func TestNewValidates(t *testing.T) {
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "offload.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tests := []struct {
+		name string
+		opts bolt.Options
+		want string
+	}{
+		{"neither", bolt.Options{}, "ledger/bolt: Options.Path or Options.DB is required"},
+		{"both", bolt.Options{Path: "x.db", DB: db}, `ledger/bolt: Options.Path "x.db" and Options.DB: want one of them`},
+		{"negative timeout", bolt.Options{Path: "x.db", Timeout: -time.Second}, "ledger/bolt: Options.Timeout -1s is negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := bolt.New(tt.opts); err == nil || err.Error() != tt.want {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
 }

@@ -19,6 +19,6 @@
 // transaction, so concurrent Commits, from goroutines or from other Ledger
 // values over the same *bbolt.DB, cannot move a key backwards. Get reads
 // every key in one read transaction. bbolt locks the file for one process:
-// a second Open of the same file waits Options.Timeout and then fails with
+// a second New of the same file waits Options.Timeout and then fails with
 // ErrLocked rather than hanging.
 package bolt

@@ -11,12 +11,12 @@ import (
 	"github.com/offload-dev/offload/ledger/bolt"
 )
 
-func ExampleOpen() {
+func ExampleNew() {
 	dir, _ := os.MkdirTemp("", "offload")
 	defer os.RemoveAll(dir)
 
 	ctx := context.Background()
-	l, err := bolt.Open(filepath.Join(dir, "offload.db"), bolt.Options{Timeout: 2 * time.Second})
+	l, err := bolt.New(bolt.Options{Path: filepath.Join(dir, "offload.db"), Timeout: 2 * time.Second})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
-	"github.com/offload-dev/offload/internal/par"
 	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/retry"
 )
@@ -33,16 +34,23 @@ type API interface {
 	PutItem(ctx context.Context, params *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 }
 
-// Options configure New. The zero value is ready to use.
+// Options configure New. A zero field means its default; Client and Table
+// have none.
 type Options struct {
+	// Client is the DynamoDB client, a *dynamodb.Client. Required.
+	Client API
+	// Table is the table's name; it must have the schema the package
+	// documents (CreateTable makes one). Required.
+	Table string
+
 	// Concurrency is the most PutItem calls one Commit, or BatchGetItem
 	// calls one Get, has in flight. Default 16.
 	Concurrency int
 
 	// Retry is how Get asks again for the keys BatchGetItem left
-	// unprocessed; zero fields take internal/retry's defaults (500ms first
-	// backoff, 8 attempts, 2m budget). Errors of the calls themselves are
-	// retried by the SDK client, not here.
+	// unprocessed. A zero field takes the retry package's default (500ms
+	// first backoff, 8 attempts, 2m budget). Errors of the calls themselves
+	// are retried by the SDK client, not here.
 	Retry retry.Policy
 }
 
@@ -56,23 +64,23 @@ type Ledger struct {
 	closed atomic.Bool
 }
 
-// New returns a Ledger over table, which must have the schema the package
-// documents (CreateTable makes one).
-func New(api API, table string, optFns ...func(*Options)) (*Ledger, error) {
-	if api == nil {
-		return nil, errors.New("ledger/dynamo: a DynamoDB client is required")
-	}
-	if table == "" {
-		return nil, errors.New("ledger/dynamo: a table name is required")
-	}
-	var opts Options
+// New returns a Ledger over opts.Table, after applying optFns to a copy of
+// opts.
+func New(opts Options, optFns ...func(*Options)) (*Ledger, error) {
 	for _, fn := range optFns {
 		fn(&opts)
 	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 16
+	if opts.Client == nil {
+		return nil, errors.New("ledger/dynamo: Options.Client is required")
 	}
-	return &Ledger{api: api, table: table, opts: opts}, nil
+	if opts.Table == "" {
+		return nil, errors.New("ledger/dynamo: Options.Table is required")
+	}
+	if opts.Concurrency < 0 {
+		return nil, fmt.Errorf("ledger/dynamo: Options.Concurrency %d is negative", opts.Concurrency)
+	}
+	opts.Concurrency = cmp.Or(opts.Concurrency, 16)
+	return &Ledger{api: opts.Client, table: opts.Table, opts: opts}, nil
 }
 
 // Table returns the table's name.
@@ -119,10 +127,11 @@ func (l *Ledger) Get(ctx context.Context, bucket string, keys []string) (map[str
 		mu       sync.Mutex
 		firstErr error
 	)
-	var jobs []func()
+	var g errgroup.Group
+	g.SetLimit(l.opts.Concurrency)
 	for start := 0; start < len(uniq); start += MaxBatchKeys {
 		chunk := uniq[start:min(start+MaxBatchKeys, len(uniq))]
-		jobs = append(jobs, func() {
+		g.Go(func() error {
 			items, err := l.batchGet(ctx, bucket, chunk)
 			mu.Lock()
 			defer mu.Unlock()
@@ -130,16 +139,15 @@ func (l *Ledger) Get(ctx context.Context, bucket string, keys []string) (map[str
 				if firstErr == nil {
 					firstErr = err
 				}
-				return
+				return nil
 			}
 			for _, r := range items {
 				out[r.Key] = r
 			}
+			return nil
 		})
 	}
-	if len(jobs) > 0 {
-		par.Run(jobs, l.opts.Concurrency)
-	}
+	g.Wait()
 	if firstErr != nil {
 		return nil, l.getErr(bucket, firstErr)
 	}
@@ -271,10 +279,11 @@ func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, err
 	}
 	errs := make([]error, len(recs))
 	var failed atomic.Int32
-	jobs := make([]func(), len(order))
-	for j, pk := range order {
+	var g errgroup.Group
+	g.SetLimit(l.opts.Concurrency)
+	for _, pk := range order {
 		idx := byKey[pk]
-		jobs[j] = func() {
+		g.Go(func() error {
 			for _, i := range idx {
 				if err := ctx.Err(); err != nil {
 					errs[i] = err
@@ -292,11 +301,10 @@ func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, err
 					failed.Add(1)
 				}
 			}
-		}
+			return nil
+		})
 	}
-	if len(jobs) > 0 {
-		par.Run(jobs, l.opts.Concurrency)
-	}
+	g.Wait()
 	if n := failed.Load(); n > 0 {
 		var first error
 		for _, e := range errs {

@@ -50,7 +50,7 @@ func client(t testing.TB, rt ...*awstest.Counter) *dynamodb.Client {
 
 func newLedger(t testing.TB, api dynamo.API, table string, optFns ...func(*dynamo.Options)) *dynamo.Ledger {
 	t.Helper()
-	l, err := dynamo.New(api, table, optFns...)
+	l, err := dynamo.New(dynamo.Options{Client: api, Table: table}, optFns...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,12 +392,12 @@ func TestNewErrors(t *testing.T) {
 		table string
 		want  string
 	}{
-		{"no client", nil, "offload", "client is required"},
-		{"no table", db, "", "table name is required"},
+		{"no client", nil, "offload", "ledger/dynamo: Options.Client is required"},
+		{"no table", db, "", "ledger/dynamo: Options.Table is required"},
 	}
 	for _, c := range cases {
-		_, err := dynamo.New(c.api, c.table)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
+		_, err := dynamo.New(dynamo.Options{Client: c.api, Table: c.table})
+		if err == nil || err.Error() != c.want {
 			t.Errorf("%s: got %v, want an error saying %q", c.name, err, c.want)
 		}
 	}

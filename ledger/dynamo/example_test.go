@@ -21,7 +21,7 @@ func ExampleNew() {
 		fmt.Println(err)
 		return
 	}
-	l, err := dynamo.New(db, "offload-example")
+	l, err := dynamo.New(dynamo.Options{Client: db, Table: "offload-example"})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -22,7 +22,8 @@ import (
 	"github.com/offload-dev/offload/retry"
 )
 
-// Options configure a Client. Fields marked required have no default.
+// Options configure a Client. A zero field means its default; the fields
+// marked required have none.
 type Options struct {
 	// Host is the storage group's connection hostname,
 	// "example-nsu.akamaihd.net". Required unless APIURL is set.
@@ -30,8 +31,8 @@ type Options struct {
 	// CPCode is the upload directory's CP code, the root of every path.
 	// Required.
 	CPCode string
-	// Dir is the directory under the CP code that keys are relative to;
-	// default "" (the CP code's root).
+	// Dir is the directory under the CP code that keys are relative to.
+	// Default "": the CP code's root.
 	Dir string
 	// KeyName is the upload account's HTTP API key name. Required.
 	KeyName string
@@ -40,12 +41,13 @@ type Options struct {
 
 	// APIURL replaces "https://" + Host, for tests. Default "".
 	APIURL string
-	// HTTPClient sends the requests; default a client without an overall
+	// HTTPClient sends the requests. Default: a client without an overall
 	// timeout (an upload lasts as long as its body), cancelled through ctx.
 	HTTPClient *http.Client
-	// Retry is the retry policy; the zero value is internal/retry's default.
+	// Retry is the retry policy. A zero field takes the retry package's
+	// default.
 	Retry retry.Policy
-	// Now tells the time for the signature; default time.Now. NetStorage
+	// Now tells the time for the signature. Default time.Now. NetStorage
 	// refuses a signature more than about a minute off its clock; when it
 	// does, the client corrects by the offset of the server's Date header.
 	Now func() time.Time
@@ -62,25 +64,29 @@ type Client struct {
 // ErrConfig is wrapped by New's errors.
 var ErrConfig = errors.New("netstorage: bad configuration")
 
-// New returns a client.
-func New(opts Options) (*Client, error) {
+// New returns a client, after applying optFns to a copy of opts, or an
+// error (wrapping ErrConfig) naming the options that cannot work.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
+	for _, fn := range optFns {
+		fn(&opts)
+	}
 	var missing []string
-	for name, v := range map[string]string{"CPCode": opts.CPCode, "KeyName": opts.KeyName, "Key": opts.Key} {
-		if v == "" {
-			missing = append(missing, name)
+	if opts.Host == "" && opts.APIURL == "" {
+		missing = append(missing, "Options.Host")
+	}
+	for _, f := range []struct{ name, v string }{{"CPCode", opts.CPCode}, {"KeyName", opts.KeyName}, {"Key", opts.Key}} {
+		if f.v == "" {
+			missing = append(missing, "Options."+f.name)
 		}
 	}
-	if opts.Host == "" && opts.APIURL == "" {
-		missing = append(missing, "Host")
-	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%w: missing %s", ErrConfig, strings.Join(missing, ", "))
+		return nil, fmt.Errorf("%w: %s required", ErrConfig, strings.Join(missing, ", "))
 	}
 	if _, err := strconv.ParseUint(opts.CPCode, 10, 64); err != nil {
-		return nil, fmt.Errorf("%w: CPCode %q is not a number", ErrConfig, opts.CPCode)
+		return nil, fmt.Errorf("%w: Options.CPCode %q is not a number", ErrConfig, opts.CPCode)
 	}
 	if strings.Contains(opts.Dir, "..") {
-		return nil, fmt.Errorf("%w: Dir %q holds \"..\"", ErrConfig, opts.Dir)
+		return nil, fmt.Errorf("%w: Options.Dir %q holds \"..\"", ErrConfig, opts.Dir)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -265,10 +265,11 @@ func TestNewAndSecrets(t *testing.T) {
 		opts netstorage.Options
 		want string
 	}{
-		{netstorage.Options{Host: "h", CPCode: "1", KeyName: "k"}, "missing Key"},
-		{netstorage.Options{CPCode: "1", KeyName: "k", Key: key}, "missing Host"},
-		{netstorage.Options{Host: "h", CPCode: "abc", KeyName: "k", Key: key}, "not a number"},
-		{netstorage.Options{Host: "h", CPCode: "1", KeyName: "k", Key: key, Dir: "/a/../.."}, `holds ".."`},
+		{netstorage.Options{Host: "h", CPCode: "1", KeyName: "k"}, "netstorage: bad configuration: Options.Key required"},
+		{netstorage.Options{}, "Options.Host, Options.CPCode, Options.KeyName, Options.Key required"},
+		{netstorage.Options{CPCode: "1", KeyName: "k", Key: key}, "Options.Host required"},
+		{netstorage.Options{Host: "h", CPCode: "abc", KeyName: "k", Key: key}, `Options.CPCode "abc" is not a number`},
+		{netstorage.Options{Host: "h", CPCode: "1", KeyName: "k", Key: key, Dir: "/a/../.."}, `Options.Dir "/a/../.." holds ".."`},
 	}
 	for _, tt := range tests {
 		_, err := netstorage.New(tt.opts)

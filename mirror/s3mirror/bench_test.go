@@ -19,7 +19,7 @@ func BenchmarkPut(b *testing.B) {
 	ctx := context.Background()
 	client := m.Client()
 	m.CreateBucket(b, "dst")
-	c, err := s3mirror.New(client, s3mirror.Options{Bucket: "dst"})
+	c, err := s3mirror.New(s3mirror.Options{Client: client, Bucket: "dst"})
 	if err != nil {
 		b.Fatal(err)
 	}

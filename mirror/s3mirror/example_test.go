@@ -23,7 +23,7 @@ func Example() {
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("example-mirror")})
 
-	m, err := s3mirror.New(client, s3mirror.Options{Bucket: "example-mirror", Prefix: "site/"})
+	m, err := s3mirror.New(s3mirror.Options{Client: client, Bucket: "example-mirror", Prefix: "site/"})
 	if err != nil {
 		fmt.Println(err)
 		return

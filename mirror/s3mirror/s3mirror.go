@@ -2,6 +2,7 @@ package s3mirror
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,20 +34,27 @@ const (
 	DefaultSinglePutMax = 16 << 20
 )
 
-// Options configure a Client. The zero value of every field but Bucket means
-// its default.
+// NoSinglePut, as Options.SinglePutMax, sends every object through the
+// multipart uploader.
+const NoSinglePut = -1
+
+// Options configure a Client. A zero field means its default; Client and
+// Bucket have none.
 type Options struct {
+	// Client is the S3 client, an *s3.Client (for an S3-compatible store,
+	// set its BaseEndpoint and UsePathStyle). Required.
+	Client API
 	// Bucket is the destination bucket. Required.
 	Bucket string
-	// Prefix is the directory keys are put under ("mirror/"); default "",
+	// Prefix is the directory keys are put under ("mirror/"). Default "":
 	// the bucket's root.
 	Prefix string
 	// PartSize is the size of each part of a multipart upload and of the
-	// buffers parts are read into; default DefaultPartSize (8 MiB), at
-	// least 5 MiB (S3's minimum). An object of unknown length can have at
+	// buffers parts are read into, at least 5 MiB (S3's minimum). Default
+	// DefaultPartSize (8 MiB). An object of unknown length can have at
 	// most 10,000 parts: 80 GB at 8 MiB.
 	PartSize int64
-	// Concurrency is how many parts are uploaded at once; default
+	// Concurrency is how many parts are uploaded at once. Default
 	// DefaultConcurrency (2). Memory is bounded by about
 	// PartSize × (Concurrency+2): the SDK's uploader reads the first part
 	// into a slice of its own and keeps a pool of Concurrency+1 buffers for
@@ -56,17 +64,17 @@ type Options struct {
 	Concurrency int
 	// SinglePutMax is the largest object of known size that goes up in one
 	// PutObject, read first into a buffer of its size, rather than through
-	// the multipart uploader; default DefaultSinglePutMax (16 MiB), -1 for
-	// never. A single PUT takes one request instead of at least three, can
+	// the multipart uploader. Default DefaultSinglePutMax (16 MiB);
+	// NoSinglePut for never. A single PUT takes one request instead of at least three, can
 	// be retried whatever the body, and holds less memory than the
 	// uploader's buffers (see Concurrency) up to that size.
 	SinglePutMax int64
-	// CacheControl, when set, is stored with every object; default "".
+	// CacheControl, when set, is stored with every object. Default "".
 	CacheControl string
 	// Retry is the retry policy for whole operations (a Put is retried only
 	// when its body is an io.Seeker or was read into a buffer: a known size
-	// up to SinglePutMax); the zero value is internal/retry's
-	// default. The SDK's own retryer still retries single requests.
+	// up to SinglePutMax). A zero field takes the retry package's default.
+	// The SDK's own retryer still retries single requests.
 	Retry retry.Policy
 }
 
@@ -80,31 +88,36 @@ type Client struct {
 // ErrConfig is wrapped by New's errors.
 var ErrConfig = errors.New("s3mirror: bad configuration")
 
-// New returns a mirror writing through client (an *s3.Client; for an
-// S3-compatible store set its BaseEndpoint and UsePathStyle).
-func New(client API, opts Options) (*Client, error) {
-	if client == nil {
-		return nil, fmt.Errorf("%w: nil client", ErrConfig)
+// New returns a mirror writing through opts.Client, after applying optFns
+// to a copy of opts, or an error (wrapping ErrConfig) naming the option
+// that cannot work.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	if opts.Client == nil {
+		return nil, fmt.Errorf("%w: Options.Client is required", ErrConfig)
 	}
 	if opts.Bucket == "" {
-		return nil, fmt.Errorf("%w: missing Bucket", ErrConfig)
+		return nil, fmt.Errorf("%w: Options.Bucket is required", ErrConfig)
 	}
 	if strings.Contains(opts.Prefix, "..") {
-		return nil, fmt.Errorf("%w: Prefix %q holds \"..\"", ErrConfig, opts.Prefix)
+		return nil, fmt.Errorf("%w: Options.Prefix %q holds \"..\"", ErrConfig, opts.Prefix)
 	}
 	opts.Prefix = strings.Trim(opts.Prefix, "/")
-	if opts.PartSize == 0 {
-		opts.PartSize = DefaultPartSize
-	}
+	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
 	if opts.PartSize < manager.MinUploadPartSize {
-		return nil, fmt.Errorf("%w: PartSize %d is below S3's minimum of %d", ErrConfig, opts.PartSize, manager.MinUploadPartSize)
+		return nil, fmt.Errorf("%w: Options.PartSize %d is below S3's minimum of %d", ErrConfig, opts.PartSize, manager.MinUploadPartSize)
 	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = DefaultConcurrency
+	if opts.Concurrency < 0 {
+		return nil, fmt.Errorf("%w: Options.Concurrency %d is negative", ErrConfig, opts.Concurrency)
 	}
-	if opts.SinglePutMax == 0 {
-		opts.SinglePutMax = DefaultSinglePutMax
+	opts.Concurrency = cmp.Or(opts.Concurrency, DefaultConcurrency)
+	if opts.SinglePutMax < NoSinglePut {
+		return nil, fmt.Errorf("%w: Options.SinglePutMax %d: want a size, 0 (the default) or NoSinglePut", ErrConfig, opts.SinglePutMax)
 	}
+	opts.SinglePutMax = cmp.Or(opts.SinglePutMax, DefaultSinglePutMax)
+	client := opts.Client
 	up := manager.NewUploader(client, func(u *manager.Uploader) {
 		u.PartSize = opts.PartSize
 		u.Concurrency = opts.Concurrency

@@ -88,14 +88,14 @@ func TestPut(t *testing.T) {
 		{"small, unknown length", mirror.Object{Key: "a b/ü.txt", Size: -1}, small, true, 0, 0},
 		{"empty", mirror.Object{Key: "empty", Size: 0}, nil, false, 0, 0},
 		{"known length within SinglePutMax: one PUT", mirror.Object{Key: "single/known.bin", Size: int64(len(big))}, big, true, 0, 0},
-		{"multipart, known length", mirror.Object{Key: "big/known.bin", Size: int64(len(big))}, big, true, -1, 3},
+		{"multipart, known length", mirror.Object{Key: "big/known.bin", Size: int64(len(big))}, big, true, s3mirror.NoSinglePut, 3},
 		{"multipart, known length past SinglePutMax", mirror.Object{Key: "big/known2.bin", Size: int64(len(big))}, big, true, 12 << 20, 3},
 		{"multipart, unknown length", mirror.Object{Key: "big/unknown.bin", Size: -1}, big, true, 0, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, false)
-			c, err := s3mirror.New(e.s3, s3mirror.Options{Bucket: e.bucket, Prefix: "/mirror/", PartSize: partSize, CacheControl: "max-age=60", SinglePutMax: tt.singleMax})
+			c, err := s3mirror.New(s3mirror.Options{Client: e.s3, Bucket: e.bucket, Prefix: "/mirror/", PartSize: partSize, CacheControl: "max-age=60", SinglePutMax: tt.singleMax})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +137,7 @@ func TestPut(t *testing.T) {
 
 func TestUnsafeKeys(t *testing.T) {
 	e := newEnv(t, false)
-	c, _ := s3mirror.New(e.s3, s3mirror.Options{Bucket: e.bucket, Prefix: "mirror"})
+	c, _ := s3mirror.New(s3mirror.Options{Client: e.s3, Bucket: e.bucket, Prefix: "mirror"})
 	for _, k := range []string{"../x", "/abs", "a/../../b", ""} {
 		if err := c.Put(context.Background(), mirror.Object{Key: k, Size: 1}, strings.NewReader("x")); !errors.Is(err, mirror.ErrUnsafeKey) {
 			t.Errorf("Put(%q): got %v, want ErrUnsafeKey", k, err)
@@ -153,7 +153,7 @@ func TestUnsafeKeys(t *testing.T) {
 
 func TestDelete(t *testing.T) {
 	e := newEnv(t, false)
-	c, _ := s3mirror.New(e.s3, s3mirror.Options{Bucket: e.bucket})
+	c, _ := s3mirror.New(s3mirror.Options{Client: e.s3, Bucket: e.bucket})
 	if err := c.Put(context.Background(), mirror.Object{Key: "x", Size: 1}, strings.NewReader("x")); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestFailures(t *testing.T) {
 				e.proxy.Inject(f)
 			}
 			sl := purgetest.NewSleeper()
-			c, _ := s3mirror.New(e.s3, s3mirror.Options{Bucket: bucket, Retry: sl.Policy()})
+			c, _ := s3mirror.New(s3mirror.Options{Client: e.s3, Bucket: bucket, Retry: sl.Policy()})
 			var body io.Reader = strings.NewReader("data")
 			if tt.stream {
 				body = onlyReader{body}
@@ -233,11 +233,14 @@ func TestNew(t *testing.T) {
 		opts s3mirror.Options
 		want string
 	}{
-		{s3mirror.Options{}, "missing Bucket"},
-		{s3mirror.Options{Bucket: "b", PartSize: 1 << 20}, "below S3's minimum"},
-		{s3mirror.Options{Bucket: "b", Prefix: "a/../.."}, `holds ".."`},
+		{s3mirror.Options{Bucket: "b"}, "s3mirror: bad configuration: Options.Client is required"},
+		{s3mirror.Options{Client: e.s3}, "s3mirror: bad configuration: Options.Bucket is required"},
+		{s3mirror.Options{Client: e.s3, Bucket: "b", PartSize: 1 << 20}, "Options.PartSize 1048576 is below S3's minimum"},
+		{s3mirror.Options{Client: e.s3, Bucket: "b", Prefix: "a/../.."}, `Options.Prefix "a/../.." holds ".."`},
+		{s3mirror.Options{Client: e.s3, Bucket: "b", Concurrency: -1}, "Options.Concurrency -1 is negative"},
+		{s3mirror.Options{Client: e.s3, Bucket: "b", SinglePutMax: -2}, "Options.SinglePutMax -2: want a size, 0 (the default) or NoSinglePut"},
 	} {
-		if _, err := s3mirror.New(e.s3, tt.opts); !errors.Is(err, s3mirror.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
+		if _, err := s3mirror.New(tt.opts); !errors.Is(err, s3mirror.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("New(%+v): got %v, want ErrConfig with %q", tt.opts, err, tt.want)
 		}
 	}
@@ -247,7 +250,7 @@ func TestNew(t *testing.T) {
 // anything is sent, and says so.
 func TestPutSizeMismatch(t *testing.T) {
 	e := newEnv(t, false)
-	c, err := s3mirror.New(e.s3, s3mirror.Options{Bucket: e.bucket})
+	c, err := s3mirror.New(s3mirror.Options{Client: e.s3, Bucket: e.bucket})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func TestStreamChild(t *testing.T) {
 	cfg := awstest.SharedMoto(t).Config()
 	cfg.HTTPClient = &http.Client{Transport: awstest.Transport()}
 	e.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	c, err := s3mirror.New(e.s3, s3mirror.Options{Bucket: e.bucket})
+	c, err := s3mirror.New(s3mirror.Options{Client: e.s3, Bucket: e.bucket})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package akamai
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/akamai/AkamaiOPEN-edgegrid-golang/v11/pkg/edgegrid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/retry"
@@ -52,25 +54,25 @@ const (
 	Delete Action = "delete"
 )
 
-// Options configure a Client. The zero value of every field means its default.
+// Options configure a Client. A zero field means its default.
 type Options struct {
 	// Config is the EdgeGrid client credential (host, client_token,
-	// client_secret, access_token, max_body). When nil, it is loaded: from
-	// the environment first when Env is set, else from the EdgeRC file.
+	// client_secret, access_token, max_body). Default nil: it is loaded,
+	// from the environment first when Env is set, else from the EdgeRC file.
 	Config *edgegrid.Config
-	// EdgeRC is the path of the .edgerc file; default "~/.edgerc".
+	// EdgeRC is the path of the .edgerc file. Default "~/.edgerc".
 	EdgeRC string
 	// Section is the .edgerc section, and the infix of the environment
 	// variables (AKAMAI_<SECTION>_HOST, ...; AKAMAI_HOST, ... for
-	// "default"); default "default".
+	// "default"). Default "default".
 	Section string
 	// Env, when true, reads the credential from the AKAMAI_* environment
 	// variables first and falls back to EdgeRC. Default false: EdgeRC only.
 	Env bool
 
-	// Network is staging or production; default Production.
+	// Network is Staging or Production. Default Production.
 	Network Network
-	// Action is invalidate or delete; default Invalidate.
+	// Action is Invalidate or Delete. Default Invalidate.
 	Action Action
 	// BaseURL is joined to KindPath items to make the URLs purged
 	// ("https://www.example.com"). Default "": path items fail.
@@ -79,22 +81,23 @@ type Options struct {
 	// APIURL replaces "https://" + the credential's host, for tests.
 	// Default "".
 	APIURL string
-	// HTTPClient sends the requests; default a client with a 30s timeout.
+	// HTTPClient sends the requests. Default: a client with a 30s timeout.
 	HTTPClient *http.Client
-	// Retry is the retry policy; the zero value is internal/retry's default.
+	// Retry is the retry policy. A zero field takes the retry package's
+	// default.
 	Retry retry.Policy
-	// Concurrency is the most requests one Purge has in flight; default 2.
+	// Concurrency is the most requests one Purge has in flight. Default 2:
 	// Fast Purge's request bucket is 100 deep and refills at 50 a second,
 	// shared by the whole account.
 	Concurrency int
-	// MaxBodyBytes caps each request body; default and ceiling
-	// MaxBodyBytes (50,000), counted on the JSON actually sent.
+	// MaxBodyBytes caps each request body, counted on the JSON actually
+	// sent, at most MaxBodyBytes. Default MaxBodyBytes (50,000).
 	MaxBodyBytes int
-	// ItemsPerCall caps the objects in one request, whatever their kind;
-	// default and ceiling the bucket size of the kind (MaxURLs, MaxCPCodes,
-	// MaxTags).
+	// ItemsPerCall caps the objects in one request, whatever their kind.
+	// Default, and ceiling, the bucket size of the kind (MaxURLs,
+	// MaxCPCodes, MaxTags).
 	ItemsPerCall int
-	// Now tells the time for Status; default time.Now.
+	// Now tells the time for Status. Default time.Now.
 	Now func() time.Time
 }
 
@@ -116,9 +119,13 @@ type accepted struct {
 // ErrConfig is wrapped by New's errors about options and credentials.
 var ErrConfig = errors.New("akamai: bad configuration")
 
-// New returns a client. It loads the EdgeGrid credential unless
-// opts.Config is set, and validates the options.
-func New(opts Options) (*Client, error) {
+// New returns a client, after applying optFns to a copy of opts. It loads
+// the EdgeGrid credential unless Options.Config is set, and validates the
+// options; its errors wrap ErrConfig.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
+	for _, fn := range optFns {
+		fn(&opts)
+	}
 	if opts.Section == "" {
 		opts.Section = edgegrid.DefaultSection
 	}
@@ -149,21 +156,25 @@ func New(opts Options) (*Client, error) {
 		opts.Network = Production
 	case Production, Staging:
 	default:
-		return nil, fmt.Errorf("%w: network %q: want %q or %q", ErrConfig, opts.Network, Staging, Production)
+		return nil, fmt.Errorf("%w: Options.Network %q: want %q or %q", ErrConfig, opts.Network, Staging, Production)
 	}
 	switch opts.Action {
 	case "":
 		opts.Action = Invalidate
 	case Invalidate, Delete:
 	default:
-		return nil, fmt.Errorf("%w: action %q: want %q or %q", ErrConfig, opts.Action, Invalidate, Delete)
+		return nil, fmt.Errorf("%w: Options.Action %q: want %q or %q", ErrConfig, opts.Action, Invalidate, Delete)
 	}
-	if opts.MaxBodyBytes <= 0 || opts.MaxBodyBytes > MaxBodyBytes {
-		opts.MaxBodyBytes = MaxBodyBytes
+	for _, f := range []struct {
+		name   string
+		n, max int
+	}{{"MaxBodyBytes", opts.MaxBodyBytes, MaxBodyBytes}, {"ItemsPerCall", opts.ItemsPerCall, MaxURLs}, {"Concurrency", opts.Concurrency, math.MaxInt}} {
+		if f.n < 0 || f.n > f.max {
+			return nil, fmt.Errorf("%w: Options.%s %d: want 0 (the default) to %d", ErrConfig, f.name, f.n, f.max)
+		}
 	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 2
-	}
+	opts.MaxBodyBytes = cmp.Or(opts.MaxBodyBytes, MaxBodyBytes)
+	opts.Concurrency = cmp.Or(opts.Concurrency, 2)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -347,33 +358,19 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 	bs := c.batches(req.Items, func(i int, err error) { res.Outcomes[i].Err = err.Error() })
 
 	calls := make([]*purge.Call, len(bs))
-	sem := make(chan struct{}, c.opts.Concurrency)
-	var wg sync.WaitGroup
-	var mu sync.Mutex // guards res.Outcomes across workers
+	var mu sync.Mutex // guards res.Outcomes across goroutines
+	var g errgroup.Group
+	g.SetLimit(c.opts.Concurrency)
 	for bi := range bs {
 		b := &bs[bi]
-		// Stop starting calls once ctx is done: wait for a slot or the end.
-		got := false
-		select {
-		case sem <- struct{}{}:
-			got = true
-		case <-ctx.Done():
-		}
-		if err := ctx.Err(); err != nil {
-			if got {
-				<-sem
+		g.Go(func() error {
+			call := purge.Call{Err: "akamai: not sent"}
+			if err := ctx.Err(); err != nil { // not started: every item still gets an outcome
+				call.Err += ": " + err.Error()
+			} else {
+				call = c.send(ctx, b)
+				calls[bi] = &call
 			}
-			for _, i := range b.idx {
-				res.Outcomes[i].Err = "akamai: not sent: " + err.Error()
-			}
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			call := c.send(ctx, b)
-			calls[bi] = &call
 			mu.Lock()
 			defer mu.Unlock()
 			for _, i := range b.idx {
@@ -381,9 +378,10 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 				res.Outcomes[i].ID = call.ID
 				res.Outcomes[i].Err = call.Err
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	g.Wait()
 	for _, call := range calls {
 		if call != nil {
 			res.Calls = append(res.Calls, *call)

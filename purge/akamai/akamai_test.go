@@ -380,7 +380,7 @@ func TestRateLimits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newServer(t)
 			s := purgetest.NewSleeper()
-			f.Now = s.Clock.Now
+			f.Now = s.Now
 			p := s.Policy()
 			p.MaxAttempts, p.Initial = 3, time.Millisecond // backoff below the waits Akamai asks for
 			c := newClient(t, f, func(o *akamai.Options) { o.Retry, o.ItemsPerCall, o.Concurrency = p, tt.perCall, 1 })
@@ -522,14 +522,20 @@ func TestCredentials(t *testing.T) {
 		}
 	})
 	t.Run("bad options", func(t *testing.T) {
-		for _, o := range []akamai.Options{
-			{EdgeRC: rc, Network: "prod"},
-			{EdgeRC: rc, Action: "purge"},
-			{Config: &edgegrid.Config{Host: "h", ClientSecret: clientSecret}},
+		for _, tt := range []struct {
+			opts akamai.Options
+			want string
+		}{
+			{akamai.Options{EdgeRC: rc, Network: "prod"}, `Options.Network "prod"`},
+			{akamai.Options{EdgeRC: rc, Action: "purge"}, `Options.Action "purge"`},
+			{akamai.Options{EdgeRC: rc, MaxBodyBytes: 60000}, "Options.MaxBodyBytes 60000: want 0 (the default) to 50000"},
+			{akamai.Options{EdgeRC: rc, ItemsPerCall: -1}, "Options.ItemsPerCall -1"},
+			{akamai.Options{EdgeRC: rc, Concurrency: -1}, "Options.Concurrency -1"},
+			{akamai.Options{Config: &edgegrid.Config{Host: "h", ClientSecret: clientSecret}}, "needs host, client_token"},
 		} {
-			_, err := akamai.New(o)
-			if !errors.Is(err, akamai.ErrConfig) || strings.Contains(err.Error(), clientSecret) {
-				t.Errorf("New(%s/%s): got %v, want ErrConfig without the secret", o.Network, o.Action, err)
+			_, err := akamai.New(tt.opts)
+			if !errors.Is(err, akamai.ErrConfig) || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), clientSecret) {
+				t.Errorf("got %v, want ErrConfig with %q and without the secret", err, tt.want)
 			}
 		}
 	})

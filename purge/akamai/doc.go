@@ -7,7 +7,7 @@
 // AKAMAI_* environment variables. Items are packed into as few requests as
 // Fast Purge's 50,000-byte body limit and its token-bucket sizes allow;
 // throttling (429, with the X-Ratelimit-* headers) and server errors are
-// retried with the shared policy of internal/retry. Each accepted request's
+// retried with Options.Retry (a retry.Policy). Each accepted request's
 // purgeId, supportId and estimatedSeconds are kept in the purge.Result, and
 // Akamai's own error (title, detail, supportId) reaches the caller.
 //

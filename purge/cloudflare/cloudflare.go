@@ -2,6 +2,7 @@ package cloudflare
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/retry"
@@ -24,7 +27,7 @@ const DefaultAPIURL = "https://api.cloudflare.com/client/v4"
 // (the Enterprise URL limit).
 const MaxPerRequest = 500
 
-// Options configure a Client.
+// Options configure a Client. A zero field means its default.
 type Options struct {
 	// ZoneID is the zone to purge. Required.
 	ZoneID string
@@ -32,23 +35,23 @@ type Options struct {
 	// zone's Cache Purge permission. Required. It never appears in errors.
 	Token string
 	// BaseURL turns path items into URLs: "https://www.example.com".
-	// Default none: path items fail.
+	// Default "": path items fail.
 	BaseURL string
 	// URLsPerRequest is the most URLs in one request, by the zone's plan:
-	// 30, 100 or 500. Default 30, which every plan accepts.
+	// 30, 100 or 500 (at most MaxPerRequest). Default 30, which every plan
+	// accepts.
 	URLsPerRequest int
-	// KeysPerRequest is the most tags, prefixes or hosts in one request.
-	// Default 30.
+	// KeysPerRequest is the most tags, prefixes or hosts in one request, at
+	// most MaxPerRequest. Default 30.
 	KeysPerRequest int
-	// APIURL is the API's base URL. Default
-	// "https://api.cloudflare.com/client/v4".
+	// APIURL is the API's base URL. Default DefaultAPIURL.
 	APIURL string
 	// HTTPClient sends the requests. Default: a client with a 30s timeout.
 	HTTPClient *http.Client
 	// Concurrency is the most requests one Purge has in flight. Default 4.
 	Concurrency int
-	// Retry is the retry policy for each request; zero fields take the
-	// shared defaults of internal/retry.
+	// Retry is the retry policy for each request. A zero field takes the
+	// retry package's default.
 	Retry retry.Policy
 }
 
@@ -58,36 +61,38 @@ type Client struct {
 	endpoint string
 }
 
-// New returns a Client, or an error if the options cannot work.
-func New(opts Options) (*Client, error) {
+// New returns a Client, after applying optFns to a copy of opts, or an
+// error naming the option that cannot work.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
+	for _, fn := range optFns {
+		fn(&opts)
+	}
 	if opts.ZoneID == "" {
-		return nil, errors.New("cloudflare: a zone id is required")
+		return nil, errors.New("cloudflare: Options.ZoneID is required")
 	}
 	if opts.Token == "" {
-		return nil, errors.New("cloudflare: an API token is required")
+		return nil, errors.New("cloudflare: Options.Token is required")
 	}
-	if opts.APIURL == "" {
-		opts.APIURL = DefaultAPIURL
-	}
+	opts.APIURL = cmp.Or(opts.APIURL, DefaultAPIURL)
 	if u, err := url.Parse(opts.APIURL); err != nil || u.Host == "" {
-		return nil, fmt.Errorf("cloudflare: api url %q is not an absolute URL", opts.APIURL)
+		return nil, fmt.Errorf("cloudflare: Options.APIURL %q is not an absolute URL", opts.APIURL)
 	}
-	if opts.URLsPerRequest == 0 {
-		opts.URLsPerRequest = 30
-	}
-	if opts.KeysPerRequest == 0 {
-		opts.KeysPerRequest = 30
-	}
-	for name, n := range map[string]int{"URLs": opts.URLsPerRequest, "keys": opts.KeysPerRequest} {
-		if n < 1 || n > MaxPerRequest {
-			return nil, fmt.Errorf("cloudflare: %s per request %d: want 1 to %d (30, 100 or 500 by plan)", name, n, MaxPerRequest)
+	for _, f := range []struct {
+		name string
+		n    int
+	}{{"URLsPerRequest", opts.URLsPerRequest}, {"KeysPerRequest", opts.KeysPerRequest}} {
+		if f.n < 0 || f.n > MaxPerRequest {
+			return nil, fmt.Errorf("cloudflare: Options.%s %d: want 0 (the default) to %d (30, 100 or 500 by plan)", f.name, f.n, MaxPerRequest)
 		}
 	}
+	if opts.Concurrency < 0 {
+		return nil, fmt.Errorf("cloudflare: Options.Concurrency %d is negative", opts.Concurrency)
+	}
+	opts.URLsPerRequest = cmp.Or(opts.URLsPerRequest, 30)
+	opts.KeysPerRequest = cmp.Or(opts.KeysPerRequest, 30)
+	opts.Concurrency = cmp.Or(opts.Concurrency, 4)
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
-	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 4
 	}
 	return &Client{opts: opts, endpoint: strings.TrimRight(opts.APIURL, "/") + "/zones/" + url.PathEscape(opts.ZoneID) + "/purge_cache"}, nil
 }
@@ -153,9 +158,19 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 	}
 
 	calls := make([]purge.Call, len(jobs))
-	purge.Dispatch(ctx, len(jobs), c.opts.Concurrency,
-		func(n int) { calls[n] = c.send(ctx, jobs[n]) },
-		func(n int, err error) { calls[n] = purge.Call{Items: len(jobs[n].items), Err: err.Error()} })
+	var g errgroup.Group
+	g.SetLimit(c.opts.Concurrency)
+	for n, j := range jobs {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil { // not started: every item still gets an outcome
+				calls[n] = purge.Call{Items: len(j.items), Err: err.Error()}
+				return nil
+			}
+			calls[n] = c.send(ctx, j)
+			return nil
+		})
+	}
+	g.Wait()
 
 	for n, j := range jobs {
 		if calls[n].Attempts > 0 {

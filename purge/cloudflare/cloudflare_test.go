@@ -167,10 +167,12 @@ func TestNew(t *testing.T) {
 		want string
 	}{
 		{"ok", cloudflare.Options{ZoneID: "z", Token: "t"}, ""},
-		{"no zone", cloudflare.Options{Token: "t"}, "zone id is required"},
-		{"no token", cloudflare.Options{ZoneID: "z"}, "token is required"},
-		{"too many urls", cloudflare.Options{ZoneID: "z", Token: "t", URLsPerRequest: 1000}, "URLs per request 1000"},
-		{"bad api url", cloudflare.Options{ZoneID: "z", Token: "t", APIURL: "nope"}, "not an absolute URL"},
+		{"no zone", cloudflare.Options{Token: "t"}, "cloudflare: Options.ZoneID is required"},
+		{"no token", cloudflare.Options{ZoneID: "z"}, "cloudflare: Options.Token is required"},
+		{"too many urls", cloudflare.Options{ZoneID: "z", Token: "t", URLsPerRequest: 1000}, "cloudflare: Options.URLsPerRequest 1000: want 0 (the default) to 500"},
+		{"negative keys", cloudflare.Options{ZoneID: "z", Token: "t", KeysPerRequest: -1}, "Options.KeysPerRequest -1"},
+		{"negative concurrency", cloudflare.Options{ZoneID: "z", Token: "t", Concurrency: -1}, "Options.Concurrency -1 is negative"},
+		{"bad api url", cloudflare.Options{ZoneID: "z", Token: "t", APIURL: "nope"}, `cloudflare: Options.APIURL "nope" is not an absolute URL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package cloudfront
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -38,30 +39,33 @@ type API interface {
 	GetInvalidation(ctx context.Context, params *cloudfront.GetInvalidationInput, optFns ...func(*cloudfront.Options)) (*cloudfront.GetInvalidationOutput, error)
 }
 
-// Options configure a Client.
+// Options configure a Client. A zero field means its default.
 type Options struct {
+	// Client is the CloudFront client, a *cloudfront.Client. Required.
+	Client API
 	// DistributionID is the distribution to invalidate. Required.
 	DistributionID string
-	// PathsPerCall is the most paths in one invalidation. Default and
-	// maximum 3,000.
+	// PathsPerCall is the most paths in one invalidation, at most MaxPaths.
+	// Default MaxPaths (3,000).
 	PathsPerCall int
 	// WildcardsPerCall is the most wildcard paths (ending in "*") in one
-	// invalidation. Default and maximum 15.
+	// invalidation, at most MaxWildcards. Default MaxWildcards (15).
 	WildcardsPerCall int
 	// Retry is the retry policy for CreateInvalidation and GetInvalidation.
-	// Zero fields take the defaults of DefaultRetry, which waits out a full
-	// queue of invalidations rather than give up after the shared policy's
-	// two minutes. The client's own SDK retryer is turned off per call: this
-	// policy is the one retry layer.
+	// A zero field takes this package's default, which waits out a full
+	// queue of invalidations rather than give up after the retry package's
+	// two minutes: Initial 1s, Max 1m, Budget 20m, MaxAttempts 40. The
+	// client's own SDK retryer is turned off per call: this policy is the
+	// one retry layer.
 	Retry retry.Policy
 	// PollInterval is how often Wait asks for an invalidation's status.
 	// Default 10s. Wait sleeps with Retry.Sleep when it is set.
 	PollInterval time.Duration
 }
 
-// DefaultRetry is the policy a zero Options.Retry means: invalidations
-// stay in progress for minutes, so it waits longer than the shared default.
-var DefaultRetry = retry.Policy{Initial: time.Second, Max: time.Minute, Budget: 20 * time.Minute, MaxAttempts: 40}
+// defaultRetry is what a zero Options.Retry field means: invalidations stay
+// in progress for minutes.
+var defaultRetry = retry.Policy{Initial: time.Second, Max: time.Minute, Budget: 20 * time.Minute, MaxAttempts: 40}
 
 // Client purges one distribution. It is safe for concurrent use.
 type Client struct {
@@ -69,36 +73,35 @@ type Client struct {
 	opts Options
 }
 
-// New returns a Client over api (a *cloudfront.Client).
-func New(api API, opts Options) (*Client, error) {
-	if api == nil {
-		return nil, errors.New("cloudfront: no client")
+// New returns a Client for opts.DistributionID, after applying optFns to a
+// copy of opts.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	if opts.Client == nil {
+		return nil, errors.New("cloudfront: Options.Client is required")
 	}
 	if opts.DistributionID == "" {
-		return nil, errors.New("cloudfront: distribution id is required")
+		return nil, errors.New("cloudfront: Options.DistributionID is required")
 	}
-	if opts.PathsPerCall <= 0 || opts.PathsPerCall > MaxPaths {
-		opts.PathsPerCall = MaxPaths
+	if opts.PathsPerCall < 0 || opts.PathsPerCall > MaxPaths {
+		return nil, fmt.Errorf("cloudfront: Options.PathsPerCall %d: want 0 (the default) to %d", opts.PathsPerCall, MaxPaths)
 	}
-	if opts.WildcardsPerCall <= 0 || opts.WildcardsPerCall > MaxWildcards {
-		opts.WildcardsPerCall = MaxWildcards
+	if opts.WildcardsPerCall < 0 || opts.WildcardsPerCall > MaxWildcards {
+		return nil, fmt.Errorf("cloudfront: Options.WildcardsPerCall %d: want 0 (the default) to %d", opts.WildcardsPerCall, MaxWildcards)
 	}
-	if opts.Retry.Initial <= 0 {
-		opts.Retry.Initial = DefaultRetry.Initial
+	if opts.PollInterval < 0 {
+		return nil, fmt.Errorf("cloudfront: Options.PollInterval %s is negative", opts.PollInterval)
 	}
-	if opts.Retry.Max <= 0 {
-		opts.Retry.Max = DefaultRetry.Max
-	}
-	if opts.Retry.Budget <= 0 {
-		opts.Retry.Budget = DefaultRetry.Budget
-	}
-	if opts.Retry.MaxAttempts <= 0 {
-		opts.Retry.MaxAttempts = DefaultRetry.MaxAttempts
-	}
-	if opts.PollInterval <= 0 {
-		opts.PollInterval = 10 * time.Second
-	}
-	return &Client{api: api, opts: opts}, nil
+	opts.PathsPerCall = cmp.Or(opts.PathsPerCall, MaxPaths)
+	opts.WildcardsPerCall = cmp.Or(opts.WildcardsPerCall, MaxWildcards)
+	opts.PollInterval = cmp.Or(opts.PollInterval, 10*time.Second)
+	opts.Retry.Initial = cmp.Or(opts.Retry.Initial, defaultRetry.Initial)
+	opts.Retry.Max = cmp.Or(opts.Retry.Max, defaultRetry.Max)
+	opts.Retry.Budget = cmp.Or(opts.Retry.Budget, defaultRetry.Budget)
+	opts.Retry.MaxAttempts = cmp.Or(opts.Retry.MaxAttempts, defaultRetry.MaxAttempts)
+	return &Client{api: opts.Client, opts: opts}, nil
 }
 
 // Limits reports the per-invalidation limits.
@@ -117,6 +120,10 @@ type batch struct {
 
 // Purge invalidates paths (KindPath), the paths of URLs (KindURL), path
 // prefixes (KindPrefix, as a wildcard) and everything (KindAll, as "/*").
+// A path or prefix item is an invalidation path already, as EncodePath
+// makes them ("/docs/a%20b.html"): it is sent as it is, never encoded
+// again, and one that is not encoded fails alone with an error that says
+// which character must be.
 func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, error) {
 	res := &purge.Result{Provider: "cloudfront", Outcomes: make([]purge.Outcome, len(req.Items))}
 	byPath := map[string][]int{}
@@ -332,60 +339,84 @@ func Batches(paths []string, perCall, wildcards int) [][]string {
 }
 
 // itemPath turns an item into the path CloudFront is asked to invalidate.
+// A path item is one already: it is checked, never encoded again.
 func itemPath(it purge.Item) (string, error) {
 	switch it.Kind {
 	case purge.KindPath:
-		return EncodePath(it.Value)
+		return it.Value, checkPath(it.Value)
 	case purge.KindURL:
 		u, err := url.Parse(it.Value)
 		if err != nil || u.Host == "" {
 			return "", fmt.Errorf("cloudfront: %q is not an absolute URL", it.Value)
 		}
-		p := u.EscapedPath()
+		p := EncodePath(u.Path)
 		if u.RawQuery != "" {
 			p += "?" + u.RawQuery
 		}
-		return EncodePath(p)
+		return p, checkPath(p)
 	case purge.KindPrefix:
-		p, err := EncodePath(strings.TrimSuffix(it.Value, "*"))
-		return p + "*", err
+		p := strings.TrimSuffix(it.Value, "*") + "*"
+		return p, checkPath(p)
 	case purge.KindAll:
 		return "/*", nil
 	}
 	return "", fmt.Errorf("cloudfront: %s: %w", it.Kind, purge.ErrUnsupported)
 }
 
-// EncodePath makes p an invalidation path as CloudFront requires: a leading
-// "/", non-ASCII bytes and RFC 1738 unsafe characters percent-escaped,
-// nothing else escaped. Escapes already in p ("%20") are kept, so an encoded
-// path stays as it is. A "*" is a wildcard only as the last character;
-// elsewhere it is a literal and escaped as %2A.
-func EncodePath(p string) (string, error) {
-	if p == "" {
-		return "", errors.New("cloudfront: empty path")
-	}
+// EncodePath returns the invalidation path of an object path as it is
+// stored, not encoded ("/docs/a b.html" for the key "docs/a b.html"): the
+// path of the request CloudFront sees for that object. CloudFront's rule
+// (Developer Guide, "What you need to know when invalidating paths") is to
+// percent-encode non-ASCII characters and the characters RFC 1738 calls
+// unsafe (space and " # % < > [ \ ] ^ ` { | } ~), and nothing else, or the
+// path does not match. Every "%" is encoded, so a key's literal "%41" stays
+// itself ("%2541"), never "A". "?" and "*" are encoded as well, since a
+// literal one in a key would otherwise read as the start of a query string
+// or as a wildcard. A "/" is put in front of a path that lacks one.
+func EncodePath(p string) string {
+	const hexDigits = "0123456789ABCDEF"
 	var b strings.Builder
-	b.Grow(len(p) + 1)
-	if p[0] != '/' {
+	b.Grow(len(p) + 8)
+	if !strings.HasPrefix(p, "/") {
 		b.WriteByte('/')
 	}
-	const hexDigits = "0123456789ABCDEF"
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if mustEncode(c) || c == '?' || c == '*' {
+			b.WriteByte('%')
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&15])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// mustEncode reports whether c may not appear as itself in an invalidation
+// path: a control character, space, non-ASCII, or unsafe in RFC 1738.
+func mustEncode(c byte) bool {
+	return c <= 0x20 || c >= 0x7f || strings.IndexByte(`"#%<>[\]^`+"`{|}~", c) >= 0
+}
+
+// checkPath reports why p is not an invalidation path: it must start with
+// "/", hold no character that must be encoded, a "%" only as the start of
+// an escape, and a "*" only at the end (a wildcard). "?" starts a query
+// string.
+func checkPath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("cloudfront: path %q does not start with /", p)
+	}
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		switch {
 		case c == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]):
-			b.WriteByte(c)
 		case c == '*' && i == len(p)-1:
-			b.WriteByte(c)
-		case c <= 0x20 || c >= 0x7f || strings.IndexByte(`<>"#%{}|\^~[]`+"`*", c) >= 0:
-			b.WriteByte('%')
-			b.WriteByte(hexDigits[c>>4])
-			b.WriteByte(hexDigits[c&15])
-		default:
-			b.WriteByte(c)
+		case c == '*' || mustEncode(c):
+			return fmt.Errorf("cloudfront: path %q is not encoded: %q at byte %d must be percent-encoded (EncodePath encodes an object's path)", p, c, i)
 		}
 	}
-	return b.String(), nil
+	return nil
 }
 
 func isHex(c byte) bool {

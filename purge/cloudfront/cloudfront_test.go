@@ -23,7 +23,9 @@ import (
 	sdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 
+	"github.com/offload-dev/offload/event"
 	"github.com/offload-dev/offload/internal/awstest"
+	"github.com/offload-dev/offload/plan"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/purge/cloudfront"
 	"github.com/offload-dev/offload/purge/purgetest"
@@ -136,7 +138,7 @@ func TestConformance(t *testing.T) {
 	purgetest.Run(t, purgetest.Harness{
 		New: func(t *testing.T, b *purgetest.Backend, p retry.Policy) purge.Purger {
 			srv := backendProxy(t, moto, b)
-			c, err := cloudfront.New(sdk.NewFromConfig(awstest.Config(srv.URL)), cloudfront.Options{
+			c, err := cloudfront.New(cloudfront.Options{Client: sdk.NewFromConfig(awstest.Config(srv.URL)),
 				DistributionID: dist, PathsPerCall: 5, Retry: p})
 			if err != nil {
 				t.Fatal(err)
@@ -152,7 +154,7 @@ func TestFullBatches(t *testing.T) {
 	moto := awstest.SharedMoto(t)
 	dist := distribution(t, moto)
 	rec := &recorder{}
-	c, err := cloudfront.New(sdk.NewFromConfig(moto.Config(rec)), cloudfront.Options{DistributionID: dist})
+	c, err := cloudfront.New(cloudfront.Options{Client: sdk.NewFromConfig(moto.Config(rec)), DistributionID: dist})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +202,7 @@ func TestRetrySendsSameCallerReference(t *testing.T) {
 			sleeper := purgetest.NewSleeper()
 			cfg := awstest.Config(proxy.URL, rec)
 			cfg.RetryMaxAttempts = 0 // the SDK's default retryer: Purge must turn it off
-			c, err := cloudfront.New(sdk.NewFromConfig(cfg), cloudfront.Options{
+			c, err := cloudfront.New(cloudfront.Options{Client: sdk.NewFromConfig(cfg),
 				DistributionID: dist, Retry: sleeper.Policy()})
 			if err != nil {
 				t.Fatal(err)
@@ -266,7 +268,7 @@ func TestCallerReference(t *testing.T) {
 	moto := awstest.SharedMoto(t)
 	dist := distribution(t, moto)
 	rec := &recorder{}
-	c, _ := cloudfront.New(sdk.NewFromConfig(moto.Config(rec)), cloudfront.Options{DistributionID: dist})
+	c, _ := cloudfront.New(cloudfront.Options{Client: sdk.NewFromConfig(moto.Config(rec)), DistributionID: dist})
 	for range 2 {
 		if _, err := c.Purge(context.Background(), purge.Request{Items: purge.Paths("/x.html")}); err != nil {
 			t.Fatal(err)
@@ -285,7 +287,7 @@ func TestErrorKeepsProviderMessage(t *testing.T) {
 	b := purgetest.NewBackend()
 	b.Fail(purgetest.Fault{Kind: purgetest.Invalid, Times: 1, Message: "Your request contains one or more invalid invalidation paths."})
 	srv := backendProxy(t, moto, b)
-	c, _ := cloudfront.New(sdk.NewFromConfig(awstest.Config(srv.URL)), cloudfront.Options{DistributionID: dist})
+	c, _ := cloudfront.New(cloudfront.Options{Client: sdk.NewFromConfig(awstest.Config(srv.URL)), DistributionID: dist})
 	res, err := c.Purge(context.Background(), purge.Request{Items: purge.Paths("/a.html")})
 	var pe *purge.PartialError
 	if !errors.As(err, &pe) {
@@ -305,28 +307,142 @@ func TestErrorKeepsProviderMessage(t *testing.T) {
 	}
 }
 
+// The tricky keys: what the object path of each is as an invalidation
+// path. Only non-ASCII and RFC 1738's unsafe characters are encoded, every
+// "%" among them, and "?" and "*", which would read as a query string and a
+// wildcard.
 func TestEncodePath(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"/docs/index.html", "/docs/index.html"},
-		{"docs/a.html", "/docs/a.html"},
-		{"/docs/a b.html", "/docs/a%20b.html"},
-		{"/docs/a%20b.html", "/docs/a%20b.html"}, // already encoded: kept
-		{"/100%/x", "/100%25/x"},
-		{"/café.html", "/caf%C3%A9.html"},
-		{"/a<b>\"#{}|\\^~[]`.txt", "/a%3Cb%3E%22%23%7B%7D%7C%5C%5E%7E%5B%5D%60.txt"},
-		{"/keep/+&=;:@$,!'()?q=1", "/keep/+&=;:@$,!'()?q=1"},
-		{"/img/*", "/img/*"},
-		{"/a*b.html", "/a%2Ab.html"},
-		{"/tab\there", "/tab%09here"},
+	tests := []struct{ name, in, want string }{
+		{"plain", "/docs/index.html", "/docs/index.html"},
+		{"no leading slash", "docs/a.html", "/docs/a.html"},
+		{"empty", "", "/"},
+		{"space", "/docs/a b.html", "/docs/a%20b.html"},
+		{"plus stays", "/a+b.html", "/a+b.html"},
+		{"percent", "/100%.html", "/100%25.html"},
+		{"encoded slash is a literal", "/a%2Fb.html", "/a%252Fb.html"},
+		{"already-encoded %41 is a literal", "/%41.html", "/%2541.html"},
+		{"a key that looks encoded", "/docs/a%20b.html", "/docs/a%2520b.html"},
+		{"tilde", "/~user/", "/%7Euser/"},
+		{"star anywhere", "/img/*", "/img/%2A"},
+		{"star inside", "/a*b.html", "/a%2Ab.html"},
+		{"e acute", "/café.html", "/caf%C3%A9.html"},
+		{"japanese", "/日本.html", "/%E6%97%A5%E6%9C%AC.html"},
+		{"question mark", "/a?b.html", "/a%3Fb.html"},
+		{"hash", "/a#b.html", "/a%23b.html"},
+		{"double quote", `/a"b.html`, "/a%22b.html"},
+		{"unsafe", "/a<b>{}|\\^[]`.txt", "/a%3Cb%3E%7B%7D%7C%5C%5E%5B%5D%60.txt"},
+		{"safe and reserved stay", "/keep/+&=;:@$,!'()", "/keep/+&=;:@$,!'()"},
+		{"control", "/tab\there", "/tab%09here"},
+		{"double slash stays", "//a//b", "//a//b"},
 	}
 	for _, tt := range tests {
-		got, err := cloudfront.EncodePath(tt.in)
-		if err != nil || got != tt.want {
-			t.Errorf("EncodePath(%q): got %q, %v, want %q", tt.in, got, err, tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			if got := cloudfront.EncodePath(tt.in); got != tt.want {
+				t.Errorf("EncodePath(%q): got %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// A path item is an invalidation path already: sent as it is, never
+// encoded again; one that is not encoded fails alone, with a message that
+// says what is wrong.
+func TestPathItemsAreNotEncodedAgain(t *testing.T) {
+	moto := awstest.SharedMoto(t)
+	dist := distribution(t, moto)
+	rec := &recorder{}
+	c, err := cloudfront.New(cloudfront.Options{Client: sdk.NewFromConfig(moto.Config(rec)), DistributionID: dist})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := purge.Paths("/a%20b%2541.html", "/a b.html", "/x%2Ay.html", "/100%.html", "/a*b.html", "docs/", "/img/*")
+	res, err := c.Purge(context.Background(), purge.Request{Items: items})
+	var pe *purge.PartialError
+	if !errors.As(err, &pe) || pe.Failed != 4 {
+		t.Fatalf("Purge: got %v, want a *purge.PartialError with 4 failed", err)
+	}
+	wantErr := []string{"", `"/a b.html" is not encoded: ' ' at byte 2`, "", `"/100%.html" is not encoded: '%' at byte 4`,
+		`"/a*b.html" is not encoded: '*' at byte 2`, `"docs/" does not start with /`, ""}
+	for i, o := range res.Outcomes {
+		switch {
+		case wantErr[i] == "" && !o.OK:
+			t.Errorf("outcome %d (%s): got failed (%s), want ok", i, o.Item.Value, o.Err)
+		case wantErr[i] != "" && (o.OK || !strings.Contains(o.Err, wantErr[i])):
+			t.Errorf("outcome %d (%s): got ok=%v err=%q, want failed with %q", i, o.Item.Value, o.OK, o.Err, wantErr[i])
 		}
 	}
-	if _, err := cloudfront.EncodePath(""); err == nil {
-		t.Error("EncodePath(\"\"): got nil error, want one")
+	all := rec.all()
+	if want := []string{"/a%20b%2541.html", "/img/*", "/x%2Ay.html"}; len(all) != 1 || !slices.Equal(all[0].Paths, want) {
+		t.Errorf("paths sent: got %v, want one invalidation of %v", all, want)
+	}
+}
+
+// A key planned by the planner reaches CloudFront encoded exactly once:
+// the provider sends the planner's path as it is.
+func TestPlannedPathEncodedOnce(t *testing.T) {
+	moto := awstest.SharedMoto(t)
+	dist := distribution(t, moto)
+	rec := &recorder{}
+	api := sdk.NewFromConfig(moto.Config(rec))
+	c, err := cloudfront.New(cloudfront.Options{Client: api, DistributionID: dist})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := plan.Config{
+		Sites:   []plan.Site{{Name: "www", Bucket: "b", PurgeNew: true, Targets: []string{"cf"}}},
+		Targets: []plan.Target{{Name: "cf", Provider: "cloudfront", Limits: c.Limits()}},
+	}
+	pl := plan.Make(cfg, []event.Change{{Bucket: "b", Key: "a b%41.html", Kind: event.KindPut, ETag: "e", Sequencer: "01"}}, nil)
+	if len(pl.Purges) != 1 {
+		t.Fatalf("plan: got %d purges, want 1", len(pl.Purges))
+	}
+	const want = "/a%20b%2541.html"
+	if got := pl.Purges[0].Paths; !slices.Equal(got, []string{want}) {
+		t.Fatalf("planned paths: got %v, want [%s]", got, want)
+	}
+	res, err := c.Purge(context.Background(), purge.Request{Items: pl.Purges[0].Items()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all := rec.all(); len(all) != 1 || !slices.Equal(all[0].Paths, []string{want}) {
+		t.Errorf("sent: got %v, want one invalidation of [%s]", all, want)
+	}
+	inv, err := api.GetInvalidation(context.Background(), &sdk.GetInvalidationInput{DistributionId: aws.String(dist), Id: aws.String(res.IDs()[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inv.Invalidation.InvalidationBatch.Paths.Items; !slices.Equal(got, []string{want}) {
+		t.Errorf("moto holds: got %v, want [%s]", got, want)
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	api := &fakeAPI{}
+	tests := []struct {
+		name string
+		opts cloudfront.Options
+		want string
+	}{
+		{"no client", cloudfront.Options{DistributionID: "E1"}, "cloudfront: Options.Client is required"},
+		{"no distribution", cloudfront.Options{Client: api}, "cloudfront: Options.DistributionID is required"},
+		{"too many paths", cloudfront.Options{Client: api, DistributionID: "E1", PathsPerCall: 3001}, "Options.PathsPerCall 3001: want 0 (the default) to 3000"},
+		{"negative wildcards", cloudfront.Options{Client: api, DistributionID: "E1", WildcardsPerCall: -1}, "Options.WildcardsPerCall -1"},
+		{"negative poll", cloudfront.Options{Client: api, DistributionID: "E1", PollInterval: -time.Second}, "Options.PollInterval -1s is negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := cloudfront.New(tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error with %q", err, tt.want)
+			}
+		})
+	}
+	// optFns apply to New's copy, not the caller's Options.
+	opts := cloudfront.Options{Client: api}
+	if _, err := cloudfront.New(opts, func(o *cloudfront.Options) { o.DistributionID = "E1" }); err != nil {
+		t.Errorf("New with an optFn setting the distribution: got %v, want nil", err)
+	}
+	if opts.DistributionID != "" {
+		t.Errorf("caller's Options: got DistributionID %q, want it untouched", opts.DistributionID)
 	}
 }
 
@@ -388,7 +504,7 @@ func TestItemKinds(t *testing.T) {
 	moto := awstest.SharedMoto(t)
 	dist := distribution(t, moto)
 	rec := &recorder{}
-	c, _ := cloudfront.New(sdk.NewFromConfig(moto.Config(rec)), cloudfront.Options{DistributionID: dist})
+	c, _ := cloudfront.New(cloudfront.Options{Client: sdk.NewFromConfig(moto.Config(rec)), DistributionID: dist})
 	items := []purge.Item{
 		{Kind: purge.KindURL, Value: "https://www.example.com/docs/a%20b.html?v=2"},
 		{Kind: purge.KindPrefix, Value: "/docs/"},
@@ -438,7 +554,7 @@ func TestWait(t *testing.T) {
 	api := &fakeAPI{}
 	sleeper := purgetest.NewSleeper()
 	p := sleeper.Policy()
-	c, _ := cloudfront.New(api, cloudfront.Options{DistributionID: "E8F6HK73EP0LT", Retry: p, PollInterval: 5 * time.Second})
+	c, _ := cloudfront.New(cloudfront.Options{Client: api, DistributionID: "E8F6HK73EP0LT", Retry: p, PollInterval: 5 * time.Second})
 	st, err := c.Wait(context.Background(), "I2J0I21PCUYOIK")
 	if err != nil {
 		t.Fatal(err)
@@ -467,7 +583,7 @@ func TestRetryWithoutAnswer(t *testing.T) {
 	sleeper := purgetest.NewSleeper()
 	p := sleeper.Policy()
 	p.MaxAttempts = 3
-	c, _ := cloudfront.New(sdk.NewFromConfig(awstest.Config("http://"+addr)), cloudfront.Options{DistributionID: "E8F6HK73EP0LT", Retry: p})
+	c, _ := cloudfront.New(cloudfront.Options{Client: sdk.NewFromConfig(awstest.Config("http://" + addr)), DistributionID: "E8F6HK73EP0LT", Retry: p})
 	res, err := c.Purge(context.Background(), purge.Request{Items: purge.Paths("/a.html")})
 	if err == nil {
 		t.Fatal("got nil error, want one")
@@ -480,12 +596,6 @@ func TestRetryWithoutAnswer(t *testing.T) {
 	}
 }
 
-func TestNewValidates(t *testing.T) {
-	if _, err := cloudfront.New(&fakeAPI{}, cloudfront.Options{}); err == nil || !strings.Contains(err.Error(), "distribution id") {
-		t.Errorf("got %v, want an error about the distribution id", err)
-	}
-}
-
 func BenchmarkBatches10k(b *testing.B) {
 	paths := make([]string, 10000)
 	for i := range paths {
@@ -495,7 +605,7 @@ func BenchmarkBatches10k(b *testing.B) {
 	for b.Loop() {
 		enc := make([]string, len(paths))
 		for i, p := range paths {
-			enc[i], _ = cloudfront.EncodePath(p)
+			enc[i] = cloudfront.EncodePath(p)
 		}
 		n = len(cloudfront.Batches(enc, cloudfront.MaxPaths, cloudfront.MaxWildcards))
 	}

@@ -9,4 +9,8 @@
 // call returns the invalidation the first one created instead of a second
 // one. Status follows an invalidation (GetInvalidation) and Wait polls it to
 // Completed.
+//
+// EncodePath is CloudFront's rule for an object's path, and the one place
+// it is written: the planner makes its paths with it, and Purge sends path
+// items as they come.
 package cloudfront

@@ -4,6 +4,7 @@
 package dryrun
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"strconv"
@@ -12,19 +13,31 @@ import (
 	"github.com/offload-dev/offload/purge"
 )
 
-// Client logs purges. Safe for concurrent use.
-type Client struct {
-	name   string
-	logger *slog.Logger
-	n      atomic.Int64
+// Options configure a Client. A zero field means its default.
+type Options struct {
+	// Name is the target's name, logged with every purge. Default "dry-run".
+	Name string
+	// Logger receives one Info record per purge. Default slog.Default().
+	Logger *slog.Logger
 }
 
-// New returns a Client that logs to logger under the target name.
-func New(name string, logger *slog.Logger) *Client {
-	if logger == nil {
-		logger = slog.Default()
+// Client logs purges. Safe for concurrent use.
+type Client struct {
+	opts Options
+	n    atomic.Int64
+}
+
+// New returns a Client, after applying optFns to a copy of opts. It never
+// fails; the error is there for the shape every provider's New has.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
+	for _, fn := range optFns {
+		fn(&opts)
 	}
-	return &Client{name: name, logger: logger}
+	opts.Name = cmp.Or(opts.Name, "dry-run")
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Client{opts: opts}, nil
 }
 
 // Purge logs the items and reports every one purged.
@@ -39,7 +52,7 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 		values[i] = it.Value
 		res.Outcomes = append(res.Outcomes, purge.Outcome{Item: it, OK: true, ID: id})
 	}
-	c.logger.Info("dry run: would purge", "target", c.name, "id", id, "items", values)
+	c.opts.Logger.Info("dry run: would purge", "target", c.opts.Name, "id", id, "items", values)
 	return res, nil
 }
 

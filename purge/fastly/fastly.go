@@ -2,6 +2,7 @@ package fastly
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/retry"
@@ -22,31 +25,33 @@ const MaxKeys = 256
 // DefaultAPIURL is Fastly's API.
 const DefaultAPIURL = "https://api.fastly.com"
 
-// Options configure a Client.
+// Options configure a Client. A zero field means its default.
 type Options struct {
 	// Token is the API token, sent as Fastly-Key; it needs the purge_select
 	// scope (purge_all for KindAll). Required. It never appears in errors.
 	Token string
 	// ServiceID is the service whose surrogate keys (and everything) are
-	// purged. Required for tag and everything purges; URL purges do not use it.
+	// purged. Required for tag and everything purges; URL purges do not use
+	// it. Default "".
 	ServiceID string
 	// BaseURL turns path items into URLs: "https://www.example.com". Default
-	// none: path items fail.
+	// "": path items fail.
 	BaseURL string
 	// Soft marks content stale instead of evicting it (Fastly-Soft-Purge: 1).
 	// Fastly has no soft purge-all; KindAll is always hard. Default false.
 	Soft bool
-	// KeysPerCall is the most surrogate keys per batch. Default and maximum 256.
+	// KeysPerCall is the most surrogate keys per batch, at most MaxKeys.
+	// Default MaxKeys (256).
 	KeysPerCall int
-	// APIURL is the API's base URL. Default "https://api.fastly.com".
+	// APIURL is the API's base URL. Default DefaultAPIURL.
 	APIURL string
 	// HTTPClient sends the requests. Default: a client with a 30s timeout.
 	HTTPClient *http.Client
 	// Concurrency is the most requests one Purge has in flight (each URL is
 	// its own request). Default 8.
 	Concurrency int
-	// Retry is the retry policy for each request; zero fields take the
-	// shared defaults of internal/retry.
+	// Retry is the retry policy for each request. A zero field takes the
+	// retry package's default.
 	Retry retry.Policy
 }
 
@@ -56,26 +61,29 @@ type Client struct {
 	api  string
 }
 
-// New returns a Client, or an error if the options cannot work.
-func New(opts Options) (*Client, error) {
+// New returns a Client, after applying optFns to a copy of opts, or an
+// error naming the option that cannot work.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
+	for _, fn := range optFns {
+		fn(&opts)
+	}
 	if opts.Token == "" {
-		return nil, errors.New("fastly: an API token is required")
+		return nil, errors.New("fastly: Options.Token is required")
 	}
-	if opts.APIURL == "" {
-		opts.APIURL = DefaultAPIURL
+	opts.APIURL = cmp.Or(opts.APIURL, DefaultAPIURL)
+	if u, err := url.Parse(opts.APIURL); err != nil || u.Host == "" {
+		return nil, fmt.Errorf("fastly: Options.APIURL %q is not an absolute URL", opts.APIURL)
 	}
-	u, err := url.Parse(opts.APIURL)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("fastly: api url %q is not an absolute URL", opts.APIURL)
+	if opts.KeysPerCall < 0 || opts.KeysPerCall > MaxKeys {
+		return nil, fmt.Errorf("fastly: Options.KeysPerCall %d: want 0 (the default) to %d", opts.KeysPerCall, MaxKeys)
 	}
-	if opts.KeysPerCall <= 0 || opts.KeysPerCall > MaxKeys {
-		opts.KeysPerCall = MaxKeys
+	if opts.Concurrency < 0 {
+		return nil, fmt.Errorf("fastly: Options.Concurrency %d is negative", opts.Concurrency)
 	}
+	opts.KeysPerCall = cmp.Or(opts.KeysPerCall, MaxKeys)
+	opts.Concurrency = cmp.Or(opts.Concurrency, 8)
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
-	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 8
 	}
 	return &Client{opts: opts, api: strings.TrimRight(opts.APIURL, "/")}, nil
 }
@@ -141,9 +149,19 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 		ids  map[string]string // surrogate key -> purge id
 	}
 	results := make([]done, len(jobs))
-	purge.Dispatch(ctx, len(jobs), c.opts.Concurrency,
-		func(n int) { results[n].call, results[n].ids = c.send(ctx, jobs[n]) },
-		func(n int, err error) { results[n].call = purge.Call{Items: len(jobs[n].items), Err: err.Error()} })
+	var g errgroup.Group
+	g.SetLimit(c.opts.Concurrency)
+	for n, j := range jobs {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil { // not started: every item still gets an outcome
+				results[n].call = purge.Call{Items: len(j.items), Err: err.Error()}
+				return nil
+			}
+			results[n].call, results[n].ids = c.send(ctx, j)
+			return nil
+		})
+	}
+	g.Wait()
 
 	for n, j := range jobs {
 		r := results[n]

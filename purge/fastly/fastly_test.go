@@ -68,7 +68,7 @@ func TestRequests(t *testing.T) {
 			[]string{"/purge/www.example.com/"}, []string{"1"}},
 		{"path joined to base", fastly.Options{BaseURL: "https://www.example.com/"}, purge.Paths("/a.html"),
 			[]string{"/purge/www.example.com/a.html"}, []string{""}},
-		{"keys clamped to 256", fastly.Options{KeysPerCall: 1000, Soft: true}, purge.Tags(keys...),
+		{"keys at the default 256 a call", fastly.Options{Soft: true}, purge.Tags(keys...),
 			[]string{"/service/SU1Z0isxPaozGVKXdv0eY/purge", "/service/SU1Z0isxPaozGVKXdv0eY/purge", "/service/SU1Z0isxPaozGVKXdv0eY/purge"},
 			[]string{"1", "1", "1"}},
 		{"purge all is never soft", fastly.Options{Soft: true}, []purge.Item{{Kind: purge.KindAll}},
@@ -158,8 +158,10 @@ func TestNew(t *testing.T) {
 		want string
 	}{
 		{"ok", fastly.Options{Token: "t"}, ""},
-		{"no token", fastly.Options{}, "token is required"},
-		{"bad api url", fastly.Options{Token: "t", APIURL: "api.fastly.com"}, "not an absolute URL"},
+		{"no token", fastly.Options{}, "fastly: Options.Token is required"},
+		{"too many keys", fastly.Options{Token: "t", KeysPerCall: 257}, "fastly: Options.KeysPerCall 257: want 0 (the default) to 256"},
+		{"negative concurrency", fastly.Options{Token: "t", Concurrency: -1}, "fastly: Options.Concurrency -1 is negative"},
+		{"bad api url", fastly.Options{Token: "t", APIURL: "api.fastly.com"}, `fastly: Options.APIURL "api.fastly.com" is not an absolute URL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

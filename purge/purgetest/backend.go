@@ -133,10 +133,3 @@ func (b *Backend) Calls() [][]string {
 	}
 	return out
 }
-
-// Reset forgets calls, faults and the hook.
-func (b *Backend) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.calls, b.faults, b.onCall = nil, nil, nil
-}

@@ -1,6 +1,7 @@
 package varnish
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,28 +12,30 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/retry"
 )
 
-// Options configure a Client.
+// Options configure a Client. A zero field means its default.
 type Options struct {
 	// Endpoints are the caches' base URLs, "http://127.0.0.1:6081". At
 	// least one is required.
 	Endpoints []string
-	// Method is "PURGE" (the default) or "BAN".
+	// Method is "PURGE" or "BAN". Default "PURGE".
 	Method string
 	// Host is the Host header sent: the site's name as the cache keys it,
-	// "www.example.com". Default: a URL item's own host, or for a path item
-	// the endpoint's host.
+	// "www.example.com". Default "": a URL item's own host, or for a path
+	// item the endpoint's host.
 	Host string
 	// HTTPClient sends the requests. Default: a client with a 30s timeout.
 	HTTPClient *http.Client
 	// Concurrency is the most requests one Purge has in flight. Default 4.
 	Concurrency int
-	// Retry is the retry policy for each request; zero fields take the
-	// shared defaults of internal/retry. A connection error is retried too:
-	// PURGE and BAN are idempotent.
+	// Retry is the retry policy for each request. A zero field takes the
+	// retry package's default. A connection error is retried too: PURGE and
+	// BAN are idempotent.
 	Retry retry.Policy
 }
 
@@ -43,16 +46,20 @@ type Client struct {
 	endpoints []*url.URL
 }
 
-// New returns a Client, or an error if the options cannot work.
-func New(opts Options) (*Client, error) {
+// New returns a Client, after applying optFns to a copy of opts, or an
+// error naming the option that cannot work.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
+	for _, fn := range optFns {
+		fn(&opts)
+	}
 	if len(opts.Endpoints) == 0 {
-		return nil, errors.New("varnish: at least one endpoint is required")
+		return nil, errors.New("varnish: Options.Endpoints: at least one is required")
 	}
 	c := &Client{}
-	for _, e := range opts.Endpoints {
+	for i, e := range opts.Endpoints {
 		u, err := url.Parse(e)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("varnish: endpoint %q: want an http:// or https:// URL", e)
+			return nil, fmt.Errorf("varnish: Options.Endpoints[%d] %q: want an http:// or https:// URL", i, e)
 		}
 		u.Path = strings.TrimRight(u.Path, "/")
 		c.endpoints = append(c.endpoints, u)
@@ -62,13 +69,14 @@ func New(opts Options) (*Client, error) {
 		opts.Method = "PURGE"
 	case "PURGE", "BAN":
 	default:
-		return nil, fmt.Errorf("varnish: method %q: want PURGE or BAN", opts.Method)
+		return nil, fmt.Errorf("varnish: Options.Method %q: want PURGE or BAN", opts.Method)
 	}
+	if opts.Concurrency < 0 {
+		return nil, fmt.Errorf("varnish: Options.Concurrency %d is negative", opts.Concurrency)
+	}
+	opts.Concurrency = cmp.Or(opts.Concurrency, 4)
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
-	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 4
 	}
 	c.opts = opts
 	return c, nil
@@ -104,9 +112,19 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 	}
 
 	calls := make([]purge.Call, len(tasks))
-	purge.Dispatch(ctx, len(tasks), c.opts.Concurrency,
-		func(n int) { calls[n] = c.send(ctx, tasks[n]) },
-		func(n int, err error) { calls[n] = purge.Call{Items: 1, Err: err.Error()} })
+	var g errgroup.Group
+	g.SetLimit(c.opts.Concurrency)
+	for n, t := range tasks {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil { // not started: every item still gets an outcome
+				calls[n] = purge.Call{Items: 1, Err: err.Error()}
+				return nil
+			}
+			calls[n] = c.send(ctx, t)
+			return nil
+		})
+	}
+	g.Wait()
 
 	errs := make(map[int][]string)
 	for n, t := range tasks {

@@ -177,9 +177,10 @@ func TestNew(t *testing.T) {
 	}{
 		{"ok", varnish.Options{Endpoints: []string{"http://127.0.0.1:6081"}}, ""},
 		{"ban", varnish.Options{Endpoints: []string{"http://127.0.0.1:6081"}, Method: "ban"}, ""},
-		{"no endpoint", varnish.Options{}, "at least one endpoint"},
-		{"bad endpoint", varnish.Options{Endpoints: []string{"127.0.0.1:6081"}}, "want an http://"},
-		{"bad method", varnish.Options{Endpoints: []string{"http://h"}, Method: "DELETE"}, "want PURGE or BAN"},
+		{"no endpoint", varnish.Options{}, "varnish: Options.Endpoints: at least one is required"},
+		{"bad endpoint", varnish.Options{Endpoints: []string{"http://h", "127.0.0.1:6081"}}, `varnish: Options.Endpoints[1] "127.0.0.1:6081": want an http://`},
+		{"bad method", varnish.Options{Endpoints: []string{"http://h"}, Method: "DELETE"}, `varnish: Options.Method "DELETE": want PURGE or BAN`},
+		{"negative concurrency", varnish.Options{Endpoints: []string{"http://h"}, Concurrency: -2}, "varnish: Options.Concurrency -2 is negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
