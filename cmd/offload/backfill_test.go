@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -156,14 +157,14 @@ type listStopper struct {
 	halted bool
 }
 
-func newListStopper(t *testing.T, target string) *listStopper {
+func newListStopper(t *testing.T, target string, stopAt, stopAtGet int, stop func()) *listStopper {
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.Transport = awstest.Transport()
-	s := &listStopper{}
+	s := &listStopper{stopAt: stopAt, stopAtGet: stopAtGet, stop: stop}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		s.mu.Lock()
@@ -251,21 +252,29 @@ mirrors:
 			}
 
 			// The first run, stopped.
-			stopper := newListStopper(t, store.URL)
-			stopper.stopAt, stopper.stopAtGet = tt.stopAt, tt.stopAtGet
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			started := make(chan *os.Process, 1)
+			stop := cancel
+			if tt.kill {
+				stop = func() { _ = (<-started).Kill() }
+			}
+			stopper := newListStopper(t, store.URL, tt.stopAt, tt.stopAtGet, stop)
 			t.Setenv("AWS_ENDPOINT_URL", stopper.URL)
 			if tt.kill {
+				var out bytes.Buffer
 				cmd := exec.Command(bin, first...)
-				stopper.stop = func() { _ = cmd.Process.Kill() }
-				out, err := cmd.CombinedOutput()
+				cmd.Stdout, cmd.Stderr = &out, &out
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				started <- cmd.Process
+				err := cmd.Wait()
 				var ee *exec.ExitError
 				if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-					t.Fatalf("first run: got %v, want it killed\n%s", err, out)
+					t.Fatalf("first run: got %v, want it killed\n%s", err, out.String())
 				}
 			} else {
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				stopper.stop = cancel
 				var out, errb bytes.Buffer
 				code := run(ctx, first, strings.NewReader(""), &out, &errb)
 				var sum backfillSummary
@@ -279,7 +288,7 @@ mirrors:
 			uploadsBefore := uploads(ns)
 
 			// The second run, to the end.
-			again := newListStopper(t, store.URL)
+			again := newListStopper(t, store.URL, 0, 0, nil)
 			t.Setenv("AWS_ENDPOINT_URL", again.URL)
 			code, out, errs := offload(t, "", args...)
 			var sum backfillSummary
