@@ -140,6 +140,10 @@ mirrors:
 	if code != exitFailed || len(sum.Failed) == 0 || !strings.Contains(sum.Failed[0].Error, "403") {
 		t.Fatalf("with NetStorage refusing: exit %d, %+v", code, sum)
 	}
+	// The first object failed: a run again starts from it.
+	if sum.Complete || sum.Checkpoint != "" {
+		t.Errorf("with NetStorage refusing: got complete %v, checkpoint %q; want incomplete, no checkpoint", sum.Complete, sum.Checkpoint)
+	}
 }
 
 // listStopper forwards to moto and stops the backfill (cancels its context,
