@@ -36,3 +36,31 @@ func ExampleMemory() {
 	// 2 true
 	// 1 new
 }
+
+// A job that walks a bucket commits a page of records, then marks the last
+// key it finished; run again, it starts after the mark.
+func ExampleCheckpointer() {
+	ctx := context.Background()
+	var l ledger.Ledger = ledger.NewMemory()
+	defer l.Close()
+	cp, ok := l.(ledger.Checkpointer)
+	if !ok {
+		fmt.Println("this ledger cannot resume a job")
+		return
+	}
+	after, _ := cp.Checkpoint(ctx, "backfill/www")
+	fmt.Printf("start after %q\n", after)
+
+	page := []ledger.Record{{Bucket: "my-site", Key: "a.html", ETag: "e1"}, {Bucket: "my-site", Key: "b.html", ETag: "e2"}}
+	if _, err := l.Commit(ctx, page); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = cp.SetCheckpoint(ctx, "backfill/www", page[len(page)-1].Key)
+
+	after, _ = cp.Checkpoint(ctx, "backfill/www")
+	fmt.Printf("start after %q\n", after)
+	// Output:
+	// start after ""
+	// start after "b.html"
+}

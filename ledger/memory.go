@@ -12,6 +12,7 @@ import (
 type Memory struct {
 	mu     sync.RWMutex
 	recs   map[string]map[string]Record // bucket → key → record
+	marks  map[string]string            // checkpoints, by name
 	closed bool
 }
 
@@ -81,7 +82,7 @@ func (m *Memory) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
-	m.recs = nil
+	m.recs, m.marks = nil, nil
 	return nil
 }
 

@@ -129,67 +129,122 @@ func TestApplyCloudFrontWithDynamoLedger(t *testing.T) {
 	}
 }
 
-// CloudFront answers 500 and then throttles for a while, then recovers:
-// every change is purged in the end, each once, and nothing is recorded
-// before its purge succeeded.
+// CloudFront fails for a while, then recovers: every change is purged in
+// the end, each in exactly one invalidation made at CloudFront, and nothing
+// is recorded before its purge succeeded. The failures come before the
+// request reaches CloudFront (refused, throttled) or after it made the
+// invalidation (the answer lost: a 5xx or a closed connection); then only
+// the CallerReference, the same on every retry and redelivery, keeps a
+// second invalidation from being made. moto makes one for every call, so
+// the requests go through awstest.CloudFront, which keeps CloudFront's
+// promise, and the invalidations are counted at moto.
 func TestFaultsThenRecovery(t *testing.T) {
 	moto := awstest.SharedMoto(t)
-	if err := moto.Reset(); err != nil {
-		t.Fatal(err)
+	lost := func(n int, code string) awstest.Fault {
+		return awstest.Fault{Times: n, Forward: true, Status: 500, Code: code, Message: "answer lost"}
 	}
-	dist := moto.CreateDistribution(t)
-	proxy := awstest.NewFaultProxy(moto.URL)
-	defer proxy.Close()
-	counter := awstest.NewCounter()
-	cf, err := cloudfront.New(cloudfront.Options{Client: awscloudfront.NewFromConfig(awstest.Config(proxy.URL, counter)), DistributionID: dist, Retry: fastRetry()})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name     string
+		faults   []awstest.Fault
+		rounds   int // deliveries until every change is done
+		repeated int // calls answered with the invalidation already made
+	}{
+		{"refused, then throttled", []awstest.Fault{
+			{Times: 2, Status: 500, Code: "ServiceUnavailable", Message: "try later"},
+			{Times: 3, Status: 400, Code: "Throttling", Message: "Rate exceeded"},
+		}, 2, 0},
+		// The first attempt makes the invalidation; the two retries and the
+		// redelivery get it back.
+		{"answer lost: connection closed", []awstest.Fault{{Times: 3, Forward: true, Drop: true}}, 2, 3},
+		{"answer lost: 5xx", []awstest.Fault{lost(4, "InternalError")}, 2, 4},
+		{"refused, lost, throttled, lost", []awstest.Fault{
+			{Times: 1, Status: 503, Code: "ServiceUnavailable"},
+			{Times: 1, Forward: true, Drop: true},
+			{Times: 1, Status: 400, Code: "Throttling"},
+			lost(1, "ServiceUnavailable"),
+		}, 2, 2},
 	}
-	l := ledger.NewMemory()
-	p := newPipeline(t, pipeline.Options{Plan: cfConfig("cf"), Ledger: l, Purgers: map[string]purge.Purger{"cf": cf}})
-	// Five failing answers: the first Apply's three attempts, and two of the second's.
-	proxy.Inject(awstest.Fault{Op: "POST /2020-05-31/distribution/" + dist + "/invalidation", Times: 2, Status: 500, Code: "ServiceUnavailable", Message: "try later"})
-	proxy.Inject(awstest.Fault{Op: "POST /2020-05-31/distribution/" + dist + "/invalidation", Times: 3, Status: 400, Code: "Throttling", Message: "Rate exceeded"})
-
-	var pending []event.Change
-	for i := range 20 {
-		pending = append(pending, put(fmt.Sprintf("p/%02d.html", i), "e1", "01", fmt.Sprint("m", i)))
-	}
-	ctx := context.Background()
-	for round := 1; len(pending) > 0; round++ {
-		if round > 5 {
-			t.Fatalf("still failing after 5 deliveries: %d changes", len(pending))
-		}
-		res, err := p.Apply(ctx, pending)
-		if err != nil {
-			t.Fatal(err)
-		}
-		failed := res.FailedMessages()
-		if round == 1 && len(failed) != 20 {
-			t.Fatalf("round 1: got %d failed messages, want all 20 (CloudFront was down)", len(failed))
-		}
-		// SQS redelivers exactly the failed messages.
-		var next []event.Change
-		for _, c := range pending {
-			if slices.Contains(failed, c.MessageID) {
-				next = append(next, c)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dist := moto.CreateDistribution(t)
+			cfront := awstest.NewCloudFront(moto.URL)
+			defer cfront.Close()
+			proxy := awstest.NewFaultProxy(cfront.URL)
+			defer proxy.Close()
+			cf, err := cloudfront.New(cloudfront.Options{Client: awscloudfront.NewFromConfig(awstest.Config(proxy.URL)), DistributionID: dist, Retry: fastRetry()})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		pending = next
-	}
-	seen := map[string]int{}
-	for _, inv := range moto.Invalidations(t, dist) {
-		for _, path := range inv {
-			seen[path]++
-		}
-	}
-	for i := range 20 {
-		if n := seen[fmt.Sprintf("/p/%02d.html", i)]; n != 1 {
-			t.Fatalf("/p/%02d.html invalidated %d times, want once", i, n)
-		}
-	}
-	if proxy.Served("") != 5 {
-		t.Fatalf("faults served: got %d, want 5", proxy.Served(""))
+			l := ledger.NewMemory()
+			p := newPipeline(t, pipeline.Options{Plan: cfConfig("cf"), Ledger: l, Purgers: map[string]purge.Purger{"cf": cf}})
+			served := 0
+			for _, f := range tt.faults {
+				f.Op = "POST /2020-05-31/distribution/" + dist + "/invalidation"
+				proxy.Inject(f)
+				served += f.Times
+			}
+
+			var pending []event.Change
+			for i := range 20 {
+				pending = append(pending, put(fmt.Sprintf("p/%02d.html", i), "e1", "01", fmt.Sprint("m", i)))
+			}
+			ctx := context.Background()
+			rounds := 0
+			for len(pending) > 0 {
+				if rounds++; rounds > 5 {
+					t.Fatalf("still failing after 5 deliveries: %d changes", len(pending))
+				}
+				res, err := p.Apply(ctx, pending)
+				if err != nil {
+					t.Fatal(err)
+				}
+				failed := res.FailedMessages()
+				// What failed is not recorded, so a redelivery purges it.
+				recs, err := l.Get(ctx, "my-site", []string{"p/00.html"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := recs["p/00.html"]; ok == slices.Contains(failed, "m0") {
+					t.Fatalf("round %d: m0 failed %v, recorded %v; want recorded exactly when it did not fail", rounds, !ok, ok)
+				}
+				// SQS redelivers exactly the failed messages.
+				var next []event.Change
+				for _, c := range pending {
+					if slices.Contains(failed, c.MessageID) {
+						next = append(next, c)
+					}
+				}
+				pending = next
+			}
+			if rounds != tt.rounds {
+				t.Errorf("got %d deliveries, want %d", rounds, tt.rounds)
+			}
+			invs := moto.Invalidations(t, dist)
+			seen := map[string]int{}
+			for _, inv := range invs {
+				for _, path := range inv {
+					seen[path]++
+				}
+			}
+			var wrong []string
+			for i := range 20 {
+				if path := fmt.Sprintf("/p/%02d.html", i); seen[path] != 1 {
+					wrong = append(wrong, fmt.Sprintf("%s %d times", path, seen[path]))
+				}
+			}
+			if len(wrong) > 0 {
+				t.Errorf("got %s invalidated; want each once", strings.Join(wrong, ", "))
+			}
+			if len(invs) != 1 || cfront.Created() != 1 {
+				t.Errorf("got %d invalidations at moto (%d made through the stand-in), want 1", len(invs), cfront.Created())
+			}
+			if got := cfront.Repeated(); got != tt.repeated {
+				t.Errorf("got %d calls answered with the invalidation already made, want %d", got, tt.repeated)
+			}
+			if got := proxy.Served(""); got != served {
+				t.Errorf("got %d faults served, want %d", got, served)
+			}
+		})
 	}
 }
 

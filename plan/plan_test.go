@@ -1,9 +1,13 @@
 package plan_test
 
 import (
+	"cmp"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -261,23 +265,197 @@ func TestWildcardCollapse(t *testing.T) {
 	}
 }
 
+// The same changes in any order make the same plan: the same decision for
+// each change, the same mirrors, batches and commits in the same order.
+// Plans of shuffled input differ only in how changes are numbered (their
+// index in the input), so both are compared with every index replaced by
+// the change it names.
 func TestDeterministic(t *testing.T) {
-	var changes []event.Change
-	for i := range 200 {
-		changes = append(changes, put(fmt.Sprintf("k%d", i%37), fmt.Sprint("e", i), fmt.Sprintf("%02X", i)))
+	c := plan.Config{
+		Sites: []plan.Site{
+			{Name: "www", Bucket: "my-site", Index: "index.html", PurgeNew: true, Mirrors: []string{"ns"}, Targets: []string{"cf", "ak"}},
+			{Name: "docs", Bucket: "my-site", Prefix: "docs/", Targets: []string{"cf"}},
+		},
+		Targets: []plan.Target{
+			{Name: "cf", Provider: "cloudfront", Collapse: 4, Limits: purge.Limits{ItemsPerCall: map[purge.Kind]int{purge.KindPath: 7}, Wildcards: 2}},
+			{Name: "ak", Provider: "akamai", BaseURL: "https://www.example.com", Limits: purge.Limits{BodyBytes: 400}},
+		},
 	}
-	a := plan.Make(cfg, changes, nil).JSON()
-	rand.Shuffle(len(changes), func(i, j int) { changes[i], changes[j] = changes[j], changes[i] })
-	for i := range changes {
-		changes[i].Record = 0
+	reasons := map[string]bool{}
+	for seed := range 40 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 12))
+		changes, held := randomBatch(rng)
+		want := plan.Make(c, changes, held)
+		if again := plan.Make(c, changes, held); string(again.JSON()) != string(want.JSON()) {
+			t.Fatalf("seed %d: the same input planned twice gives different JSON", seed)
+		}
+		if len(want.Purges) == 0 || len(want.Mirrors) == 0 || len(want.Commits) == 0 {
+			t.Fatalf("seed %d: got %d purges, %d mirrors, %d commits; want some of each, or the comparison proves little",
+				seed, len(want.Purges), len(want.Mirrors), len(want.Commits))
+		}
+		for r := range want.Stats.Reasons {
+			reasons[r] = true
+		}
+		for try := range 3 {
+			shuffled := slices.Clone(changes)
+			rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+			got := plan.Make(c, shuffled, held)
+			if g, w := canonical(t, got), canonical(t, want); g != w {
+				t.Fatalf("seed %d, shuffle %d: the plan depends on the input order:\n%s", seed, try, firstDiff(g, w))
+			}
+		}
 	}
-	b := plan.Make(cfg, changes, nil)
-	if string(plan.Make(cfg, changes, nil).JSON()) != string(b.JSON()) {
-		t.Fatal("the same input planned twice differs")
+	// The batches must reach every decision, or a difference could hide in
+	// a path no seed takes.
+	for _, r := range []string{plan.ReasonNew, plan.ReasonChanged, plan.ReasonRemoved, plan.ReasonUnchanged,
+		plan.ReasonStale, plan.ReasonDuplicate, plan.ReasonFiltered, plan.ReasonTest, plan.ReasonInvalid} {
+		if !reasons[r] {
+			t.Errorf("no seed made a %q decision; got %v", r, reasons)
+		}
 	}
-	if len(a) == 0 || len(b.Purges) != len(plan.Make(cfg, changes, nil).Purges) {
-		t.Fatal("plans differ")
+}
+
+// randomBatch makes a batch of puts, copies and removes of a few keys,
+// with duplicate deliveries, a test event, an invalid record and a change
+// in a bucket no site serves, and a ledger that has seen some of the keys.
+func randomBatch(rng *rand.Rand) ([]event.Change, map[plan.Object]ledger.Record) {
+	var out []event.Change
+	held := map[plan.Object]ledger.Record{}
+	for k := range 12 {
+		var key string
+		switch {
+		case k == 0:
+			key = "index.html"
+		case k == 4:
+			key = "docs/index.html"
+		case k%3 == 0:
+			key = fmt.Sprintf("a/b/%d.css", k)
+		case k%2 == 0:
+			key = fmt.Sprintf("docs/%d.html", k)
+		default:
+			key = fmt.Sprintf("a/%d.html", k)
+		}
+		// Sequencers grow per key; some keys have none (a webhook without
+		// them), and are ordered by time.
+		noSeq := k%6 == 5
+		for s := 1; s <= 1+rng.IntN(5); s++ {
+			ch := event.Change{Bucket: "my-site", Key: key, Kind: event.KindPut, ETag: fmt.Sprint("e", rng.IntN(3)),
+				Sequencer: fmt.Sprintf("%0*X", 2+rng.IntN(3), 0x40*s+k), Time: t0.Add(time.Duration(s) * time.Second)}
+			if noSeq {
+				ch.Sequencer = ""
+			}
+			switch rng.IntN(6) {
+			case 0:
+				ch.Kind = event.KindCopy
+			case 1:
+				ch.Kind, ch.ETag = event.KindRemove, ""
+			}
+			out = append(out, ch)
+		}
+		if rng.IntN(2) == 0 {
+			held[plan.Object{Bucket: "my-site", Key: key}] = ledger.Record{Bucket: "my-site", Key: key, ETag: fmt.Sprint("e", rng.IntN(3)),
+				Sequencer: fmt.Sprintf("%X", 0x40*(1+rng.IntN(3))+k), Purged: fmt.Sprintf("%X", 0x40+k), Time: t0.Add(2 * time.Second)}
+		}
 	}
+	for range len(out) / 3 {
+		out = append(out, out[rng.IntN(len(out))])
+	}
+	out = append(out,
+		event.Change{Kind: event.KindTest},
+		event.Change{Kind: event.KindInvalid, Err: "record 3: s3.object.key is missing"},
+		event.Change{Bucket: "other", Key: "x.html", Kind: event.KindPut, ETag: "e", Sequencer: "01", Time: t0})
+	return out, held
+}
+
+// canonical is the plan's JSON with every change index (into the input)
+// replaced by the change it names, and the lists of indexes, which follow
+// the input's order, sorted. Changes that are delivered twice are the same
+// text, so which copy of them a plan calls the duplicate does not show.
+func canonical(t *testing.T, p *plan.Plan) string {
+	t.Helper()
+	name := func(i int) string {
+		c := p.Changes[i].Change
+		c.Record = 0
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	names := func(idx []int) []string {
+		out := make([]string, len(idx))
+		for j, i := range idx {
+			out[j] = name(i)
+		}
+		slices.Sort(out)
+		return out
+	}
+	record := regexp.MustCompile(`\(record (\d+)\)`)
+	type decision struct {
+		Change, Decision, Reason, Detail string
+		Sites                            []string
+	}
+	// The outer fields, named as the embedded ones' JSON, replace them.
+	type mirror struct {
+		plan.MirrorOp
+		Change string `json:"change"`
+	}
+	type batch struct {
+		plan.Batch
+		Changes []string   `json:"changes"`
+		Of      [][]string `json:"of"`
+	}
+	type commit struct {
+		plan.Commit
+		Changes []string `json:"changes"`
+	}
+	var v struct {
+		Decisions []decision
+		Mirrors   []mirror
+		Purges    []batch
+		Commits   []commit
+		Stats     plan.Stats
+	}
+	for i, d := range p.Changes {
+		detail := record.ReplaceAllStringFunc(d.Detail, func(m string) string {
+			n, _ := strconv.Atoi(record.FindStringSubmatch(m)[1])
+			return "(record " + name(n) + ")"
+		})
+		v.Decisions = append(v.Decisions, decision{name(i), d.Decision, d.Reason, detail, d.Sites})
+	}
+	slices.SortFunc(v.Decisions, func(a, b decision) int {
+		return cmp.Or(strings.Compare(a.Change, b.Change), strings.Compare(a.Reason, b.Reason), strings.Compare(a.Detail, b.Detail))
+	})
+	for _, m := range p.Mirrors {
+		v.Mirrors = append(v.Mirrors, mirror{m, name(m.Change)})
+	}
+	for _, b := range p.Purges {
+		cb := batch{Batch: b, Changes: names(b.Changes)}
+		for _, of := range b.Of {
+			cb.Of = append(cb.Of, names(of))
+		}
+		v.Purges = append(v.Purges, cb)
+	}
+	for _, c := range p.Commits {
+		v.Commits = append(v.Commits, commit{c, names(c.Changes)})
+	}
+	v.Stats = p.Stats
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// firstDiff shows where two texts part, for a failure message.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range min(len(g), len(w)) {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d: got %s, want %s", i+1, strings.TrimSpace(g[i]), strings.TrimSpace(w[i]))
+		}
+	}
+	return fmt.Sprintf("got %d lines, want %d", len(g), len(w))
 }
 
 // A random history of puts, copies and removes per key, delivered shuffled,

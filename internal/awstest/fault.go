@@ -13,7 +13,7 @@ import (
 )
 
 // Fault is an error the proxy answers instead of forwarding, shaped as the
-// AWS service would send it.
+// AWS service would send it; or, with Forward, after forwarding.
 type Fault struct {
 	Op      string // operation to fail, as Operation names it; "" fails any
 	Body    string // fail only requests whose body contains this; "" fails any
@@ -21,10 +21,19 @@ type Fault struct {
 	Status  int    // HTTP status, 400 for most AWS errors
 	Code    string // "ThrottlingException", "AccessDeniedException", ...
 	Message string
+
+	// Forward sends the request on and waits for the backend's answer
+	// before failing: the backend did the work, and the client never
+	// learns it (the answer is lost).
+	Forward bool
+	// Drop closes the connection without an answer instead of sending
+	// Status and Code: a client sees the connection break.
+	Drop bool
 }
 
 // FaultProxy forwards to a real endpoint (moto) and answers with injected
-// faults where told to: the failures moto itself never produces.
+// faults where told to: the failures moto itself never produces, before the
+// request reaches it or after (a lost answer).
 type FaultProxy struct {
 	*httptest.Server
 
@@ -50,6 +59,13 @@ func NewFaultProxy(target string) *FaultProxy {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		if f := p.take(Operation(r), body); f != nil {
+			if f.Forward {
+				rp.ServeHTTP(httptest.NewRecorder(), r)
+			}
+			if f.Drop {
+				drop(w)
+				return
+			}
 			writeFault(w, r, f)
 			return
 		}
@@ -130,4 +146,13 @@ func writeFault(w http.ResponseWriter, r *http.Request, f *Fault) {
 		return
 	}
 	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message><RequestId>awstest-fault</RequestId></Error>`, f.Code, f.Message)
+}
+
+// drop closes the client's connection without writing anything.
+func drop(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(fmt.Sprintf("awstest: drop the connection: %v", err))
+	}
+	conn.Close()
 }

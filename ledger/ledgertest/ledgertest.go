@@ -45,6 +45,7 @@ func Run(t *testing.T, open Open) {
 		{"Cancelled", testCancelled},
 		{"Invalid", testInvalid},
 		{"Closed", testClosed},
+		{"Checkpoints", testCheckpoints},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
@@ -425,6 +426,62 @@ func testClosed(t *testing.T, l ledger.Ledger) {
 		t.Errorf("Commit after Close: got %v, want ledger.ErrClosed", err)
 	}
 	// Run closes it once more.
+}
+
+// testCheckpoints checks ledger.Checkpointer, for ledgers that have it:
+// marks are kept by name, apart from each other and from the records, and
+// an empty value removes one.
+func testCheckpoints(t *testing.T, l ledger.Ledger) {
+	cp, ok := l.(ledger.Checkpointer)
+	if !ok {
+		t.Skip("not a ledger.Checkpointer")
+	}
+	ctx := context.Background()
+	get := func(name, want string) {
+		t.Helper()
+		got, err := cp.Checkpoint(ctx, name)
+		if err != nil || got != want {
+			t.Fatalf("Checkpoint(%q): got %q, %v; want %q", name, got, err, want)
+		}
+	}
+	set := func(name, value string) {
+		t.Helper()
+		if err := cp.SetCheckpoint(ctx, name, value); err != nil {
+			t.Fatalf("SetCheckpoint(%q, %q): %v", name, value, err)
+		}
+	}
+	get("backfill/www", "")
+	set("backfill/www", "docs/a b.html")
+	set("backfill/other", "x")
+	commit(t, l, []ledger.Record{rec("backfill/www", "01", "e")})
+	get("backfill/www", "docs/a b.html")
+	set("backfill/www", "docs/z.html")
+	get("backfill/www", "docs/z.html")
+	get("backfill/other", "x")
+	set("backfill/www", "")
+	get("backfill/www", "")
+	get("backfill/other", "x")
+	if recs, err := l.Get(ctx, bucket, []string{"backfill/www"}); err != nil || recs["backfill/www"].Sequencer != "01" {
+		t.Fatalf("the record beside the checkpoints: got %+v, %v", recs, err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := cp.Checkpoint(cancelled, "backfill/other"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Checkpoint with a cancelled context: got %v, want context.Canceled", err)
+	}
+	if err := cp.SetCheckpoint(cancelled, "backfill/other", "y"); !errors.Is(err, context.Canceled) {
+		t.Errorf("SetCheckpoint with a cancelled context: got %v, want context.Canceled", err)
+	}
+	get("backfill/other", "x")
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := cp.Checkpoint(ctx, "backfill/other"); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("Checkpoint after Close: got %v, want ledger.ErrClosed", err)
+	}
+	if err := cp.SetCheckpoint(ctx, "backfill/other", "y"); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("SetCheckpoint after Close: got %v, want ledger.ErrClosed", err)
+	}
 }
 
 // Race has writers commit the same keys with the same sequencers, each in
