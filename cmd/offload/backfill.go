@@ -72,7 +72,10 @@ func runBackfill(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	case !seed && len(mirrors) == 0:
 		return configError(stderr, fmt.Errorf("backfill: site %q has no mirrors; to record what exists without purging, use --seed-ledger", site))
 	}
-	d := newDeps(cfg, common.logger(stderr))
+	d, err := newDeps(cfg, common.logger(stderr))
+	if err != nil {
+		return configError(stderr, err)
+	}
 	defer d.close()
 	p, err := d.pipeline(ctx, false)
 	if err != nil {

@@ -41,7 +41,9 @@ func (c *eventsCommand) setup(ctx context.Context, name, verb string, args []str
 	if cfg.IsDefault() && !readOnly {
 		c.logger.Warn("no configuration: using the embedded defaults; purges are logged, not sent (a dry run)", "state", cfg.State.Path)
 	}
-	c.deps = newDeps(cfg, c.logger)
+	if c.deps, err = newDeps(cfg, c.logger); err != nil {
+		return configError(stderr, err)
+	}
 	if c.p, err = c.deps.pipeline(ctx, readOnly); err != nil {
 		c.deps.close()
 		return configError(stderr, err)

@@ -176,7 +176,10 @@ func (o *purgeOptions) run(ctx context.Context, stdout, stderr io.Writer) int {
 	if err != nil {
 		return configError(stderr, err)
 	}
-	d := newDeps(cfg, o.common.logger(stderr))
+	d, err := newDeps(cfg, o.common.logger(stderr))
+	if err != nil {
+		return configError(stderr, err)
+	}
 	defer d.close()
 	pg, err := d.purger(ctx, t)
 	if err != nil {
