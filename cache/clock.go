@@ -7,10 +7,17 @@ import (
 )
 
 // ClockGranularity is how far the clock a cache hit reads may lag the real
-// one: a value may be served up to this long past its expiry. Reading the
-// system clock costs more than the rest of a hit together (80 ns on a
-// loaded virtual machine), so a hit reads a copy of it from memory that a
-// background goroutine advances at this interval while the cache is read.
+// one while the process runs: a value may be served up to this long past
+// its expiry. Longer only when the process is starved of CPU, or just after
+// a suspended process (a frozen Lambda environment) resumes and before the
+// clock's goroutine has run; lambdacache's handler, Cache.NewContext and
+// every miss advance it to the real time.
+//
+// Reading the system clock costs more than the rest of a hit together (80
+// ns on a loaded virtual machine), so a hit reads a copy of it from memory
+// that a background goroutine advances at this interval while the cache is
+// read, and stops advancing once reads stop (the first read after reads the
+// real clock). An injected Options.Clock is read on every hit instead.
 const ClockGranularity = time.Millisecond
 
 // clockTicks is how many ticks the goroutine makes after it is woken before
