@@ -15,14 +15,13 @@ import (
 //
 // Reading the system clock costs more than the rest of a hit together (80
 // ns on a loaded virtual machine), so a hit reads a copy of it from memory
-// that a background goroutine advances at this interval while the cache is
-// read, and stops advancing once reads stop (the first read after reads the
-// real clock). An injected Options.Clock is read on every hit instead.
+// that a background goroutine advances at this interval. The goroutine
+// runs for a second each time a hit finds it stopped, and such a hit reads
+// the real clock, so an idle process has no timer firing a thousand times
+// a second. An injected Options.Clock is read on every hit instead.
 const ClockGranularity = time.Millisecond
 
-// clockTicks is how many ticks the goroutine makes after it is woken before
-// it sleeps again; the first hit after that reads the real clock and wakes
-// it. An idle process so has no timer firing a thousand times a second.
+// clockTicks is how many ticks the goroutine makes after it is woken.
 const clockTicks = 1000
 
 // coarseClock is monotonic time since base, in nanoseconds, kept in memory.
