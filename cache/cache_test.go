@@ -682,6 +682,11 @@ func TestBrokenSpecsAndFetchers(t *testing.T) {
 	if _, err := silent.Get(ctx); err == nil || !strings.Contains(err.Error(), "no answer") {
 		t.Fatalf("fetcher that answers nothing: got %v, want an error saying no answer", err)
 	}
+	decodePanics := cache.MustAdd(c, cache.Map(cache.Func("parse", func(context.Context) (string, error) { return "x", nil }),
+		func(string) (int, error) { panic("bad parser") }))
+	if _, err := decodePanics.Get(ctx); !errors.Is(err, cache.ErrDecode) || !strings.Contains(err.Error(), "bad parser") {
+		t.Fatalf("panicking decoder: got %v, want ErrDecode saying bad parser", err)
+	}
 	wrongType := cache.MustAdd(c, cache.Spec[int]{Key: cache.Key{Source: "x", Name: "t"}, Fetcher: newSource(1, "t", "str")})
 	if _, err := wrongType.Get(ctx); !errors.Is(err, cache.ErrDecode) {
 		t.Fatalf("wrong raw type: got %v, want ErrDecode", err)

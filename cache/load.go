@@ -326,7 +326,7 @@ func (e *entry) settle(ctx context.Context, r *Request, now time.Time) {
 	}
 	switch r.state {
 	case stateOK:
-		v, err := e.decode(r.raw)
+		v, err := e.decodeRaw(r.raw)
 		if err != nil {
 			if !errors.Is(err, ErrDecode) {
 				err = fmt.Errorf("%w: %w", ErrDecode, err)
@@ -355,6 +355,17 @@ func (e *entry) settle(ctx context.Context, r *Request, now time.Time) {
 	e.inflight = nil
 	f.val, f.err = out.val, out.err
 	close(f.done)
+}
+
+// decodeRaw runs the spec's decoding, a caller's code, on the fetch's
+// goroutine: a panic there fails the entry rather than the process.
+func (e *entry) decodeRaw(r Raw) (v any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: decoding panicked: %v", ErrDecode, p)
+		}
+	}()
+	return e.decode(r)
 }
 
 func (c *Cache) snapshot(val any, version string, size int64, now time.Time, maxAge time.Duration) *snapshot {
