@@ -77,7 +77,10 @@ func parameterCalls(moto *awstest.Moto, n int) (callsRow, error) {
 			return callsRow{}, err
 		}
 	}
-	params := ssmcache.New(api)
+	params, err := ssmcache.New(ssmcache.Options{Client: api})
+	if err != nil {
+		return callsRow{}, err
+	}
 	// One decorator per value: one GetParameter each.
 	return countCalls(counter, names, func(name string) cache.Spec[string] { return params.String(name) }, func(name string) (string, error) {
 		out, err := api.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
@@ -102,7 +105,10 @@ func secretCalls(moto *awstest.Moto, n int) (callsRow, error) {
 			return callsRow{}, err
 		}
 	}
-	sm := secretcache.New(api)
+	sm, err := secretcache.New(secretcache.Options{Client: api})
+	if err != nil {
+		return callsRow{}, err
+	}
 	return countCalls(counter, names, func(name string) cache.Spec[string] { return sm.String(name) }, func(name string) (string, error) {
 		out, err := api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
 		if err != nil {
@@ -117,14 +123,19 @@ func secretCalls(moto *awstest.Moto, n int) (callsRow, error) {
 // makes; every value read back must be "v" + its name.
 func countCalls(counter *awstest.Counter, names []string, spec func(string) cache.Spec[string], perEntry func(string) (string, error)) (callsRow, error) {
 	ctx := context.Background()
-	c := cache.New(cache.Options{})
+	row := callsRow{Entries: len(names)}
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		return row, err
+	}
 	entries := make([]cache.Loadable, len(names))
 	typed := make([]*cache.Entry[string], len(names))
 	for i, name := range names {
-		typed[i] = cache.Add(c, spec(name))
+		if typed[i], err = cache.Add(c, spec(name)); err != nil {
+			return row, err
+		}
 		entries[i] = typed[i]
 	}
-	row := callsRow{Entries: len(names)}
 	counter.Reset()
 	if err := c.Refresh(ctx, entries...); err != nil {
 		return row, err

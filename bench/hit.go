@@ -61,8 +61,18 @@ func measureHit(opts options) (*hitResult, error) {
 	}
 
 	// offload's cache, warm.
-	c := cache.New(cache.Options{})
-	entry := cache.Add(c, ssmcache.New(api).String(hitParam))
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		return nil, err
+	}
+	params, err := ssmcache.New(ssmcache.Options{Client: api})
+	if err != nil {
+		return nil, err
+	}
+	entry, err := cache.Add(c, params.String(hitParam))
+	if err != nil {
+		return nil, err
+	}
 	if v, err := entry.Get(ctx); err != nil || v != hitValue {
 		return nil, fmt.Errorf("library read: got %q, %v", v, err)
 	}

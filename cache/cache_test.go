@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/internal/fakeclock"
+	"github.com/offload-dev/offload/retry"
 )
 
 // source is an in-memory source for testing the core's logic: values by
@@ -95,17 +97,29 @@ func (s *source) nCalls() int {
 	return len(s.calls)
 }
 
+// nRequests counts the values asked for over every call.
+func (s *source) nRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		n += len(c)
+	}
+	return n
+}
+
 func (s *source) spec(name string) cache.Spec[string] {
 	return cache.Spec[string]{Key: cache.Key{Source: "test", Name: name}, Fetcher: s}
 }
 
-func newCache(clk *fakeclock.Clock, opts ...func(*cache.Options)) (*cache.Cache, *bytes.Buffer) {
+func newCache(t testing.TB, clk *fakeclock.Clock, opts ...func(*cache.Options)) (*cache.Cache, *bytes.Buffer) {
+	t.Helper()
 	var logs bytes.Buffer
-	o := cache.Options{Clock: clk, Jitter: -1, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
-	for _, f := range opts {
-		f(&o)
+	c, err := cache.New(cache.Options{Clock: clk, Jitter: cache.NoJitter, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, opts...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return cache.New(o), &logs
+	return c, &logs
 }
 
 func mustGet[T any](t *testing.T, e *cache.Entry[T]) T {
@@ -121,9 +135,9 @@ func mustGet[T any](t *testing.T, e *cache.Entry[T]) T {
 // and again.
 func TestTTLCycle(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	src := newSource(10, "/production/app/var", "v1")
-	e := cache.Add(c, src.spec("/production/app/var"), cache.MaxAge(300*time.Second))
+	e := cache.MustAdd(c, src.spec("/production/app/var"), cache.MaxAge(300*time.Second))
 
 	steps := []struct {
 		advance time.Duration
@@ -162,9 +176,9 @@ func TestDefaultMaxAgeIs60s(t *testing.T) {
 	t.Setenv(cache.MaxAgeEnv, "")
 	t.Setenv("POWERTOOLS_PARAMETERS_MAX_AGE", "")
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	src := newSource(1, "a", "1")
-	e := cache.Add(c, src.spec("a"))
+	e := cache.MustAdd(c, src.spec("a"))
 	mustGet(t, e)
 	clk.Advance(59 * time.Second)
 	mustGet(t, e)
@@ -181,23 +195,34 @@ func TestDefaultMaxAgeIs60s(t *testing.T) {
 func TestMaxAgeFromEnvironment(t *testing.T) {
 	tests := []struct {
 		env, powertools string
-		want            time.Duration
+		want            time.Duration // cache.AlwaysFetch: every read fetches
 	}{
 		{"300", "", 300 * time.Second},
 		{"5m", "", 5 * time.Minute},
+		{"0.5", "", 500 * time.Millisecond},
 		{"", "20", 20 * time.Second},
 		{"10", "20", 10 * time.Second},
-		{"nonsense", "", cache.DefaultMaxAge},
-		{"-5", "", cache.DefaultMaxAge},
+		{"", "0", cache.AlwaysFetch}, // Powertools' meaning: no caching
+		{"0", "", cache.AlwaysFetch},
+		{"0s", "", cache.AlwaysFetch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"/"+tt.powertools, func(t *testing.T) {
 			t.Setenv(cache.MaxAgeEnv, tt.env)
 			t.Setenv("POWERTOOLS_PARAMETERS_MAX_AGE", tt.powertools)
 			clk := fakeclock.New()
-			c, logs := newCache(clk)
+			c, _ := newCache(t, clk)
 			src := newSource(1, "a", "1")
-			e := cache.Add(c, src.spec("a"))
+			e := cache.MustAdd(c, src.spec("a"))
+			if tt.want == cache.AlwaysFetch {
+				for range 3 {
+					mustGet(t, e)
+				}
+				if got := src.nCalls(); got != 3 {
+					t.Fatalf("fetches for 3 reads: got %d, want 3 (no caching)", got)
+				}
+				return
+			}
 			mustGet(t, e)
 			clk.Advance(tt.want - time.Millisecond)
 			mustGet(t, e)
@@ -206,17 +231,34 @@ func TestMaxAgeFromEnvironment(t *testing.T) {
 			if got := src.nCalls(); got != 2 {
 				t.Fatalf("fetches: got %d, want 2 (max age %s)", got, tt.want)
 			}
-			if tt.want == cache.DefaultMaxAge && tt.env != "" && !strings.Contains(logs.String(), "invalid max age") {
-				t.Fatalf("a bad value was not reported: %q", logs.String())
+		})
+	}
+	invalid := []struct{ env, powertools, variable string }{
+		{"nonsense", "", cache.MaxAgeEnv},
+		{"-5", "", cache.MaxAgeEnv},
+		{"5 min", "", cache.MaxAgeEnv},
+		{"NaN", "", cache.MaxAgeEnv},
+		{"1e300", "", cache.MaxAgeEnv},
+		{"", "-1", "POWERTOOLS_PARAMETERS_MAX_AGE"},
+		{"", "ten", "POWERTOOLS_PARAMETERS_MAX_AGE"},
+	}
+	for _, tt := range invalid {
+		t.Run("invalid "+tt.env+"/"+tt.powertools, func(t *testing.T) {
+			t.Setenv(cache.MaxAgeEnv, tt.env)
+			t.Setenv("POWERTOOLS_PARAMETERS_MAX_AGE", tt.powertools)
+			_, err := cache.New(cache.Options{Clock: fakeclock.New()})
+			value := tt.env + tt.powertools
+			if err == nil || !strings.Contains(err.Error(), tt.variable) || !strings.Contains(err.Error(), fmt.Sprintf("%q", value)) {
+				t.Fatalf("got %v, want an error naming $%s and %q", err, tt.variable, value)
 			}
 		})
 	}
 	t.Run("entry wins", func(t *testing.T) {
 		t.Setenv(cache.MaxAgeEnv, "300")
 		clk := fakeclock.New()
-		c, _ := newCache(clk)
+		c, _ := newCache(t, clk)
 		src := newSource(1, "a", "1")
-		e := cache.Add(c, src.spec("a"), cache.MaxAge(10*time.Second))
+		e := cache.MustAdd(c, src.spec("a"), cache.MaxAge(10*time.Second))
 		mustGet(t, e)
 		clk.Advance(10 * time.Second)
 		mustGet(t, e)
@@ -224,13 +266,19 @@ func TestMaxAgeFromEnvironment(t *testing.T) {
 			t.Fatalf("fetches: got %d, want 2", got)
 		}
 	})
+	t.Run("options win", func(t *testing.T) {
+		t.Setenv(cache.MaxAgeEnv, "nonsense") // not read: Options.MaxAge is set
+		if _, err := cache.New(cache.Options{MaxAge: time.Minute}); err != nil {
+			t.Fatalf("got %v, want no error", err)
+		}
+	})
 }
 
 func TestForceRefreshWhileFresh(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	src := newSource(10, "a", "v1")
-	e := cache.Add(c, src.spec("a"), cache.MaxAge(time.Hour))
+	e := cache.MustAdd(c, src.spec("a"), cache.MaxAge(time.Hour))
 	mustGet(t, e)
 	src.set("a", "v2")
 	if got := mustGet(t, e); got != "v1" {
@@ -248,19 +296,37 @@ func TestForceRefreshWhileFresh(t *testing.T) {
 	}
 }
 
-func TestMaxAgeZeroAlwaysFetches(t *testing.T) {
-	clk := fakeclock.New()
-	c, _ := newCache(clk)
-	src := newSource(10, "a", "v1")
-	e := cache.Add(c, src.spec("a"), cache.MaxAge(0))
-	for i := 1; i <= 3; i++ {
-		src.set("a", fmt.Sprint("v", i))
-		if got, want := mustGet(t, e), fmt.Sprint("v", i); got != want {
-			t.Fatalf("read %d: got %q, want %q", i, got, want)
-		}
+// MaxAge(0) is the cache's default, as Options.MaxAge 0 is; AlwaysFetch
+// fetches on every read.
+func TestEntryMaxAge(t *testing.T) {
+	tests := []struct {
+		name   string
+		opt    time.Duration
+		reads  []time.Duration // clock advance before each read
+		values []string
+		calls  int
+	}{
+		{"zero is the default", 0, []time.Duration{0, 29 * time.Second, time.Second}, []string{"v1", "v1", "v3"}, 2},
+		{"always fetch", cache.AlwaysFetch, []time.Duration{0, 0, 0}, []string{"v1", "v2", "v3"}, 3},
+		{"ten seconds", 10 * time.Second, []time.Duration{0, 9 * time.Second, time.Second}, []string{"v1", "v1", "v3"}, 2},
 	}
-	if got := src.nCalls(); got != 3 {
-		t.Fatalf("fetches: got %d, want 3", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := fakeclock.New()
+			c, _ := newCache(t, clk, func(o *cache.Options) { o.MaxAge = 30 * time.Second })
+			src := newSource(10, "a", "v1")
+			e := cache.MustAdd(c, src.spec("a"), cache.MaxAge(tt.opt))
+			for i, d := range tt.reads {
+				clk.Advance(d)
+				src.set("a", fmt.Sprint("v", i+1))
+				if got := mustGet(t, e); got != tt.values[i] {
+					t.Fatalf("read %d: got %q, want %q", i+1, got, tt.values[i])
+				}
+			}
+			if got := src.nCalls(); got != tt.calls {
+				t.Fatalf("fetches: got %d, want %d", got, tt.calls)
+			}
+		})
 	}
 }
 
@@ -268,13 +334,13 @@ func TestMaxAgeZeroAlwaysFetches(t *testing.T) {
 // however many entries were stacked.
 func TestLoadBatchesDueEntries(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	src := newSource(10)
 	var entries []cache.Loadable
 	for i := range 25 {
 		name := fmt.Sprintf("/app/p%02d", i)
 		src.set(name, "x")
-		entries = append(entries, cache.Add(c, src.spec(name)))
+		entries = append(entries, cache.MustAdd(c, src.spec(name)))
 	}
 	if err := c.Load(context.Background(), entries...); err != nil {
 		t.Fatal(err)
@@ -298,13 +364,13 @@ func TestLoadBatchesDueEntries(t *testing.T) {
 // batch-sized calls: due entries of the same source ride along.
 func TestSequentialGetsRideAlong(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	src := newSource(10)
 	var entries []*cache.Entry[string]
 	for i := range 25 {
 		name := fmt.Sprintf("/app/p%02d", i)
 		src.set(name, name)
-		entries = append(entries, cache.Add(c, src.spec(name), cache.MaxAge(time.Minute)))
+		entries = append(entries, cache.MustAdd(c, src.spec(name), cache.MaxAge(time.Minute)))
 	}
 	read := func() {
 		for _, e := range entries {
@@ -324,8 +390,8 @@ func TestSequentialGetsRideAlong(t *testing.T) {
 	}
 	// A batch size of 1 gets no riders.
 	one := newSource(1, "a", "1", "b", "2")
-	a := cache.Add(c, one.spec("a"))
-	cache.Add(c, one.spec("b"))
+	a := cache.MustAdd(c, one.spec("a"))
+	cache.MustAdd(c, one.spec("b"))
 	mustGet(t, a)
 	if got := len(one.calls[0]); got != 1 {
 		t.Fatalf("requests with batch size 1: got %d, want 1", got)
@@ -334,10 +400,10 @@ func TestSequentialGetsRideAlong(t *testing.T) {
 
 func TestConcurrentGetsShareOneFetch(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	src := newSource(10, "a", "v")
 	src.gate = make(chan struct{})
-	e := cache.Add(c, src.spec("a"))
+	e := cache.MustAdd(c, src.spec("a"))
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
 	for range 50 {
@@ -349,7 +415,7 @@ func TestConcurrentGetsShareOneFetch(t *testing.T) {
 			errs <- err
 		})
 	}
-	time.Sleep(20 * time.Millisecond) // let the readers pile up on the gate
+	waitMisses(e, 50) // every reader is waiting on the one fetch
 	close(src.gate)
 	wg.Wait()
 	close(errs)
@@ -363,40 +429,53 @@ func TestConcurrentGetsShareOneFetch(t *testing.T) {
 	}
 }
 
+// waitMisses waits until n reads of e have missed: they are waiting on, or
+// have started, a fetch.
+func waitMisses[T any](e *cache.Entry[T], n int64) {
+	for e.Stats().Misses < n {
+		runtime.Gosched()
+	}
+}
+
 func TestStaleOnErrorWithBackoff(t *testing.T) {
 	clk := fakeclock.New()
-	c, logs := newCache(clk, func(o *cache.Options) {
+	c, logs := newCache(t, clk, func(o *cache.Options) {
 		o.MaxStale = 2 * time.Minute
-		o.RetryBackoff = 10 * time.Second
-		o.MaxRetryBackoff = 40 * time.Second
+		o.Retry = retry.Policy{Initial: 10 * time.Second, Max: 40 * time.Second}
 	})
 	src := newSource(10, "/prod/db/password", "old")
-	e := cache.Add(c, src.spec("/prod/db/password"), cache.MaxAge(time.Minute))
+	e := cache.MustAdd(c, src.spec("/prod/db/password"), cache.MaxAge(time.Minute))
 	mustGet(t, e)
 
 	src.setFailAll(fmt.Errorf("%w: Rate exceeded", cache.ErrThrottled))
-	clk.Advance(time.Minute) // expired
-	for i := range 3 {
-		if got := mustGet(t, e); got != "old" {
-			t.Fatalf("read %d while failing: got %q, want the stale %q", i, got, "old")
-		}
+	// retry.Policy.Backoff(n) is a random wait from Initial/2 up to
+	// Initial·2^(n-1): the steps sit outside those bounds.
+	steps := []struct {
+		advance time.Duration
+		calls   int
+	}{
+		{time.Minute, 2},      // expired: one try, which fails; the stale value is served
+		{0, 2},                // during the first backoff (5s..10s): no call
+		{4 * time.Second, 2},  // still within it
+		{6 * time.Second, 3},  // 10s: over; the second try fails, backoff 5s..20s
+		{4 * time.Second, 3},  // within it
+		{16 * time.Second, 4}, // 20s: over
 	}
-	if got := src.nCalls(); got != 2 {
-		t.Fatalf("fetches: got %d, want 2 (no retry during the backoff)", got)
+	for i, st := range steps {
+		clk.Advance(st.advance)
+		if got := mustGet(t, e); got != "old" {
+			t.Fatalf("step %d: got %q, want the stale %q", i, got, "old")
+		}
+		if got := src.nCalls(); got != st.calls {
+			t.Fatalf("step %d: fetches: got %d, want %d", i, got, st.calls)
+		}
 	}
 	if n := strings.Count(logs.String(), "serving the cached value"); n != 1 {
 		t.Fatalf("stale warnings logged: got %d, want 1:\n%s", n, logs.String())
 	}
-	clk.Advance(10 * time.Second) // backoff over: one more try, then 20s
-	mustGet(t, e)
-	clk.Advance(10 * time.Second)
-	mustGet(t, e)
-	if got := src.nCalls(); got != 3 {
-		t.Fatalf("fetches: got %d, want 3 (second backoff is 20s)", got)
-	}
 	st := e.Stats()
-	if st.Errors != 2 || st.Stale < 4 || !strings.Contains(st.LastError, "Rate exceeded") {
-		t.Fatalf("stats: got errors=%d stale=%d last=%q", st.Errors, st.Stale, st.LastError)
+	if st.Errors != 3 || st.Stale != 6 || !strings.Contains(st.LastError, "Rate exceeded") {
+		t.Fatalf("stats: got errors=%d stale=%d last=%q, want 3, 6, Rate exceeded", st.Errors, st.Stale, st.LastError)
 	}
 
 	// Past MaxStale the error surfaces, naming the entry.
@@ -420,9 +499,9 @@ func TestStaleOnErrorWithBackoff(t *testing.T) {
 
 func TestErrorWithoutValueIsBackedOff(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	src := newSource(10)
-	e := cache.Add(c, src.spec("/prod/missing"))
+	e := cache.MustAdd(c, src.spec("/prod/missing"))
 	_, err := e.Get(context.Background())
 	var ce *cache.Error
 	if !errors.As(err, &ce) || !errors.Is(err, cache.ErrNotFound) {
@@ -444,35 +523,38 @@ func TestErrorWithoutValueIsBackedOff(t *testing.T) {
 	}
 }
 
-func TestCancelledCallerCausesNoBackoff(t *testing.T) {
+// A caller that has already given up starts no fetch, and leaves nothing
+// behind for the next.
+func TestCancelledCallerStartsNothing(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	src := newSource(10, "a", "v")
-	src.gate = make(chan struct{})
-	e := cache.Add(c, src.spec("a"))
+	e := cache.MustAdd(c, src.spec("a"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := e.Get(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
-	close(src.gate)
+	if got := src.nCalls(); got != 0 {
+		t.Fatalf("fetches for a cancelled caller: got %d, want 0", got)
+	}
 	if got := mustGet(t, e); got != "v" {
 		t.Fatalf("next read: got %q, want v", got)
 	}
 	if st := e.Stats(); st.Errors != 0 {
-		t.Fatalf("errors counted for a cancelled caller: %d", st.Errors)
+		t.Fatalf("errors counted for a cancelled caller: got %d, want 0", st.Errors)
 	}
 }
 
 func TestJitterSpreadsExpiry(t *testing.T) {
 	clk := fakeclock.New()
-	c := cache.New(cache.Options{Clock: clk, Jitter: 0.2})
+	c, _ := newCache(t, clk, func(o *cache.Options) { o.Jitter = 0.2 })
 	src := newSource(1)
 	var entries []*cache.Entry[string]
 	for i := range 200 {
 		name := fmt.Sprint(i)
 		src.set(name, name)
-		entries = append(entries, cache.Add(c, src.spec(name), cache.MaxAge(100*time.Second)))
+		entries = append(entries, cache.MustAdd(c, src.spec(name), cache.MaxAge(100*time.Second)))
 	}
 	if err := c.Load(context.Background()); err != nil {
 		t.Fatal(err)
@@ -511,45 +593,45 @@ func TestJitterSpreadsExpiry(t *testing.T) {
 
 func TestKeysDoNotCollide(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	ssmLike := newSource(10, "/prod/x/pw", "prod", "/dev/x/pw", "dev")
 	secretLike := newSource(20, "pw", "secret")
-	prod := cache.Add(c, ssmLike.spec("/prod/x/pw"))
-	dev := cache.Add(c, ssmLike.spec("/dev/x/pw"))
-	sec := cache.Add(c, cache.Spec[string]{Key: cache.Key{Source: "secretsmanager", Name: "pw"}, Fetcher: secretLike})
+	prod := cache.MustAdd(c, ssmLike.spec("/prod/x/pw"))
+	dev := cache.MustAdd(c, ssmLike.spec("/dev/x/pw"), cache.Name("dev-pw"))
+	sec := cache.MustAdd(c, cache.Spec[string]{Key: cache.Key{Source: "secretsmanager", Name: "pw"}, Fetcher: secretLike}, cache.Name("secret-pw"))
 	for _, tt := range []struct {
-		e    *cache.Entry[string]
-		want string
-	}{{prod, "prod"}, {dev, "dev"}, {sec, "secret"}} {
+		e          *cache.Entry[string]
+		want, name string
+	}{{prod, "prod", "pw"}, {dev, "dev", "dev-pw"}, {sec, "secret", "secret-pw"}} {
 		if got := mustGet(t, tt.e); got != tt.want {
 			t.Fatalf("%s: got %q, want %q", tt.e.Key(), got, tt.want)
 		}
-		if tt.e.Name() != "pw" {
-			t.Fatalf("short name: got %q, want pw", tt.e.Name())
+		if got := tt.e.Name(); got != tt.name {
+			t.Fatalf("%s: short name: got %q, want %q", tt.e.Key(), got, tt.name)
 		}
 	}
 }
 
 func TestDecodeErrorsNameTheEntry(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	src := newSource(10, "/app/config", `{"port": "not a number"}`)
 	type config struct{ Port int }
-	e := cache.Add(c, cache.JSON[config](src.spec("/app/config")))
+	e := cache.MustAdd(c, cache.JSON[config](src.spec("/app/config")))
 	_, err := e.Get(context.Background())
 	if !errors.Is(err, cache.ErrDecode) || !strings.Contains(err.Error(), "/app/config") {
 		t.Fatalf("got %v, want ErrDecode naming /app/config", err)
 	}
 
-	good := cache.Add(c, cache.JSON[config](newSource(1, "/app/ok", `{"Port": 8080}`).spec("/app/ok")))
+	good := cache.MustAdd(c, cache.JSON[config](newSource(1, "/app/ok", `{"Port": 8080}`).spec("/app/ok")))
 	if got := mustGet(t, good); got.Port != 8080 {
 		t.Fatalf("got %+v, want Port 8080", got)
 	}
-	b64 := cache.Add(c, cache.Base64(newSource(1, "/app/bin", "aGVsbG8=").spec("/app/bin")))
+	b64 := cache.MustAdd(c, cache.Base64(newSource(1, "/app/bin", "aGVsbG8=").spec("/app/bin")))
 	if got := mustGet(t, b64); string(got) != "hello" {
 		t.Fatalf("base64: got %q, want hello", got)
 	}
-	bad64 := cache.Add(c, cache.Base64(newSource(1, "/app/bad", "%%%").spec("/app/bad")))
+	bad64 := cache.MustAdd(c, cache.Base64(newSource(1, "/app/bad", "%%%").spec("/app/bad")))
 	if _, err := bad64.Get(context.Background()); !errors.Is(err, cache.ErrDecode) {
 		t.Fatalf("bad base64: got %v, want ErrDecode", err)
 	}
@@ -557,30 +639,64 @@ func TestDecodeErrorsNameTheEntry(t *testing.T) {
 
 func TestBrokenSpecsAndFetchers(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	ctx := context.Background()
 
-	bad := cache.Add(c, cache.Spec[string]{Key: cache.Key{Source: "s3", Name: "s3:/nope"}, Err: errors.New(`malformed S3 URI "s3:/nope"`)})
-	if _, err := bad.Get(ctx); err == nil || !strings.Contains(err.Error(), "s3:/nope") {
-		t.Fatalf("spec error: got %v", err)
+	// What cannot work is refused when it is added.
+	refused := []struct {
+		name string
+		add  func() error
+		want string
+	}{
+		{"spec error", func() error {
+			_, err := cache.Add(c, cache.Spec[string]{Key: cache.Key{Source: "s3", Name: "s3:/nope"}, Err: errors.New(`malformed S3 URI "s3:/nope"`)})
+			return err
+		}, `malformed S3 URI "s3:/nope"`},
+		{"no fetcher", func() error {
+			_, err := cache.Add(c, cache.Spec[string]{Key: cache.Key{Source: "x", Name: "y"}})
+			return err
+		}, "x:y: no fetcher"},
+		{"no key", func() error {
+			_, err := cache.Add(c, cache.Spec[string]{Fetcher: newSource(1)})
+			return err
+		}, "needs a source and a name"},
+		{"fetcher not comparable", func() error {
+			_, err := cache.Add(c, cache.Spec[string]{Key: cache.Key{Source: "x", Name: "z"}, Fetcher: funcFetcher(nil)})
+			return err
+		}, "not comparable"},
 	}
-	noFetcher := cache.Add(c, cache.Spec[string]{Key: cache.Key{Source: "x", Name: "y"}})
-	if _, err := noFetcher.Get(ctx); !errors.Is(err, cache.ErrInvalid) {
-		t.Fatalf("no fetcher: got %v, want ErrInvalid", err)
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.add(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
 	}
-	panics := cache.Add(c, cache.Func("boom", func(context.Context) (string, error) { panic("kaboom") }))
+
+	// What fails only when fetched fails its reads.
+	panics := cache.MustAdd(c, cache.Func("boom", func(context.Context) (string, error) { panic("kaboom") }))
 	if _, err := panics.Get(ctx); err == nil || !strings.Contains(err.Error(), "kaboom") {
-		t.Fatalf("panicking loader: got %v", err)
+		t.Fatalf("panicking loader: got %v, want an error saying kaboom", err)
 	}
-	silent := cache.Add(c, cache.Spec[string]{Key: cache.Key{Source: "x", Name: "silent"}, Fetcher: &silentFetcher{}})
+	silent := cache.MustAdd(c, cache.Spec[string]{Key: cache.Key{Source: "x", Name: "silent"}, Fetcher: &silentFetcher{}})
 	if _, err := silent.Get(ctx); err == nil || !strings.Contains(err.Error(), "no answer") {
-		t.Fatalf("fetcher that answers nothing: got %v", err)
+		t.Fatalf("fetcher that answers nothing: got %v, want an error saying no answer", err)
 	}
-	wrongType := cache.Add(c, cache.Spec[int]{Key: cache.Key{Source: "x", Name: "t"}, Fetcher: newSource(1, "t", "str")})
+	decodePanics := cache.MustAdd(c, cache.Map(cache.Func("parse", func(context.Context) (string, error) { return "x", nil }),
+		func(string) (int, error) { panic("bad parser") }))
+	if _, err := decodePanics.Get(ctx); !errors.Is(err, cache.ErrDecode) || !strings.Contains(err.Error(), "bad parser") {
+		t.Fatalf("panicking decoder: got %v, want ErrDecode saying bad parser", err)
+	}
+	wrongType := cache.MustAdd(c, cache.Spec[int]{Key: cache.Key{Source: "x", Name: "t"}, Fetcher: newSource(1, "t", "str")})
 	if _, err := wrongType.Get(ctx); !errors.Is(err, cache.ErrDecode) {
 		t.Fatalf("wrong raw type: got %v, want ErrDecode", err)
 	}
 }
+
+// funcFetcher is a Fetcher that cannot be compared.
+type funcFetcher func(context.Context, []*cache.Request)
+
+func (f funcFetcher) Fetch(ctx context.Context, reqs []*cache.Request) { f(ctx, reqs) }
 
 type silentFetcher struct{}
 
@@ -588,10 +704,10 @@ func (*silentFetcher) Fetch(context.Context, []*cache.Request) {}
 
 func TestUnchangedKeepsValue(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	src := newSource(1, "obj", "etag1")
 	src.notMod = true
-	e := cache.Add(c, src.spec("obj"), cache.MaxAge(time.Minute))
+	e := cache.MustAdd(c, src.spec("obj"), cache.MaxAge(time.Minute))
 	mustGet(t, e)
 	clk.Advance(time.Minute)
 	mustGet(t, e)
@@ -603,9 +719,9 @@ func TestUnchangedKeepsValue(t *testing.T) {
 
 func TestFuncLoader(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk)
+	c, _ := newCache(t, clk)
 	n := 0
-	e := cache.Add(c, cache.Func("counter", func(context.Context) (int, error) { n++; return n, nil }), cache.MaxAge(time.Second))
+	e := cache.MustAdd(c, cache.Func("counter", func(context.Context) (int, error) { n++; return n, nil }), cache.MaxAge(time.Second))
 	if got := mustGet(t, e); got != 1 {
 		t.Fatalf("got %d, want 1", got)
 	}
@@ -620,11 +736,11 @@ func TestFuncLoader(t *testing.T) {
 
 func TestWarmRefreshesWhatExpiresSoon(t *testing.T) {
 	clk := fakeclock.New()
-	c, _ := newCache(clk, func(o *cache.Options) { o.WarmupHorizon = 5 * time.Minute })
+	c, _ := newCache(t, clk, func(o *cache.Options) { o.WarmupHorizon = 5 * time.Minute })
 	src := newSource(10, "short", "1", "long", "1", "never", "1")
-	short := cache.Add(c, src.spec("short"), cache.MaxAge(time.Minute))
-	long := cache.Add(c, src.spec("long"), cache.MaxAge(time.Hour))
-	cache.Add(c, src.spec("never"))
+	short := cache.MustAdd(c, src.spec("short"), cache.MaxAge(time.Minute))
+	long := cache.MustAdd(c, src.spec("long"), cache.MaxAge(time.Hour))
+	cache.MustAdd(c, src.spec("never"))
 	n, err := c.Warm(context.Background())
 	if err != nil || n != 3 {
 		t.Fatalf("first warm: got %d, %v; want 3 entries", n, err)
@@ -643,8 +759,8 @@ func TestWarmRefreshesWhatExpiresSoon(t *testing.T) {
 
 func TestStatsLogAsAGroup(t *testing.T) {
 	clk := fakeclock.New()
-	c, logs := newCache(clk)
-	e := cache.Add(c, newSource(1, "/a/b", "v").spec("/a/b"))
+	c, logs := newCache(t, clk)
+	e := cache.MustAdd(c, newSource(1, "/a/b", "v").spec("/a/b"))
 	mustGet(t, e)
 	mustGet(t, e)
 	slog.New(slog.NewTextHandler(logs, nil)).Info("cache", "entry", e.Stats())

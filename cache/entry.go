@@ -16,73 +16,201 @@ type Entry[T any] struct {
 	e *entry
 }
 
-// EntryOption sets an option of one entry.
-type EntryOption func(*entryOptions)
-
-type entryOptions struct {
+// EntryOption sets an option of one entry: MaxAge or Name.
+type EntryOption struct {
 	maxAge    time.Duration
 	hasMaxAge bool
 	name      string
 }
 
 // MaxAge sets how long the entry's value is served before it is fetched
-// again. MaxAge(0) fetches on every Get (concurrent callers share the fetch),
-// as lambda-cache's max_age_in_seconds=0 does.
+// again. MaxAge(0) is the cache's default (Options.MaxAge); AlwaysFetch
+// fetches on every read, concurrent readers sharing the fetch.
 func MaxAge(d time.Duration) EntryOption {
-	return func(o *entryOptions) { o.maxAge, o.hasMaxAge = max(d, 0), true }
+	return EntryOption{maxAge: d, hasMaxAge: true}
 }
 
-// Name sets the short name a handler reads the entry by (Lookup); the
-// default is the last segment of the full name. It does not change the key:
-// entries are cached by source and full name.
+// Name sets the short name of an entry added with Add, by which Lookup
+// finds it and Stats report it; the default is the spec's Name, or the last
+// segment of the key's name. Short names are unique within a cache. It does
+// not change the key: values are cached by source and full name.
 func Name(name string) EntryOption {
-	return func(o *entryOptions) { o.name = name }
+	return EntryOption{name: name}
 }
 
-// Add registers an entry for s in c and returns it. Nothing is fetched until
-// the entry is first read, loaded or warmed.
-func Add[T any](c *Cache, s Spec[T], opts ...EntryOption) *Entry[T] {
-	var o entryOptions
+// entryOptions merges opts, the last of each kind winning, and returns the
+// max age they come to.
+func (c *Cache) entryOptions(opts []EntryOption) (EntryOption, time.Duration, error) {
+	var o EntryOption
 	for _, opt := range opts {
-		opt(&o)
+		if opt.hasMaxAge {
+			o.maxAge, o.hasMaxAge = opt.maxAge, true
+		}
+		if opt.name != "" {
+			o.name = opt.name
+		}
 	}
 	maxAge := c.opts.MaxAge
-	if o.hasMaxAge {
+	switch {
+	case !o.hasMaxAge || o.maxAge == 0:
+	case o.maxAge > 0 || o.maxAge == AlwaysFetch:
 		maxAge = o.maxAge
+	default:
+		return o, 0, errInvalid("MaxAge(%s): want a positive duration, 0 for the cache's default, or cache.AlwaysFetch", o.maxAge)
+	}
+	return o, maxAge, nil
+}
+
+// Add registers the entry for s in c and returns it; nothing is fetched
+// until it is first read, loaded or warmed. Each entry is added once, at
+// start-up: Load, Warm and lambdacache's handler then take every entry of
+// the cache.
+//
+// Adding a spec whose key is already in c returns the entry already there,
+// as long as its type is the same and the options given agree with it. It
+// is an error to add a spec that could not be built (Spec.Err), a key held
+// as another type, a short name another entry has (use the Name option), or
+// a negative MaxAge other than AlwaysFetch.
+func Add[T any](c *Cache, s Spec[T], opts ...EntryOption) (*Entry[T], error) {
+	o, maxAge, err := c.entryOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(); err != nil {
+		return nil, err
 	}
 	name := o.name
 	if name == "" {
-		name = s.Name
+		name = s.defaultName()
 	}
-	if name == "" {
-		name = LastSegment(s.Key.Name)
-	}
-	e := &entry{c: c, key: s.Key, name: name, maxAge: maxAge, fetcher: s.Fetcher, arg: s.Arg, specErr: s.Err}
-	dec := s.Decode
-	e.decode = func(r Raw) (any, error) { return decodeAs(dec, r) }
-	switch {
-	case e.specErr != nil:
-	case s.Fetcher == nil:
-		e.specErr = fmt.Errorf("%w: no fetcher", ErrInvalid)
-	case !reflect.TypeOf(s.Fetcher).Comparable():
-		e.specErr = fmt.Errorf("%w: fetcher %T is not comparable; use a pointer", ErrInvalid, s.Fetcher)
-	}
+	typ := reflect.TypeFor[T]()
+
 	c.mu.Lock()
-	e.id = len(c.entries)
-	c.entries = append(c.entries, e)
-	if e.specErr == nil {
-		c.byFetcher[s.Fetcher] = append(c.byFetcher[s.Fetcher], e)
+	defer c.mu.Unlock()
+	if e := c.byKey[s.Key]; e != nil {
+		switch {
+		case e.typ != typ:
+			return nil, errInvalid("%s is already added as a %s entry, not %s", s.Key, e.typ, typ)
+		case o.hasMaxAge && e.maxAge.Load() != int64(maxAge):
+			return nil, errInvalid("%s is already added with max age %s, not %s", s.Key, time.Duration(e.maxAge.Load()), maxAge)
+		case o.name != "" && e.name != o.name:
+			return nil, errInvalid("%s is already added with the name %q, not %q", s.Key, e.name, o.name)
+		}
+		return e.typed.(*Entry[T]), nil
 	}
+	if other := c.byName[name]; other != nil {
+		return nil, errInvalid("%s and %s would share the short name %q; name one with cache.Name", other.key, s.Key, name)
+	}
+	ens := c.entries()
+	e := newEntry(c, s, len(ens), name, maxAge)
+	c.byKey[s.Key], c.byName[name] = e, e
+	c.byFetcher[s.Fetcher] = append(c.byFetcher[s.Fetcher], e)
+	ens = append(ens, e)
+	c.registered.Store(&ens)
+	return e.typed.(*Entry[T]), nil
+}
+
+// MustAdd is Add for entries declared at start-up, as package variables:
+// it panics where Add returns an error.
+func MustAdd[T any](c *Cache, s Spec[T], opts ...EntryOption) *Entry[T] {
+	e, err := Add(c, s, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// Lookup returns the entry added to c under the short name name, as
+// lambda-cache hands a handler values by entry_name. It fails when no entry
+// has that name, or when its values are not of type T.
+func Lookup[T any](c *Cache, name string) (*Entry[T], error) {
+	c.mu.Lock()
+	e := c.byName[name]
 	c.mu.Unlock()
-	return &Entry[T]{e: e}
+	if e == nil {
+		return nil, fmt.Errorf("cache: no entry is named %q", name)
+	}
+	en, ok := e.typed.(*Entry[T])
+	if !ok {
+		return nil, fmt.Errorf("cache: entry %q (%s) holds %s, not %s", name, e.key, e.typ, reflect.TypeFor[T]())
+	}
+	return en, nil
+}
+
+// Fetch returns the value of s, for a name known only at request time
+// (Powertools' get_parameter(name)): a value younger than the call's max
+// age (MaxAge; default Options.MaxAge; AlwaysFetch fetches) is served from
+// memory, else it is fetched, with every rule of an added entry: one fetch
+// in flight, due entries of the same source riding along, stale-on-error,
+// backoff.
+//
+// The entry is found by s's key, so repeated names share one: an entry
+// added with Add (whose own max age then applies too), or one that Fetch
+// keeps in a store bounded by Options.MaxFetchEntries and
+// Options.MaxFetchBytes, least recently used out first. Other options than
+// MaxAge do not apply.
+func Fetch[T any](ctx context.Context, c *Cache, s Spec[T], opts ...EntryOption) (T, error) {
+	var zero T
+	_, maxAge, err := c.entryOptions(opts)
+	if err != nil {
+		return zero, err
+	}
+	typ := reflect.TypeFor[T]()
+	c.mu.Lock()
+	e := c.byKey[s.Key]
+	c.mu.Unlock()
+	if e == nil {
+		e, _ = c.fetched.Get(s.Key)
+	}
+	if e == nil {
+		e, err = c.fetched.GetOrLoad(ctx, s.Key, func(context.Context, Key) (*entry, error) {
+			if err := s.check(); err != nil {
+				return nil, err
+			}
+			e := newEntry(c, s, -1, s.defaultName(), maxAge)
+			c.mu.Lock()
+			c.byFetcher[s.Fetcher] = append(c.byFetcher[s.Fetcher], e)
+			c.mu.Unlock()
+			return e, nil
+		})
+		if err != nil {
+			return zero, err
+		}
+	}
+	if e.typ != typ {
+		return zero, errInvalid("%s is held as a %s entry, not %s", s.Key, e.typ, typ)
+	}
+	if e.id < 0 && maxAge != AlwaysFetch {
+		e.maxAge.Store(int64(maxAge)) // when the value is due, for ride-along and stale-on-error
+	}
+	if sn := e.snap.Load(); sn != nil && maxAge != AlwaysFetch {
+		if now := c.hitNow(); (e.id < 0 || now < sn.exp) && now-sn.at < int64(maxAge) {
+			e.hits.Add(1)
+			return sn.val.(T), nil
+		}
+	}
+	outs, n := c.load(ctx, []*entry{e}, loadDue, maxAge)
+	if n > 0 && e.id < 0 {
+		c.fetched.resize(s.Key)
+	}
+	if outs[0].err != nil {
+		return zero, outs[0].err
+	}
+	return outs[0].val.(T), nil
 }
 
 // Get returns the entry's value, fetching it first if it has expired. If the
 // fetch fails while a value is cached, the old value is served for up to
 // Options.MaxStale past its expiry, and the failure is logged once.
+//
+// A hit costs a few nanoseconds: a value that has not expired is read from
+// memory, checked against a clock that lags the real one by up to
+// ClockGranularity (so a value may be served that much past its expiry).
+// When ctx ends while Get waits for a fetch, Get returns ctx's error, and the
+// fetch goes on for the other callers waiting for it.
 func (en *Entry[T]) Get(ctx context.Context) (T, error) {
 	e := en.e
-	if s := e.snap.Load(); s != nil && e.c.mono() < s.exp {
+	if s := e.snap.Load(); s != nil && e.c.hitNow() < s.exp {
 		e.hits.Add(1)
 		return s.val.(T), nil
 	}
@@ -98,16 +226,17 @@ func (en *Entry[T]) Refresh(ctx context.Context) (T, error) {
 
 func (en *Entry[T]) load(ctx context.Context, mode loadMode) (T, error) {
 	var zero T
-	out, _ := en.e.c.load(ctx, []*entry{en.e}, mode)
+	out, _ := en.e.c.load(ctx, []*entry{en.e}, mode, 0)
 	if out[0].err != nil {
 		return zero, out[0].err
 	}
 	return out[0].val.(T), nil
 }
 
-// From returns the value that a Handler loaded for this entry before the
-// invocation began. ok is false when ctx does not come from a Handler that
-// was given this entry.
+// From returns the value the cache's NewContext (lambdacache's handler)
+// loaded for this entry when the invocation began, the same for the whole
+// invocation. ok is false when ctx does not come from NewContext of this
+// entry's cache, or the entry was added after it.
 func (en *Entry[T]) From(ctx context.Context) (v T, ok bool) {
 	val, ok := fromContext(ctx, en.e)
 	if !ok {
@@ -119,7 +248,7 @@ func (en *Entry[T]) From(ctx context.Context) (v T, ok bool) {
 // Key returns the entry's key.
 func (en *Entry[T]) Key() Key { return en.e.key }
 
-// Name returns the short name the entry is read by.
+// Name returns the entry's short name.
 func (en *Entry[T]) Name() string { return en.e.name }
 
 // Stats returns the entry's statistics.
@@ -153,17 +282,24 @@ func (s Stats) HitRatio() float64 {
 
 // entry is the untyped state behind an Entry.
 type entry struct {
-	c       *Cache
-	id      int
+	// The hit path reads snap and c, and counts in hits: hits has a cache
+	// line of its own, so that readers on other cores counting hits do
+	// not slow each other's loads of snap.
+	snap atomic.Pointer[snapshot]
+	c    *Cache
+	_    [48]byte
+	hits atomic.Int64
+	_    [56]byte
+
+	id      int // index in Cache.registered; -1 for an entry Fetch keeps
 	key     Key
 	name    string
-	maxAge  time.Duration
+	typ     reflect.Type
+	typed   any          // the *Entry[typ] that Add and Lookup return
+	maxAge  atomic.Int64 // a time.Duration, or AlwaysFetch
 	fetcher Fetcher
 	arg     any
 	decode  func(Raw) (any, error)
-	specErr error
-
-	snap atomic.Pointer[snapshot]
 
 	mu       sync.Mutex // guards the fields below
 	inflight *flight
@@ -172,7 +308,19 @@ type entry struct {
 	lastErr  error
 	stale    bool // serving stale since the last failure was logged
 
-	hits, misses, refreshes, unchanged, errors, staleReads atomic.Int64
+	misses, refreshes, unchanged, errors, staleReads atomic.Int64
+}
+
+func newEntry[T any](c *Cache, s Spec[T], id int, name string, maxAge time.Duration) *entry {
+	dec := s.Decode
+	e := &entry{
+		c: c, id: id, key: s.Key, name: name, typ: reflect.TypeFor[T](),
+		fetcher: s.Fetcher, arg: s.Arg,
+		decode: func(r Raw) (any, error) { return decodeAs(dec, r) },
+	}
+	e.maxAge.Store(int64(maxAge))
+	e.typed = &Entry[T]{e: e}
+	return e
 }
 
 type snapshot struct {
@@ -181,15 +329,14 @@ type snapshot struct {
 	size    int64
 	fetched time.Time
 	expires time.Time
-	exp     time.Duration // expires as an offset from the cache's base, for the hot path
+	at, exp int64 // fetched and expires as offsets from the cache's base, for the hit path
 }
 
-// flight is one fetch of one entry; everyone who wants the entry meanwhile
-// waits on done.
-type flight struct {
-	done chan struct{}
-	val  any
-	err  error
+func (e *entry) size() int64 {
+	if s := e.snap.Load(); s != nil {
+		return s.size
+	}
+	return 0
 }
 
 func (e *entry) stats(now time.Time) Stats {

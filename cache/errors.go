@@ -3,9 +3,6 @@ package cache
 import (
 	"errors"
 	"fmt"
-	"strings"
-
-	"github.com/aws/smithy-go"
 )
 
 // Conditions a caller can branch on with errors.Is. Errors from Get wrap one
@@ -19,6 +16,11 @@ var (
 	ErrTooLarge     = errors.New("too large")
 )
 
+// errInvalid returns an error for a caller's mistake at registration.
+func errInvalid(format string, args ...any) error {
+	return fmt.Errorf("cache: %w: "+format, append([]any{ErrInvalid}, args...)...)
+}
+
 // Error is the error of one entry: which entry, and what went wrong.
 type Error struct {
 	Key Key
@@ -28,36 +30,3 @@ type Error struct {
 func (e *Error) Error() string { return "cache: " + e.Key.String() + ": " + e.Err.Error() }
 
 func (e *Error) Unwrap() error { return e.Err }
-
-// ClassifyAWS wraps an AWS SDK error with the sentinel its error code means
-// (ErrNotFound, ErrAccessDenied, ErrThrottled), keeping the service's own
-// code and message. Other errors are returned as they are.
-func ClassifyAWS(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		return err
-	}
-	if s := sentinelFor(ae.ErrorCode()); s != nil {
-		return fmt.Errorf("%w: %w", s, err)
-	}
-	return err
-}
-
-func sentinelFor(code string) error {
-	switch {
-	case strings.Contains(code, "NotFound"), code == "NoSuchKey", code == "NoSuchBucket",
-		code == "ParameterVersionNotFound", code == "InvalidKeyId":
-		return ErrNotFound
-	case strings.HasPrefix(code, "AccessDenied"), code == "UnauthorizedOperation",
-		code == "UnrecognizedClientException", code == "Forbidden", code == "DecryptionFailure":
-		return ErrAccessDenied
-	case strings.Contains(code, "Throttl"), code == "TooManyRequestsException",
-		code == "RequestLimitExceeded", code == "ProvisionedThroughputExceededException",
-		code == "SlowDown", code == "RequestThrottled", code == "LimitExceededException":
-		return ErrThrottled
-	}
-	return nil
-}

@@ -2,7 +2,6 @@ package cache_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log"
 	"time"
@@ -13,9 +12,12 @@ import (
 // A custom loader: any data a function wants to keep across invocations,
 // refreshed after its max age.
 func ExampleFunc() {
-	c := cache.New(cache.Options{})
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	loads := 0
-	routes := cache.Add(c, cache.Func("routes", func(ctx context.Context) (map[string]string, error) {
+	routes := cache.MustAdd(c, cache.Func("routes", func(ctx context.Context) (map[string]string, error) {
 		loads++ // an HTTP call, a database query, a file read...
 		return map[string]string{"/old": "/new"}, nil
 	}), cache.MaxAge(10*time.Minute))
@@ -35,30 +37,106 @@ func ExampleFunc() {
 	// loads: 1
 }
 
-// The handler wrapper: entries are loaded, batched, before the handler runs
-// and reach it through its context.
-func ExampleWrap() {
-	c := cache.New(cache.Options{})
-	type Flags struct{ Beta bool }
-	flags := cache.Add(c, cache.JSON[Flags](cache.Func("flags", func(context.Context) (string, error) {
-		return `{"Beta": true}`, nil
-	})))
-
-	type Request struct{ User string }
-	handler := cache.Wrap(c, func(ctx context.Context, req Request) (string, error) {
-		f, _ := flags.From(ctx)
-		return fmt.Sprintf("%s beta=%v", req.User, f.Beta), nil
-	}, flags)
-
-	// lambda.Start(handler) in a function; here, one invocation by hand.
-	out, err := handler.Invoke(context.Background(), []byte(`{"User":"ana"}`))
+// Each entry is added once. Adding the same key again returns the same
+// entry; a short name that another entry has is an error, not a panic at
+// cold start.
+func ExampleAdd() {
+	c, err := cache.New(cache.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	var s string
-	_ = json.Unmarshal(out, &s)
-	fmt.Println(s)
-	// Output: ana beta=true
+	load := func(context.Context) (string, error) { return "s3cr3t", nil }
+	prod, err := cache.Add(c, cache.Func("/prod/app/password", load))
+	if err != nil {
+		log.Fatal(err)
+	}
+	again, _ := cache.Add(c, cache.Func("/prod/app/password", load))
+	fmt.Println(again == prod)
+
+	_, err = cache.Add(c, cache.Func("/dev/app/password", load))
+	fmt.Println(err)
+	dev, err := cache.Add(c, cache.Func("/dev/app/password", load), cache.Name("dev-password"))
+	fmt.Println(dev.Name(), err)
+	// Output:
+	// true
+	// cache: invalid entry: func:/prod/app/password and func:/dev/app/password would share the short name "password"; name one with cache.Name
+	// dev-password <nil>
+}
+
+// A value whose name is known only at request time, as Powertools'
+// get_parameter(name): repeated names share one entry, kept in a store
+// bounded by Options.MaxFetchEntries and Options.MaxFetchBytes.
+func ExampleFetch() {
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	loads := 0
+	plan := func(tenant string) cache.Spec[string] {
+		return cache.Func("plans/"+tenant, func(context.Context) (string, error) {
+			loads++ // a database query, an HTTP call...
+			return tenant + ": gold", nil
+		})
+	}
+	for _, tenant := range []string{"acme", "globex", "acme", "acme"} {
+		p, err := cache.Fetch(context.Background(), c, plan(tenant), cache.MaxAge(5*time.Minute))
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(p)
+	}
+	fmt.Println("loads:", loads)
+	// Output:
+	// acme: gold
+	// globex: gold
+	// acme: gold
+	// acme: gold
+	// loads: 2
+}
+
+// The values of every entry for one request: fetched together when any is
+// due, the same for the whole request. lambdacache does this for a Lambda
+// handler; here, an HTTP handler could.
+func ExampleCache_NewContext() {
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	greeting := cache.MustAdd(c, cache.Func("greeting", func(context.Context) (string, error) { return "hello", nil }))
+	type Flags struct{ Beta bool }
+	flags := cache.MustAdd(c, cache.JSON[Flags](cache.Func("flags", func(context.Context) (string, error) {
+		return `{"Beta": true}`, nil
+	})))
+
+	ctx, err := c.NewContext(context.Background())
+	if err != nil {
+		log.Fatal(err) // an entry has no value to give
+	}
+	g, _ := greeting.From(ctx)
+	f, _ := flags.From(ctx)
+	fmt.Println(g, f.Beta)
+	// Output: hello true
+}
+
+// A handler that knows an entry only by its short name.
+func ExampleLookup() {
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	cache.MustAdd(c, cache.Func("/prod/app/region", func(context.Context) (string, error) { return "eu-west-1", nil }))
+
+	region, err := cache.Lookup[string](c, "region")
+	if err != nil {
+		log.Fatal(err)
+	}
+	v, _ := region.Get(context.Background())
+	fmt.Println(v)
+	_, err = cache.Lookup[int](c, "region")
+	fmt.Println(err)
+	// Output:
+	// eu-west-1
+	// cache: entry "region" (func:/prod/app/region) holds string, not int
 }
 
 // A bounded store for per-user data, least recently used out first.

@@ -32,8 +32,10 @@ func (f *funcFetcher) Fetch(ctx context.Context, reqs []*Request) {
 }
 
 // JSON returns a spec whose value is s's value decoded as JSON into a T.
-// The decoding happens once per fetch, not per read.
+// The decoding happens once per fetch, not per read. Its key is s's with
+// the variant "json".
 func JSON[T any, R ~string | ~[]byte](s Spec[R]) Spec[T] {
+	s.Key = s.Key.WithVariant("json")
 	return Map(s, func(r R) (T, error) {
 		var v T
 		if err := json.Unmarshal([]byte(r), &v); err != nil {
@@ -47,6 +49,7 @@ func JSON[T any, R ~string | ~[]byte](s Spec[R]) Spec[T] {
 // standard alphabet, padded or not): how binary data is kept in a String
 // parameter or a string secret.
 func Base64[R ~string | ~[]byte](s Spec[R]) Spec[[]byte] {
+	s.Key = s.Key.WithVariant("base64")
 	return Map(s, func(r R) ([]byte, error) {
 		str := strings.TrimRight(strings.TrimSpace(string(r)), "=")
 		b, err := base64.RawStdEncoding.DecodeString(str)
@@ -59,5 +62,6 @@ func Base64[R ~string | ~[]byte](s Spec[R]) Spec[[]byte] {
 
 // Text returns a spec whose value is s's bytes as a string.
 func Text(s Spec[[]byte]) Spec[string] {
+	s.Key = s.Key.WithVariant("text")
 	return Map(s, func(b []byte) (string, error) { return string(b), nil })
 }

@@ -27,18 +27,23 @@ var errNoAnswer = errors.New("the fetcher gave no answer for this entry")
 // load is the one path every read that misses, every Refresh, Load and Warm
 // takes. It decides per entry whether to fetch, joins fetches already in
 // flight, adds due entries of the same sources to calls being made anyway,
-// fetches each source's share in one Fetch, and returns one outcome per entry
-// in ens and how many entries it fetched.
-func (c *Cache) load(ctx context.Context, ens []*entry, mode loadMode) ([]outcome, int) {
+// starts one fetch for the rest, and returns one outcome per entry in ens
+// and how many entries it fetched. With loadDue, a maxAge other than zero is
+// Fetch's: a value at least that old is due too (any value, for
+// AlwaysFetch), and for an entry that Fetch keeps it is the only rule.
+//
+// The fetch runs on a context of its own, detached from ctx: when the
+// caller that started it gives up, the others waiting for it still get its
+// result. It ends at the latest deadline of the callers that wait for it,
+// or Options.FetchTimeout after one without a deadline began to wait.
+func (c *Cache) load(ctx context.Context, ens []*entry, mode loadMode, maxAge time.Duration) ([]outcome, int) {
 	outs := make([]outcome, len(ens))
 	waits := make([]*flight, len(ens))
 	var mine []*entry
+	var r *run
 	now := c.now()
+	done := ctx.Err() // a caller that has given up starts nothing
 	for i, e := range ens {
-		if e.specErr != nil {
-			outs[i].err = &Error{Key: e.key, Err: e.specErr}
-			continue
-		}
 		e.mu.Lock()
 		if e.inflight != nil {
 			if mode == loadDue {
@@ -51,7 +56,14 @@ func (c *Cache) load(ctx context.Context, ens []*entry, mode loadMode) ([]outcom
 		s := e.snap.Load()
 		switch mode {
 		case loadDue:
-			if s != nil && now.Before(s.expires) {
+			fresh := s != nil
+			if fresh && (e.id >= 0 || maxAge == 0) {
+				fresh = now.Before(s.expires)
+			}
+			if fresh && maxAge != 0 {
+				fresh = maxAge > 0 && now.Sub(s.fetched) < maxAge
+			}
+			if fresh {
 				e.hits.Add(1)
 				outs[i].val = s.val
 				e.mu.Unlock()
@@ -75,13 +87,24 @@ func (c *Cache) load(ctx context.Context, ens []*entry, mode loadMode) ([]outcom
 				continue
 			}
 		}
-		waits[i] = e.startFlight()
+		if done != nil {
+			outs[i].err = &Error{Key: e.key, Err: done}
+			e.mu.Unlock()
+			continue
+		}
+		if r == nil {
+			r = c.startRun(ctx)
+		}
+		waits[i] = e.startFlight(r)
 		mine = append(mine, e)
 		e.mu.Unlock()
 	}
-	if len(mine) > 0 {
-		mine = c.rideAlong(mine, now)
-		c.fetch(ctx, mine)
+	if r != nil {
+		mine = c.rideAlong(mine, now, r)
+		go func() {
+			defer r.end()
+			c.fetch(r.ctx, mine)
+		}()
 	}
 	for i, f := range waits {
 		if f == nil {
@@ -90,17 +113,100 @@ func (c *Cache) load(ctx context.Context, ens []*entry, mode loadMode) ([]outcom
 		select {
 		case <-f.done:
 			outs[i] = outcome{val: f.val, err: f.err}
+			continue
+		default:
+		}
+		f.run.extend(ctx)
+		select {
+		case <-f.done:
 		case <-ctx.Done():
-			outs[i].err = &Error{Key: ens[i].key, Err: ctx.Err()}
+		}
+		done := isDone(f)
+		if done {
+			outs[i] = outcome{val: f.val, err: f.err}
+		}
+		if err := ctx.Err(); err != nil && (!done || f.err != nil) {
+			// A caller whose context has ended gets its own error, not
+			// what the fetch it gave up on came to.
+			outs[i] = outcome{err: &Error{Key: ens[i].key, Err: err}}
 		}
 	}
 	return outs, len(mine)
 }
 
-func (e *entry) startFlight() *flight {
-	f := &flight{done: make(chan struct{})}
+func (e *entry) startFlight(r *run) *flight {
+	f := &flight{done: make(chan struct{}), run: r}
 	e.inflight = f
 	return f
+}
+
+// flight is one fetch of one entry; everyone who wants the entry meanwhile
+// waits on done.
+type flight struct {
+	done chan struct{}
+	run  *run
+	val  any
+	err  error
+}
+
+// run is one fetch of a set of entries, on a context detached from every
+// caller's: it is cancelled when the last deadline of the callers waiting
+// for it has passed.
+type run struct {
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	timeout time.Duration
+
+	mu    sync.Mutex
+	until time.Time
+	timer *time.Timer
+}
+
+// errRunOut is why a run was cancelled before it finished.
+var errRunOut = fmt.Errorf("%w: the fetch outlasted the deadlines of its callers, or Options.FetchTimeout", context.DeadlineExceeded)
+
+func (c *Cache) startRun(ctx context.Context) *run {
+	rctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	r := &run{ctx: rctx, cancel: cancel, timeout: c.opts.FetchTimeout}
+	r.extend(ctx)
+	return r
+}
+
+// extend keeps the run going at least as long as ctx's caller waits.
+func (r *run) extend(ctx context.Context) {
+	until, ok := ctx.Deadline()
+	if !ok {
+		until = time.Now().Add(r.timeout)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !until.After(r.until) || r.ctx.Err() != nil {
+		return
+	}
+	r.until = until
+	if r.timer == nil {
+		r.timer = time.AfterFunc(time.Until(until), func() { r.cancel(errRunOut) })
+	} else {
+		r.timer.Reset(time.Until(until))
+	}
+}
+
+func (r *run) end() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	r.cancel(nil)
+}
+
+func isDone(f *flight) bool {
+	select {
+	case <-f.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // rideAlong fills the calls about to be made with other entries of the same
@@ -108,7 +214,7 @@ func (e *entry) startFlight() *flight {
 // whether it is sent with one or ten. Entries never loaded yet count as due,
 // so a function that reads its entries one by one still fetches them in few
 // calls.
-func (c *Cache) rideAlong(mine []*entry, now time.Time) []*entry {
+func (c *Cache) rideAlong(mine []*entry, now time.Time, r *run) []*entry {
 	count := map[Fetcher]int{}
 	for _, e := range mine {
 		count[e.fetcher]++
@@ -136,7 +242,7 @@ func (c *Cache) rideAlong(mine []*entry, now time.Time) []*entry {
 			switch {
 			case s == nil:
 				cands = append(cands, cand{p, time.Time{}})
-			case !now.Add(time.Duration(c.opts.Jitter * float64(p.maxAge))).Before(s.expires):
+			case !now.Add(time.Duration(c.opts.Jitter * float64(p.maxAge.Load()))).Before(s.expires):
 				cands = append(cands, cand{p, s.expires})
 			}
 		}
@@ -148,7 +254,7 @@ func (c *Cache) rideAlong(mine []*entry, now time.Time) []*entry {
 			p := cd.e
 			p.mu.Lock()
 			if p.inflight == nil && !now.Before(p.retryAt) {
-				p.startFlight()
+				p.startFlight(r)
 				mine = append(mine, p)
 				free--
 			}
@@ -220,7 +326,7 @@ func (e *entry) settle(ctx context.Context, r *Request, now time.Time) {
 	}
 	switch r.state {
 	case stateOK:
-		v, err := e.decode(r.raw)
+		v, err := e.decodeRaw(r.raw)
 		if err != nil {
 			if !errors.Is(err, ErrDecode) {
 				err = fmt.Errorf("%w: %w", ErrDecode, err)
@@ -228,7 +334,7 @@ func (e *entry) settle(ctx context.Context, r *Request, now time.Time) {
 			out = e.fail(ctx, s, err, now)
 			break
 		}
-		e.snap.Store(e.c.snapshot(v, r.raw.Version, r.raw.Size, now, e.maxAge))
+		e.snap.Store(e.c.snapshot(v, r.raw.Version, r.raw.Size, now, time.Duration(e.maxAge.Load())))
 		e.refreshes.Add(1)
 		e.recovered()
 		out.val = v
@@ -237,7 +343,7 @@ func (e *entry) settle(ctx context.Context, r *Request, now time.Time) {
 			out = e.fail(ctx, s, errors.New("the source said unchanged, but nothing is cached"), now)
 			break
 		}
-		e.snap.Store(e.c.snapshot(s.val, s.version, s.size, now, e.maxAge))
+		e.snap.Store(e.c.snapshot(s.val, s.version, s.size, now, time.Duration(e.maxAge.Load())))
 		e.refreshes.Add(1)
 		e.unchanged.Add(1)
 		e.recovered()
@@ -251,9 +357,20 @@ func (e *entry) settle(ctx context.Context, r *Request, now time.Time) {
 	close(f.done)
 }
 
+// decodeRaw runs the spec's decoding, a caller's code, on the fetch's
+// goroutine: a panic there fails the entry rather than the process.
+func (e *entry) decodeRaw(r Raw) (v any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: decoding panicked: %v", ErrDecode, p)
+		}
+	}()
+	return e.decode(r)
+}
+
 func (c *Cache) snapshot(val any, version string, size int64, now time.Time, maxAge time.Duration) *snapshot {
 	exp := c.expiry(now, maxAge)
-	return &snapshot{val: val, version: version, size: size, fetched: now, expires: exp, exp: exp.Sub(c.base)}
+	return &snapshot{val: val, version: version, size: size, fetched: now, expires: exp, at: c.offset(now), exp: c.offset(exp)}
 }
 
 func (e *entry) recovered() {
@@ -266,13 +383,13 @@ func (e *entry) recovered() {
 // fail records a failed fetch. A cancelled caller is not the source's fault:
 // it neither counts toward the backoff nor leaves an error behind.
 func (e *entry) fail(ctx context.Context, s *snapshot, err error, now time.Time) outcome {
-	wrapped := &Error{Key: e.key, Err: err}
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		return outcome{err: wrapped}
+		return outcome{err: &Error{Key: e.key, Err: fmt.Errorf("%w: %w", context.Cause(ctx), err)}}
 	}
+	wrapped := &Error{Key: e.key, Err: err}
 	e.errors.Add(1)
 	e.failures++
-	e.retryAt = now.Add(e.c.backoff(e.failures))
+	e.retryAt = now.Add(e.c.opts.Retry.Backoff(e.failures))
 	e.lastErr = wrapped
 	return e.staleOrErr(s, now)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"reflect"
 	"strings"
 )
 
@@ -94,16 +95,57 @@ type BatchSizer interface {
 // Spec describes an entry: where its value comes from and how it becomes a T.
 // Source packages build specs (ssmcache.Client.String, s3cache.Client.File, ...);
 // Func builds one for any loader function.
+//
+// The key identifies the value as the entry holds it: two specs with the
+// same key are one entry. A spec that turns the same source value into
+// another value of the same type says so in Key.Variant, as JSON, Base64
+// and Text do.
 type Spec[T any] struct {
 	Key     Key
-	Name    string // the short name handlers read it by; default: the last segment of Key.Name
+	Name    string // the short name Lookup finds it by; default: the last segment of Key.Name
 	Fetcher Fetcher
 	Arg     any                  // handed to the fetcher in Request.Arg
 	Decode  func(Raw) (T, error) // raw value to T; nil means Raw.Value is a T
 	Err     error                // a spec that could not be built (a malformed S3 URI, say)
 }
 
+// check reports what makes s unusable.
+func (s Spec[T]) check() error {
+	switch {
+	case s.Err != nil:
+		return &Error{Key: s.Key, Err: s.Err}
+	case s.Key.Source == "" || s.Key.Name == "":
+		return errInvalid("%s: a key needs a source and a name", s.Key)
+	case s.Fetcher == nil:
+		return errInvalid("%s: no fetcher", s.Key)
+	case !reflect.TypeOf(s.Fetcher).Comparable():
+		return errInvalid("%s: fetcher %T is not comparable; use a pointer", s.Key, s.Fetcher)
+	}
+	return nil
+}
+
+func (s Spec[T]) defaultName() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return LastSegment(s.Key.Name)
+}
+
+// WithVariant returns k with v added to its Variant, comma-separated: what
+// a spec derived from another sets, so that both can be cached side by side.
+func (k Key) WithVariant(v string) Key {
+	if k.Variant == "" {
+		k.Variant = v
+	} else if v != "" {
+		k.Variant += "," + v
+	}
+	return k
+}
+
 // Map returns a spec whose value is f applied to s's value, once per fetch.
+// It keeps s's key: when both s and the result, or two results of Map over
+// s, are used in one cache, give the result a key of its own with
+// Key.WithVariant.
 func Map[T, U any](s Spec[T], f func(T) (U, error)) Spec[U] {
 	dec := s.Decode
 	return Spec[U]{

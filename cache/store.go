@@ -36,6 +36,7 @@ type Store[K comparable, V any] struct {
 	head    node[K, V] // sentinel: head.next is the most recently used
 	bytes   int64
 	loading map[K]*storeFlight[V]
+	onEvict func(K, V) // called with mu held, for each entry the bounds push out
 
 	hits, misses, evictions int64
 }
@@ -121,9 +122,55 @@ func (s *Store[K, V]) set(k K, v V) {
 	s.items[k] = n
 	s.pushFront(n)
 	s.bytes += size
+	s.evict()
+}
+
+// evict removes the least recently used entries until the bounds hold.
+func (s *Store[K, V]) evict() {
 	for len(s.items) > s.opts.MaxEntries || (s.opts.MaxBytes > 0 && s.bytes > s.opts.MaxBytes) {
-		s.remove(s.head.prev)
+		n := s.head.prev
+		s.remove(n)
 		s.evictions++
+		if s.onEvict != nil {
+			s.onEvict(n.key, n.val)
+		}
+	}
+}
+
+// resize measures k's entry again, after its value changed in place, and
+// evicts as the bounds require; an entry now larger than MaxBytes on its
+// own goes too.
+func (s *Store[K, V]) resize(k K) {
+	if s.opts.Size == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, ok := s.items[k]
+	if !ok {
+		return
+	}
+	size := s.opts.Size(k, n.val)
+	s.bytes += size - n.size
+	n.size = size
+	if s.opts.MaxBytes > 0 && size > s.opts.MaxBytes {
+		s.remove(n)
+		s.evictions++
+		if s.onEvict != nil {
+			s.onEvict(n.key, n.val)
+		}
+		return
+	}
+	s.evict()
+}
+
+// each calls f for every entry, most recently used first, with the store
+// locked: f must not call the store.
+func (s *Store[K, V]) each(f func(K, V)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for n := s.head.next; n != &s.head; n = n.next {
+		f(n.key, n.val)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -96,7 +97,9 @@ func TestStoreGetOrLoadSharesLoads(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(20 * time.Millisecond)
+	for s.Stats().Misses < 20 { // every caller is waiting on the one load
+		runtime.Gosched()
+	}
 	close(gate)
 	wg.Wait()
 	if got := loads.Load(); got != 1 {

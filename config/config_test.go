@@ -180,7 +180,11 @@ func TestResolveSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("OFFLOAD_TEST_TOKEN", "from-env")
-	r := config.NewResolver(cache.New(cache.Options{}), nil)
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := config.NewResolver(c, nil)
 	ctx := context.Background()
 	for _, tt := range []struct {
 		ref  config.Secret

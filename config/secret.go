@@ -132,8 +132,12 @@ func (r *Resolver) entry(ctx context.Context, s Secret, ref ref) (*cache.Entry[s
 			if err != nil {
 				return nil, fmt.Errorf("load AWS configuration: %w", err)
 			}
-			r.ssm = ssmcache.New(ssm.NewFromConfig(cfg))
-			r.sm = secretcache.New(secretsmanager.NewFromConfig(cfg))
+			if r.ssm, err = ssmcache.New(ssmcache.Options{Client: ssm.NewFromConfig(cfg)}); err != nil {
+				return nil, err
+			}
+			if r.sm, err = secretcache.New(secretcache.Options{Client: secretsmanager.NewFromConfig(cfg)}); err != nil {
+				return nil, err
+			}
 		}
 		switch {
 		case ref.scheme == "ssm":
@@ -144,7 +148,12 @@ func (r *Resolver) entry(ctx context.Context, s Secret, ref ref) (*cache.Entry[s
 			spec = r.sm.String(ref.name)
 		}
 	}
-	e := cache.Add(r.c, spec)
+	// Named by the reference: short names are unique in a cache, and two
+	// references may end in the same segment.
+	e, err := cache.Add(r.c, spec, cache.Name(string(s)))
+	if err != nil {
+		return nil, err
+	}
 	r.entries[s] = e
 	return e, nil
 }

@@ -8,7 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v4"
 
-	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/cache/lambdacache"
 )
 
 func loadTemplate(t *testing.T) *yaml.Node {
@@ -144,7 +144,7 @@ func TestEveryResourceTheCodeNeeds(t *testing.T) {
 	}
 	// The warm-up schedule sends what the cache's handler wrapper treats as a ping.
 	warm := get(fn, "Events", "WarmUp", "Properties")
-	if input := get(warm, "Input"); input == nil || !cache.IsWarmupPing([]byte(input.Value)) {
+	if input := get(warm, "Input"); input == nil || !lambdacache.IsWarmupPing([]byte(input.Value)) {
 		t.Errorf("the warm-up schedule's input is not a warm-up ping the code recognises: %v", input)
 	}
 	q := resource(t, root, "EventQueue", "AWS::SQS::Queue")

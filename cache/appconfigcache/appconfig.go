@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/appconfigdata/types"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/cache/internal/awserr"
 	"github.com/offload-dev/offload/internal/par"
 )
 
@@ -29,12 +30,16 @@ type API interface {
 	GetLatestConfiguration(ctx context.Context, params *appconfigdata.GetLatestConfigurationInput, optFns ...func(*appconfigdata.Options)) (*appconfigdata.GetLatestConfigurationOutput, error)
 }
 
-// Options configure a Client. The zero value is ready to use.
+// Options configure a Client.
 type Options struct {
+	// Client is the AppConfig Data client, an *appconfigdata.Client.
+	// Required.
+	Client API
+
 	// MinPollInterval is sent as RequiredMinimumPollIntervalInSeconds when a
 	// session starts: the service will not let the session poll more often.
 	// Default 15s, the least the service accepts, so that an entry's max age
-	// decides how often it polls. Rounded up to whole seconds; at most 24h.
+	// decides how often it polls; at most 24h. Rounded up to whole seconds.
 	// An entry whose max age is shorter is refreshed without a call, and
 	// keeps its value, until the interval has passed.
 	MinPollInterval time.Duration
@@ -70,23 +75,30 @@ type Client struct {
 	f *fetcher
 }
 
-// New returns a Client that calls api with opts validated.
-func New(api API, optFns ...func(*Options)) *Client {
-	var opts Options
+// New returns a Client with opts, and then each optFn applied to a copy of
+// opts, validated and the defaults filled in.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	for _, fn := range optFns {
 		fn(&opts)
 	}
-	if opts.MinPollInterval <= 0 {
+	switch {
+	case opts.Client == nil:
+		return nil, errors.New("appconfigcache: Options.Client is required")
+	case opts.MinPollInterval != 0 && (opts.MinPollInterval < minPollFloor || opts.MinPollInterval > minPollCeil):
+		return nil, fmt.Errorf("appconfigcache: Options.MinPollInterval is %s; the service accepts 15s to 24h (0 for the default 15s)", opts.MinPollInterval)
+	case opts.Concurrency < 0:
+		return nil, fmt.Errorf("appconfigcache: Options.Concurrency is %d; want 0 for the default 4, or more", opts.Concurrency)
+	}
+	if opts.MinPollInterval == 0 {
 		opts.MinPollInterval = minPollFloor
 	}
-	opts.MinPollInterval = min(max(opts.MinPollInterval, minPollFloor), minPollCeil)
-	if opts.Concurrency <= 0 {
+	if opts.Concurrency == 0 {
 		opts.Concurrency = 4
 	}
 	if opts.Clock == nil {
 		opts.Clock = systemClock{}
 	}
-	return &Client{f: &fetcher{api: api, opts: opts, sessions: map[target]*session{}}}
+	return &Client{f: &fetcher{api: opts.Client, opts: opts, sessions: map[target]*session{}}}, nil
 }
 
 // Document is a configuration as AppConfig delivered it.
@@ -98,8 +110,15 @@ type Document struct {
 
 // Document returns a spec for the configuration of profile in the
 // application and environment (names or ids), with its content type. The
-// entry's short name is the profile.
+// entry's short name is the profile; its key has the variant "document",
+// beside Config's of the same profile.
 func (c *Client) Document(application, environment, profile string) cache.Spec[Document] {
+	s := c.document(application, environment, profile)
+	s.Key = s.Key.WithVariant("document")
+	return s
+}
+
+func (c *Client) document(application, environment, profile string) cache.Spec[Document] {
 	t := target{app: application, env: environment, profile: profile}
 	s := cache.Spec[Document]{
 		Key:     cache.Key{Source: Source, Name: t.String()},
@@ -117,7 +136,7 @@ func (c *Client) Document(application, environment, profile string) cache.Spec[D
 // Config returns a spec for the bytes of a configuration. Compose it with
 // cache.JSON for a JSON configuration: cache.JSON[Settings](c.Config(...)).
 func (c *Client) Config(application, environment, profile string) cache.Spec[[]byte] {
-	return cache.Map(c.Document(application, environment, profile), func(d Document) ([]byte, error) {
+	return cache.Map(c.document(application, environment, profile), func(d Document) ([]byte, error) {
 		return d.Data, nil
 	})
 }
@@ -273,10 +292,10 @@ func (f *fetcher) poll(ctx context.Context, t target, s *session) error {
 		out, err = f.api.GetLatestConfiguration(ctx, &appconfigdata.GetLatestConfigurationInput{ConfigurationToken: aws.String(s.token)})
 	}
 	if err != nil {
-		if errors.As(err, &bad) || errors.Is(cache.ClassifyAWS(err), cache.ErrNotFound) {
+		if errors.As(err, &bad) || errors.Is(awserr.Classify(err), cache.ErrNotFound) {
 			s.token = "" // start over next time
 		}
-		return fmt.Errorf("get latest configuration: %w", cache.ClassifyAWS(err))
+		return fmt.Errorf("get latest configuration: %w", awserr.Classify(err))
 	}
 	if out.NextPollConfigurationToken == nil || *out.NextPollConfigurationToken == "" {
 		s.token = ""
@@ -312,7 +331,7 @@ func (f *fetcher) start(ctx context.Context, t target, s *session, now time.Time
 	})
 	if err != nil {
 		s.token = ""
-		return fmt.Errorf("start configuration session: %w", cache.ClassifyAWS(err))
+		return fmt.Errorf("start configuration session: %w", awserr.Classify(err))
 	}
 	if out.InitialConfigurationToken == nil || *out.InitialConfigurationToken == "" {
 		s.token = ""

@@ -53,13 +53,16 @@ func setup(t *testing.T, opts appconfigcache.Options) *fixture {
 	clk := fakeclock.New()
 	srv := newFakeAppConfig(clk)
 	t.Cleanup(srv.Close)
-	opts.Clock = clk
-	return &fixture{
-		srv:    srv,
-		clock:  clk,
-		client: appconfigcache.New(srv.sdk(), func(o *appconfigcache.Options) { *o = opts }),
-		cache:  cache.New(cache.Options{Clock: clk, Jitter: -1, Logger: quiet}),
+	opts.Clock, opts.Client = clk, srv.sdk()
+	client, err := appconfigcache.New(opts)
+	if err != nil {
+		t.Fatal(err)
 	}
+	c, err := cache.New(cache.Options{Clock: clk, Jitter: cache.NoJitter, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{srv: srv, clock: clk, client: client, cache: c}
 }
 
 func (f *fixture) wantCalls(t *testing.T, start, get int) {
@@ -75,7 +78,7 @@ func (f *fixture) wantCalls(t *testing.T, start, get int) {
 func TestTTLCycle(t *testing.T) {
 	f := setup(t, appconfigcache.Options{})
 	f.srv.set("app", "prod", "cfg", "text/plain", "one")
-	e := cache.Add(f.cache, cache.Text(f.client.Config("app", "prod", "cfg")), cache.MaxAge(time.Minute))
+	e := cache.MustAdd(f.cache, cache.Text(f.client.Config("app", "prod", "cfg")), cache.MaxAge(time.Minute))
 
 	steps := []struct {
 		name          string
@@ -118,7 +121,7 @@ func TestTTLCycle(t *testing.T) {
 func TestPollInterval(t *testing.T) {
 	f := setup(t, appconfigcache.Options{MinPollInterval: 2 * time.Minute})
 	f.srv.set("app", "prod", "cfg", "text/plain", "one")
-	e := cache.Add(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(time.Minute))
+	e := cache.MustAdd(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(time.Minute))
 	ctx := context.Background()
 
 	if _, err := e.Get(ctx); err != nil {
@@ -156,24 +159,41 @@ func TestPollInterval(t *testing.T) {
 }
 
 // TestMinPollInterval checks what is sent as
-// RequiredMinimumPollIntervalInSeconds: the service rejects less than 15.
+// RequiredMinimumPollIntervalInSeconds: the service rejects less than 15
+// and more than a day, and so does New.
 func TestMinPollInterval(t *testing.T) {
 	tests := []struct {
-		opt  time.Duration
-		want int32
+		opt     time.Duration
+		want    int32
+		wantErr string
 	}{
-		{0, 15},
-		{time.Second, 15},
-		{90 * time.Second, 90},
-		{100500 * time.Millisecond, 101},
-		{48 * time.Hour, 86400},
+		{0, 15, ""},
+		{15 * time.Second, 15, ""},
+		{90 * time.Second, 90, ""},
+		{100500 * time.Millisecond, 101, ""},
+		{24 * time.Hour, 86400, ""},
+		{time.Second, 0, "appconfigcache: Options.MinPollInterval is 1s; the service accepts 15s to 24h"},
+		{48 * time.Hour, 0, "appconfigcache: Options.MinPollInterval is 48h0m0s; the service accepts 15s to 24h"},
+		{-time.Second, 0, "appconfigcache: Options.MinPollInterval is -1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.opt.String(), func(t *testing.T) {
 			api := &recordingAPI{}
-			client := appconfigcache.New(api, func(o *appconfigcache.Options) { o.MinPollInterval = tt.opt })
-			c := cache.New(cache.Options{Logger: quiet})
-			e := cache.Add(c, client.Config("a", "e", "p"))
+			client, err := appconfigcache.New(appconfigcache.Options{Client: api, MinPollInterval: tt.opt})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want an error saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := cache.New(cache.Options{Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := cache.MustAdd(c, client.Config("a", "e", "p"))
 			if _, err := e.Get(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -181,6 +201,9 @@ func TestMinPollInterval(t *testing.T) {
 				t.Errorf("got RequiredMinimumPollIntervalInSeconds %d, want %d", got, tt.want)
 			}
 		})
+	}
+	if _, err := appconfigcache.New(appconfigcache.Options{}); err == nil || err.Error() != "appconfigcache: Options.Client is required" {
+		t.Fatalf("no client: got %v, want Options.Client is required", err)
 	}
 }
 
@@ -206,7 +229,7 @@ func (r *recordingAPI) GetLatestConfiguration(context.Context, *appconfigdata.Ge
 func TestTokenLifetime(t *testing.T) {
 	f := setup(t, appconfigcache.Options{})
 	f.srv.set("app", "prod", "cfg", "text/plain", "one")
-	e := cache.Add(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(48*time.Hour))
+	e := cache.MustAdd(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(48*time.Hour))
 	ctx := context.Background()
 	if _, err := e.Get(ctx); err != nil {
 		t.Fatal(err)
@@ -244,7 +267,7 @@ func TestRejectedToken(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t, appconfigcache.Options{})
 			f.srv.set("app", "prod", "cfg", "text/plain", "one")
-			e := cache.Add(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(time.Minute))
+			e := cache.MustAdd(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(time.Minute))
 			ctx := context.Background()
 			if _, err := e.Get(ctx); err != nil {
 				t.Fatal(err)
@@ -331,8 +354,10 @@ func TestErrors(t *testing.T) {
 			if tt.fault != nil {
 				f.srv.fail(tt.fault.op, tt.fault.status, tt.fault.code)
 			}
-			e := cache.Add(f.cache, tt.spec(f.client))
-			_, err := e.Get(context.Background())
+			e, err := cache.Add(f.cache, tt.spec(f.client)) // a spec that cannot work fails here
+			if err == nil {
+				_, err = e.Get(context.Background())
+			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("got error %v, want %v", err, tt.want)
 			}
@@ -351,7 +376,7 @@ func TestErrors(t *testing.T) {
 func TestStaleWhileThrottled(t *testing.T) {
 	f := setup(t, appconfigcache.Options{})
 	f.srv.set("app", "prod", "cfg", "text/plain", "one")
-	e := cache.Add(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(time.Minute))
+	e := cache.MustAdd(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(time.Minute))
 	ctx := context.Background()
 	if _, err := e.Get(ctx); err != nil {
 		t.Fatal(err)
@@ -381,9 +406,9 @@ func TestSharedSession(t *testing.T) {
 	f := setup(t, appconfigcache.Options{})
 	f.srv.set("app", "prod", "cfg", "application/json", `{"n":1}`)
 	type conf struct{ N int }
-	raw := cache.Add(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(time.Minute), cache.Name("raw"))
-	typed := cache.Add(f.cache, cache.JSON[conf](f.client.Config("app", "prod", "cfg")), cache.MaxAge(2*time.Minute), cache.Name("typed"))
-	doc := cache.Add(f.cache, f.client.Document("app", "prod", "cfg"), cache.MaxAge(time.Minute), cache.Name("doc"))
+	raw := cache.MustAdd(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(time.Minute), cache.Name("raw"))
+	typed := cache.MustAdd(f.cache, cache.JSON[conf](f.client.Config("app", "prod", "cfg")), cache.MaxAge(2*time.Minute), cache.Name("typed"))
+	doc := cache.MustAdd(f.cache, f.client.Document("app", "prod", "cfg"), cache.MaxAge(time.Minute), cache.Name("doc"))
 	ctx := context.Background()
 
 	if err := f.cache.Load(ctx, raw, typed, doc); err != nil {
@@ -417,14 +442,14 @@ func TestFeatureFlags(t *testing.T) {
 	f.srv.set("app", "prod", "flags", "application/json",
 		`{"checkout_v2":{"enabled":true,"rollout":10},"dark_mode":{"enabled":false},"bad":{"enabled":"yes"}}`)
 	f.srv.set("app", "prod", "flags2", "application/json", `{"on":{"enabled":true}}`)
-	bad := cache.Add(f.cache, f.client.FeatureFlags("app", "prod", "flags"))
+	bad := cache.MustAdd(f.cache, f.client.FeatureFlags("app", "prod", "flags"))
 	if _, err := bad.Get(context.Background()); !errors.Is(err, cache.ErrDecode) || !strings.Contains(err.Error(), `"enabled"`) {
 		t.Errorf("got error %v, want ErrDecode naming \"enabled\"", err)
 	}
 
 	f.srv.set("app", "prod", "flags", "application/json",
 		`{"checkout_v2":{"enabled":true,"rollout":10},"dark_mode":{"enabled":false}}`)
-	flags := cache.Add(f.cache, f.client.FeatureFlags("app", "prod", "flags"))
+	flags := cache.MustAdd(f.cache, f.client.FeatureFlags("app", "prod", "flags"))
 	f.clock.Advance(time.Minute)
 	fl, err := flags.Get(context.Background())
 	if err != nil {
@@ -453,7 +478,7 @@ func TestDueTogether(t *testing.T) {
 	for i := range 6 {
 		p := fmt.Sprintf("p%d", i)
 		f.srv.set("app", "prod", p, "text/plain", p)
-		entries = append(entries, cache.Add(f.cache, f.client.Config("app", "prod", p)))
+		entries = append(entries, cache.MustAdd(f.cache, f.client.Config("app", "prod", p)))
 	}
 	ctx := context.Background()
 	if err := f.cache.Load(ctx, entries...); err != nil {
@@ -475,14 +500,19 @@ func TestDueTogether(t *testing.T) {
 // passes: the service must never see a token twice or an early poll.
 func TestConcurrent(t *testing.T) {
 	f := setup(t, appconfigcache.Options{})
+	// A second cache over the same client: its entries share the sessions.
+	other, err := cache.New(cache.Options{Clock: f.clock, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var entries []*cache.Entry[[]byte]
 	for i := range 4 {
 		p := fmt.Sprintf("p%d", i)
 		f.srv.set("app", "prod", p, "text/plain", p)
 		// Two entries per configuration: they share a session.
 		entries = append(entries,
-			cache.Add(f.cache, f.client.Config("app", "prod", p), cache.MaxAge(10*time.Second)),
-			cache.Add(f.cache, f.client.Config("app", "prod", p), cache.MaxAge(20*time.Second)))
+			cache.MustAdd(f.cache, f.client.Config("app", "prod", p), cache.MaxAge(10*time.Second)),
+			cache.MustAdd(other, f.client.Config("app", "prod", p), cache.MaxAge(20*time.Second)))
 	}
 	var wg sync.WaitGroup
 	for g := range 8 {

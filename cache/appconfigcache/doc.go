@@ -3,10 +3,10 @@
 //
 // A Client builds specs that a cache.Cache holds:
 //
-//	client := appconfigcache.New(appconfigdata.NewFromConfig(cfg))
-//	c := cache.New(cache.Options{})
-//	settings := cache.Add(c, cache.JSON[Settings](client.Config("shop", "prod", "settings")))
-//	flags := cache.Add(c, client.FeatureFlags("shop", "prod", "flags"))
+//	client, err := appconfigcache.New(appconfigcache.Options{Client: appconfigdata.NewFromConfig(cfg)})
+//	...
+//	settings := cache.MustAdd(c, cache.JSON[Settings](client.Config("shop", "prod", "settings")))
+//	flags := cache.MustAdd(c, client.FeatureFlags("shop", "prod", "flags"))
 //
 // The client starts one configuration session per application, environment
 // and profile (StartConfigurationSession) and polls it with

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/appconfigdata"
@@ -27,9 +28,15 @@ func ExampleClient_Config() {
 		Greeting string `json:"greeting"`
 		MaxItems int    `json:"maxItems"`
 	}
-	client := appconfigcache.New(exampleAPI())
-	c := cache.New(cache.Options{})
-	settings := cache.Add(c, cache.JSON[Settings](client.Config("shop", "prod", "settings")), cache.MaxAge(5*time.Minute))
+	client, err := appconfigcache.New(appconfigcache.Options{Client: exampleAPI()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	settings := cache.MustAdd(c, cache.JSON[Settings](client.Config("shop", "prod", "settings")), cache.MaxAge(5*time.Minute))
 
 	s, err := settings.Get(context.Background())
 	if err != nil {
@@ -42,9 +49,15 @@ func ExampleClient_Config() {
 
 // Feature flags from a feature-flag configuration profile.
 func ExampleClient_FeatureFlags() {
-	client := appconfigcache.New(exampleAPI())
-	c := cache.New(cache.Options{})
-	flags := cache.Add(c, client.FeatureFlags("shop", "prod", "flags"))
+	client, err := appconfigcache.New(appconfigcache.Options{Client: exampleAPI()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	flags := cache.MustAdd(c, client.FeatureFlags("shop", "prod", "flags"))
 
 	f, err := flags.Get(context.Background())
 	if err != nil {
@@ -60,9 +73,15 @@ func ExampleClient_FeatureFlags() {
 
 // The configuration with its content type and version label.
 func ExampleClient_Document() {
-	client := appconfigcache.New(exampleAPI())
-	c := cache.New(cache.Options{})
-	doc := cache.Add(c, client.Document("shop", "prod", "settings"))
+	client, err := appconfigcache.New(appconfigcache.Options{Client: exampleAPI()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	doc := cache.MustAdd(c, client.Document("shop", "prod", "settings"))
 
 	d, err := doc.Get(context.Background())
 	if err != nil {
@@ -76,11 +95,17 @@ func ExampleClient_Document() {
 // An application that does not exist fails with cache.ErrNotFound, naming
 // the entry.
 func ExampleClient_Config_notFound() {
-	client := appconfigcache.New(exampleAPI())
-	c := cache.New(cache.Options{})
-	cfg := cache.Add(c, client.Config("no-such-app", "prod", "settings"))
+	client, err := appconfigcache.New(appconfigcache.Options{Client: exampleAPI()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg := cache.MustAdd(c, client.Config("no-such-app", "prod", "settings"))
 
-	_, err := cfg.Get(context.Background())
+	_, err = cfg.Get(context.Background())
 	fmt.Println(errors.Is(err, cache.ErrNotFound))
 	fmt.Println(cfg.Key())
 	// Output:

@@ -6,15 +6,15 @@
 // DynamoDBProvider stores parameters (partition key "id", attribute
 // "value"):
 //
-//	client := dynamocache.New(dynamodb.NewFromConfig(cfg))
-//	c := cache.New(cache.Options{})
-//	user := cache.Add(c, dynamocache.ItemAs[User](client, "users", dynamocache.StringKey("pk", "u#42")))
-//	limit := cache.Add(c, client.Value("parameters", "rate-limit"))
+//	client, err := dynamocache.New(dynamocache.Options{Client: dynamodb.NewFromConfig(cfg)})
+//	...
+//	user := cache.MustAdd(c, dynamocache.ItemAs[User](client, "users", dynamocache.StringKey("pk", "u#42")))
+//	limit := cache.MustAdd(c, client.Value("parameters", "rate-limit"))
 //
 // Entries due together are fetched together: up to 100 keys per
 // BatchGetItem call, across tables, with keys that the service leaves
-// unprocessed asked for again, with backoff, a bounded number of times
-// before their entries fail with cache.ErrThrottled. A single entry is
+// unprocessed asked for again, with backoff (Options.Retry), a bounded
+// number of times before their entries fail with cache.ErrThrottled. A single entry is
 // fetched with GetItem. A missing item fails with cache.ErrNotFound, naming
 // the table and the key.
 //

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -17,7 +16,9 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/cache/internal/awserr"
 	"github.com/offload-dev/offload/internal/par"
+	"github.com/offload-dev/offload/retry"
 )
 
 // Source is the cache.Key Source of every entry of this package.
@@ -33,8 +34,11 @@ type API interface {
 	BatchGetItem(ctx context.Context, params *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
-// Options configure a Client. The zero value is ready to use.
+// Options configure a Client.
 type Options struct {
+	// Client is the DynamoDB client, a *dynamodb.Client. Required.
+	Client API
+
 	// KeyAttribute is the partition key that Value looks a name up by,
 	// Powertools' key_attr. Default "id".
 	KeyAttribute string
@@ -43,18 +47,14 @@ type Options struct {
 	// value_attr. Default "value".
 	ValueAttribute string
 
-	// BatchRetries is how many times keys that BatchGetItem left
-	// unprocessed (throttling, or the 16 MB response limit) are asked for
-	// again before their entries fail with cache.ErrThrottled. Default 5;
-	// negative means never.
-	BatchRetries int
-
-	// RetryBackoff is the longest first wait before unprocessed keys are
-	// asked for again; it doubles with each retry, up to MaxRetryBackoff,
-	// and each wait is a random share of it (full jitter). Defaults 50ms
-	// and 2s.
-	RetryBackoff    time.Duration
-	MaxRetryBackoff time.Duration
+	// Retry is how keys that BatchGetItem left unprocessed (throttling, or
+	// the 16 MB response limit) are asked for again: up to
+	// Retry.MaxAttempts calls in all, Retry.Backoff apart, before their
+	// entries fail with cache.ErrThrottled. Zero fields mean this
+	// package's defaults: Initial 50ms, Max 2s, MaxAttempts 6 (the first
+	// call and five more); the others are retry.Policy's. MaxAttempts 1
+	// never asks again.
+	Retry retry.Policy
 
 	// Concurrency is how many BatchGetItem calls run at once when more than
 	// 100 keys are due together. Default 4.
@@ -71,11 +71,19 @@ type Client struct {
 	f *fetcher
 }
 
-// New returns a Client that calls api with opts validated.
-func New(api API, optFns ...func(*Options)) *Client {
-	var opts Options
+// New returns a Client with opts, and then each optFn applied to a copy of
+// opts, validated and the defaults filled in.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	for _, fn := range optFns {
 		fn(&opts)
+	}
+	switch {
+	case opts.Client == nil:
+		return nil, errors.New("dynamocache: Options.Client is required")
+	case opts.Concurrency < 0:
+		return nil, fmt.Errorf("dynamocache: Options.Concurrency is %d; want 0 for the default 4, or more", opts.Concurrency)
+	case opts.Retry.MaxAttempts < 0:
+		return nil, fmt.Errorf("dynamocache: Options.Retry.MaxAttempts is %d; want 0 for the default 6, 1 for no retry, or more", opts.Retry.MaxAttempts)
 	}
 	if opts.KeyAttribute == "" {
 		opts.KeyAttribute = "id"
@@ -83,33 +91,29 @@ func New(api API, optFns ...func(*Options)) *Client {
 	if opts.ValueAttribute == "" {
 		opts.ValueAttribute = "value"
 	}
-	if opts.BatchRetries == 0 {
-		opts.BatchRetries = 5
+	if opts.Retry.Initial <= 0 {
+		opts.Retry.Initial = 50 * time.Millisecond
 	}
-	if opts.BatchRetries < 0 {
-		opts.BatchRetries = 0
+	if opts.Retry.Max <= 0 {
+		opts.Retry.Max = 2 * time.Second
 	}
-	if opts.RetryBackoff <= 0 {
-		opts.RetryBackoff = 50 * time.Millisecond
+	if opts.Retry.MaxAttempts == 0 {
+		opts.Retry.MaxAttempts = 6
 	}
-	if opts.MaxRetryBackoff <= 0 {
-		opts.MaxRetryBackoff = 2 * time.Second
-	}
-	opts.MaxRetryBackoff = max(opts.MaxRetryBackoff, opts.RetryBackoff)
-	if opts.Concurrency <= 0 {
+	if opts.Concurrency == 0 {
 		opts.Concurrency = 4
 	}
-	return &Client{f: &fetcher{api: api, opts: opts}}
+	return &Client{f: &fetcher{api: opts.Client, opts: opts}}, nil
 }
 
 // ReadOption changes how an item is read.
-type ReadOption func(*item)
+type ReadOption struct{ apply func(*item) }
 
 // ConsistentRead reads the item with a strongly consistent read (twice the
 // read capacity of the default, eventually consistent read). It is part of
 // the entry's key.
 func ConsistentRead() ReadOption {
-	return func(it *item) { it.consistent = true }
+	return ReadOption{func(it *item) { it.consistent = true }}
 }
 
 // StringKey returns the key of an item whose key is one string attribute.
@@ -124,7 +128,7 @@ func StringKey(attr, value string) map[string]types.AttributeValue {
 func (c *Client) Item(table string, key map[string]types.AttributeValue, opts ...ReadOption) cache.Spec[map[string]types.AttributeValue] {
 	it := &item{table: table, key: maps.Clone(key)}
 	for _, o := range opts {
-		o(it)
+		o.apply(it)
 	}
 	s := cache.Spec[map[string]types.AttributeValue]{Fetcher: c.f, Arg: it}
 	var err error
@@ -145,10 +149,12 @@ func (c *Client) Item(table string, key map[string]types.AttributeValue, opts ..
 
 // ItemAs returns a spec for an item decoded into a T with
 // attributevalue.UnmarshalMap (fields tagged `dynamodbav:"name"`), once per
-// fetch.
+// fetch. Its key has the variant "decoded", beside Item's of the same item.
 func ItemAs[T any](c *Client, table string, key map[string]types.AttributeValue, opts ...ReadOption) cache.Spec[T] {
 	dec := c.f.opts.Decoder
-	return cache.Map(c.Item(table, key, opts...), func(m map[string]types.AttributeValue) (T, error) {
+	item := c.Item(table, key, opts...)
+	item.Key = item.Key.WithVariant("decoded")
+	return cache.Map(item, func(m map[string]types.AttributeValue) (T, error) {
 		var v T
 		var err error
 		if dec != nil {
@@ -167,10 +173,13 @@ func ItemAs[T any](c *Client, table string, key map[string]types.AttributeValue,
 // keeps parameters: attribute Options.ValueAttribute ("value") of the item
 // whose partition key Options.KeyAttribute ("id") is name. A string or a
 // number is returned as it is stored; compose the spec with cache.JSON or
-// cache.Base64 for Powertools' transforms. The entry's short name is name.
+// cache.Base64 for Powertools' transforms. The entry's short name is name;
+// its key has the variant "attr=" and the attribute's name.
 func (c *Client) Value(table, name string, opts ...ReadOption) cache.Spec[string] {
 	attr := c.f.opts.ValueAttribute
-	s := cache.Map(c.Item(table, StringKey(c.f.opts.KeyAttribute, name), opts...), func(m map[string]types.AttributeValue) (string, error) {
+	item := c.Item(table, StringKey(c.f.opts.KeyAttribute, name), opts...)
+	item.Key = item.Key.WithVariant("attr=" + attr)
+	s := cache.Map(item, func(m map[string]types.AttributeValue) (string, error) {
 		switch v := m[attr].(type) {
 		case *types.AttributeValueMemberS:
 			return v.Value, nil
@@ -330,7 +339,7 @@ func (f *fetcher) getItem(ctx context.Context, w *want) {
 		ConsistentRead: aws.Bool(w.it.consistent),
 	})
 	if err != nil {
-		w.fail(fmt.Errorf("get item from table %s: %w", w.it.table, cache.ClassifyAWS(err)))
+		w.fail(fmt.Errorf("get item from table %s: %w", w.it.table, awserr.Classify(err)))
 		return
 	}
 	if out.Item == nil {
@@ -351,17 +360,16 @@ func (f *fetcher) batch(ctx context.Context, wants []*want) {
 		open[w.it.table+"\x00"+w.it.canon] = w
 	}
 	pending := keysOf(open)
-	for attempt := 0; ; attempt++ {
+	refused := false
+	res, err := f.opts.Retry.Do(ctx, func(ctx context.Context, attempt int) error {
 		out, err := f.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 		if err != nil {
-			if attempt == 0 && f.refused(ctx, wants, err) {
-				return
+			if attempt == 1 && f.refused(ctx, wants, err) {
+				refused = true
+				return nil
 			}
-			err = fmt.Errorf("batch get item from %s: %w", tableList(pending), cache.ClassifyAWS(err))
-			for _, w := range open {
-				w.fail(err)
-			}
-			return
+			// The SDK has retried what it should: not again here.
+			return fmt.Errorf("batch get item from %s: %w", tableList(pending), awserr.Classify(err))
 		}
 		for table, items := range out.Responses {
 			for _, m := range items {
@@ -386,24 +394,26 @@ func (f *fetcher) batch(ctx context.Context, wants []*want) {
 			}
 		}
 		if len(open) == 0 {
-			return
-		}
-		if attempt >= f.opts.BatchRetries {
-			err := fmt.Errorf("%w: DynamoDB left the key unprocessed after %d BatchGetItem calls", cache.ErrThrottled, attempt+1)
-			for _, w := range open {
-				w.fail(err)
-			}
-			return
-		}
-		if err := f.wait(ctx, attempt); err != nil {
-			for _, w := range open {
-				w.fail(err)
-			}
-			return
+			return nil
 		}
 		pending = keysOf(open)
+		return retry.Retryable(errUnprocessed)
+	})
+	if refused || len(open) == 0 {
+		return
+	}
+	switch {
+	case ctx.Err() != nil:
+		err = ctx.Err()
+	case errors.Is(err, errUnprocessed):
+		err = fmt.Errorf("%w: DynamoDB left the key unprocessed after %d BatchGetItem calls", cache.ErrThrottled, res.Attempts)
+	}
+	for _, w := range open {
+		w.fail(err)
 	}
 }
+
+var errUnprocessed = errors.New("keys left unprocessed")
 
 // keysOf asks again for the keys of wants, with each table's consistency
 // as the entries asked for it rather than as the response echoed it.
@@ -454,7 +464,7 @@ func (f *fetcher) refused(ctx context.Context, wants []*want, err error) bool {
 	f.getItem(ctx, last)
 	rest := wants[1 : len(wants)-1]
 	if errorCode(first.err) == "ValidationException" && errorCode(last.err) == "ValidationException" {
-		err := fmt.Errorf("batch get item from table %s: %w", first.it.table, cache.ClassifyAWS(err))
+		err := fmt.Errorf("batch get item from table %s: %w", first.it.table, awserr.Classify(err))
 		for _, w := range rest {
 			w.fail(err)
 		}
@@ -526,23 +536,6 @@ func match(open map[string]*want, table string, m map[string]types.AttributeValu
 		}
 	}
 	return nil
-}
-
-func (f *fetcher) wait(ctx context.Context, attempt int) error {
-	d := f.opts.RetryBackoff
-	for i := 0; i < attempt && d < f.opts.MaxRetryBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, f.opts.MaxRetryBackoff)
-	d = time.Duration(rand.Int64N(int64(d)) + 1)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func tableList(req map[string]types.KeysAndAttributes) string {

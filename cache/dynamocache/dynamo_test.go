@@ -17,6 +17,7 @@ import (
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/cache/dynamocache"
 	"github.com/offload-dev/offload/internal/awstest"
+	"github.com/offload-dev/offload/retry"
 )
 
 // TestTTLCycle is lambda-cache's TTL test on an item: the old value before
@@ -25,7 +26,7 @@ func TestTTLCycle(t *testing.T) {
 	f := setup(t, dynamocache.Options{})
 	table := newTable(t, f.admin, "id", "", "")
 	put(t, f.admin, table, map[string]types.AttributeValue{"id": s("cfg"), "value": s("one")})
-	e := cache.Add(f.cache, f.client.Value(table, "cfg"), cache.MaxAge(time.Minute))
+	e := cache.MustAdd(f.cache, f.client.Value(table, "cfg"), cache.MaxAge(time.Minute))
 
 	steps := []struct {
 		name    string
@@ -87,7 +88,7 @@ func TestBatch(t *testing.T) {
 			for i := range 150 {
 				name := fmt.Sprintf("p%03d", i)
 				put(t, f.admin, table, map[string]types.AttributeValue{"id": s(name), "value": s("v" + name)})
-				es = append(es, cache.Add(f.cache, f.client.Value(table, name)))
+				es = append(es, cache.MustAdd(f.cache, f.client.Value(table, name)))
 			}
 			ctx := context.Background()
 			if err := tt.load(ctx, f.cache, es); err != nil {
@@ -123,10 +124,10 @@ func TestPacking(t *testing.T) {
 		id := fmt.Sprintf("k%d", i)
 		put(t, f.admin, a, map[string]types.AttributeValue{"id": s(id), "value": s("a" + id)})
 		put(t, f.admin, b, map[string]types.AttributeValue{"id": s(id), "value": s("b" + id)})
-		cache.Add(f.cache, f.client.Value(a, id))
-		cache.Add(f.cache, f.client.Value(b, id))
+		cache.MustAdd(f.cache, f.client.Value(a, id), cache.Name("a/"+id))
+		cache.MustAdd(f.cache, f.client.Value(b, id), cache.Name("b/"+id))
 		if i < 10 {
-			cache.Add(f.cache, f.client.Value(a, id, dynamocache.ConsistentRead()))
+			cache.MustAdd(f.cache, f.client.Value(a, id, dynamocache.ConsistentRead()), cache.Name("a/"+id+"/consistent"))
 		}
 	}
 	if err := f.cache.Load(context.Background()); err != nil {
@@ -150,10 +151,10 @@ func TestSameItemTwice(t *testing.T) {
 		ID string `dynamodbav:"id"`
 		N  int    `dynamodbav:"n"`
 	}
-	val := cache.Add(f.cache, f.client.Value(table, "a"))
-	typed := cache.Add(f.cache, dynamocache.ItemAs[rec](f.client, table, dynamocache.StringKey("id", "a")))
-	raw := cache.Add(f.cache, f.client.Item(table, dynamocache.StringKey("id", "a")))
-	other := cache.Add(f.cache, f.client.Value(table, "b"))
+	val := cache.MustAdd(f.cache, f.client.Value(table, "a"))
+	typed := cache.MustAdd(f.cache, dynamocache.ItemAs[rec](f.client, table, dynamocache.StringKey("id", "a")), cache.Name("a-typed"))
+	raw := cache.MustAdd(f.cache, f.client.Item(table, dynamocache.StringKey("id", "a")), cache.Name("a-raw"))
+	other := cache.MustAdd(f.cache, f.client.Value(table, "b"))
 	ctx := context.Background()
 	if err := f.cache.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -169,8 +170,9 @@ func TestSameItemTwice(t *testing.T) {
 	if v != "1" || r != (rec{"a", 7}) || len(m) != 3 || o != "2" {
 		t.Errorf("got %q, %+v, %d attributes, %q; want 1, {a 7}, 3 attributes, 2", v, r, len(m), o)
 	}
-	if val.Key() != raw.Key() {
-		t.Errorf("got keys %v and %v for the same item read the same way, want them equal", val.Key(), raw.Key())
+	// The same item read the same way: one key name, a variant per value.
+	if vk, rk, tk := val.Key(), raw.Key(), typed.Key(); vk.Name != rk.Name || tk.Name != rk.Name || vk == rk || tk == rk || vk == tk {
+		t.Errorf("got keys %v, %v and %v, want one name and three variants", vk, rk, tk)
 	}
 }
 
@@ -193,9 +195,9 @@ func TestNotFound(t *testing.T) {
 			for i := range tt.others {
 				id := fmt.Sprint(i)
 				put(t, f.admin, table, map[string]types.AttributeValue{"id": s(id), "value": s("x" + id)})
-				others = append(others, cache.Add(f.cache, f.client.Value(table, id)))
+				others = append(others, cache.MustAdd(f.cache, f.client.Value(table, id)))
 			}
-			missing := cache.Add(f.cache, f.client.Value(table, "nope"))
+			missing := cache.MustAdd(f.cache, f.client.Value(table, "nope"))
 			ctx := context.Background()
 			_ = f.cache.Load(ctx)
 			_, err := missing.Get(ctx)
@@ -278,11 +280,11 @@ func TestRefusedBatch(t *testing.T) {
 			for i := range tt.good {
 				id := fmt.Sprint(i)
 				put(t, f.admin, table, map[string]types.AttributeValue{"id": s(id), "value": s("x" + id)})
-				good = append(good, cache.Add(f.cache, f.client.Value(table, id)))
+				good = append(good, cache.MustAdd(f.cache, f.client.Value(table, id)))
 			}
 			var bad []*cache.Entry[map[string]types.AttributeValue]
 			for _, sp := range tt.bad(f.client, table) {
-				bad = append(bad, cache.Add(f.cache, sp))
+				bad = append(bad, cache.MustAdd(f.cache, sp, cache.Name("bad:"+sp.Key.Name)))
 			}
 			ctx := context.Background()
 			_ = f.cache.Load(ctx)
@@ -310,26 +312,30 @@ func TestRefusedBatch(t *testing.T) {
 func TestUnprocessedKeys(t *testing.T) {
 	tests := []struct {
 		name      string
-		retries   int
+		attempts  int
 		keep      int // keys processed per call while unprocessing
 		times     int // calls that leave keys unprocessed; < 0 all
 		wantErr   error
 		batch     int
 		wantSizes []int
 	}{
-		{name: "retried until done", retries: 5, keep: 4, times: 2, batch: 3, wantSizes: []int{10, 6, 2}},
-		{name: "retries run out", retries: 2, keep: 3, times: -1, wantErr: cache.ErrThrottled, batch: 3, wantSizes: []int{10, 7, 4}},
-		{name: "no retries", retries: -1, keep: 0, times: -1, wantErr: cache.ErrThrottled, batch: 1, wantSizes: []int{10}},
+		{name: "retried until done", keep: 4, times: 2, batch: 3, wantSizes: []int{10, 6, 2}}, // default: 6 attempts
+		{name: "retries run out", attempts: 3, keep: 3, times: -1, wantErr: cache.ErrThrottled, batch: 3, wantSizes: []int{10, 7, 4}},
+		{name: "no retries", attempts: 1, keep: 0, times: -1, wantErr: cache.ErrThrottled, batch: 1, wantSizes: []int{10}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := setup(t, dynamocache.Options{BatchRetries: tt.retries})
+			var waits []time.Duration
+			f := setup(t, dynamocache.Options{Retry: retry.Policy{MaxAttempts: tt.attempts, Sleep: func(_ context.Context, d time.Duration) error {
+				waits = append(waits, d)
+				return nil
+			}}})
 			table := newTable(t, f.admin, "id", "", "")
 			var es []*cache.Entry[string]
 			for i := range 10 {
 				id := fmt.Sprint(i)
 				put(t, f.admin, table, map[string]types.AttributeValue{"id": s(id), "value": s("x" + id)})
-				es = append(es, cache.Add(f.cache, f.client.Value(table, id)))
+				es = append(es, cache.MustAdd(f.cache, f.client.Value(table, id)))
 			}
 			f.unproc.set(tt.keep, tt.times)
 			err := f.cache.Load(context.Background())
@@ -342,6 +348,15 @@ func TestUnprocessedKeys(t *testing.T) {
 			f.wantCalls(t, 0, tt.batch)
 			if got := f.unproc.callSizes(); fmt.Sprint(got) != fmt.Sprint(tt.wantSizes) {
 				t.Errorf("got keys per call %v, want %v", got, tt.wantSizes)
+			}
+			// retry.Policy.Backoff with the defaults: 25ms up to 50ms·2^(n-1).
+			if len(waits) != tt.batch-1 {
+				t.Errorf("got %d waits (%v), want %d, one before each call after the first", len(waits), waits, tt.batch-1)
+			}
+			for i, w := range waits {
+				if ceiling := 50 * time.Millisecond << i; w < 25*time.Millisecond || w > ceiling {
+					t.Errorf("wait %d: got %s, want 25ms to %s", i+1, w, ceiling)
+				}
 			}
 			loaded := 0
 			for _, e := range es {
@@ -369,7 +384,7 @@ func TestResponseLimit(t *testing.T) {
 	for i := range 50 {
 		id := fmt.Sprint(i)
 		put(t, f.admin, table, map[string]types.AttributeValue{"id": s(id), "value": s(big)})
-		es = append(es, cache.Add(f.cache, f.client.Value(table, id)))
+		es = append(es, cache.MustAdd(f.cache, f.client.Value(table, id)))
 	}
 	if err := f.cache.Load(context.Background()); err != nil {
 		t.Fatal(err)
@@ -414,7 +429,7 @@ func TestValue(t *testing.T) {
 			}
 			table := newTable(t, f.admin, pk, "", "")
 			put(t, f.admin, table, tt.item)
-			e := cache.Add(f.cache, f.client.Value(table, tt.get))
+			e := cache.MustAdd(f.cache, f.client.Value(table, tt.get))
 			got, err := e.Get(context.Background())
 			switch {
 			case tt.wantErr != nil:
@@ -441,8 +456,8 @@ func TestValueJSON(t *testing.T) {
 	put(t, f.admin, table, map[string]types.AttributeValue{"id": s("limits"), "value": s(`{"rps":40}`)})
 	put(t, f.admin, table, map[string]types.AttributeValue{"id": s("broken"), "value": s(`{"rps":`)})
 	type limits struct{ RPS int }
-	good := cache.Add(f.cache, cache.JSON[limits](f.client.Value(table, "limits")))
-	bad := cache.Add(f.cache, cache.JSON[limits](f.client.Value(table, "broken")))
+	good := cache.MustAdd(f.cache, cache.JSON[limits](f.client.Value(table, "limits")))
+	bad := cache.MustAdd(f.cache, cache.JSON[limits](f.client.Value(table, "broken")))
 	ctx := context.Background()
 	if got, err := good.Get(ctx); err != nil || got.RPS != 40 {
 		t.Errorf("got %+v, %v, want RPS 40", got, err)
@@ -466,9 +481,9 @@ func TestCompositeKey(t *testing.T) {
 	put(t, f.admin, table, map[string]types.AttributeValue{"pk": s("a"), "sk": n("3"), "v": s("y")})
 	k1 := map[string]types.AttributeValue{"pk": s("a"), "sk": n("2.50")}
 	k2 := map[string]types.AttributeValue{"pk": s("a"), "sk": n("3.0")}
-	e1 := cache.Add(f.cache, dynamocache.ItemAs[row](f.client, table, k1))
-	e2 := cache.Add(f.cache, dynamocache.ItemAs[row](f.client, table, k2, dynamocache.ConsistentRead()))
-	e3 := cache.Add(f.cache, dynamocache.ItemAs[row](f.client, table, k2))
+	e1 := cache.MustAdd(f.cache, dynamocache.ItemAs[row](f.client, table, k1))
+	e2 := cache.MustAdd(f.cache, dynamocache.ItemAs[row](f.client, table, k2, dynamocache.ConsistentRead()), cache.Name("a/3 consistent"))
+	e3 := cache.MustAdd(f.cache, dynamocache.ItemAs[row](f.client, table, k2))
 	ctx := context.Background()
 	if err := f.cache.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -479,10 +494,10 @@ func TestCompositeKey(t *testing.T) {
 	if r1.V != "x" || r2.V != "y" || r3.V != "y" {
 		t.Errorf("got %+v %+v %+v, want x, y, y", r1, r2, r3)
 	}
-	if got, want := e1.Key().String(), "dynamodb:"+table+`/pk="a",sk=2.5`; got != want {
+	if got, want := e1.Key().String(), "dynamodb:"+table+`/pk="a",sk=2.5 [decoded]`; got != want {
 		t.Errorf("got key %s, want %s", got, want)
 	}
-	if got, want := e2.Key().String(), "dynamodb:"+table+`/pk="a",sk=3 [consistent]`; got != want {
+	if got, want := e2.Key().String(), "dynamodb:"+table+`/pk="a",sk=3 [consistent,decoded]`; got != want {
 		t.Errorf("got key %s, want %s", got, want)
 	}
 	if e1.Name() != "a/2.5" {
@@ -514,8 +529,8 @@ func TestAWSErrors(t *testing.T) {
 			table := newTable(t, admin, "id", "", "")
 			put(t, admin, table, map[string]types.AttributeValue{"id": s("k"), "value": s("v1")})
 			f := setup(t, dynamocache.Options{})
-			client := dynamocache.New(dynamodb.NewFromConfig(awstest.Config(proxy.URL)))
-			e := cache.Add(f.cache, client.Value(table, "k"), cache.MaxAge(time.Minute))
+			client := newClient(t, dynamodb.NewFromConfig(awstest.Config(proxy.URL)))
+			e := cache.MustAdd(f.cache, client.Value(table, "k"), cache.MaxAge(time.Minute))
 			ctx := context.Background()
 
 			proxy.Inject(awstest.Fault{Op: "GetItem", Times: 1, Status: tt.status, Code: tt.code, Message: "injected"})
@@ -539,7 +554,7 @@ func TestAWSErrors(t *testing.T) {
 	}
 }
 
-// TestInvalidSpecs fail at Get without a call, saying what is wrong.
+// TestInvalidSpecs are refused when added, saying what is wrong.
 func TestInvalidSpecs(t *testing.T) {
 	f := setup(t, dynamocache.Options{})
 	tests := []struct {
@@ -554,7 +569,7 @@ func TestInvalidSpecs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := cache.Add(f.cache, tt.spec).Get(context.Background())
+			_, err := cache.Add(f.cache, tt.spec)
 			if !errors.Is(err, cache.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got error %v, want ErrInvalid saying %q", err, tt.want)
 			}
@@ -565,7 +580,7 @@ func TestInvalidSpecs(t *testing.T) {
 
 // TestKeys: keys that name the same item are equal, others differ.
 func TestKeys(t *testing.T) {
-	c := dynamocache.New(nil)
+	c := newClient(t, &poisonAPI{}) // never called: keys are built without a call
 	key := func(table string, k map[string]types.AttributeValue, opts ...dynamocache.ReadOption) string {
 		return c.Item(table, k, opts...).Key.String()
 	}
@@ -647,11 +662,11 @@ func TestRefusedKey(t *testing.T) {
 	for _, poison := range []string{"0", "1", "5", "8", "15", "16"} {
 		t.Run("poison "+poison, func(t *testing.T) {
 			api := &poisonAPI{poison: poison}
-			client := dynamocache.New(api)
-			c := cache.New(cache.Options{Logger: quiet})
+			client := newClient(t, api)
+			c := newCache(t)
 			var es []*cache.Entry[string]
 			for i := range 17 {
-				es = append(es, cache.Add(c, client.Value("t", fmt.Sprint(i))))
+				es = append(es, cache.MustAdd(c, client.Value("t", fmt.Sprint(i))))
 			}
 			ctx := context.Background()
 			_ = c.Load(ctx)

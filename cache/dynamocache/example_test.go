@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -49,9 +50,15 @@ func exampleDB() *dynamodb.Client { return dynamodb.NewFromConfig(moto.Config())
 // A value kept as Powertools' DynamoDBProvider keeps parameters: the item
 // whose "id" is the name, attribute "value".
 func ExampleClient_Value() {
-	client := dynamocache.New(exampleDB())
-	c := cache.New(cache.Options{})
-	limit := cache.Add(c, client.Value("parameters", "rate-limit"))
+	client, err := dynamocache.New(dynamocache.Options{Client: exampleDB()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	limit := cache.MustAdd(c, client.Value("parameters", "rate-limit"))
 
 	v, err := limit.Get(context.Background())
 	if err != nil {
@@ -62,7 +69,7 @@ func ExampleClient_Value() {
 	fmt.Println(limit.Key())
 	// Output:
 	// rate-limit 100
-	// dynamodb:parameters/id="rate-limit"
+	// dynamodb:parameters/id="rate-limit" [attr=value]
 }
 
 // A JSON value, as Powertools' transform="json".
@@ -71,9 +78,15 @@ func ExampleClient_Value_json() {
 		RPS   int `json:"rps"`
 		Burst int `json:"burst"`
 	}
-	client := dynamocache.New(exampleDB())
-	c := cache.New(cache.Options{})
-	limits := cache.Add(c, cache.JSON[Limits](client.Value("parameters", "limits")))
+	client, err := dynamocache.New(dynamocache.Options{Client: exampleDB()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	limits := cache.MustAdd(c, cache.JSON[Limits](client.Value("parameters", "limits")))
 
 	l, err := limits.Get(context.Background())
 	if err != nil {
@@ -91,9 +104,15 @@ func ExampleItemAs() {
 		Plan  string `dynamodbav:"plan"`
 		Seats int    `dynamodbav:"seats"`
 	}
-	client := dynamocache.New(exampleDB())
-	c := cache.New(cache.Options{})
-	user := cache.Add(c, dynamocache.ItemAs[User](client, "users", dynamocache.StringKey("pk", "user#42")),
+	client, err := dynamocache.New(dynamocache.Options{Client: exampleDB()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	user := cache.MustAdd(c, dynamocache.ItemAs[User](client, "users", dynamocache.StringKey("pk", "user#42")),
 		cache.Name("user"))
 
 	u, err := user.Get(context.Background())
@@ -108,12 +127,18 @@ func ExampleItemAs() {
 // Entries due together are fetched together, and a missing item is
 // reported by table and key.
 func ExampleClient_Item() {
-	client := dynamocache.New(exampleDB())
-	c := cache.New(cache.Options{})
-	ada := cache.Add(c, client.Item("users", dynamocache.StringKey("pk", "user#42")))
-	ghost := cache.Add(c, client.Item("users", dynamocache.StringKey("pk", "user#0")))
+	client, err := dynamocache.New(dynamocache.Options{Client: exampleDB()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ada := cache.MustAdd(c, client.Item("users", dynamocache.StringKey("pk", "user#42")))
+	ghost := cache.MustAdd(c, client.Item("users", dynamocache.StringKey("pk", "user#0")))
 
-	err := c.Load(context.Background()) // one call for both
+	err = c.Load(context.Background()) // one call for both
 	fmt.Println(errors.Is(err, cache.ErrNotFound))
 	fmt.Println(err)
 	item, _ := ada.Get(context.Background())

@@ -115,17 +115,44 @@ func setup(t *testing.T, opts dynamocache.Options) *fixture {
 	counter := awstest.NewCounter()
 	counter.Next = un
 	clk := fakeclock.New()
-	if opts.RetryBackoff == 0 {
-		opts.RetryBackoff = time.Microsecond // the retry waits are real; keep them short
+	if opts.Retry.Sleep == nil {
+		opts.Retry.Sleep = func(context.Context, time.Duration) error { return nil } // no real waits
+	}
+	opts.Client = dynamodb.NewFromConfig(moto.Config(counter))
+	client, err := dynamocache.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cache.New(cache.Options{Clock: clk, Jitter: cache.NoJitter, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return &fixture{
 		admin:   dynamodb.NewFromConfig(moto.Config()),
 		counter: counter,
 		unproc:  un,
 		clock:   clk,
-		client:  dynamocache.New(dynamodb.NewFromConfig(moto.Config(counter)), func(o *dynamocache.Options) { *o = opts }),
-		cache:   cache.New(cache.Options{Clock: clk, Jitter: -1, Logger: quiet}),
+		client:  client,
+		cache:   c,
 	}
+}
+
+func newClient(t *testing.T, api dynamocache.API) *dynamocache.Client {
+	t.Helper()
+	c, err := dynamocache.New(dynamocache.Options{Client: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func newCache(t *testing.T) *cache.Cache {
+	t.Helper()
+	c, err := cache.New(cache.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func (f *fixture) wantCalls(t *testing.T, get, batch int) {

@@ -30,9 +30,15 @@ func ExampleClient_File() {
 	defer os.RemoveAll(dir)
 
 	clock := fakeclock.New() // a real function leaves Clock unset
-	c := cache.New(cache.Options{Clock: clock})
-	objects := s3cache.New(api, func(o *s3cache.Options) { o.Dir = dir }) // default: /tmp
-	model := cache.Add(c, objects.File("s3://models/v1/model.bin", "model.bin"), cache.MaxAge(time.Minute))
+	c, err := cache.New(cache.Options{Clock: clock})
+	if err != nil {
+		log.Fatal(err)
+	}
+	objects, err := s3cache.New(s3cache.Options{Client: api, Dir: dir}) // default Dir: /tmp
+	if err != nil {
+		log.Fatal(err)
+	}
+	model := cache.MustAdd(c, objects.File("s3://models/v1/model.bin", "model.bin"), cache.MaxAge(time.Minute))
 
 	path, err := model.Get(ctx)
 	if err != nil {

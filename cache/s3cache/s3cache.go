@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/cache/internal/awserr"
 	"github.com/offload-dev/offload/internal/par"
 )
 
@@ -36,14 +37,21 @@ type API interface {
 
 // Options configure a Client.
 type Options struct {
+	// Client is the S3 client, an *s3.Client. Required.
+	Client API
+
 	// MaxBytes is the largest object Bytes holds in memory. Default 64 MiB.
 	MaxBytes int64
-	// Dir is where File writes when given a bare file name. Default
+
+	// Dir is where File writes when given a relative file name. Default
 	// os.TempDir(), which is /tmp in Lambda.
 	Dir string
+
 	// FreeSpace reports the bytes free for unprivileged writes in a
-	// directory. Default: statfs(2). Tests replace it.
+	// directory, checked before a file is written. Default: statfs(2).
+	// Tests replace it.
 	FreeSpace func(dir string) (int64, error)
+
 	// Concurrency is how many objects are fetched at once. Default 4.
 	Concurrency int
 }
@@ -53,32 +61,40 @@ type Client struct {
 	f *fetcher
 }
 
-// New returns a Client over api (an *s3.Client).
-func New(api API, optFns ...func(*Options)) *Client {
-	var o Options
+// New returns a Client with opts, and then each optFn applied to a copy of
+// opts, validated and the defaults filled in.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	for _, fn := range optFns {
-		fn(&o)
+		fn(&opts)
 	}
-	if o.MaxBytes <= 0 {
-		o.MaxBytes = 64 << 20
+	switch {
+	case opts.Client == nil:
+		return nil, errors.New("s3cache: Options.Client is required")
+	case opts.MaxBytes < 0:
+		return nil, fmt.Errorf("s3cache: Options.MaxBytes is %d; want 0 for the default 64 MiB, or more", opts.MaxBytes)
+	case opts.Concurrency < 0:
+		return nil, fmt.Errorf("s3cache: Options.Concurrency is %d; want 0 for the default 4, or more", opts.Concurrency)
 	}
-	if o.Dir == "" {
-		o.Dir = os.TempDir()
+	if opts.MaxBytes == 0 {
+		opts.MaxBytes = 64 << 20
 	}
-	if o.FreeSpace == nil {
-		o.FreeSpace = freeSpace
+	if opts.Dir == "" {
+		opts.Dir = os.TempDir()
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 4
+	if opts.FreeSpace == nil {
+		opts.FreeSpace = freeSpace
 	}
-	return &Client{f: &fetcher{api: api, opts: o}}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = 4
+	}
+	return &Client{f: &fetcher{api: opts.Client, opts: opts}}, nil
 }
 
 // Option changes what an object spec reads.
-type Option func(*arg)
+type Option struct{ apply func(*arg) }
 
 // VersionID reads one version of the object.
-func VersionID(v string) Option { return func(a *arg) { a.version = v } }
+func VersionID(v string) Option { return Option{func(a *arg) { a.version = v }} }
 
 type arg struct {
 	bucket, key string
@@ -91,7 +107,7 @@ type arg struct {
 func (c *Client) Bytes(uri string, opts ...Option) cache.Spec[[]byte] {
 	a, err := parse(uri)
 	for _, o := range opts {
-		o(a)
+		o.apply(a)
 	}
 	return cache.Spec[[]byte]{Key: cache.Key{Source: "s3", Name: uri, Variant: a.variant()}, Name: path.Base(a.key), Fetcher: c.f, Arg: a, Err: err}
 }
@@ -102,7 +118,7 @@ func (c *Client) Bytes(uri string, opts ...Option) cache.Spec[[]byte] {
 func (c *Client) File(uri, file string, opts ...Option) cache.Spec[string] {
 	a, err := parse(uri)
 	for _, o := range opts {
-		o(a)
+		o.apply(a)
 	}
 	if file == "" {
 		file = path.Base(a.key)
@@ -181,7 +197,7 @@ func (f *fetcher) fetch(ctx context.Context, r *cache.Request) {
 			r.Unchanged()
 			return
 		}
-		r.Fail(fmt.Errorf("s3 GetObject s3://%s/%s: %w", a.bucket, a.key, cache.ClassifyAWS(err)))
+		r.Fail(fmt.Errorf("s3 GetObject s3://%s/%s: %w", a.bucket, a.key, awserr.Classify(err)))
 		return
 	}
 	defer out.Body.Close()
@@ -267,3 +283,9 @@ func freeSpace(dir string) (int64, error) {
 	}
 	return int64(st.Bavail) * int64(st.Bsize), nil
 }
+
+// Interface guards.
+var (
+	_ API           = (*s3.Client)(nil)
+	_ cache.Fetcher = (*fetcher)(nil)
+)

@@ -69,7 +69,20 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	clk := fakeclock.New()
-	return &env{api: api, rec: rec, clk: clk, c: cache.New(cache.Options{Clock: clk, Jitter: -1})}
+	c, err := cache.New(cache.Options{Clock: clk, Jitter: cache.NoJitter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{api: api, rec: rec, clk: clk, c: c}
+}
+
+func newObjects(t *testing.T, api s3cache.API, optFns ...func(*s3cache.Options)) *s3cache.Client {
+	t.Helper()
+	c, err := s3cache.New(s3cache.Options{Client: api}, optFns...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func (e *env) put(t *testing.T, key string, body []byte) {
@@ -84,7 +97,7 @@ func (e *env) put(t *testing.T, key string, body []byte) {
 func TestBytesUnchangedObjectIsNotDownloaded(t *testing.T) {
 	e := setup(t)
 	e.put(t, "config/app.json", []byte(`{"v":1}`))
-	obj := cache.Add(e.c, s3cache.New(e.api).Bytes("s3://models/config/app.json"), cache.MaxAge(time.Minute))
+	obj := cache.MustAdd(e.c, newObjects(t, e.api).Bytes("s3://models/config/app.json"), cache.MaxAge(time.Minute))
 	ctx := context.Background()
 	if got, err := obj.Get(ctx); string(got) != `{"v":1}` || err != nil {
 		t.Fatalf("first read: got %q, %v", got, err)
@@ -114,8 +127,8 @@ func TestFileWrittenWholeAndKeptWhenUnchanged(t *testing.T) {
 	dir := t.TempDir()
 	v1 := bytes.Repeat([]byte("a"), 1<<20)
 	e.put(t, "models/model.bin", v1)
-	src := s3cache.New(e.api, func(o *s3cache.Options) { o.Dir = dir })
-	file := cache.Add(e.c, src.File("s3://models/models/model.bin", ""), cache.MaxAge(time.Minute))
+	src := newObjects(t, e.api, func(o *s3cache.Options) { o.Dir = dir })
+	file := cache.MustAdd(e.c, src.File("s3://models/models/model.bin", ""), cache.MaxAge(time.Minute))
 	ctx := context.Background()
 	p, err := file.Get(ctx)
 	if err != nil {
@@ -188,13 +201,13 @@ func TestTooLarge(t *testing.T) {
 	e := setup(t)
 	dir := t.TempDir()
 	e.put(t, "big.bin", make([]byte, 4096))
-	src := s3cache.New(e.api, func(o *s3cache.Options) {
+	src := newObjects(t, e.api, func(o *s3cache.Options) {
 		o.Dir = dir
 		o.MaxBytes = 1024
 		o.FreeSpace = func(string) (int64, error) { return 1000, nil }
 	})
-	mem := cache.Add(e.c, src.Bytes("s3://models/big.bin"))
-	file := cache.Add(e.c, src.File("s3://models/big.bin", "big.bin"))
+	mem := cache.MustAdd(e.c, src.Bytes("s3://models/big.bin"))
+	file := cache.MustAdd(e.c, src.File("s3://models/big.bin", "big.bin"), cache.Name("big-file"))
 	ctx := context.Background()
 	if _, err := mem.Get(ctx); !errors.Is(err, cache.ErrTooLarge) || !strings.Contains(err.Error(), "4096 bytes") {
 		t.Fatalf("memory: got %v, want ErrTooLarge naming the size", err)
@@ -210,7 +223,7 @@ func TestTooLarge(t *testing.T) {
 
 func TestErrorsNameTheEntry(t *testing.T) {
 	e := setup(t)
-	src := s3cache.New(e.api)
+	src := newObjects(t, e.api)
 	ctx := context.Background()
 	for _, tt := range []struct {
 		uri  string
@@ -224,7 +237,10 @@ func TestErrorsNameTheEntry(t *testing.T) {
 		{"s3://models/", cache.ErrInvalid, "no object key"},
 		{"s3:///key", cache.ErrInvalid, "no bucket"},
 	} {
-		_, err := cache.Add(e.c, src.Bytes(tt.uri)).Get(ctx)
+		en, err := cache.Add(e.c, src.Bytes(tt.uri)) // a malformed URI fails here
+		if err == nil {
+			_, err = en.Get(ctx)
+		}
 		if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.text) || !strings.Contains(err.Error(), tt.uri) {
 			t.Errorf("%s: got %v, want %v mentioning %q", tt.uri, err, tt.want, tt.text)
 		}
@@ -243,9 +259,9 @@ func TestKeysWithSpacesAndVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.put(t, "a b/ü.txt", []byte("two"))
-	src := s3cache.New(e.api)
-	latest := cache.Add(e.c, src.Bytes("s3://models/a b/ü.txt"))
-	first := cache.Add(e.c, src.Bytes("s3://models/a%20b/%C3%BC.txt", s3cache.VersionID(aws.ToString(out.VersionId))), cache.Name("first"))
+	src := newObjects(t, e.api)
+	latest := cache.MustAdd(e.c, src.Bytes("s3://models/a b/ü.txt"))
+	first := cache.MustAdd(e.c, src.Bytes("s3://models/a%20b/%C3%BC.txt", s3cache.VersionID(aws.ToString(out.VersionId))), cache.Name("first"))
 	if got, err := latest.Get(ctx); string(got) != "two" {
 		t.Fatalf("latest: got %q, %v", got, err)
 	}

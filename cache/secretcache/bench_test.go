@@ -22,19 +22,24 @@ func BenchmarkRefresh25Secrets(b *testing.B) {
 	}
 	counter := awstest.NewCounter()
 	api := secretsmanager.NewFromConfig(moto.Config(counter))
-	c := cache.New(cache.Options{})
-	sm := secretcache.New(api)
-	var entries []cache.Loadable
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sm, err := secretcache.New(secretcache.Options{Client: api})
+	if err != nil {
+		b.Fatal(err)
+	}
 	for i := range 25 {
 		name := fmt.Sprintf("bench/s%02d", i)
 		if _, err := api.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v")}); err != nil {
 			b.Fatal(err)
 		}
-		entries = append(entries, cache.Add(c, sm.String(name)))
+		cache.MustAdd(c, sm.String(name))
 	}
 	counter.Reset()
 	for b.Loop() {
-		if err := c.Refresh(context.Background(), entries...); err != nil {
+		if err := c.Refresh(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -38,10 +38,16 @@ func Example() {
 		"prod/api-key", "k-123",
 		"prod/rds", `{"username":"app","password":"p@ss"}`,
 	)
-	c := cache.New(cache.Options{})
-	secrets := secretcache.New(secretsmanager.NewFromConfig(cfg))
-	apiKey := cache.Add(c, secrets.String("prod/api-key"))
-	password := cache.Add(c, secrets.Field("prod/rds", "password"))
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	secrets, err := secretcache.New(secretcache.Options{Client: secretsmanager.NewFromConfig(cfg)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	apiKey := cache.MustAdd(c, secrets.String("prod/api-key"))
+	password := cache.MustAdd(c, secrets.Field("prod/rds", "password"))
 
 	// Both due at once: one BatchGetSecretValue call.
 	if err := c.Load(context.Background(), apiKey, password); err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/cache/internal/awserr"
 	"github.com/offload-dev/offload/internal/par"
 )
 
@@ -39,9 +40,15 @@ const MaxBatch = 20
 
 // Options configure a Client.
 type Options struct {
+	// Client is the Secrets Manager client, a *secretsmanager.Client.
+	// Required.
+	Client API
+
 	// NoBatch reads every secret with GetSecretValue, for roles that are not
-	// allowed secretsmanager:BatchGetSecretValue. Default false.
+	// allowed secretsmanager:BatchGetSecretValue. Default false: batch, and
+	// fall back to GetSecretValue for good once the batch call is denied.
 	NoBatch bool
+
 	// Concurrency is how many calls run at once. Default 4.
 	Concurrency int
 }
@@ -52,18 +59,23 @@ type Client struct {
 	f *fetcher
 }
 
-// New returns a Client over api (a *secretsmanager.Client).
-func New(api API, optFns ...func(*Options)) *Client {
-	var o Options
+// New returns a Client with opts, and then each optFn applied to a copy of
+// opts, validated and the defaults filled in.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	for _, fn := range optFns {
-		fn(&o)
+		fn(&opts)
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 4
+	switch {
+	case opts.Client == nil:
+		return nil, errors.New("secretcache: Options.Client is required")
+	case opts.Concurrency < 0:
+		return nil, fmt.Errorf("secretcache: Options.Concurrency is %d; want 0 for the default 4, or more", opts.Concurrency)
+	case opts.Concurrency == 0:
+		opts.Concurrency = 4
 	}
-	f := &fetcher{api: api, opts: o}
-	f.noBatch.Store(o.NoBatch)
-	return &Client{f: f}
+	f := &fetcher{api: opts.Client, opts: opts}
+	f.noBatch.Store(opts.NoBatch)
+	return &Client{f: f}, nil
 }
 
 // Secret is a secret's value and identity as Secrets Manager returns it.
@@ -79,14 +91,14 @@ type Secret struct {
 }
 
 // Option selects which version of a secret a spec reads.
-type Option func(*arg)
+type Option struct{ apply func(*arg) }
 
 // Stage reads the version with a staging label ("AWSPREVIOUS",
 // "AWSPENDING"). Default: AWSCURRENT.
-func Stage(label string) Option { return func(a *arg) { a.stage = label } }
+func Stage(label string) Option { return Option{func(a *arg) { a.stage = label }} }
 
 // VersionID reads one version by its id.
-func VersionID(id string) Option { return func(a *arg) { a.versionID = id } }
+func VersionID(id string) Option { return Option{func(a *arg) { a.versionID = id }} }
 
 type arg struct {
 	id        string
@@ -108,11 +120,18 @@ func (a *arg) variant() string {
 	return ""
 }
 
-// Secret returns a spec for a secret with its identity and version.
+// Secret returns a spec for a secret with its identity and version. Its
+// key has the variant "secret", beside String's of the same secret.
 func (c *Client) Secret(id string, opts ...Option) cache.Spec[Secret] {
+	s := c.secret(id, opts)
+	s.Key = s.Key.WithVariant("secret")
+	return s
+}
+
+func (c *Client) secret(id string, opts []Option) cache.Spec[Secret] {
 	a := &arg{id: id}
 	for _, o := range opts {
-		o(a)
+		o.apply(a)
 	}
 	s := cache.Spec[Secret]{Key: cache.Key{Source: "secretsmanager", Name: id, Variant: a.variant()}, Fetcher: c.f, Arg: a}
 	if id == "" {
@@ -124,7 +143,7 @@ func (c *Client) Secret(id string, opts ...Option) cache.Spec[Secret] {
 // String returns a spec for a string secret. A binary secret fails with
 // cache.ErrDecode: read it with Binary.
 func (c *Client) String(id string, opts ...Option) cache.Spec[string] {
-	return cache.Map(c.Secret(id, opts...), func(s Secret) (string, error) {
+	return cache.Map(c.secret(id, opts), func(s Secret) (string, error) {
 		if s.IsBinary {
 			return "", fmt.Errorf("%w: secret %q is binary; read it with Binary", cache.ErrDecode, s.Name)
 		}
@@ -133,9 +152,11 @@ func (c *Client) String(id string, opts ...Option) cache.Spec[string] {
 }
 
 // Binary returns a spec for a secret's bytes: a binary secret as stored, a
-// string secret as its UTF-8 bytes.
+// string secret as its UTF-8 bytes. Its key has the variant "binary".
 func (c *Client) Binary(id string, opts ...Option) cache.Spec[[]byte] {
-	return cache.Map(c.Secret(id, opts...), func(s Secret) ([]byte, error) {
+	s := c.secret(id, opts)
+	s.Key = s.Key.WithVariant("binary")
+	return cache.Map(s, func(s Secret) ([]byte, error) {
 		if s.IsBinary {
 			return s.Binary, nil
 		}
@@ -147,7 +168,10 @@ func (c *Client) Binary(id string, opts ...Option) cache.Spec[[]byte] {
 // "password" of an RDS credential: a string field as it is, any other value
 // as its JSON text. Its short name is the field's name.
 func (c *Client) Field(id, field string, opts ...Option) cache.Spec[string] {
-	s := cache.Map(c.Secret(id, opts...), func(s Secret) (string, error) {
+	sec := c.secret(id, opts)
+	// The decoded value differs per field, so the field is part of the key.
+	sec.Key = sec.Key.WithVariant("field=" + field)
+	s := cache.Map(sec, func(s Secret) (string, error) {
 		src := s.String
 		if s.IsBinary {
 			src = string(s.Binary)
@@ -166,8 +190,6 @@ func (c *Client) Field(id, field string, opts ...Option) cache.Spec[string] {
 		}
 		return string(raw), nil
 	})
-	// The decoded value differs per field, so the field is part of the key.
-	s.Key.Variant = strings.TrimPrefix(s.Key.Variant+",field="+field, ",")
 	s.Name = field
 	return s
 }
@@ -279,7 +301,7 @@ func (f *fetcher) batchGet(ctx context.Context, ids []string) (map[string]Secret
 	for {
 		out, err := f.api.BatchGetSecretValue(ctx, in)
 		if err != nil {
-			err = cache.ClassifyAWS(err)
+			err = awserr.Classify(err)
 			if errors.Is(err, cache.ErrAccessDenied) {
 				return nil, nil, err
 			}
@@ -320,7 +342,7 @@ func (f *fetcher) get(ctx context.Context, a *arg) (Secret, error) {
 	}
 	out, err := f.api.GetSecretValue(ctx, in)
 	if err != nil {
-		return Secret{}, fmt.Errorf("secretsmanager GetSecretValue: %w", cache.ClassifyAWS(err))
+		return Secret{}, fmt.Errorf("secretsmanager GetSecretValue: %w", awserr.Classify(err))
 	}
 	return Secret{
 		Name: aws.ToString(out.Name), ARN: aws.ToString(out.ARN), VersionID: aws.ToString(out.VersionId),
@@ -349,3 +371,10 @@ func secretError(id, code, msg string) error {
 	}
 	return fmt.Errorf("secret %q: %w", id, err)
 }
+
+// Interface guards.
+var (
+	_ API              = (*secretsmanager.Client)(nil)
+	_ cache.Fetcher    = (*fetcher)(nil)
+	_ cache.BatchSizer = (*fetcher)(nil)
+)

@@ -36,11 +36,24 @@ func setup(t *testing.T) *env {
 	}
 	counter := awstest.NewCounter()
 	clk := fakeclock.New()
+	c, err := cache.New(cache.Options{Clock: clk, Jitter: cache.NoJitter})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &env{
 		moto: moto, counter: counter, clk: clk,
 		api: secretsmanager.NewFromConfig(moto.Config(counter)),
-		c:   cache.New(cache.Options{Clock: clk, Jitter: -1}),
+		c:   c,
 	}
+}
+
+func newSecrets(t *testing.T, api secretcache.API, optFns ...func(*secretcache.Options)) *secretcache.Client {
+	t.Helper()
+	sm, err := secretcache.New(secretcache.Options{Client: api}, optFns...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sm
 }
 
 func (e *env) create(t *testing.T, name, str string, bin []byte) {
@@ -61,11 +74,11 @@ func TestStringAndBinaryAsStored(t *testing.T) {
 	e.create(t, "prod/api-key", "k-123", nil)
 	e.create(t, "prod/tls-key", "", []byte{0x00, 0xff, 0x10})
 	e.counter.Reset()
-	sm := secretcache.New(e.api)
-	key := cache.Add(e.c, sm.String("prod/api-key"))
-	tls := cache.Add(e.c, sm.Binary("prod/tls-key"))
-	keyBytes := cache.Add(e.c, sm.Binary("prod/api-key"))
-	wrong := cache.Add(e.c, sm.String("prod/tls-key"))
+	sm := newSecrets(t, e.api)
+	key := cache.MustAdd(e.c, sm.String("prod/api-key"))
+	tls := cache.MustAdd(e.c, sm.Binary("prod/tls-key"))
+	keyBytes := cache.MustAdd(e.c, sm.Binary("prod/api-key"), cache.Name("api-key-bytes"))
+	wrong := cache.MustAdd(e.c, sm.String("prod/tls-key"), cache.Name("tls-key-string"))
 	ctx := context.Background()
 	_ = e.c.Load(ctx, key, tls, keyBytes, wrong)
 
@@ -88,12 +101,12 @@ func TestStringAndBinaryAsStored(t *testing.T) {
 
 func TestTwentyFiveSecretsCostTwoCalls(t *testing.T) {
 	e := setup(t)
-	sm := secretcache.New(e.api)
+	sm := newSecrets(t, e.api)
 	var entries []cache.Loadable
 	for i := range 25 {
 		name := fmt.Sprintf("prod/svc/s%02d", i)
 		e.create(t, name, fmt.Sprint("v", i), nil)
-		entries = append(entries, cache.Add(e.c, sm.String(name)))
+		entries = append(entries, cache.MustAdd(e.c, sm.String(name)))
 	}
 	e.counter.Reset()
 	if err := e.c.Load(context.Background(), entries...); err != nil {
@@ -113,9 +126,9 @@ func TestTwentyFiveSecretsCostTwoCalls(t *testing.T) {
 func TestMissingSecretFailsOnlyItsEntry(t *testing.T) {
 	e := setup(t)
 	e.create(t, "prod/a", "a", nil)
-	sm := secretcache.New(e.api)
-	a := cache.Add(e.c, sm.String("prod/a"))
-	missing := cache.Add(e.c, sm.String("prod/missing"))
+	sm := newSecrets(t, e.api)
+	a := cache.MustAdd(e.c, sm.String("prod/a"))
+	missing := cache.MustAdd(e.c, sm.String("prod/missing"))
 	err := e.c.Load(context.Background(), a, missing)
 	if !errors.Is(err, cache.ErrNotFound) || !strings.Contains(err.Error(), "secretsmanager:prod/missing") {
 		t.Fatalf("got %v, want ErrNotFound naming prod/missing", err)
@@ -124,7 +137,7 @@ func TestMissingSecretFailsOnlyItsEntry(t *testing.T) {
 		t.Fatalf("the other secret: got %q, %v", got, err)
 	}
 	// Alone, through GetSecretValue.
-	alone := cache.Add(e.c, sm.String("prod/gone"))
+	alone := cache.MustAdd(e.c, sm.String("prod/gone"))
 	if _, err := alone.Get(context.Background()); !errors.Is(err, cache.ErrNotFound) || !strings.Contains(err.Error(), "prod/gone") {
 		t.Fatalf("alone: got %v", err)
 	}
@@ -141,10 +154,10 @@ func TestStagesAndVersions(t *testing.T) {
 	if _, err := e.api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("prod/db"), SecretString: aws.String("new-password")}); err != nil {
 		t.Fatal(err)
 	}
-	sm := secretcache.New(e.api)
-	current := cache.Add(e.c, sm.String("prod/db"))
-	previous := cache.Add(e.c, sm.String("prod/db", secretcache.Stage("AWSPREVIOUS")), cache.Name("db_previous"))
-	byID := cache.Add(e.c, sm.Secret("prod/db", secretcache.VersionID(aws.ToString(first.VersionId))), cache.Name("db_v1"))
+	sm := newSecrets(t, e.api)
+	current := cache.MustAdd(e.c, sm.String("prod/db"))
+	previous := cache.MustAdd(e.c, sm.String("prod/db", secretcache.Stage("AWSPREVIOUS")), cache.Name("db_previous"))
+	byID := cache.MustAdd(e.c, sm.Secret("prod/db", secretcache.VersionID(aws.ToString(first.VersionId))), cache.Name("db_v1"))
 	if err := e.c.Load(ctx, current, previous, byID); err != nil {
 		t.Fatal(err)
 	}
@@ -165,15 +178,15 @@ func TestStagesAndVersions(t *testing.T) {
 func TestJSONFieldAndStruct(t *testing.T) {
 	e := setup(t)
 	e.create(t, "prod/rds", `{"username":"app","password":"p@ss","port":5432}`, nil)
-	sm := secretcache.New(e.api)
-	pw := cache.Add(e.c, sm.Field("prod/rds", "password"))
-	port := cache.Add(e.c, sm.Field("prod/rds", "port"))
-	nope := cache.Add(e.c, sm.Field("prod/rds", "host"))
+	sm := newSecrets(t, e.api)
+	pw := cache.MustAdd(e.c, sm.Field("prod/rds", "password"))
+	port := cache.MustAdd(e.c, sm.Field("prod/rds", "port"))
+	nope := cache.MustAdd(e.c, sm.Field("prod/rds", "host"))
 	type creds struct {
 		Username, Password string
 		Port               int
 	}
-	all := cache.Add(e.c, cache.JSON[creds](sm.String("prod/rds")))
+	all := cache.MustAdd(e.c, cache.JSON[creds](sm.String("prod/rds")))
 	ctx := context.Background()
 	_ = e.c.Load(ctx, pw, port, nope, all)
 	if got, _ := pw.Get(ctx); got != "p@ss" || pw.Name() != "password" {
@@ -204,10 +217,10 @@ func TestBatchDeniedFallsBack(t *testing.T) {
 	defer proxy.Close()
 	proxy.Inject(awstest.Fault{Op: "BatchGetSecretValue", Times: -1, Code: "AccessDeniedException",
 		Message: "not authorized to perform: secretsmanager:BatchGetSecretValue"})
-	sm := secretcache.New(secretsmanager.NewFromConfig(awstest.Config(proxy.URL, e.counter)))
+	sm := newSecrets(t, secretsmanager.NewFromConfig(awstest.Config(proxy.URL, e.counter)))
 	var entries []cache.Loadable
 	for _, n := range []string{"a", "b", "c"} {
-		entries = append(entries, cache.Add(e.c, sm.String("prod/"+n), cache.MaxAge(time.Minute)))
+		entries = append(entries, cache.MustAdd(e.c, sm.String("prod/"+n), cache.MaxAge(time.Minute)))
 	}
 	e.counter.Reset()
 	if err := e.c.Load(context.Background(), entries...); err != nil {

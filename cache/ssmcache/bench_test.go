@@ -24,19 +24,24 @@ func BenchmarkRefresh25Parameters(b *testing.B) {
 	}
 	counter := awstest.NewCounter()
 	api := ssm.NewFromConfig(moto.Config(counter))
-	c := cache.New(cache.Options{})
-	params := ssmcache.New(api)
-	var entries []cache.Loadable
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	params, err := ssmcache.New(ssmcache.Options{Client: api})
+	if err != nil {
+		b.Fatal(err)
+	}
 	for i := range 25 {
 		name := fmt.Sprintf("/bench/app/p%02d", i)
 		if _, err := api.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("v"), Type: types.ParameterTypeSecureString}); err != nil {
 			b.Fatal(err)
 		}
-		entries = append(entries, cache.Add(c, params.String(name)))
+		cache.MustAdd(c, params.String(name))
 	}
 	counter.Reset()
 	for b.Loop() {
-		if err := c.Refresh(context.Background(), entries...); err != nil {
+		if err := c.Refresh(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/cache/lambdacache"
 	"github.com/offload-dev/offload/cache/ssmcache"
 	"github.com/offload-dev/offload/internal/awstest"
 )
@@ -43,9 +44,15 @@ func exampleConfig(params ...string) (aws.Config, *awstest.Counter) {
 func Example() {
 	cfg, _ := exampleConfig("/production/app/var", "hello")
 
-	c := cache.New(cache.Options{})
-	params := ssmcache.New(ssm.NewFromConfig(cfg))
-	v := cache.Add(c, params.String("/production/app/var"))
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	params, err := ssmcache.New(ssmcache.Options{Client: ssm.NewFromConfig(cfg)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	v := cache.MustAdd(c, params.String("/production/app/var"))
 
 	s, err := v.Get(context.Background())
 	if err != nil {
@@ -58,9 +65,15 @@ func Example() {
 // A max age of five minutes instead of the default.
 func Example_maxAge() {
 	cfg, calls := exampleConfig("/production/app/var", "hello")
-	c := cache.New(cache.Options{})
-	params := ssmcache.New(ssm.NewFromConfig(cfg))
-	v := cache.Add(c, params.String("/production/app/var"), cache.MaxAge(5*time.Minute))
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	params, err := ssmcache.New(ssmcache.Options{Client: ssm.NewFromConfig(cfg)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	v := cache.MustAdd(c, params.String("/production/app/var"), cache.MaxAge(5*time.Minute))
 
 	for range 3 {
 		s, _ := v.Get(context.Background())
@@ -74,29 +87,71 @@ func Example_maxAge() {
 	// GetParameters calls: 1
 }
 
-// An entry read by a name of its own; the cache key is still the full name.
+// An entry found by a short name of its own; the cache key is still the
+// full name.
 func Example_name() {
 	cfg, _ := exampleConfig("/production/app/var", "hello")
-	c := cache.New(cache.Options{})
-	params := ssmcache.New(ssm.NewFromConfig(cfg))
-	v := cache.Add(c, params.String("/production/app/var"), cache.Name("greeting"))
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	params, err := ssmcache.New(ssmcache.Options{Client: ssm.NewFromConfig(cfg)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	cache.MustAdd(c, params.String("/production/app/var"), cache.Name("greeting"))
 
-	h := cache.Wrap(c, func(ctx context.Context, _ json.RawMessage) (string, error) {
-		s, _ := cache.Lookup[string](ctx, "greeting")
-		return s, nil
-	}, v)
-	out, _ := h.Invoke(context.Background(), []byte(`{}`))
-	fmt.Println(string(out), v.Key())
-	// Output: "hello" ssm:/production/app/var
+	greeting, err := cache.Lookup[string](c, "greeting")
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, _ := greeting.Get(context.Background())
+	fmt.Println(s, greeting.Key())
+	// Output: hello ssm:/production/app/var
+}
+
+// A parameter whose name is known only at request time, with a max age of
+// its own: Powertools' get_parameter(name, max_age=300). Repeated names
+// share one entry, and due ones are fetched together.
+func Example_fetch() {
+	cfg, calls := exampleConfig("/tenants/acme/plan", "gold", "/tenants/globex/plan", "silver")
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	params, err := ssmcache.New(ssmcache.Options{Client: ssm.NewFromConfig(cfg)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, tenant := range []string{"acme", "globex", "acme"} {
+		plan, err := cache.Fetch(ctx, c, params.String("/tenants/"+tenant+"/plan"), cache.MaxAge(5*time.Minute))
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(tenant, plan)
+	}
+	fmt.Println("GetParameters calls:", calls.Count("GetParameters"))
+	// Output:
+	// acme gold
+	// globex silver
+	// acme gold
+	// GetParameters calls: 2
 }
 
 // Several parameters in one GetParameters call, as a map keyed by each
 // name's last segment.
 func ExampleClient_Map() {
 	cfg, calls := exampleConfig("/production/app/db_host", "db.internal", "/production/app/db_user", "app")
-	c := cache.New(cache.Options{})
-	params := ssmcache.New(ssm.NewFromConfig(cfg))
-	db := cache.Add(c, params.Map([]string{"/production/app/db_host", "/production/app/db_user"}))
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	params, err := ssmcache.New(ssmcache.Options{Client: ssm.NewFromConfig(cfg)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	db := cache.MustAdd(c, params.Map([]string{"/production/app/db_host", "/production/app/db_user"}))
 
 	m, err := db.Get(context.Background())
 	if err != nil {
@@ -110,18 +165,24 @@ func ExampleClient_Map() {
 // few calls as SSM allows. lambda-cache makes one call per decorator.
 func Example_stacking() {
 	cfg, calls := exampleConfig("/prod/a", "1", "/prod/b", "2", "/prod/c", "3")
-	c := cache.New(cache.Options{})
-	params := ssmcache.New(ssm.NewFromConfig(cfg))
-	a := cache.Add(c, params.String("/prod/a"))
-	b := cache.Add(c, params.String("/prod/b"))
-	cc := cache.Add(c, params.String("/prod/c"))
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	params, err := ssmcache.New(ssmcache.Options{Client: ssm.NewFromConfig(cfg)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	a := cache.MustAdd(c, params.String("/prod/a"))
+	b := cache.MustAdd(c, params.String("/prod/b"))
+	cc := cache.MustAdd(c, params.String("/prod/c"))
 
-	handler := cache.Wrap(c, func(ctx context.Context, _ json.RawMessage) (string, error) {
+	handler := lambdacache.Wrap(c, func(ctx context.Context, _ json.RawMessage) (string, error) {
 		av, _ := a.From(ctx)
 		bv, _ := b.From(ctx)
 		cv, _ := cc.From(ctx)
 		return av + bv + cv, nil
-	}, a, b, cc)
+	})
 	// lambda.Start(handler) in a function; here, three invocations.
 	for range 3 {
 		out, _ := handler.Invoke(context.Background(), []byte(`{}`))
@@ -139,9 +200,16 @@ func Example_stacking() {
 // max_age_in_seconds=0.
 func ExampleClient_String_refresh() {
 	cfg, _ := exampleConfig("/production/app/var", "old")
-	c := cache.New(cache.Options{})
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	api := ssm.NewFromConfig(cfg)
-	v := cache.Add(c, ssmcache.New(api).String("/production/app/var"), cache.MaxAge(time.Hour))
+	params, err := ssmcache.New(ssmcache.Options{Client: api})
+	if err != nil {
+		log.Fatal(err)
+	}
+	v := cache.MustAdd(c, params.String("/production/app/var"), cache.MaxAge(time.Hour))
 	ctx := context.Background()
 
 	s, _ := v.Get(ctx)

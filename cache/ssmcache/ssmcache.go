@@ -20,9 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/cache/internal/awserr"
 	"github.com/offload-dev/offload/internal/par"
 )
 
@@ -37,6 +37,9 @@ const MaxNames = 10
 
 // Options configure a Client.
 type Options struct {
+	// Client is the SSM client, an *ssm.Client. Required.
+	Client API
+
 	// Concurrency is how many GetParameters calls run at once when more than
 	// ten names are due. Default 4; SSM allows 40 TPS per account by default.
 	Concurrency int
@@ -48,16 +51,21 @@ type Client struct {
 	f *fetcher
 }
 
-// New returns a Client over api (an *ssm.Client).
-func New(api API, optFns ...func(*Options)) *Client {
-	var o Options
+// New returns a Client with opts, and then each optFn applied to a copy of
+// opts, validated and the defaults filled in.
+func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	for _, fn := range optFns {
-		fn(&o)
+		fn(&opts)
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 4
+	switch {
+	case opts.Client == nil:
+		return nil, errors.New("ssmcache: Options.Client is required")
+	case opts.Concurrency < 0:
+		return nil, fmt.Errorf("ssmcache: Options.Concurrency is %d; want 0 for the default 4, or more", opts.Concurrency)
+	case opts.Concurrency == 0:
+		opts.Concurrency = 4
 	}
-	return &Client{f: &fetcher{api: api, opts: o}}
+	return &Client{f: &fetcher{api: opts.Client, opts: opts}}, nil
 }
 
 // Parameter is a parameter as SSM returns it.
@@ -69,22 +77,22 @@ type Parameter struct {
 }
 
 // Option changes which value a parameter spec reads.
-type Option func(*arg)
+type Option struct{ apply func(*arg) }
 
 // Encrypted reads a SecureString without decrypting it (the ciphertext).
 // By default SecureStrings are decrypted.
-func Encrypted() Option { return func(a *arg) { a.encrypted = true } }
+func Encrypted() Option { return Option{func(a *arg) { a.encrypted = true }} }
 
 // Version reads a given version of the parameter ("name:3").
 func Version(v int64) Option {
-	return func(a *arg) { a.selector = ":" + strconv.FormatInt(v, 10) }
+	return Option{func(a *arg) { a.selector = ":" + strconv.FormatInt(v, 10) }}
 }
 
 // Label reads the version that carries a label ("name:prod").
-func Label(l string) Option { return func(a *arg) { a.selector = ":" + l } }
+func Label(l string) Option { return Option{func(a *arg) { a.selector = ":" + l }} }
 
 // Recursive makes a Path spec read the whole tree below the path.
-func Recursive() Option { return func(a *arg) { a.recursive = true } }
+func Recursive() Option { return Option{func(a *arg) { a.recursive = true }} }
 
 type arg struct {
 	names     []string // parameter names, with any selector
@@ -98,7 +106,7 @@ type arg struct {
 func (c *Client) newArg(opts []Option) *arg {
 	a := &arg{}
 	for _, o := range opts {
-		o(a)
+		o.apply(a)
 	}
 	return a
 }
@@ -115,7 +123,15 @@ func (a *arg) variant() string {
 }
 
 // Parameter returns a spec for one parameter with its type and version.
+// Its key has the variant "parameter", beside String's and StringList's of
+// the same name.
 func (c *Client) Parameter(name string, opts ...Option) cache.Spec[Parameter] {
+	s := c.parameter(name, opts)
+	s.Key = s.Key.WithVariant("parameter")
+	return s
+}
+
+func (c *Client) parameter(name string, opts []Option) cache.Spec[Parameter] {
 	a := c.newArg(opts)
 	full := name + a.selector
 	a.names = []string{full}
@@ -129,12 +145,15 @@ func (c *Client) Parameter(name string, opts ...Option) cache.Spec[Parameter] {
 // String returns a spec for one parameter's value as stored: a String, a
 // decrypted SecureString, or a StringList as its comma-separated text.
 func (c *Client) String(name string, opts ...Option) cache.Spec[string] {
-	return cache.Map(c.Parameter(name, opts...), func(p Parameter) (string, error) { return p.Value, nil })
+	return cache.Map(c.parameter(name, opts), func(p Parameter) (string, error) { return p.Value, nil })
 }
 
-// StringList returns a spec for a StringList parameter as a slice.
+// StringList returns a spec for a StringList parameter as a slice. Its
+// key has the variant "list".
 func (c *Client) StringList(name string, opts ...Option) cache.Spec[[]string] {
-	return cache.Map(c.Parameter(name, opts...), func(p Parameter) ([]string, error) {
+	s := c.parameter(name, opts)
+	s.Key = s.Key.WithVariant("list")
+	return cache.Map(s, func(p Parameter) ([]string, error) {
 		if p.Value == "" {
 			return []string{}, nil
 		}
@@ -292,15 +311,16 @@ func (f *fetcher) getParameters(ctx context.Context, names []string, decrypt boo
 	out, err := f.api.GetParameters(ctx, &ssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(decrypt)})
 	if err != nil {
 		// One name the caller may not read, or that SSM rejects, fails the
-		// whole call: ask for each name alone to say which one it was.
-		var ae smithy.APIError
-		if len(names) > 1 && errors.As(err, &ae) && !errors.Is(cache.ClassifyAWS(err), cache.ErrThrottled) {
+		// whole call: ask for each name alone to say which one it was. Not
+		// for an outage (a 5xx, a throttle, the network), which would
+		// only multiply the calls to a service that is already failing.
+		if len(names) > 1 && awserr.ItemFault(err) {
 			for _, n := range names {
 				f.getParameters(ctx, []string{n}, decrypt, res)
 			}
 			return
 		}
-		err = fmt.Errorf("ssm GetParameters: %w", cache.ClassifyAWS(err))
+		err = fmt.Errorf("ssm GetParameters: %w", awserr.Classify(err))
 		res.mu.Lock()
 		for _, n := range names {
 			res.errs[n] = err
@@ -411,7 +431,7 @@ func (f *fetcher) fetchPath(ctx context.Context, r *cache.Request, a *arg) {
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			r.Fail(fmt.Errorf("ssm GetParametersByPath %q: %w", a.path, cache.ClassifyAWS(err)))
+			r.Fail(fmt.Errorf("ssm GetParametersByPath %q: %w", a.path, awserr.Classify(err)))
 			return
 		}
 		for i := range out.Parameters {
@@ -430,3 +450,10 @@ func quote(ss []string) []string {
 	}
 	return out
 }
+
+// Interface guards.
+var (
+	_ API              = (*ssm.Client)(nil)
+	_ cache.Fetcher    = (*fetcher)(nil)
+	_ cache.BatchSizer = (*fetcher)(nil)
+)

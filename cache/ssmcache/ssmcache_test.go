@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/cache/lambdacache"
 	"github.com/offload-dev/offload/cache/ssmcache"
 	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/internal/fakeclock"
@@ -41,11 +42,24 @@ func setup(t *testing.T) *env {
 	}
 	counter := awstest.NewCounter()
 	clk := fakeclock.New()
+	c, err := cache.New(cache.Options{Clock: clk, Jitter: cache.NoJitter})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &env{
 		moto: moto, counter: counter, clk: clk,
 		api: ssm.NewFromConfig(moto.Config(counter)),
-		c:   cache.New(cache.Options{Clock: clk, Jitter: -1}),
+		c:   c,
 	}
+}
+
+func newParams(t *testing.T, api ssmcache.API) *ssmcache.Client {
+	t.Helper()
+	p, err := ssmcache.New(ssmcache.Options{Client: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func (e *env) put(t *testing.T, name, value string, typ types.ParameterType) {
@@ -65,11 +79,11 @@ func TestTypes(t *testing.T) {
 	e.put(t, "/production/app/password", "s3cr3t", types.ParameterTypeSecureString)
 	e.counter.Reset()
 
-	params := ssmcache.New(e.api)
-	v := cache.Add(e.c, params.String("/production/app/var"))
-	hosts := cache.Add(e.c, params.StringList("/production/app/hosts"))
-	pw := cache.Add(e.c, params.String("/production/app/password"))
-	pwRaw := cache.Add(e.c, params.Parameter("/production/app/password", ssmcache.Encrypted()))
+	params := newParams(t, e.api)
+	v := cache.MustAdd(e.c, params.String("/production/app/var"))
+	hosts := cache.MustAdd(e.c, params.StringList("/production/app/hosts"))
+	pw := cache.MustAdd(e.c, params.String("/production/app/password"))
+	pwRaw := cache.MustAdd(e.c, params.Parameter("/production/app/password", ssmcache.Encrypted()), cache.Name("password_raw"))
 	ctx := context.Background()
 	if err := e.c.Load(ctx, v, hosts, pw, pwRaw); err != nil {
 		t.Fatal(err)
@@ -99,18 +113,16 @@ func TestTypes(t *testing.T) {
 // 25 parameters stacked on one handler: 3 GetParameters calls, not 25.
 func TestStackedParametersCostThreeCalls(t *testing.T) {
 	e := setup(t)
-	params := ssmcache.New(e.api)
-	var entries []cache.Loadable
+	params := newParams(t, e.api)
 	var typed []*cache.Entry[string]
 	for i := range 25 {
 		name := fmt.Sprintf("/production/app/p%02d", i)
 		e.put(t, name, fmt.Sprint("value-", i), types.ParameterTypeString)
-		en := cache.Add(e.c, params.String(name), cache.MaxAge(5*time.Minute))
-		entries = append(entries, en)
+		en := cache.MustAdd(e.c, params.String(name), cache.MaxAge(5*time.Minute))
 		typed = append(typed, en)
 	}
 	e.counter.Reset()
-	h := cache.Wrap(e.c, func(ctx context.Context, _ json.RawMessage) (string, error) {
+	h := lambdacache.Wrap(e.c, func(ctx context.Context, _ json.RawMessage) (string, error) {
 		var b strings.Builder
 		for _, en := range typed {
 			v, ok := en.From(ctx)
@@ -120,7 +132,7 @@ func TestStackedParametersCostThreeCalls(t *testing.T) {
 			b.WriteString(v[len(v)-1:])
 		}
 		return b.String(), nil
-	}, entries...)
+	})
 	for i := range 5 {
 		out, err := h.Invoke(context.Background(), []byte(`{}`))
 		if err != nil {
@@ -146,8 +158,8 @@ func TestMapKeyedByLastSegment(t *testing.T) {
 	e := setup(t)
 	e.put(t, "/production/app/db_host", "db.internal", types.ParameterTypeString)
 	e.put(t, "/production/app/db_user", "app", types.ParameterTypeString)
-	params := ssmcache.New(e.api)
-	m := cache.Add(e.c, params.Map([]string{"/production/app/db_host", "/production/app/db_user"}))
+	params := newParams(t, e.api)
+	m := cache.MustAdd(e.c, params.Map([]string{"/production/app/db_host", "/production/app/db_user"}))
 	got, err := m.Get(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -163,14 +175,13 @@ func TestMapKeyedByLastSegment(t *testing.T) {
 		t.Fatalf("calls: got %d, want 1", got)
 	}
 
-	missing := cache.Add(e.c, params.Map([]string{"/production/app/db_host", "/production/app/nope", "/production/app/gone"}))
+	missing := cache.MustAdd(e.c, params.Map([]string{"/production/app/db_host", "/production/app/nope", "/production/app/gone"}), cache.Name("missing"))
 	_, err = missing.Get(context.Background())
 	if !errors.Is(err, cache.ErrNotFound) || !strings.Contains(err.Error(), `"/production/app/nope", "/production/app/gone"`) {
 		t.Fatalf("got %v, want ErrNotFound naming both missing parameters", err)
 	}
 
-	clash := cache.Add(e.c, params.Map([]string{"/a/x", "/b/x"}))
-	if _, err := clash.Get(context.Background()); !errors.Is(err, cache.ErrInvalid) {
+	if _, err := cache.Add(e.c, params.Map([]string{"/a/x", "/b/x"})); !errors.Is(err, cache.ErrInvalid) {
 		t.Fatalf("names sharing a last segment: got %v, want ErrInvalid", err)
 	}
 }
@@ -182,9 +193,9 @@ func TestPathPaginatedAndRecursive(t *testing.T) {
 	}
 	e.put(t, "/svc/app/db/url", "postgres://x", types.ParameterTypeSecureString)
 	e.put(t, "/svc/other", "no", types.ParameterTypeString)
-	params := ssmcache.New(e.api)
-	flat := cache.Add(e.c, params.Path("/svc/app"))
-	tree := cache.Add(e.c, params.Path("/svc/app/", ssmcache.Recursive()))
+	params := newParams(t, e.api)
+	flat := cache.MustAdd(e.c, params.Path("/svc/app"))
+	tree := cache.MustAdd(e.c, params.Path("/svc/app/", ssmcache.Recursive()), cache.Name("tree"))
 	ctx := context.Background()
 	gotFlat, err := flat.Get(ctx)
 	if err != nil {
@@ -209,10 +220,10 @@ func TestVersionSelector(t *testing.T) {
 	e := setup(t)
 	e.put(t, "/app/flag", "v1", types.ParameterTypeString)
 	e.put(t, "/app/flag", "v2", types.ParameterTypeString)
-	params := ssmcache.New(e.api)
-	latest := cache.Add(e.c, params.String("/app/flag"))
-	first := cache.Add(e.c, params.String("/app/flag", ssmcache.Version(1)), cache.Name("flag_v1"))
-	gone := cache.Add(e.c, params.String("/app/flag", ssmcache.Version(9)), cache.Name("flag_v9"))
+	params := newParams(t, e.api)
+	latest := cache.MustAdd(e.c, params.String("/app/flag"))
+	first := cache.MustAdd(e.c, params.String("/app/flag", ssmcache.Version(1)), cache.Name("flag_v1"))
+	gone := cache.MustAdd(e.c, params.String("/app/flag", ssmcache.Version(9)), cache.Name("flag_v9"))
 	ctx := context.Background()
 	_ = e.c.Load(ctx, latest, first, gone)
 	if got, err := latest.Get(ctx); got != "v2" {
@@ -232,9 +243,9 @@ func TestVersionSelector(t *testing.T) {
 func TestMissingParameterFailsOnlyItsEntry(t *testing.T) {
 	e := setup(t)
 	e.put(t, "/prod/x/a", "a", types.ParameterTypeString)
-	params := ssmcache.New(e.api)
-	a := cache.Add(e.c, params.String("/prod/x/a"))
-	missing := cache.Add(e.c, params.String("/prod/x/missing"))
+	params := newParams(t, e.api)
+	a := cache.MustAdd(e.c, params.String("/prod/x/a"))
+	missing := cache.MustAdd(e.c, params.String("/prod/x/missing"))
 	err := e.c.Load(context.Background(), a, missing)
 	if !errors.Is(err, cache.ErrNotFound) || !strings.Contains(err.Error(), `ssm:/prod/x/missing`) {
 		t.Fatalf("got %v, want ErrNotFound naming ssm:/prod/x/missing", err)
@@ -255,9 +266,9 @@ func TestAccessDeniedNamesTheParameter(t *testing.T) {
 	api := ssm.NewFromConfig(awstest.Config(proxy.URL, e.counter))
 	proxy.Inject(awstest.Fault{Op: "GetParameters", Body: "/prod/denied", Times: -1,
 		Code: "AccessDeniedException", Message: "User: arn:aws:sts::123456789012:assumed-role/fn is not authorized to perform: ssm:GetParameters on resource: /prod/denied"})
-	params := ssmcache.New(api)
-	ok := cache.Add(e.c, params.String("/prod/ok"))
-	denied := cache.Add(e.c, params.String("/prod/denied"))
+	params := newParams(t, api)
+	ok := cache.MustAdd(e.c, params.String("/prod/ok"))
+	denied := cache.MustAdd(e.c, params.String("/prod/denied"))
 	err := e.c.Load(context.Background(), ok, denied)
 	if !errors.Is(err, cache.ErrAccessDenied) || !strings.Contains(err.Error(), "ssm:/prod/denied") || strings.Contains(err.Error(), "ssm:/prod/ok") {
 		t.Fatalf("got %v, want ErrAccessDenied for /prod/denied only", err)
@@ -277,7 +288,7 @@ func TestThrottleAfterRetries(t *testing.T) {
 		o.Retryer = retry.AddWithMaxBackoffDelay(retry.NewStandard(), 5*time.Millisecond)
 	})
 	proxy.Inject(awstest.Fault{Op: "GetParameters", Times: -1, Code: "ThrottlingException", Message: "Rate exceeded"})
-	busy := cache.Add(e.c, ssmcache.New(api).String("/prod/busy"))
+	busy := cache.MustAdd(e.c, newParams(t, api).String("/prod/busy"))
 	_, err := busy.Get(context.Background())
 	if !errors.Is(err, cache.ErrThrottled) || !strings.Contains(err.Error(), "ssm:/prod/busy") || !strings.Contains(err.Error(), "Rate exceeded") {
 		t.Fatalf("got %v, want ErrThrottled naming the entry with AWS's message", err)
@@ -298,9 +309,15 @@ func TestThrottleAfterRetries(t *testing.T) {
 func TestLambdaCacheBehaviour(t *testing.T) {
 	e := setup(t)
 	e.put(t, "/production/app/var", "v1", types.ParameterTypeString)
-	params := ssmcache.New(e.api)
-	v := cache.Add(e.c, params.String("/production/app/var"), cache.MaxAge(300*time.Second))
-	always := cache.Add(e.c, params.String("/production/app/var"), cache.MaxAge(0), cache.Name("always"))
+	params := newParams(t, e.api)
+	v := cache.MustAdd(e.c, params.String("/production/app/var"), cache.MaxAge(300*time.Second))
+	// The same parameter with another max age is another cache's entry: in
+	// one cache a key is one entry.
+	other, err := cache.New(cache.Options{Clock: e.clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	always := cache.MustAdd(other, params.String("/production/app/var"), cache.MaxAge(cache.AlwaysFetch), cache.Name("always"))
 	ctx := context.Background()
 	read := func(en *cache.Entry[string], want string) {
 		t.Helper()

@@ -67,6 +67,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/cache/lambdacache"
 	"github.com/offload-dev/offload/cache/ssmcache"
 	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/event"
@@ -125,10 +126,17 @@ type lambdaConfig struct {
 }
 
 func newLambdaHandler(logger *slog.Logger, current *atomic.Pointer[string]) *lambdaHandler {
-	c := cache.New(cache.Options{Logger: logger})
+	c, err := cache.New(cache.Options{Logger: logger})
+	spec := lambdaConfigSpec(logger)
+	if err != nil {
+		// A bad $OFFLOAD_CACHE_MAX_AGE fails every invocation with the
+		// reason, as a bad configuration does.
+		c, _ = cache.New(cache.Options{Logger: logger, MaxAge: cache.DefaultMaxAge})
+		spec = cache.Func("offload-config", func(context.Context) (lambdaConfig, error) { return lambdaConfig{}, err })
+	}
 	h := &lambdaHandler{logger: logger, cache: c, current: current}
 	h.cold.Store(true)
-	h.config = cache.Add(c, lambdaConfigSpec(logger), cache.Name("config"))
+	h.config = cache.MustAdd(c, spec, cache.Name("config"))
 	return h
 }
 
@@ -150,13 +158,11 @@ func lambdaConfigSpec(logger *slog.Logger) cache.Spec[lambdaConfig] {
 			return cache.Func("offload-config", func(context.Context) (lambdaConfig, error) { return lambdaConfig{}, err })
 		}
 		logger.Info("configuration from SSM", "parameter", param)
-		return cache.Map(ssmcache.New(ssm.NewFromConfig(awsCfg)).Parameter(param), func(p ssmcache.Parameter) (lambdaConfig, error) {
-			cfg, err := config.Parse("ssm:"+p.Name, []byte(p.Value))
-			if err != nil {
-				return lambdaConfig{}, err
-			}
-			return lambdaConfig{cfg: cfg, version: "ssm:" + p.Name + ":" + strconv.FormatInt(p.Version, 10)}, nil
-		})
+		params, err := ssmcache.New(ssmcache.Options{Client: ssm.NewFromConfig(awsCfg)})
+		if err != nil {
+			return cache.Func("offload-config", func(context.Context) (lambdaConfig, error) { return lambdaConfig{}, err })
+		}
+		return ssmConfigSpec(params, param)
 	}
 	if file == "" {
 		if exe, err := os.Executable(); err == nil {
@@ -234,7 +240,7 @@ func (h *lambdaHandler) Invoke(ctx context.Context, payload []byte) ([]byte, err
 	}
 	cold := h.cold.Swap(false)
 
-	if cache.IsScheduledEvent(payload) {
+	if lambdacache.IsScheduledEvent(payload) {
 		return h.warm(ctx, cold, begin)
 	}
 	if kind := sniffHTTPEvent(payload); kind != "" {
@@ -342,7 +348,7 @@ func (h *lambdaHandler) warm(ctx context.Context, cold bool, begin time.Time) ([
 		h.logger.WarnContext(ctx, "warm-up could not refresh every entry", "error", err.Error())
 	}
 	h.logger.InfoContext(ctx, "warm-up", "refreshed", n, "cold", cold, "duration_ms", time.Since(begin).Milliseconds())
-	return json.Marshal(cache.WarmupResponse{Warmup: true, Refreshed: n})
+	return json.Marshal(lambdacache.WarmupResponse{Warmup: true, Refreshed: n})
 }
 
 // pipeline returns the pipeline for lc, building it when the configuration
@@ -364,7 +370,10 @@ func (h *lambdaHandler) pipeline(ctx context.Context, lc lambdaConfig) (*pipelin
 		h.logger.WarnContext(ctx, "state in a bolt file lasts only as long as this execution environment; use state.driver dynamodb in Lambda",
 			"path", lc.cfg.State.Path)
 	}
-	d := newDeps(lc.cfg, h.logger)
+	d, err := newDeps(lc.cfg, h.logger)
+	if err != nil {
+		return nil, err
+	}
 	p, err := d.pipeline(ctx, false)
 	if err != nil {
 		d.close()

@@ -314,7 +314,7 @@ func (w *lambdaWeb) stageEntry(ctx context.Context, h *lambdaHandler, param stri
 		if err != nil {
 			w.ssmErr = fmt.Errorf("config: load AWS configuration: %w", err)
 		} else {
-			w.ssm = ssmcache.New(ssm.NewFromConfig(awsCfg))
+			w.ssm, w.ssmErr = ssmcache.New(ssmcache.Options{Client: ssm.NewFromConfig(awsCfg)})
 		}
 	}
 	if w.ssmErr != nil {
@@ -323,7 +323,14 @@ func (w *lambdaWeb) stageEntry(ctx context.Context, h *lambdaHandler, param stri
 	if w.stages == nil {
 		w.stages = map[string]*cache.Entry[lambdaConfig]{}
 	}
-	e := cache.Add(h.cache, ssmConfigSpec(w.ssm, param), cache.Name("config:"+param))
+	// A key of its own: the function's own configuration may be the same
+	// parameter, read through another client.
+	spec := ssmConfigSpec(w.ssm, param)
+	spec.Key = spec.Key.WithVariant("stage")
+	e, err := cache.Add(h.cache, spec, cache.Name("config:"+param))
+	if err != nil {
+		return nil, err
+	}
 	w.stages[param] = e
 	h.logger.InfoContext(ctx, "configuration from SSM for a stage", "parameter", param)
 	return e, nil
@@ -355,7 +362,10 @@ func (w *lambdaWeb) stageServer(ctx context.Context, h *lambdaHandler, param str
 		s.deps.close()
 		delete(w.servers, param)
 	}
-	d := newDeps(lc.cfg, h.logger)
+	d, err := newDeps(lc.cfg, h.logger)
+	if err != nil {
+		return nil, err
+	}
 	p, err := d.pipeline(ctx, false)
 	if err != nil {
 		d.close()

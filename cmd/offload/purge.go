@@ -206,7 +206,10 @@ func (o *purgeOptions) run(ctx context.Context, s streams) error {
 	if err != nil {
 		return err
 	}
-	d := newDeps(cfg, o.common.logger(s.err))
+	d, err := newDeps(cfg, o.common.logger(s.err))
+	if err != nil {
+		return badInput(err)
+	}
 	defer d.close()
 	pg, err := d.purger(ctx, t)
 	if err != nil {

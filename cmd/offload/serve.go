@@ -67,7 +67,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		logger.Warn("no configuration file: running on the embedded defaults; purges are logged, not sent (a dry run). Pass --config to purge a CDN",
 			"state", cfg.State.Path, "listen", cfg.Listen)
 	}
-	d := newDeps(cfg, logger)
+	d, err := newDeps(cfg, logger)
+	if err != nil {
+		return badInput(err)
+	}
 	defer d.close()
 	p, err := d.pipeline(ctx, false)
 	if err != nil {

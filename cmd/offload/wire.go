@@ -51,10 +51,14 @@ type deps struct {
 	boltDB *bolt.Ledger
 }
 
-func newDeps(cfg *config.Config, logger *slog.Logger) *deps {
-	d := &deps{cfg: cfg, logger: logger, cache: cache.New(cache.Options{Logger: logger})}
+func newDeps(cfg *config.Config, logger *slog.Logger) (*deps, error) {
+	c, err := cache.New(cache.Options{Logger: logger}) // fails on a bad $OFFLOAD_CACHE_MAX_AGE
+	if err != nil {
+		return nil, err
+	}
+	d := &deps{cfg: cfg, logger: logger, cache: c}
 	d.secrets = config.NewResolver(d.cache, d.aws)
-	return d
+	return d, nil
 }
 
 // aws loads the AWS SDK's default configuration (environment, shared

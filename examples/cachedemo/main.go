@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/cache/lambdacache"
 	"github.com/offload-dev/offload/cache/s3cache"
 	"github.com/offload-dev/offload/cache/secretcache"
 	"github.com/offload-dev/offload/cache/ssmcache"
@@ -62,36 +63,48 @@ func run(n int) error {
 	counter.Reset()
 
 	clock := fakeclock.New()
-	c := cache.New(cache.Options{Clock: clock, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
-	params := ssmcache.New(ssmAPI)
-	secrets := secretcache.New(smAPI)
+	c, err := cache.New(cache.Options{Clock: clock, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	if err != nil {
+		return err
+	}
+	params, err := ssmcache.New(ssmcache.Options{Client: ssmAPI})
+	if err != nil {
+		return err
+	}
+	secrets, err := secretcache.New(secretcache.Options{Client: smAPI})
+	if err != nil {
+		return err
+	}
 	dir, err := os.MkdirTemp("", "cachedemo")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	objects := s3cache.New(s3API, func(o *s3cache.Options) { o.Dir = dir })
+	objects, err := s3cache.New(s3cache.Options{Client: s3API, Dir: dir})
+	if err != nil {
+		return err
+	}
 
-	var entries []cache.Loadable
+	// Each entry is added once; the handler wrapper loads every entry of
+	// the cache before each invocation.
 	for i := range 25 {
-		entries = append(entries, cache.Add(c, params.String(fmt.Sprintf("/demo/app/param%02d", i))))
+		cache.MustAdd(c, params.String(fmt.Sprintf("/demo/app/param%02d", i)))
 	}
 	for i := range 5 {
-		entries = append(entries, cache.Add(c, secrets.String(fmt.Sprintf("demo/secret%d", i)), cache.MaxAge(2*time.Minute)))
+		cache.MustAdd(c, secrets.String(fmt.Sprintf("demo/secret%d", i)), cache.MaxAge(2*time.Minute))
 	}
-	model := cache.Add(c, objects.File("s3://demo-models/model.bin", "model.bin"), cache.MaxAge(90*time.Second))
-	entries = append(entries, model)
+	model := cache.MustAdd(c, objects.File("s3://demo-models/model.bin", "model.bin"), cache.MaxAge(90*time.Second))
 
-	handler := cache.Wrap(c, func(ctx context.Context, ev json.RawMessage) (string, error) {
+	handler := lambdacache.Wrap(c, func(ctx context.Context, ev json.RawMessage) (string, error) {
 		path, _ := model.From(ctx)
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("model %d bytes", len(b)), nil
-	}, entries...)
+	})
 
-	fmt.Printf("%d entries: 25 SSM parameters (max age 60s), 5 secrets (2m), 1 S3 file (90s)\n\n", len(entries))
+	fmt.Printf("%d entries: 25 SSM parameters (max age 60s), 5 secrets (2m), 1 S3 file (90s)\n\n", len(c.Stats()))
 	fmt.Printf("%-4s %-6s %-8s %-22s %s\n", "inv", "time", "calls", "by operation", "handler said")
 	baseline := 0
 	prevStats := map[cache.Key]int64{}

@@ -62,27 +62,8 @@ func TestPublicAPINamesOnlyPublicTypes(t *testing.T) {
 		t.Fatal("checked no package, want every public package of the module")
 	}
 	for _, p := range problems {
-		if !slices.Contains(knownCache, p) {
-			t.Error(p)
-		}
+		t.Error(p)
 	}
-	for _, k := range knownCache {
-		if !slices.Contains(problems, k) {
-			t.Errorf("known problem %q no longer occurs: delete it from knownCache", k)
-		}
-	}
-}
-
-// knownCache are the problems of the cache packages that issue 11's cache
-// work removes (functional option types over unexported structs); listed
-// here so the rest of the module is held to the rule meanwhile. Each must
-// still occur: the list only shrinks.
-var knownCache = []string{
-	"github.com/offload-dev/offload/cache.EntryOption names github.com/offload-dev/offload/cache.entryOptions, which is unexported",
-	"github.com/offload-dev/offload/cache/dynamocache.ReadOption names github.com/offload-dev/offload/cache/dynamocache.item, which is unexported",
-	"github.com/offload-dev/offload/cache/s3cache.Option names github.com/offload-dev/offload/cache/s3cache.arg, which is unexported",
-	"github.com/offload-dev/offload/cache/secretcache.Option names github.com/offload-dev/offload/cache/secretcache.arg, which is unexported",
-	"github.com/offload-dev/offload/cache/ssmcache.Option names github.com/offload-dev/offload/cache/ssmcache.arg, which is unexported",
 }
 
 // list runs `go list -export -deps` over the module and returns its own
