@@ -60,9 +60,11 @@ type decoder struct {
 }
 
 // depthBufs hold the unescaped payloads found at one depth until the value
-// that holds them ends and says what they are.
+// that holds them ends and says what they are, and the record being read.
 type depthBufs struct {
 	body, recordMsg, envelopeMsg []byte
+	rec                          record
+	s3                           s3Entity
 }
 
 func newDecoder(s Sink) *decoder {
@@ -326,10 +328,10 @@ var (
 // record reads record i of a Records array and adds its changes; a record
 // that does not decode is one invalid change, and it reports that.
 func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, error) {
-	var r record
-	var s3 s3Entity
-	var bad string
 	bufs := &d.bufs[depth]
+	r, s3 := &bufs.rec, &bufs.s3
+	*r = record{eventSource: r.eventSource[:0]}
+	var bad string
 	ok, err := d.beginObject(dec, "", &bad)
 	if err != nil {
 		return false, err
@@ -361,8 +363,8 @@ func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, 
 		case "s3":
 			r.s3 = nil
 			var present bool
-			if present, err = d.s3Entity(dec, &s3, &bad); present {
-				r.s3 = &s3
+			if present, err = d.s3Entity(dec, s3, &bad); present {
+				r.s3 = s3
 			}
 		case "messageId":
 			err = d.readString(dec, "messageId", &r.sqsMessageID, &bad)
@@ -423,7 +425,7 @@ func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, 
 		}
 		d.bytes(bufs.recordMsg, mid, depth+1)
 	default:
-		d.s3Record(&r, id, i)
+		d.s3Record(r, id, i)
 	}
 	return false, nil
 }
