@@ -620,12 +620,37 @@ func (d *decoder) readName(dec *jsontext.Decoder, fields []string) (string, erro
 			return f, nil
 		}
 	}
+	if ascii(n) {
+		// Names are ASCII: only one as long can fold to it.
+		for _, f := range fields {
+			if len(f) == len(n) && asciiEqualFold(n, f) {
+				return f, nil
+			}
+		}
+		return "", nil
+	}
 	for _, f := range fields {
 		if strings.EqualFold(string(n), f) {
 			return f, nil
 		}
 	}
 	return "", nil
+}
+
+func asciiEqualFold(a []byte, b string) bool {
+	for i := range a {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // readStringBytes reads a string; the bytes are good until the next read.
