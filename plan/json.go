@@ -1,6 +1,11 @@
 package plan
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/offload-dev/offload/internal/jsonstream"
+)
 
 // Every list in a plan's JSON is an array and every count an object, never
 // null, even when a plan built by hand leaves them nil: consumers range over
@@ -39,4 +44,17 @@ func (s Stats) MarshalJSON() ([]byte, error) {
 		q.Items = map[string]int{}
 	}
 	return json.Marshal(q)
+}
+
+// WriteJSON writes the plan to w as MarshalJSON does, then a newline:
+// compact, or indented by two spaces. It writes each change as it goes,
+// instead of building the whole text in memory first.
+func (p *Plan) WriteJSON(w io.Writer, indent bool) error {
+	o := jsonstream.NewObject(w, indent)
+	jsonstream.List(o, "changes", len(p.Changes), func(i int) *Decision { return &p.Changes[i] })
+	jsonstream.List(o, "mirrors", len(p.Mirrors), func(i int) *MirrorOp { return &p.Mirrors[i] })
+	jsonstream.List(o, "purges", len(p.Purges), func(i int) *Batch { return &p.Purges[i] })
+	jsonstream.List(o, "commits", len(p.Commits), func(i int) *Commit { return &p.Commits[i] })
+	o.Value("stats", p.Stats)
+	return o.Close()
 }

@@ -1,11 +1,15 @@
 package plan_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/offload-dev/offload/event"
+	"github.com/offload-dev/offload/internal/eventgen"
+	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/plan"
 )
 
@@ -50,5 +54,51 @@ func TestPlanJSONIndented(t *testing.T) {
 	got := string(plan.Make(plan.Config{}, nil, nil).JSON())
 	if !strings.Contains(got, `"mirrors": []`) || strings.Contains(got, "null") {
 		t.Errorf("got %s, want \"mirrors\": [] and no null", got)
+	}
+}
+
+// WriteJSON writes what json.Marshal does, compact and indented, for plans
+// with every kind of entry.
+func TestWriteJSONIsMarshal(t *testing.T) {
+	sqs := eventgen.SQS(300, eventgen.Options{Redeliver: 7, Index: 5})
+	changes := append(event.Decode(sqs), event.Decode([]byte(`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","eventTime":"2026-11-20T10:00:00.5Z","s3":{"bucket":{"name":"my-site"},"object":{"key":"a%3Cb%3E%26%E2%80%A8.html","eTag":"\"x\""}}}]}`))...)
+	changes = append(changes, event.Decode([]byte(`{"x":1}`))...)
+	changes = append(changes, event.Change{Kind: event.KindTest, Bucket: "my-site"}, event.Change{Kind: event.KindOther, Bucket: "my-site", Key: "k", EventName: "ObjectTagging:Put"})
+	held := map[plan.Object]ledger.Record{{Bucket: "my-site", Key: "assets/dir03/file 000003.js"}: {Bucket: "my-site", Key: "assets/dir03/file 000003.js", ETag: fmt.Sprintf("%032x", 3), Sequencer: "0065A1000000000003"}}
+	cfg := benchConfig
+	cfg.Sites = append([]plan.Site{{Name: "mirrored", Bucket: "my-site", Prefix: "docs/", PurgeNew: true, Mirrors: []string{"m"}, Targets: []string{"cf"}}}, cfg.Sites...)
+	tests := []struct {
+		name string
+		p    *plan.Plan
+	}{
+		{"a plan of every kind of entry", plan.Make(cfg, changes, held)},
+		{"an empty plan", plan.Make(cfg, nil, nil)},
+		{"a zero plan", &plan.Plan{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want, err := json.Marshal(tt.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.name == "a plan of every kind of entry" && (len(tt.p.Mirrors) == 0 || len(tt.p.Commits) == 0 || !strings.Contains(string(want), `\u003c`)) {
+				t.Fatalf("the plan lacks mirrors, commits or escapes: %s", want)
+			}
+			var compact, pretty bytes.Buffer
+			if err := tt.p.WriteJSON(&compact, false); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.p.WriteJSON(&pretty, true); err != nil {
+				t.Fatal(err)
+			}
+			if got := compact.String(); got != string(want)+"\n" {
+				t.Errorf("compact: got\n%s\nwant\n%s", got, want)
+			}
+			var indented bytes.Buffer
+			json.Indent(&indented, want, "", "  ")
+			if got := pretty.String(); got != indented.String()+"\n" {
+				t.Errorf("indented: got\n%s\nwant\n%s", got, indented.String())
+			}
+		})
 	}
 }

@@ -135,9 +135,14 @@ type Stats struct {
 // Objects returns the objects whose ledger records the planner needs, by
 // bucket: the ones changes name, without duplicates.
 func Objects(changes []event.Change) map[string][]string {
+	return objects(len(changes), func(i int) *event.Change { return &changes[i] })
+}
+
+func objects(n int, change func(i int) *event.Change) map[string][]string {
 	out := map[string][]string{}
 	seen := map[Object]bool{}
-	for _, c := range changes {
+	for i := range n {
+		c := change(i)
 		o := Object{c.Bucket, c.Key}
 		if c.Bucket == "" || c.Key == "" || seen[o] {
 			continue
@@ -148,25 +153,62 @@ func Objects(changes []event.Change) map[string][]string {
 	return out
 }
 
+// A Builder gathers the changes of a plan as they are decoded, each held
+// once, as the Decision it becomes: the event.Sink that `offload plan`
+// streams its input into. Its zero value is ready to use.
+type Builder struct {
+	ds []Decision
+}
+
+// Add adds a change.
+func (b *Builder) Add(c event.Change) { b.ds = append(b.ds, Decision{Change: c}) }
+
+// Len returns the number of changes added.
+func (b *Builder) Len() int { return len(b.ds) }
+
+// Truncate keeps the first n changes.
+func (b *Builder) Truncate(n int) { clear(b.ds[n:]); b.ds = b.ds[:n] }
+
+// Objects is Objects of the changes added.
+func (b *Builder) Objects() map[string][]string {
+	return objects(len(b.ds), func(i int) *event.Change { return &b.ds[i].Change })
+}
+
+// Make plans the changes added, as Make does, and empties the Builder.
+func (b *Builder) Make(cfg Config, held map[Object]ledger.Record) *Plan {
+	ds := b.ds
+	b.ds = nil
+	return decide(cfg, ds, held)
+}
+
 // Make plans a batch of changes against the ledger's records of their
 // objects (held; missing objects were never seen) and the configuration.
 func Make(cfg Config, changes []event.Change, held map[Object]ledger.Record) *Plan {
-	p := &Plan{Changes: make([]Decision, len(changes))}
+	ds := make([]Decision, len(changes))
+	for i, c := range changes {
+		ds[i].Change = c
+	}
+	return decide(cfg, ds, held)
+}
+
+// decide plans ds, decisions holding only their changes so far.
+func decide(cfg Config, ds []Decision, held map[Object]ledger.Record) *Plan {
+	p := &Plan{Changes: ds}
 	targets := map[string]Target{}
 	for _, t := range cfg.Targets {
 		targets[t.Name] = t
 	}
-	byObject := make(map[Object][]int, len(changes))
-	objects := make([]Object, 0, len(changes))
+	byObject := make(map[Object][]int, len(ds))
+	objects := make([]Object, 0, len(ds))
 	// The common case, one site per change, shares one read-only slice of
 	// its name (capacity 1, so an append copies) instead of a new one.
 	names := make([][]string, len(cfg.Sites))
 	for i, s := range cfg.Sites {
 		names[i] = []string{s.Name}
 	}
-	for i, c := range changes {
-		d := &p.Changes[i]
-		d.Change = c
+	for i := range ds {
+		d := &ds[i]
+		c := d.Change
 		d.Record = i
 		switch c.Kind {
 		case event.KindTest:
@@ -207,7 +249,7 @@ func Make(cfg Config, changes []event.Change, held map[Object]ledger.Record) *Pl
 	p.Commits = make([]Commit, 0, len(objects))
 	// Every change is purged for at most one object, so the commits'
 	// change lists fit in one array of len(changes), cut per object.
-	purgingAll := make([]int, 0, len(changes))
+	purgingAll := make([]int, 0, len(ds))
 	for _, o := range objects {
 		h, seen := held[o]
 		last, late := decideObject(p.Changes, byObject[o], h, seen)
@@ -441,3 +483,5 @@ func (p *Plan) JSON() []byte {
 	b, _ := json.MarshalIndent(p, "", "  ")
 	return b
 }
+
+var _ event.Sink = (*Builder)(nil)
