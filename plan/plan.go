@@ -157,27 +157,51 @@ func objects(n int, change func(i int) *event.Change) map[string][]string {
 // once, as the Decision it becomes: the event.Sink that `offload plan`
 // streams its input into. Its zero value is ready to use.
 type Builder struct {
-	ds []Decision
+	// In chunks of builderChunk, copied once into the plan, instead of a
+	// slice copied each time it grows.
+	chunks [][]Decision
+	n      int
 }
 
+const builderChunk = 4096
+
 // Add adds a change.
-func (b *Builder) Add(c event.Change) { b.ds = append(b.ds, Decision{Change: c}) }
+func (b *Builder) Add(c event.Change) {
+	if b.n%builderChunk == 0 && b.n/builderChunk == len(b.chunks) {
+		b.chunks = append(b.chunks, make([]Decision, 0, builderChunk))
+	}
+	last := &b.chunks[b.n/builderChunk]
+	*last = append(*last, Decision{Change: c})
+	b.n++
+}
 
 // Len returns the number of changes added.
-func (b *Builder) Len() int { return len(b.ds) }
+func (b *Builder) Len() int { return b.n }
 
 // Truncate keeps the first n changes.
-func (b *Builder) Truncate(n int) { clear(b.ds[n:]); b.ds = b.ds[:n] }
+func (b *Builder) Truncate(n int) {
+	for b.n > n {
+		b.n--
+		c := &b.chunks[b.n/builderChunk]
+		*c = (*c)[:len(*c)-1]
+	}
+}
+
+func (b *Builder) at(i int) *Decision { return &b.chunks[i/builderChunk][i%builderChunk] }
 
 // Objects is Objects of the changes added.
 func (b *Builder) Objects() map[string][]string {
-	return objects(len(b.ds), func(i int) *event.Change { return &b.ds[i].Change })
+	return objects(b.n, func(i int) *event.Change { return &b.at(i).Change })
 }
 
 // Make plans the changes added, as Make does, and empties the Builder.
 func (b *Builder) Make(cfg Config, held map[Object]ledger.Record) *Plan {
-	ds := b.ds
-	b.ds = nil
+	ds := make([]Decision, 0, b.n)
+	for i := range b.chunks {
+		ds = append(ds, b.chunks[i]...)
+		b.chunks[i] = nil // free as it goes
+	}
+	*b = Builder{}
 	return decide(cfg, ds, held)
 }
 
@@ -198,8 +222,8 @@ func decide(cfg Config, ds []Decision, held map[Object]ledger.Record) *Plan {
 	for _, t := range cfg.Targets {
 		targets[t.Name] = t
 	}
-	byObject := make(map[Object][]int, len(ds))
-	objects := make([]Object, 0, len(ds))
+	// The changes to plan, grouped by object: sorted, not a map of them.
+	grouped := make([]int, 0, len(ds))
 	// The common case, one site per change, shares one read-only slice of
 	// its name (capacity 1, so an append copies) instead of a new one.
 	names := make([][]string, len(cfg.Sites))
@@ -235,24 +259,32 @@ func decide(cfg Config, ds []Decision, held map[Object]ledger.Record) *Plan {
 			d.Decision, d.Reason, d.Detail = Skip, ReasonFiltered, "no site serves this bucket and key"
 			continue
 		}
-		o := Object{c.Bucket, c.Key}
-		if _, ok := byObject[o]; !ok {
-			objects = append(objects, o)
-		}
-		byObject[o] = append(byObject[o], i)
+		grouped = append(grouped, i)
 	}
-	slices.SortFunc(objects, func(a, b Object) int {
-		return cmp.Or(strings.Compare(a.Bucket, b.Bucket), strings.Compare(a.Key, b.Key))
-	})
+	// By object, and in record order within one.
+	sameObject := func(a, b int) int {
+		return cmp.Or(strings.Compare(ds[a].Bucket, ds[b].Bucket), strings.Compare(ds[a].Key, ds[b].Key))
+	}
+	slices.SortStableFunc(grouped, sameObject)
+	var objects [][]int
+	for start := 0; start < len(grouped); {
+		end := start + 1
+		for end < len(grouped) && sameObject(grouped[start], grouped[end]) == 0 {
+			end++
+		}
+		objects = append(objects, grouped[start:end:end])
+		start = end
+	}
 
 	purges := newPurgeSet(targets, len(objects))
 	p.Commits = make([]Commit, 0, len(objects))
 	// Every change is purged for at most one object, so the commits'
 	// change lists fit in one array of len(changes), cut per object.
 	purgingAll := make([]int, 0, len(ds))
-	for _, o := range objects {
-		h, seen := held[o]
-		last, late := decideObject(p.Changes, byObject[o], h, seen)
+	for _, idx := range objects {
+		first := &ds[idx[0]]
+		h, seen := held[Object{first.Bucket, first.Key}]
+		last, late := decideObject(p.Changes, idx, h, seen)
 		start := len(purgingAll)
 		for _, i := range late {
 			if p.purgeObject(cfg.Sites, purges, i) {
