@@ -17,11 +17,11 @@ type purgeSet struct {
 	last          string
 	cf, url       string // its CloudFront path and URL path
 	haveCF, haveU bool
-	targets map[string]Target
-	items   map[string]map[string][]int // target -> item -> changes
-	order   []string                    // targets in first-use order
-	hint    int                         // objects in the plan, to size the maps
-	ints    []int                       // backing array of the items' change lists
+	targets       map[string]Target
+	items         map[string]map[string][]int // target -> item -> changes
+	order         []string                    // targets in first-use order
+	hint          int                         // objects in the plan, to size the maps
+	ints          []int                       // backing array of the items' change lists
 }
 
 func newPurgeSet(targets map[string]Target, objects int) *purgeSet {
