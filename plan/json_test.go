@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/offload-dev/offload/event"
 	"github.com/offload-dev/offload/internal/eventgen"
@@ -72,6 +75,13 @@ func TestWriteJSONIsMarshal(t *testing.T) {
 		p    *plan.Plan
 	}{
 		{"a plan of every kind of entry", plan.Make(cfg, changes, held)},
+		{"every field set, by hand", &plan.Plan{
+			Changes: []plan.Decision{{Change: event.Change{Bucket: "b\u2028", Key: "<a>&\"\\\x01\xff.html", Kind: event.KindRemove, ETag: "e", Size: -3, VersionID: "v",
+				Sequencer: "s", Time: time.Date(2026, 1, 2, 3, 4, 5, 600, time.FixedZone("x", 3600)), EventName: "n", MessageID: "m", Record: 7, Err: "bad"},
+				Decision: plan.Skip, Reason: plan.ReasonInvalid, Detail: "d", Sites: []string{"a", "b<"}}, {Sites: []string{}}},
+			Commits: []plan.Commit{{Record: ledger.Record{Bucket: "b", Key: "k", Sequencer: "s", ETag: "e", VersionID: "v", Time: time.Unix(5, 6), Deleted: true, Purged: "p"}, Changes: []int{1, 2}},
+				{Record: ledger.Record{Bucket: "b", Key: "k"}}},
+		}},
 		{"an empty plan", plan.Make(cfg, nil, nil)},
 		{"a zero plan", &plan.Plan{}},
 	}
@@ -100,5 +110,29 @@ func TestWriteJSONIsMarshal(t *testing.T) {
 				t.Errorf("indented: got\n%s\nwant\n%s", got, indented.String())
 			}
 		})
+	}
+}
+
+// The fields WriteJSON writes by hand are every field of the types: a new
+// one fails here until appendDecision or appendCommit writes it.
+func TestJSONFieldsKnown(t *testing.T) {
+	tests := []struct {
+		v    any
+		want []string
+	}{
+		{plan.Decision{}, []string{"Change", "Decision", "Reason", "Detail", "Sites"}},
+		{event.Change{}, []string{"Bucket", "Key", "Kind", "ETag", "Size", "VersionID", "Sequencer", "Time", "EventName", "MessageID", "Record", "Err"}},
+		{plan.Commit{}, []string{"Record", "Changes"}},
+		{ledger.Record{}, []string{"Bucket", "Key", "Sequencer", "ETag", "VersionID", "Time", "Deleted", "Purged"}},
+	}
+	for _, tt := range tests {
+		typ := reflect.TypeOf(tt.v)
+		var got []string
+		for i := range typ.NumField() {
+			got = append(got, typ.Field(i).Name)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got fields %v, want %v: write the new ones in plan/json.go", typ, got, tt.want)
+		}
 	}
 }
