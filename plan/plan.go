@@ -510,7 +510,7 @@ func stats(p *Plan) Stats {
 	return s
 }
 
-// JSON returns the plan as indented JSON, as `offload plan` prints it.
+// JSON returns the plan as indented JSON, as `offload plan --pretty` prints it.
 func (p *Plan) JSON() []byte {
 	b, _ := json.MarshalIndent(p, "", "  ")
 	return b
