@@ -40,9 +40,11 @@ var ErrEmpty = errors.New("event: the input is empty")
 //
 // Each payload is decoded as Decode does it: what cannot be read becomes
 // KindInvalid changes and the rest goes on. So does a line that is not JSON
-// in newline-delimited input: it fails alone. The error is for what
-// leaves the rest unreadable: a read that failed, a document over several
-// lines that is not JSON, or nothing at all (ErrEmpty).
+// in newline-delimited input: it fails alone, as one KindInvalid change
+// saying "line N". The error is for what leaves the rest unreadable: a read
+// that failed, a document over several lines that is not JSON (a first line
+// cut short so that it runs into the next is one), or nothing at all
+// (ErrEmpty).
 func Read(r io.Reader, s Sink) error {
 	lr := &lineCounter{r: r, firstNL: -1, pendingNL: -1}
 	br := bufio.NewReaderSize(lr, 64<<10)
