@@ -171,3 +171,68 @@ func TestDecodeMessageIDWinsOverInnerIDs(t *testing.T) {
 		}
 	}
 }
+
+// same reports whether two decodings agree: the same changes, and invalid
+// changes in the same places (their reasons are worded differently).
+func same(a, b []event.Change) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if (x.Err == "") != (y.Err == "") {
+			return false
+		}
+		x.Err, y.Err = "", ""
+		if !x.Time.Equal(y.Time) {
+			return false
+		}
+		x.Time, y.Time = time.Time{}, time.Time{}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// Decode reads every payload as the encoding/json decoder it replaced did.
+func FuzzDecodeAsBefore(f *testing.F) {
+	for _, name := range []string{"s3-put.json", "s3-test-event.json", "sns.json", "sqs-mixed.json", "eventbridge-created.json", "eventbridge-deleted.json", "minio-webhook.json"} {
+		f.Add(load(f, name))
+	}
+	for _, s := range asBefore {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, want := event.Decode(data), event.RefDecode(data)
+		if !same(got, want) {
+			t.Fatalf("Decode(%s):\ngot  %+v\nwant %+v", data, got, want)
+		}
+	})
+}
+
+// asBefore are payloads where encoding/json's ways show: type errors,
+// nulls, repeated and differently cased names, escapes.
+var asBefore = []string{
+	`{"Records":[{"body":"{\"Records\":[{\"body\":\"x\"}]}"}]}`,
+	`null`, `[]`, `42`, `"x"`, ``, `{`, `{} {}`, `{}x`,
+	`{"Records":null}`, `{"Records":[]}`, `{"Records":5}`, `{"Records":[null]}`, `{"Records":[42,{"eventSource":"aws:s3"}]}`,
+	`{"records":[{"EVENTSOURCE":"aws:s3","EventName":"ObjectCreated:Put","S3":{"Bucket":{"Name":"b"},"Object":{"Key":"k","Size":3,"ETAG":"\"e\""}}}]}`,
+	`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k","size":"3"}}}]}`,
+	`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k","size":1.5}}}]}`,
+	`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k\u00e9+%2B","size":null}}}]}`,
+	`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}],"Event":"s3:TestEvent"}`,
+	`{"Event":"s3:TestEvent","Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}],"Type":5}`,
+	`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}],"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"j"}}}]}`,
+	`{"Type":"Notification","MessageId":"n","Message":null}`,
+	`{"Type":"Notification","MessageId":"n","Message":"{\"Type\":\"Notification\",\"Message\":\"{\\\"Records\\\":[]}\"}"}`,
+	`{"Records":[{"eventSource":"aws:sqs","messageId":"q","body":"{\"Type\":\"Notification\",\"MessageId\":\"n\",\"Message\":\"{\\\"Records\\\":[{\\\"body\\\":\\\"{}\\\"}]}\"}"}]}`,
+	`{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"s","Message":"{\"Event\":\"s3:TestEvent\",\"Bucket\":\"b\",\"Time\":\"2026-01-02T03:04:05Z\"}"}}]}`,
+	`{"Records":[{"Sns":null}]}`, `{"Records":[{"Sns":{"Message":5}}]}`, `{"Records":[{"body":null,"s3":null}]}`,
+	`{"detail-type":"Object Created","source":"aws.s3","id":"e","time":"2026-01-02T03:04:05.5+01:00","detail":{"bucket":{"name":"b"},"object":{"key":"a b","etag":"x","version-id":"v","size":7},"reason":"CopyObject"}}`,
+	`{"detail-type":"Object Created","source":"aws.s3","detail":null}`, `{"detail-type":"Object Created","source":"aws.s3"}`,
+	`{"detail-type":"Object Created","source":"aws.s3","detail":[1]}`, `{"detail-type":"Object Created","source":"aws.s3","detail":{"object":{"key":5},"bucket":{"name":"b"}}}`,
+	"{\"Records\":[{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Put\",\"s3\":{\"bucket\":{\"name\":\"b\\ud800\"},\"object\":{\"key\":\"\xff\"}}}]}",
+	`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","eventTime":"2026-11-20T10:00:00.123456789Z","s3":{"bucket":{"name":"b"},"object":{"key":"k","eTag":"\"\"x\"\"","sequencer":"0A"}}}]}`,
+	`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","eventTime":"2026-11-20 10:00:00Z","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`,
+}

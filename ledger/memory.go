@@ -30,7 +30,9 @@ func (m *Memory) Get(ctx context.Context, bucket string, keys []string) (map[str
 	if m.closed {
 		return nil, fmt.Errorf("ledger: memory: get from %s: %w", bucket, ErrClosed)
 	}
-	out := make(map[string]Record, len(keys))
+	// Sized for what is held, not for keys: a plan of 100,000 new objects
+	// asks for 100,000 keys and finds none.
+	out := make(map[string]Record, min(len(keys), len(m.recs[bucket])))
 	held := m.recs[bucket]
 	for _, k := range keys {
 		if r, ok := held[k]; ok {

@@ -161,8 +161,27 @@ func (r *Result) Failed() int {
 
 // MakePlan reads the ledger for the objects the changes name and plans them.
 func (p *Pipeline) MakePlan(ctx context.Context, changes []event.Change) (*plan.Plan, error) {
+	held, err := p.held(ctx, plan.Objects(changes))
+	if err != nil {
+		return nil, err
+	}
+	return plan.Make(p.opts.Plan, changes, held), nil
+}
+
+// MakePlanFrom is MakePlan of the changes a Builder gathered (a stream of
+// events decoded into it); it empties the Builder.
+func (p *Pipeline) MakePlanFrom(ctx context.Context, b *plan.Builder) (*plan.Plan, error) {
+	held, err := p.held(ctx, b.Objects())
+	if err != nil {
+		return nil, err
+	}
+	return b.Make(p.opts.Plan, held), nil
+}
+
+// held reads the ledger's records of objects, by bucket.
+func (p *Pipeline) held(ctx context.Context, objects map[string][]string) (map[plan.Object]ledger.Record, error) {
 	held := map[plan.Object]ledger.Record{}
-	for bucket, keys := range plan.Objects(changes) {
+	for bucket, keys := range objects {
 		recs, err := p.opts.Ledger.Get(ctx, bucket, keys)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline: read ledger: %w", err)
@@ -171,7 +190,7 @@ func (p *Pipeline) MakePlan(ctx context.Context, changes []event.Change) (*plan.
 			held[plan.Object{Bucket: bucket, Key: k}] = r
 		}
 	}
-	return plan.Make(p.opts.Plan, changes, held), nil
+	return held, nil
 }
 
 // Apply plans and applies a batch of changes. The error is for failures of
@@ -182,6 +201,12 @@ func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, 
 	if err != nil {
 		return nil, err
 	}
+	return p.ApplyPlan(ctx, pl), nil
+}
+
+// ApplyPlan applies a plan made by MakePlan or MakePlanFrom: failures of
+// single changes are in the Result.
+func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 	res := &Result{Stats: pl.Stats, Changes: make([]ChangeResult, len(pl.Changes))}
 	failed := make([]error, len(pl.Changes)) // by decision
 	var mu sync.Mutex
@@ -287,7 +312,7 @@ func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, 
 		}
 		res.Changes[i] = cr
 	}
-	return res, nil
+	return res
 }
 
 // answerMargin is the time left after the ledger commit for answering

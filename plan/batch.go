@@ -13,16 +13,20 @@ import (
 // purgeSet gathers, per target, the encoded paths or URLs to purge and the
 // changes each is purged for.
 type purgeSet struct {
-	enc     map[string][2]string // path -> CloudFront path, URL path
-	targets map[string]Target
-	items   map[string]map[string][]int // target -> item -> changes
-	order   []string                    // targets in first-use order
-	hint    int                         // objects in the plan, to size the maps
-	ints    []int                       // backing array of the items' change lists
+	// The last path encoded: a path is added for each target of a site in
+	// turn, so one entry does what a map of every path did, in no memory.
+	last          string
+	cf, url       string // its CloudFront path and URL path
+	haveCF, haveU bool
+	targets       map[string]Target
+	items         map[string]map[string][]int // target -> item -> changes
+	order         []string                    // targets in first-use order
+	hint          int                         // objects in the plan, to size the maps
+	ints          []int                       // backing array of the items' change lists
 }
 
 func newPurgeSet(targets map[string]Target, objects int) *purgeSet {
-	return &purgeSet{targets: targets, items: map[string]map[string][]int{}, enc: make(map[string][2]string, objects), hint: objects,
+	return &purgeSet{targets: targets, items: map[string]map[string][]int{}, hint: objects,
 		ints: make([]int, 0, max(256, objects))}
 }
 
@@ -31,16 +35,20 @@ func (s *purgeSet) add(target, path string, change int) {
 	if !ok {
 		return // config validation rejects unknown targets; nothing to send here
 	}
-	e, ok := s.enc[path]
-	if !ok {
-		e = [2]string{cloudfront.EncodePath(path), URLPath(path)}
-		s.enc[path] = e
+	if path != s.last || !(s.haveCF || s.haveU) {
+		s.last, s.haveCF, s.haveU = path, false, false
 	}
 	var item string
 	if t.Provider == "cloudfront" {
-		item = e[0]
+		if !s.haveCF {
+			s.cf, s.haveCF = cloudfront.EncodePath(path), true
+		}
+		item = s.cf
 	} else {
-		item = purge.JoinURL(t.BaseURL, e[1])
+		if !s.haveU {
+			s.url, s.haveU = URLPath(path), true
+		}
+		item = purge.JoinURL(t.BaseURL, s.url)
 	}
 	m := s.items[target]
 	if m == nil {

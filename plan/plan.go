@@ -135,9 +135,14 @@ type Stats struct {
 // Objects returns the objects whose ledger records the planner needs, by
 // bucket: the ones changes name, without duplicates.
 func Objects(changes []event.Change) map[string][]string {
+	return objects(len(changes), func(i int) *event.Change { return &changes[i] })
+}
+
+func objects(n int, change func(i int) *event.Change) map[string][]string {
 	out := map[string][]string{}
 	seen := map[Object]bool{}
-	for _, c := range changes {
+	for i := range n {
+		c := change(i)
 		o := Object{c.Bucket, c.Key}
 		if c.Bucket == "" || c.Key == "" || seen[o] {
 			continue
@@ -148,25 +153,86 @@ func Objects(changes []event.Change) map[string][]string {
 	return out
 }
 
+// A Builder gathers the changes of a plan as they are decoded, each held
+// once, as the Decision it becomes: the event.Sink that `offload plan`
+// streams its input into. Its zero value is ready to use.
+type Builder struct {
+	// In chunks of builderChunk, copied once into the plan, instead of a
+	// slice copied each time it grows.
+	chunks [][]Decision
+	n      int
+}
+
+const builderChunk = 4096
+
+// Add adds a change.
+func (b *Builder) Add(c event.Change) {
+	if b.n%builderChunk == 0 && b.n/builderChunk == len(b.chunks) {
+		b.chunks = append(b.chunks, make([]Decision, 0, builderChunk))
+	}
+	last := &b.chunks[b.n/builderChunk]
+	*last = append(*last, Decision{Change: c})
+	b.n++
+}
+
+// Len returns the number of changes added.
+func (b *Builder) Len() int { return b.n }
+
+// Truncate keeps the first n changes.
+func (b *Builder) Truncate(n int) {
+	for b.n > n {
+		b.n--
+		c := &b.chunks[b.n/builderChunk]
+		*c = (*c)[:len(*c)-1]
+	}
+}
+
+func (b *Builder) at(i int) *Decision { return &b.chunks[i/builderChunk][i%builderChunk] }
+
+// Objects is Objects of the changes added.
+func (b *Builder) Objects() map[string][]string {
+	return objects(b.n, func(i int) *event.Change { return &b.at(i).Change })
+}
+
+// Make plans the changes added, as Make does, and empties the Builder.
+func (b *Builder) Make(cfg Config, held map[Object]ledger.Record) *Plan {
+	ds := make([]Decision, 0, b.n)
+	for i := range b.chunks {
+		ds = append(ds, b.chunks[i]...)
+		b.chunks[i] = nil // free as it goes
+	}
+	*b = Builder{}
+	return decide(cfg, ds, held)
+}
+
 // Make plans a batch of changes against the ledger's records of their
 // objects (held; missing objects were never seen) and the configuration.
 func Make(cfg Config, changes []event.Change, held map[Object]ledger.Record) *Plan {
-	p := &Plan{Changes: make([]Decision, len(changes))}
+	ds := make([]Decision, len(changes))
+	for i, c := range changes {
+		ds[i].Change = c
+	}
+	return decide(cfg, ds, held)
+}
+
+// decide plans ds, decisions holding only their changes so far.
+func decide(cfg Config, ds []Decision, held map[Object]ledger.Record) *Plan {
+	p := &Plan{Changes: ds}
 	targets := map[string]Target{}
 	for _, t := range cfg.Targets {
 		targets[t.Name] = t
 	}
-	byObject := make(map[Object][]int, len(changes))
-	objects := make([]Object, 0, len(changes))
+	// The changes to plan, grouped by object: sorted, not a map of them.
+	grouped := make([]int, 0, len(ds))
 	// The common case, one site per change, shares one read-only slice of
 	// its name (capacity 1, so an append copies) instead of a new one.
 	names := make([][]string, len(cfg.Sites))
 	for i, s := range cfg.Sites {
 		names[i] = []string{s.Name}
 	}
-	for i, c := range changes {
-		d := &p.Changes[i]
-		d.Change = c
+	for i := range ds {
+		d := &ds[i]
+		c := d.Change
 		d.Record = i
 		switch c.Kind {
 		case event.KindTest:
@@ -193,24 +259,32 @@ func Make(cfg Config, changes []event.Change, held map[Object]ledger.Record) *Pl
 			d.Decision, d.Reason, d.Detail = Skip, ReasonFiltered, "no site serves this bucket and key"
 			continue
 		}
-		o := Object{c.Bucket, c.Key}
-		if _, ok := byObject[o]; !ok {
-			objects = append(objects, o)
-		}
-		byObject[o] = append(byObject[o], i)
+		grouped = append(grouped, i)
 	}
-	slices.SortFunc(objects, func(a, b Object) int {
-		return cmp.Or(strings.Compare(a.Bucket, b.Bucket), strings.Compare(a.Key, b.Key))
-	})
+	// By object, and in record order within one.
+	sameObject := func(a, b int) int {
+		return cmp.Or(strings.Compare(ds[a].Bucket, ds[b].Bucket), strings.Compare(ds[a].Key, ds[b].Key))
+	}
+	slices.SortStableFunc(grouped, sameObject)
+	var objects [][]int
+	for start := 0; start < len(grouped); {
+		end := start + 1
+		for end < len(grouped) && sameObject(grouped[start], grouped[end]) == 0 {
+			end++
+		}
+		objects = append(objects, grouped[start:end:end])
+		start = end
+	}
 
 	purges := newPurgeSet(targets, len(objects))
 	p.Commits = make([]Commit, 0, len(objects))
 	// Every change is purged for at most one object, so the commits'
 	// change lists fit in one array of len(changes), cut per object.
-	purgingAll := make([]int, 0, len(changes))
-	for _, o := range objects {
-		h, seen := held[o]
-		last, late := decideObject(p.Changes, byObject[o], h, seen)
+	purgingAll := make([]int, 0, len(ds))
+	for _, idx := range objects {
+		first := &ds[idx[0]]
+		h, seen := held[Object{first.Bucket, first.Key}]
+		last, late := decideObject(p.Changes, idx, h, seen)
 		start := len(purgingAll)
 		for _, i := range late {
 			if p.purgeObject(cfg.Sites, purges, i) {
@@ -436,8 +510,10 @@ func stats(p *Plan) Stats {
 	return s
 }
 
-// JSON returns the plan as indented JSON, as `offload plan` prints it.
+// JSON returns the plan as indented JSON, as `offload plan --pretty` prints it.
 func (p *Plan) JSON() []byte {
 	b, _ := json.MarshalIndent(p, "", "  ")
 	return b
 }
+
+var _ event.Sink = (*Builder)(nil)

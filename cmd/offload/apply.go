@@ -10,10 +10,10 @@ func newApplyCmd() *command {
 	return &command{
 		name:    "apply",
 		summary: "process events now, as the Lambda does; print the result as JSON",
-		usage:   []string{"apply [--config F] --events F|-"},
+		usage:   []string{"apply [--config F] --events F|- [--pretty]"},
 		about: `Process events now, as the Lambda function does: plan them, mirror, purge, and
-record what was done in the ledger. Print the result as JSON; exit 1 if a change
-failed.`,
+record what was done in the ledger. Print the result as JSON, compact unless
+--pretty; exit 1 if a change failed.`,
 		flags: flags(o.flagSet("process")),
 		run: noArgs(func(ctx context.Context, s streams) error {
 			return runApply(ctx, o, s)
@@ -27,11 +27,12 @@ func runApply(ctx context.Context, o *eventsOptions, s streams) error {
 		return err
 	}
 	defer r.deps.close()
-	res, err := r.p.Apply(ctx, r.changes)
+	pl, err := r.p.MakePlanFrom(ctx, &r.changes)
 	if err != nil {
 		return err
 	}
-	if err := writeJSON(s.out, res); err != nil {
+	res := r.p.ApplyPlan(ctx, pl)
+	if err := res.WriteJSON(s.out, o.pretty); err != nil {
 		return err
 	}
 	if n := res.Failed(); n > 0 {

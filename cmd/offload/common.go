@@ -1,14 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/event"
@@ -62,57 +62,28 @@ func configName(cfg *config.Config) string {
 	return cfg.File
 }
 
-// readEvents reads events from a file or stdin ("-"): one JSON payload (a
-// Lambda event or a webhook body), a JSON array of payloads, or one payload
-// per line.
-func readEvents(name string, stdin io.Reader) ([]event.Change, error) {
-	var data []byte
-	var err error
-	switch name {
-	case "-":
-		data, err = io.ReadAll(stdin)
-	default:
-		data, err = os.ReadFile(name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
-	}
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 {
-		if name == "-" {
-			name = "standard input"
+// readEvents decodes events from a file or stdin ("-") into s as they are
+// read: one JSON payload (a Lambda event or a webhook body), a JSON array
+// of payloads, or one payload per line.
+func readEvents(name string, stdin io.Reader, s event.Sink) error {
+	r := stdin
+	if name == "-" {
+		name = "standard input"
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("read events: %w", err)
 		}
-		return nil, fmt.Errorf("read events: %s is empty", name)
+		defer f.Close()
+		r = f
 	}
-	var changes []event.Change
-	add := func(payload []byte) {
-		for _, c := range event.Decode(payload) {
-			c.Record = len(changes)
-			changes = append(changes, c)
+	if err := event.Read(r, s); err != nil {
+		if errors.Is(err, event.ErrEmpty) {
+			return fmt.Errorf("read events: %s is empty", name)
 		}
+		return fmt.Errorf("read events: %s: %s", name, strings.TrimPrefix(err.Error(), "event: "))
 	}
-	if data[0] == '[' {
-		var payloads []json.RawMessage
-		if err := json.Unmarshal(data, &payloads); err != nil {
-			return nil, fmt.Errorf("read events: %s: %w", name, err)
-		}
-		for _, p := range payloads {
-			add(p)
-		}
-		return changes, nil
-	}
-	if json.Valid(data) {
-		add(data)
-		return changes, nil
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-			add(line)
-		}
-	}
-	return changes, sc.Err()
+	return nil
 }
 
 func writeJSON(w io.Writer, v any) error {

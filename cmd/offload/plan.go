@@ -5,27 +5,29 @@ import (
 	"flag"
 	"log/slog"
 
-	"github.com/offload-dev/offload/event"
 	"github.com/offload-dev/offload/pipeline"
+	"github.com/offload-dev/offload/plan"
 )
 
 // eventsOptions are the flags plan and apply share.
 type eventsOptions struct {
 	common commonFlags
 	events string
+	pretty bool
 }
 
 func (o *eventsOptions) flagSet(verb string) *flag.FlagSet {
 	fs := newFlagSet()
 	o.common.register(fs)
 	fs.StringVar(&o.events, "events", "", "the `file` of events to "+verb+", or - for standard input: one payload (any envelope), a JSON array of them, or one per line (required)")
+	fs.BoolVar(&o.pretty, "pretty", false, "indent the JSON printed (default compact, one line)")
 	return fs
 }
 
-// eventsRun is what plan and apply work with: the events, and the pipeline
-// built for them. The caller closes deps.
+// eventsRun is what plan and apply work with: the events, decoded into a
+// plan.Builder, and the pipeline built for them. The caller closes deps.
 type eventsRun struct {
-	changes []event.Change
+	changes plan.Builder
 	deps    *deps
 	p       *pipeline.Pipeline
 	logger  *slog.Logger
@@ -41,7 +43,7 @@ func (o *eventsOptions) setup(ctx context.Context, s streams, readOnly bool) (*e
 		return nil, badInput(err)
 	}
 	r := &eventsRun{logger: o.common.logger(s.err)}
-	if r.changes, err = readEvents(o.events, s.in); err != nil {
+	if err := readEvents(o.events, s.in, &r.changes); err != nil {
 		return nil, badInput(err)
 	}
 	if cfg.IsDefault() && !readOnly {
@@ -62,11 +64,12 @@ func newPlanCmd() *command {
 	return &command{
 		name:    "plan",
 		summary: "decode and plan events; print the plan as JSON; change nothing",
-		usage:   []string{"plan [--config F] --events F|-"},
+		usage:   []string{"plan [--config F] --events F|- [--pretty]"},
 		about: `Decode events and plan them against the ledger: print every change with its
 decision and reason, and the mirrors and purges it would make, as JSON. Nothing
 is changed: no purge is sent, the ledger is not written, and no state file is
-made.`,
+made. The events are read as they come, and the plan is written as it is made,
+compact unless --pretty.`,
 		flags: flags(o.flagSet("plan")),
 		run: noArgs(func(ctx context.Context, s streams) error {
 			return runPlan(ctx, o, s)
@@ -80,9 +83,9 @@ func runPlan(ctx context.Context, o *eventsOptions, s streams) error {
 		return err
 	}
 	defer r.deps.close()
-	pl, err := r.p.MakePlan(ctx, r.changes)
+	pl, err := r.p.MakePlanFrom(ctx, &r.changes)
 	if err != nil {
 		return err
 	}
-	return writeJSON(s.out, pl)
+	return pl.WriteJSON(s.out, o.pretty)
 }
