@@ -6,7 +6,8 @@
 //
 // Routes (openapi.yaml documents each, with its answers):
 //
-//	POST   /v1/events       an S3 event notification (a MinIO webhook); 202 {"id": N} once it is on disk
+//	POST   /v1/events       an S3 event notification (a MinIO webhook); 202 {"id": N} once it is on disk,
+//	                        400 invalid_event when it can never be applied (nothing stored)
 //	GET    /v1/inbox        depth, oldest entry's age, failing entries
 //	DELETE /v1/inbox/{id}   drop an entry that can never be processed (an operator's decision)
 //	POST   /v1/purges       purge paths, URLs or tags through a named target; 200 done, 202 in progress

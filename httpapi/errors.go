@@ -11,6 +11,7 @@ import (
 const (
 	codeBadRequest       = "bad_request"
 	codeInvalidJSON      = "invalid_json"
+	codeInvalidEvent     = "invalid_event"
 	codeUnauthorized     = "unauthorized"
 	codeForbidden        = "forbidden"
 	codeNotFound         = "not_found"

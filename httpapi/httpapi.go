@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/event"
 	"github.com/offload-dev/offload/pipeline"
 )
 
@@ -252,6 +253,21 @@ func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeInvalidJSON, "the body is not JSON: want an S3 event notification")
 		return
 	}
+	// What can never become a change is refused now, rather than kept in
+	// the inbox to fail there forever.
+	// Decode, not DecodeMessage: the ids of messages inside the body (an
+	// SQS batch) say where a problem is. Which changes are invalid is the
+	// same either way.
+	changes := event.Decode(body)
+	if msg := unprocessable(changes); msg != "" {
+		writeError(w, http.StatusBadRequest, codeInvalidEvent, msg)
+		return
+	}
+	if !slices.ContainsFunc(changes, func(c event.Change) bool { return c.Kind != event.KindTest }) {
+		// S3 sends one when notifications are configured: nothing to apply.
+		writeJSON(w, http.StatusOK, eventIgnored{Stored: false, Message: "an s3:TestEvent: nothing to apply, nothing stored"})
+		return
+	}
 	id, err := s.Inbox.Add(r.Context(), body)
 	if err != nil {
 		s.Logger.Error("httpapi: store event", "err", err, "bytes", len(body))
@@ -260,6 +276,48 @@ func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Monitor.eventReceived()
 	writeJSON(w, http.StatusAccepted, map[string]any{"id": id})
+}
+
+// eventIgnored answers an event that is valid and has nothing to apply.
+type eventIgnored struct {
+	Stored  bool   `json:"stored"`
+	Message string `json:"message"`
+}
+
+// maxEventErrors bounds the problems an invalid_event answer lists.
+const maxEventErrors = 5
+
+// unprocessable says why decoded changes cannot be applied, "" when they
+// can: a body without changes, or any change event.Decode found invalid
+// (its Err says what and where). One bad record refuses the whole body:
+// the sender's delivery is the unit it retries, and a 202 for part of it
+// would hide the rest.
+func unprocessable(changes []event.Change) string {
+	if len(changes) == 0 {
+		return "the event has no changes: want an S3 event notification with at least one record"
+	}
+	var errs []string
+	n := 0
+	for _, c := range changes {
+		if c.Kind != event.KindInvalid {
+			continue
+		}
+		if n++; len(errs) < maxEventErrors {
+			msg := cmp.Or(c.Err, "invalid")
+			if c.MessageID != "" {
+				msg = "message " + quote(c.MessageID) + ": " + msg
+			}
+			errs = append(errs, msg)
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	msg := "the event cannot be processed: " + strings.Join(errs, "; ")
+	if n > len(errs) {
+		msg += "; and " + strconv.Itoa(n-len(errs)) + " more"
+	}
+	return msg
 }
 
 func (s *server) getInbox(w http.ResponseWriter, r *http.Request) {

@@ -99,9 +99,9 @@ func TestEventsBody(t *testing.T) {
 		body string
 		want int
 	}{
-		{"event", `{"Records":[]}`, http.StatusAccepted},
-		{"at the limit", `{"x":"` + strings.Repeat("x", 92) + `"}`, http.StatusAccepted},
-		{"too large", `{"x":"` + strings.Repeat("x", 93) + `"}`, http.StatusRequestEntityTooLarge},
+		{"event", tinyEvent, http.StatusAccepted},
+		{"at the limit", tinyEventKey("kkkk"), http.StatusAccepted},
+		{"too large", tinyEventKey("kkkkk"), http.StatusRequestEntityTooLarge},
 		{"not JSON", `Records: []`, http.StatusBadRequest},
 		{"empty", ``, http.StatusBadRequest},
 	}

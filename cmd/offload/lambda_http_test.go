@@ -114,12 +114,12 @@ func TestLambdaHTTP(t *testing.T) {
 		invokeHTTP(t, rt, httpFixture(t, "apigw-v2-request.json", map[string]any{"body": "not base64!"}), &resp)
 		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 400, `"code":"bad_request"`)
 
-		// A change that fails is not accepted: the sender is to send the
-		// event again.
+		// A record that can never be applied is refused at the door, as
+		// serve refuses it: 400 saying what is wrong, nothing applied.
 		invokeHTTP(t, rt, httpFixture(t, "apigw-v2-request.json", map[string]any{
 			"isBase64Encoded": false, "body": `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"my-site"}}}]}`,
 		}), &resp)
-		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 503, `"code":"unavailable"`)
+		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 400, `"code":"invalid_event"`)
 		checkLogLines(t, waitLogs(t, rt, 6), 6)
 	})
 
