@@ -15,7 +15,9 @@ import (
 const tinyEvent = `{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`
 
 // tinyEventKey is tinyEvent with the key k.
-func tinyEventKey(k string) string { return strings.Replace(tinyEvent, `"key":"k"`, `"key":"`+k+`"`, 1) }
+func tinyEventKey(k string) string {
+	return strings.Replace(tinyEvent, `"key":"k"`, `"key":"`+k+`"`, 1)
+}
 
 // minioEvent is a MinIO webhook body with one record whose key and size
 // are as given, written into the JSON as they are.
