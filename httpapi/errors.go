@@ -19,6 +19,7 @@ const (
 	codeTooLarge         = "too_large"
 	codeRateLimited      = "rate_limited"
 	codeUnknownTarget    = "unknown_target"
+	codeUnsupported      = "unsupported"
 	codePurgeFailed      = "purge_failed"
 	codeNotConfigured    = "not_configured"
 	codeUnavailable      = "unavailable"

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/offload-dev/offload/purge"
 )
@@ -175,9 +179,7 @@ func (s *server) postPurge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req purgeRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := decodeStrict(body, &req); err != nil {
 		writeError(w, http.StatusBadRequest, codeInvalidJSON, "the body is not a purge request: "+err.Error())
 		return
 	}
@@ -193,6 +195,10 @@ func (s *server) postPurge(w http.ResponseWriter, r *http.Request) {
 	pg, ok := s.Pipeline.Purgers[req.Target]
 	if !ok {
 		writeError(w, http.StatusBadRequest, codeUnknownTarget, "no target is named "+quote(req.Target)+"; targets: "+strings.Join(s.targets(), ", "))
+		return
+	}
+	if msg := unsupported(req.Target, pg, items); msg != "" {
+		writeError(w, http.StatusBadRequest, codeUnsupported, msg)
 		return
 	}
 	// The purge runs to its end even if the caller goes away, so that its
@@ -225,25 +231,51 @@ func (s *server) postPurge(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// decodeStrict decodes one JSON value into v: no field v does not have,
+// nothing but white space after it.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON value: send one object")
+	}
+	return nil
+}
+
 // items checks the request and returns its items, or why it is refused.
+// A control character is refused in every item: no provider purges one,
+// and in a path or header it can split the request sent (CR LF).
 func (req purgeRequest) items() ([]purge.Item, string) {
 	if req.Target == "" {
 		return nil, "target is required: the name of a configured target"
 	}
-	for _, p := range req.Paths {
-		if !strings.HasPrefix(p, "/") {
-			return nil, "paths start with /: " + quote(p)
+	for _, f := range []struct {
+		name string
+		vals []string
+	}{{"paths", req.Paths}, {"urls", req.URLs}, {"tags", req.Tags}} {
+		for i, v := range f.vals {
+			if strings.ContainsFunc(v, unicode.IsControl) {
+				return nil, fmt.Sprintf("%s[%d] %s holds a control character", f.name, i, quote(v))
+			}
 		}
 	}
-	for _, u := range req.URLs {
+	for i, p := range req.Paths {
+		if !strings.HasPrefix(p, "/") {
+			return nil, fmt.Sprintf("paths[%d]: paths start with /: %s", i, quote(p))
+		}
+	}
+	for i, u := range req.URLs {
 		pu, err := url.Parse(u)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			return nil, "urls are absolute http(s) URLs: " + quote(u)
+			return nil, fmt.Sprintf("urls[%d]: urls are absolute http(s) URLs: %s", i, quote(u))
 		}
 	}
-	for _, t := range req.Tags {
+	for i, t := range req.Tags {
 		if t == "" {
-			return nil, "a tag is not empty"
+			return nil, fmt.Sprintf("tags[%d]: a tag is not empty", i)
 		}
 	}
 	items := append(append(purge.Paths(req.Paths...), purge.URLs(req.URLs...)...), purge.Tags(req.Tags...)...)
@@ -251,6 +283,40 @@ func (req purgeRequest) items() ([]purge.Item, string) {
 		return nil, "nothing to purge: give paths, urls or tags"
 	}
 	return items, ""
+}
+
+// apiKinds are the kinds POST /v1/purges takes, by the field that holds them.
+var apiKinds = []struct {
+	kind  purge.Kind
+	field string
+}{{purge.KindPath, "paths"}, {purge.KindURL, "urls"}, {purge.KindTag, "tags"}}
+
+// unsupported says which items the target cannot purge, "" when it can
+// purge them all. A provider's Limits name every kind it takes; one that
+// reports no limits is given everything.
+func unsupported(target string, pg purge.Purger, items []purge.Item) string {
+	l, ok := pg.(purge.Limiter)
+	if !ok {
+		return ""
+	}
+	per := l.Limits().ItemsPerCall
+	var takes []string
+	for _, k := range apiKinds {
+		if _, ok := per[k.kind]; ok {
+			takes = append(takes, k.field)
+		}
+	}
+	for _, it := range items {
+		if _, ok := per[it.Kind]; ok {
+			continue
+		}
+		for _, k := range apiKinds {
+			if k.kind == it.Kind {
+				return fmt.Sprintf("target %s cannot purge %s: it takes %s", quote(target), k.field, strings.Join(takes, ", "))
+			}
+		}
+	}
+	return ""
 }
 
 func (s *server) getPurge(w http.ResponseWriter, r *http.Request) {
