@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/offload-dev/offload/purge"
 )
@@ -28,6 +29,11 @@ type purgeRequest struct {
 // purgeRecord is a purge made through the API or by the pipeline, as
 // GET /v1/purges/{id} and the dashboard show it. The provider's progress
 // (calls, done) is updated as it is followed.
+//
+// It keeps a summary, not the purge's result: the counts, the first
+// keptFailures failures and the first keptCalls calls, every string cut to
+// keptString bytes, so that its size (size) is bounded and known whatever
+// the purge's.
 type purgeRecord struct {
 	ID       string
 	Target   string
@@ -35,13 +41,34 @@ type purgeRecord struct {
 	Source   string // "api" or "pipeline"
 	Created  time.Time
 	Items    int
-	Result   *purge.Result
+	Failed   int
 	Err      string
+	failures []failure
+
+	// For the metrics: provider requests accepted and refused, retries.
+	hasCalls      bool
+	sent, refused int64
+	retries       int64
+	size          int64
 
 	mu    sync.Mutex
 	done  bool
 	calls []callView
 }
+
+// The bounds of one purge's record: under 1 MiB, whatever the purge.
+const (
+	keptFailures = 100
+	keptCalls    = 1000
+	keptString   = 1024 // a failure's item and error, the purge's error
+	keptCallID   = 128  // a call's id and state
+	keptCallErr  = 256  // why a call could not be followed
+	// recordBytes and entryBytes are what a record, and each failure or
+	// call in it, hold besides their strings: struct headers, pointers,
+	// the store's node.
+	recordBytes = 512
+	entryBytes  = 96
+)
 
 // purgeView is a purge's state: what the API answers.
 type purgeView struct {
@@ -57,7 +84,7 @@ type purgeView struct {
 	Calls    []callView    `json:"calls"`
 	Failures []failure     `json:"failures"`
 	Error    string        `json:"error,omitempty"`
-	Result   *purge.Result `json:"result,omitempty"`
+	Result   *purge.Result `json:"result,omitempty"` // POST /v1/purges's answer only: the record does not keep it
 }
 
 // callView is one provider request of a purge and its progress.
@@ -76,21 +103,69 @@ type failure struct {
 }
 
 func newPurgeRecord(target, provider, source string, at time.Time, items int, res *purge.Result, err string) *purgeRecord {
-	r := &purgeRecord{ID: newID(), Target: target, Provider: provider, Source: source, Created: at, Items: items, Result: res, Err: err}
+	r := &purgeRecord{ID: newID(), Target: clip(target), Provider: clip(provider), Source: source, Created: at,
+		Items: items, Failed: items, Err: clip(err), failures: []failure{}}
 	if res != nil {
 		if r.Provider == "" {
-			r.Provider = res.Provider
+			r.Provider = clip(res.Provider)
 		}
-		for _, c := range res.Calls {
-			if c.ID == "" || c.Err != "" {
+		r.Failed = 0
+		for _, o := range res.Outcomes {
+			if o.OK {
 				continue
 			}
-			cv := callView{ID: c.ID, State: c.Status}
+			if r.Failed++; len(r.failures) < keptFailures {
+				r.failures = append(r.failures, failure{Item: purge.Item{Kind: o.Item.Kind, Value: clip(o.Item.Value)}, Error: clip(o.Err)})
+			}
+		}
+		r.hasCalls = len(res.Calls) > 0
+		for _, c := range res.Calls {
+			if c.Err == "" {
+				r.sent++
+			} else {
+				r.refused++
+			}
+			if c.Attempts > 1 {
+				r.retries += int64(c.Attempts - 1)
+			}
+			if c.ID == "" || c.Err != "" || len(r.calls) == keptCalls {
+				continue
+			}
+			cv := callView{ID: clipTo(c.ID, keptCallID), State: clipTo(c.Status, keptCallID)}
 			r.setEstimate(&cv, c.Estimated)
 			r.calls = append(r.calls, cv)
 		}
 	}
+	r.size = r.bytes()
 	return r
+}
+
+// bytes is what the record holds, counting for each call the error that
+// following it may yet set.
+func (r *purgeRecord) bytes() int64 {
+	n := recordBytes + len(r.ID) + len(r.Target) + len(r.Provider) + len(r.Source) + len(r.Err)
+	for _, f := range r.failures {
+		n += entryBytes + len(f.Item.Kind) + len(f.Item.Value) + len(f.Error)
+	}
+	for _, c := range r.calls {
+		n += entryBytes + len(c.ID) + keptCallID + keptCallErr + 32 // the state and error it may yet get, the estimate's time
+	}
+	return int64(n)
+}
+
+// clip cuts s to keptString bytes.
+func clip(s string) string { return clipTo(s, keptString) }
+
+// clipTo cuts s to n bytes, at a character's start.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n - len("…")
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 func (r *purgeRecord) setEstimate(cv *callView, d time.Duration) {
@@ -98,14 +173,6 @@ func (r *purgeRecord) setEstimate(cv *callView, d time.Duration) {
 		at := r.Created.Add(d)
 		cv.EstimatedSeconds, cv.EstimatedCompletion = d.Seconds(), &at
 	}
-}
-
-// failed counts the items not purged.
-func (r *purgeRecord) failed() int {
-	if r.Result == nil {
-		return r.Items
-	}
-	return len(r.Result.Failed())
 }
 
 // follow asks the provider how the purge's accepted calls are going, until
@@ -126,11 +193,11 @@ func (r *purgeRecord) follow(ctx context.Context, f purge.Follower) {
 			}
 			st, err := f.Status(ctx, c.ID)
 			if err != nil {
-				c.Error = err.Error()
+				c.Error = clipTo(err.Error(), keptCallErr)
 				done = false
 				continue
 			}
-			c.State, c.Done, c.Error = st.State, st.Done, ""
+			c.State, c.Done, c.Error = clipTo(st.State, keptCallID), st.Done, ""
 			r.setEstimate(c, st.Estimated)
 			done = done && st.Done
 		}
@@ -142,15 +209,8 @@ func (r *purgeRecord) view() purgeView {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	v := purgeView{ID: r.ID, Target: r.Target, Provider: r.Provider, Source: r.Source, Created: r.Created,
-		Items: r.Items, Failed: r.failed(), Calls: append([]callView{}, r.calls...), Failures: []failure{},
-		Error: r.Err, Result: r.Result, Done: r.done}
-	if r.Result != nil {
-		for _, o := range r.Result.Outcomes {
-			if !o.OK {
-				v.Failures = append(v.Failures, failure{Item: o.Item, Error: o.Err})
-			}
-		}
-	}
+		Items: r.Items, Failed: r.Failed, Calls: append([]callView{}, r.calls...), Failures: append([]failure{}, r.failures...),
+		Error: r.Err, Done: r.done}
 	switch {
 	case v.Failed >= v.Items:
 		v.State, v.Done = "failed", true
@@ -216,6 +276,7 @@ func (s *server) postPurge(w http.ResponseWriter, r *http.Request) {
 	rec := s.Monitor.recordPurge(req.Target, provider, len(items), res, err)
 	rec.follow(ctx, s.follower(req.Target))
 	v := rec.view()
+	v.Result = res
 	w.Header().Set("Location", "/v1/purges/"+rec.ID)
 	switch {
 	case v.State == "failed":
