@@ -44,8 +44,8 @@ type Options struct {
 	// Inbox receives every accepted event before the answer.
 	Inbox Inbox
 	// Pipeline is what applies the inbox's events: its Purgers serve
-	// POST /v1/purges, its planner POST /v1/plan, and /healthz lists its
-	// targets. Optional; without it those two routes answer 503.
+	// POST /v1/purges, its planner POST /v1/plan, and GET /v1/status lists
+	// its targets. Optional; without it those two routes answer 503.
 	Pipeline *pipeline.Pipeline
 	// Tokens returns the tokens accepted on every route that needs one
 	// (called per request, so a rotated secret is picked up; cache behind
@@ -96,6 +96,7 @@ var routes = []route{
 	{"POST /v1/purges", "POST /v1/purges", false, (*server).postPurge},
 	{"GET /v1/purges/{id}", "GET /v1/purges/{id}", false, (*server).getPurge},
 	{"POST /v1/plan", "POST /v1/plan", false, (*server).postPlan},
+	{"GET /v1/status", "GET /v1/status", false, (*server).status},
 	{"GET /metrics", "GET /metrics", false, (*server).metrics},
 	{"GET /", "GET /{$}", false, (*server).dashboard},
 	{"GET /healthz", "GET /healthz", true, (*server).healthz},
@@ -348,17 +349,29 @@ func (s *server) deleteEntry(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// healthz says up or down, to anyone: nothing an unauthenticated caller
+// could learn the deployment from. GET /v1/status has the details.
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.Inbox.Stats(r.Context(), 0); err != nil {
+		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "not ready")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// status is health with its details, for callers with a token.
+func (s *server) status(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Inbox.Stats(r.Context(), 0)
 	if err != nil {
+		s.Logger.Error("httpapi: inbox stats", "err", err)
 		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "cannot read the inbox")
 		return
 	}
-	out := map[string]any{"status": "ok", "inbox_depth": st.Depth}
+	targets := []string{}
 	if s.Pipeline != nil {
-		out["targets"] = s.targets()
+		targets = s.targets()
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "inbox_depth": st.Depth, "targets": targets})
 }
 
 // targets returns the pipeline's target names, sorted.

@@ -153,8 +153,8 @@ func TestInboxRoutes(t *testing.T) {
 		t.Errorf("GET /v1/inbox: %s; want oldest_age_seconds", rec.Body)
 	}
 
-	if rec := do(http.MethodGet, "/healthz"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"inbox_depth":2`) {
-		t.Errorf("GET /healthz: %d %s", rec.Code, rec.Body)
+	if rec := do(http.MethodGet, "/v1/status"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"inbox_depth":2`) {
+		t.Errorf("GET /v1/status: got %d %s, want inbox_depth 2", rec.Code, rec.Body)
 	}
 	if rec := do(http.MethodDelete, "/v1/inbox/x"); rec.Code != http.StatusBadRequest {
 		t.Errorf("DELETE /v1/inbox/x: %d, want 400", rec.Code)

@@ -20,8 +20,8 @@ import (
 )
 
 // The configuration the HTTP tests give the function: one token, and a
-// dry-run target whose name /healthz reports and whose base URL the logged
-// purges show.
+// dry-run target whose name GET /v1/status reports and whose base URL the
+// logged purges show.
 func httpConfig(target string) string {
 	return fmt.Sprintf(`state: {driver: memory}
 auth: {tokens: ["env:OFFLOAD_TEST_TOKEN"]}
@@ -59,7 +59,7 @@ func TestLambdaHTTP(t *testing.T) {
 		}
 
 		invokeHTTP(t, rt, httpFixture(t, "apigw-v1-request.json", map[string]any{
-			"httpMethod": "GET", "path": "/healthz", "body": nil, "requestContext.path": "/prod/healthz", "requestContext.httpMethod": "GET",
+			"httpMethod": "GET", "path": "/v1/status", "body": nil, "requestContext.path": "/prod/v1/status", "requestContext.httpMethod": "GET",
 		}), &resp)
 		checkAnswer(t, resp.StatusCode, first(resp.MultiValueHeaders["Content-Type"]), resp.Body, 200, `"targets":["fallback"]`)
 
@@ -149,7 +149,8 @@ func TestLambdaHTTP(t *testing.T) {
 			status             int
 			contentType, has   string
 		}{
-			{"GET", "/healthz", "", 200, "application/json", `"targets":["fallback"]`},
+			{"GET", "/healthz", "", 200, "application/json", `{"status":"ok"}`},
+			{"GET", "/v1/status", "", 200, "application/json", `"targets":["fallback"]`},
 			{"POST", "/v1/events", s3event, 202, "application/json", `{"id":`},
 			{"POST", "/v1/plan", s3event, 200, "application/json", `"reason":"duplicate"`},
 			{"GET", "/v1/purges/" + pr.ID, "", 200, "application/json", `"target":"fallback"`},
@@ -185,7 +186,7 @@ func TestLambdaHTTP(t *testing.T) {
 		if err := json.Unmarshal(out, &resp); err != nil {
 			t.Fatal(err)
 		}
-		checkAnswer(t, resp.StatusCode, first(resp.MultiValueHeaders["Content-Type"]), resp.Body, 200, `"targets":["fallback"]`)
+		checkAnswer(t, resp.StatusCode, first(resp.MultiValueHeaders["Content-Type"]), resp.Body, 200, `{"status":"ok"}`)
 		if resp.StatusDescription != "200 OK" {
 			t.Errorf("got statusDescription %q, want 200 OK", resp.StatusDescription)
 		}
@@ -195,7 +196,7 @@ func TestLambdaHTTP(t *testing.T) {
 		rt := startLambda(t, bin, env(), "OFFLOAD_CONFIG="+cfg)
 		var resp events.LambdaFunctionURLResponse
 		invokeHTTP(t, rt, httpFixture(t, "function-url-request.json", nil), &resp)
-		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 200, `"targets":["fallback"]`)
+		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 200, `{"status":"ok"}`)
 		// There is no inbox on Lambda: its routes say so.
 		for _, m := range []string{"GET", "DELETE"} {
 			path := map[string]string{"GET": "/v1/inbox", "DELETE": "/v1/inbox/7"}[m]
@@ -228,7 +229,7 @@ func TestLambdaHTTP(t *testing.T) {
 		invokeHTTP(t, rt, httpFixture(t, "apigw-v2-request.json", map[string]any{
 			"rawPath": "/healthz", "requestContext.http.method": "GET", "body": nil, "isBase64Encoded": false,
 		}), &resp)
-		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 200, `"targets":["dry-run"]`)
+		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 200, `{"status":"ok"}`)
 		if !strings.Contains(string(rt.Logs()), "no auth tokens configured") {
 			t.Errorf("the logs do not warn that no tokens are configured:\n%s", rt.Logs())
 		}
@@ -243,27 +244,29 @@ func TestLambdaHTTP(t *testing.T) {
 		putParameter(t, moto, beta, httpConfig("betacdn"))
 		rt := startLambda(t, bin, motoEnv(t, proxy), "OFFLOAD_TEST_TOKEN="+testToken, "OFFLOAD_CONFIG="+cfg, "OFFLOAD_CACHE_MAX_AGE=3")
 
-		healthz := func(kind, stage, param string) string {
+		// GET /v1/status names the targets of the configuration that
+		// served it.
+		targets := func(kind, stage, param string) string {
 			t.Helper()
 			var body string
 			switch kind {
 			case httpAPIGatewayV1:
 				var resp events.APIGatewayProxyResponse
 				invokeHTTP(t, rt, httpFixture(t, "apigw-v1-request.json", map[string]any{
-					"httpMethod": "GET", "path": "/healthz", "body": nil, "requestContext.stage": stage, "stageVariables": stageVars(param),
+					"httpMethod": "GET", "path": "/v1/status", "body": nil, "requestContext.stage": stage, "stageVariables": stageVars(param),
 				}), &resp)
 				body = resp.Body
 			default:
 				var resp events.APIGatewayV2HTTPResponse
 				invokeHTTP(t, rt, httpFixture(t, "apigw-v2-request.json", map[string]any{
-					"rawPath": "/healthz", "requestContext.http.method": "GET", "body": nil, "isBase64Encoded": false,
+					"rawPath": "/v1/status", "requestContext.http.method": "GET", "body": nil, "isBase64Encoded": false,
 					"requestContext.stage": stage, "stageVariables": stageVars(param),
 				}), &resp)
 				body = resp.Body
 			}
 			var h struct{ Targets []string }
 			if err := json.Unmarshal([]byte(body), &h); err != nil {
-				t.Fatalf("healthz: %s: %v", body, err)
+				t.Fatalf("GET /v1/status: %s: %v", body, err)
 			}
 			return strings.Join(h.Targets, ",")
 		}
@@ -277,7 +280,7 @@ func TestLambdaHTTP(t *testing.T) {
 			{httpAPIGatewayV2, "beta", beta, "betacdn"},
 		}
 		for _, c := range calls {
-			if got := healthz(c.kind, c.stage, c.param); got != c.want {
+			if got := targets(c.kind, c.stage, c.param); got != c.want {
 				t.Errorf("%s stage %s: got targets %s, want %s", c.kind, c.stage, got, c.want)
 			}
 		}
@@ -305,10 +308,10 @@ func TestLambdaHTTP(t *testing.T) {
 		// age has passed, by a pipeline built for it; prod's is unchanged.
 		putParameter(t, moto, beta, httpConfig("betacdn2"))
 		time.Sleep(3100 * time.Millisecond)
-		if got := healthz(httpAPIGatewayV2, "beta", beta); got != "betacdn2" {
+		if got := targets(httpAPIGatewayV2, "beta", beta); got != "betacdn2" {
 			t.Errorf("beta after the max age: got targets %s, want betacdn2", got)
 		}
-		if got := healthz(httpAPIGatewayV1, "prod", prod); got != "prodcdn" {
+		if got := targets(httpAPIGatewayV1, "prod", prod); got != "prodcdn" {
 			t.Errorf("prod after the max age: got targets %s, want prodcdn", got)
 		}
 		logs = waitLogs(t, rt, len(calls)+3)
