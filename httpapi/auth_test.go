@@ -159,7 +159,7 @@ func TestRateLimit(t *testing.T) {
 	}
 	// A refused token is not counted against anyone's bucket.
 	for range 10 {
-		e.do(req{method: "GET", target: "/v1/inbox", header: map[string]string{"X-Api-Key": "guess"}})
+		e.do(req{method: "GET", target: "/v1/inbox", header: map[string]string{"X-Api-Key": "guess"}, remote: "192.0.2.77:1"})
 	}
 	e.clock.Advance(2 * time.Second)
 	if got := inbox(admin); got != 200 {

@@ -140,10 +140,11 @@ func New(opts Options) http.Handler {
 		opts.Monitor = NewMonitor(MonitorOptions{Now: opts.Now})
 	}
 	s := &server{
-		Options: opts,
-		mux:     http.NewServeMux(),
-		byPat:   map[string]*route{},
-		limits:  newLimiter(opts.Now),
+		Options:  opts,
+		mux:      http.NewServeMux(),
+		byPat:    map[string]*route{},
+		limits:   newLimiter(opts.Now),
+		failures: newLimiter(opts.Now),
 	}
 	for i := range routes {
 		rt := &routes[i]
@@ -155,13 +156,15 @@ func New(opts Options) http.Handler {
 
 type server struct {
 	Options
-	mux    *http.ServeMux
-	byPat  map[string]*route
-	limits *limiter
+	mux      *http.ServeMux
+	byPat    map[string]*route
+	limits   *limiter // requests, by token
+	failures *limiter // failed authentications, by client address
 }
 
-// ServeHTTP finds the route, then checks in turn the caller's token, its
-// rate and the body's size, before the route's handler runs.
+// ServeHTTP finds the route, then checks in turn the caller's address for
+// failed authentications, its token, its rate and the body's size, before
+// the route's handler runs.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	rt := s.route(r)
@@ -176,6 +179,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !rt.public {
+		if s.Tokens != nil || s.Credentials != nil {
+			if s.failing(sw, r) {
+				return
+			}
+		}
 		c, ok := s.authorize(sw, r, rt.name)
 		if !ok {
 			return

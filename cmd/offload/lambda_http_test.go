@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -486,5 +488,35 @@ func TestSniffHTTPEvent(t *testing.T) {
 		if got := sniffHTTPEvent(data); got != want {
 			t.Errorf("aws-lambda-go's %s: got %q, want %q", file, got, want)
 		}
+	}
+}
+
+// A request from an ALB is given the client's address the ALB added last
+// to X-Forwarded-For: httpapi counts failed authentications by it.
+func TestALBClient(t *testing.T) {
+	tests := []struct {
+		name, remote string
+		xff          []string
+		want         string
+	}{
+		{"one hop", "", []string{"25.12.198.67"}, "25.12.198.67"},
+		{"the ALB's hop is the last", "", []string{"10.0.0.1, 198.51.100.7", "203.0.113.9"}, "203.0.113.9"},
+		{"within one header", "", []string{"10.0.0.1,  198.51.100.7"}, "198.51.100.7"},
+		{"none", "", nil, ""},
+		{"already set", "192.0.2.1:5", []string{"203.0.113.9"}, "192.0.2.1:5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/healthz", nil)
+			r.RemoteAddr = tt.remote
+			for _, v := range tt.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			var got string
+			albClient(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r.RemoteAddr })).ServeHTTP(httptest.NewRecorder(), r)
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
