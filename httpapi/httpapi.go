@@ -79,6 +79,12 @@ type Options struct {
 	Now func() time.Time
 	// Logger logs requests that fail on the server's side. Default slog.Default().
 	Logger *slog.Logger
+	// Redact is applied to every answer's body before it is sent: what
+	// keeps a secret that a provider echoed in an error out of the API's
+	// answers and the dashboard. offload serve gives a function that
+	// replaces every value its config.Resolver has read. Nil: bodies go as
+	// they are. The Logger's output is its owner's to redact.
+	Redact func(string) string
 }
 
 // route is one route: its name (as scoped tokens and the OpenAPI document
@@ -166,7 +172,7 @@ type server struct {
 // failed authentications, its token, its rate and the body's size, before
 // the route's handler runs.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &statusWriter{ResponseWriter: w, redact: s.Redact}
 	rt := s.route(r)
 	name := "unmatched"
 	if rt != nil {
