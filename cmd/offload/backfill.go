@@ -94,7 +94,7 @@ func runBackfill(ctx context.Context, o *backfillOptions, s streams) error {
 		return badInput(fmt.Errorf("site %q has no mirrors; to record what exists without purging, use --seed-ledger", o.site))
 	}
 	stderr := s.err
-	d := newDeps(cfg, o.common.logger(stderr))
+	d := newDeps(cfg, o.common.logger(stderr), s.redact)
 	defer d.close()
 	p, err := d.pipeline(ctx, false)
 	if err != nil {

@@ -369,7 +369,7 @@ func (w *lambdaWeb) stageServer(ctx context.Context, h *lambdaHandler, param str
 		s.deps.close()
 		delete(w.servers, param)
 	}
-	d := newDeps(lc.cfg, h.logger)
+	d := newDeps(lc.cfg, h.logger, h.redact)
 	p, err := d.pipeline(ctx, false)
 	if err != nil {
 		d.close()
@@ -419,6 +419,7 @@ func lambdaAPIOptions(cfg *config.Config, d *deps, p *pipeline.Pipeline, ids *at
 		Burst:       cfg.Auth.Burst,
 		CacheStats:  d.cache.Stats,
 		Credentials: apiCredentials(cfg, d),
+		Redact:      d.redact.String,
 	}
 }
 

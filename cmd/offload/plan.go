@@ -47,7 +47,7 @@ func (o *eventsOptions) setup(ctx context.Context, s streams, readOnly bool) (*e
 	if cfg.IsDefault() && !readOnly {
 		r.logger.Warn("no configuration: using the embedded defaults; purges are logged, not sent (a dry run)", "state", cfg.State.Path)
 	}
-	r.deps = newDeps(cfg, r.logger)
+	r.deps = newDeps(cfg, r.logger, s.redact)
 	if r.p, err = r.deps.pipeline(ctx, readOnly); err != nil {
 		r.deps.close()
 		return nil, badInput(err)

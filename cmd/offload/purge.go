@@ -205,7 +205,7 @@ func (o *purgeOptions) run(ctx context.Context, s streams) error {
 	if err != nil {
 		return err
 	}
-	d := newDeps(cfg, o.common.logger(s.err))
+	d := newDeps(cfg, o.common.logger(s.err), s.redact)
 	defer d.close()
 	pg, err := d.purger(ctx, t)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/httpapi"
+	"github.com/offload-dev/offload/internal/redact"
 	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/ledger/bolt"
 	"github.com/offload-dev/offload/ledger/dynamo"
@@ -43,6 +44,7 @@ type deps struct {
 	logger  *slog.Logger
 	cache   *cache.Cache
 	secrets *config.Resolver
+	redact  *redact.Redactor // told every secret value resolved
 
 	awsOnce sync.Once
 	awsCfg  aws.Config
@@ -51,9 +53,12 @@ type deps struct {
 	boltDB *bolt.Ledger
 }
 
-func newDeps(cfg *config.Config, logger *slog.Logger) *deps {
-	d := &deps{cfg: cfg, logger: logger, cache: cache.New(cache.Options{Logger: logger})}
+// newDeps returns the deps of cfg. Every secret value they resolve is told
+// to red, which what the process prints, logs and answers goes through.
+func newDeps(cfg *config.Config, logger *slog.Logger, red *redact.Redactor) *deps {
+	d := &deps{cfg: cfg, logger: logger, cache: cache.New(cache.Options{Logger: logger}), redact: red}
 	d.secrets = config.NewResolver(d.cache, d.aws)
+	d.secrets.SetRedactor(red)
 	return d
 }
 
