@@ -86,30 +86,18 @@ func jsonEscaped(s string) string {
 	return string(b[1 : len(b)-1])
 }
 
-// Every envelope offload reads is accepted and stored; an s3:TestEvent,
-// which has nothing to apply, is answered 200 and not stored.
+// Every envelope offload reads is accepted and stored, an s3:TestEvent
+// too: the pipeline skips it, and the dashboard shows it arrived.
 func TestEventsAccepted(t *testing.T) {
-	tests := []struct {
-		file  string
-		want  int
-		depth int
-	}{
-		{"minio-webhook.json", http.StatusAccepted, 1},
-		{"s3-put.json", http.StatusAccepted, 1},
-		{"sns.json", http.StatusAccepted, 1},
-		{"eventbridge-created.json", http.StatusAccepted, 1},
-		{"eventbridge-deleted.json", http.StatusAccepted, 1},
-		{"s3-test-event.json", http.StatusOK, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
+	for _, file := range []string{"minio-webhook.json", "s3-put.json", "sns.json", "eventbridge-created.json", "eventbridge-deleted.json", "s3-test-event.json"} {
+		t.Run(file, func(t *testing.T) {
 			e := newEnv(t)
-			rec := e.do(req{method: "POST", target: "/v1/events", body: testdata(t, tt.file)})
-			if rec.Code != tt.want {
-				t.Fatalf("got %d %s, want %d", rec.Code, rec.Body, tt.want)
+			rec := e.do(req{method: "POST", target: "/v1/events", body: testdata(t, file)})
+			if rec.Code != http.StatusAccepted {
+				t.Fatalf("got %d %s, want 202", rec.Code, rec.Body)
 			}
-			if d := e.inbox.Depth(); d != tt.depth {
-				t.Errorf("got inbox depth %d, want %d", d, tt.depth)
+			if d := e.inbox.Depth(); d != 1 {
+				t.Errorf("got inbox depth %d, want 1", d)
 			}
 		})
 	}

@@ -278,11 +278,6 @@ func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeInvalidEvent, msg)
 		return
 	}
-	if !slices.ContainsFunc(changes, func(c event.Change) bool { return c.Kind != event.KindTest }) {
-		// S3 sends one when notifications are configured: nothing to apply.
-		writeJSON(w, http.StatusOK, eventIgnored{Stored: false, Message: "an s3:TestEvent: nothing to apply, nothing stored"})
-		return
-	}
 	id, err := s.Inbox.Add(r.Context(), body)
 	if err != nil {
 		s.Logger.Error("httpapi: store event", "err", err, "bytes", len(body))
@@ -293,12 +288,6 @@ func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]any{"id": id})
 }
 
-// eventIgnored answers an event that is valid and has nothing to apply.
-type eventIgnored struct {
-	Stored  bool   `json:"stored"`
-	Message string `json:"message"`
-}
-
 // maxEventErrors bounds the problems an invalid_event answer lists.
 const maxEventErrors = 5
 
@@ -306,7 +295,8 @@ const maxEventErrors = 5
 // can: a body without changes, or any change event.Decode found invalid
 // (its Err says what and where). One bad record refuses the whole body:
 // the sender's delivery is the unit it retries, and a 202 for part of it
-// would hide the rest.
+// would hide the rest. An s3:TestEvent is applied as any event is: the
+// pipeline skips it, and the dashboard shows that notifications arrive.
 func unprocessable(changes []event.Change) string {
 	if len(changes) == 0 {
 		return "the event has no changes: want an S3 event notification with at least one record"
