@@ -269,10 +269,9 @@ func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// What can never become a change is refused now, rather than kept in
-	// the inbox to fail there forever.
-	// Decode, not DecodeMessage: the ids of messages inside the body (an
-	// SQS batch) say where a problem is. Which changes are invalid is the
-	// same either way.
+	// the inbox to fail there forever. Decode, not DecodeMessage: the ids
+	// of messages inside the body (an SQS batch) say where a problem is;
+	// which changes are invalid is the same either way.
 	changes := event.Decode(body)
 	if msg := unprocessable(changes); msg != "" {
 		writeError(w, http.StatusBadRequest, codeInvalidEvent, msg)
