@@ -79,6 +79,7 @@ var APIRoutes = []string{
 	"POST /v1/purges",
 	"GET /v1/purges/{id}",
 	"POST /v1/plan",
+	"GET /v1/status",
 	"GET /metrics",
 	"GET /",
 }

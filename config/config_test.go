@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,6 +172,46 @@ func TestAuthScopedTokens(t *testing.T) {
 	a := c.Auth
 	if len(a.ScopedTokens) != 1 || a.ScopedTokens[0].Token != "env:MINIO_TOKEN" || len(a.ScopedTokens[0].Routes) != 2 || a.ScopedTokens[0].Rate != 500 || a.ScopedTokens[0].Burst != 1000 || a.Rate != 2.5 || a.Burst != 5 {
 		t.Errorf("got %+v", a)
+	}
+}
+
+// recorder is a Redactor that keeps what it is told.
+type recorder struct {
+	mu   sync.Mutex
+	told []string
+}
+
+func (r *recorder) Add(s string) {
+	r.mu.Lock()
+	r.told = append(r.told, s)
+	r.mu.Unlock()
+}
+
+// Every value resolved is told to the redactor, on every read: an env:
+// value may change between reads.
+func TestResolverTellsTheRedactor(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(file, []byte("key-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("OFFLOAD_TEST_TOKEN", "token-from-env")
+	c, err := cache.New(cache.Options{})
+	if err != nil {
+		panic(err)
+	}
+	r := config.NewResolver(c, nil)
+	rec := &recorder{}
+	r.SetRedactor(rec)
+	ctx := context.Background()
+	for _, ref := range []config.Secret{"env:OFFLOAD_TEST_TOKEN", config.Secret("file:" + file), "env:OFFLOAD_TEST_UNSET"} {
+		_, _ = r.Resolve(ctx, ref)
+	}
+	t.Setenv("OFFLOAD_TEST_TOKEN", "token-rotated")
+	if _, err := r.Resolve(ctx, "env:OFFLOAD_TEST_TOKEN"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"token-from-env", "key-from-file", "token-rotated"}; !slices.Equal(rec.told, want) {
+		t.Errorf("got %q told, want %q", rec.told, want)
 	}
 }
 

@@ -63,10 +63,38 @@ type Resolver struct {
 	c      *cache.Cache
 	awsCfg func(context.Context) (aws.Config, error)
 
-	mu      sync.Mutex
-	entries map[Secret]*cache.Entry[string]
-	ssm     *ssmcache.Client
-	sm      *secretcache.Client
+	mu       sync.Mutex
+	entries  map[Secret]*cache.Entry[string]
+	ssm      *ssmcache.Client
+	sm       *secretcache.Client
+	redactor Redactor
+}
+
+// Redactor is told each secret value a Resolver reads, so that it can keep
+// the value out of what leaves the process: API answers, printed errors,
+// logs. Add is called on every read and must be cheap for a value it
+// knows.
+type Redactor interface {
+	Add(secret string)
+}
+
+// SetRedactor has r tell x every value it resolves from now on. Set it
+// before the first Resolve.
+func (r *Resolver) SetRedactor(x Redactor) {
+	r.mu.Lock()
+	r.redactor = x
+	r.mu.Unlock()
+}
+
+// told passes a resolved value to the redactor, and returns it.
+func (r *Resolver) told(v string) string {
+	r.mu.Lock()
+	x := r.redactor
+	r.mu.Unlock()
+	if x != nil {
+		x.Add(v)
+	}
+	return v
 }
 
 // NewResolver returns a Resolver that keeps values in c and makes AWS
@@ -87,7 +115,7 @@ func (r *Resolver) Resolve(ctx context.Context, s Secret) (string, error) {
 		if !ok || v == "" {
 			return "", fmt.Errorf("secret %s: the environment variable %s is not set", s, ref.name)
 		}
-		return v, nil
+		return r.told(v), nil
 	}
 	e, err := r.entry(ctx, s, ref)
 	if err != nil {
@@ -97,7 +125,7 @@ func (r *Resolver) Resolve(ctx context.Context, s Secret) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("secret %s: %w", s, err)
 	}
-	return v, nil
+	return r.told(v), nil
 }
 
 // Func returns a function that resolves s when called: what providers take

@@ -7,13 +7,54 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // authMessage is the one answer to every refused token: none, a wrong one,
 // or one not allowed on the route. A caller learns nothing about which.
 const authMessage = "a valid token for this route is required: Authorization: Bearer <token>, or X-Api-Key: <token>"
+
+// Failed authentication is limited per client address: authFailures a
+// minute, with a burst of as many, after which the address gets 429 on
+// every route that needs a token until its bucket refills. Only a token
+// presented and refused counts: a request without one guesses nothing.
+const authFailures = 10
+
+// clientKey is what failures are counted under: an IPv4 address, or an
+// IPv6 address's /64, which one host usually has whole. Every caller
+// behind one proxy shares its address, loopback included.
+func clientKey(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return "addr:" + host
+	}
+	addr = addr.Unmap()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return "net:" + p.String()
+	}
+	return "addr:" + addr.String()
+}
+
+// failing answers 429 when the caller's address has failed too often; it
+// is checked before the token, so the answer says nothing of it.
+func (s *server) failing(w http.ResponseWriter, r *http.Request) bool {
+	wait := s.failures.wait(clientKey(r.RemoteAddr))
+	if wait <= 0 {
+		return false
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+	writeError(w, http.StatusTooManyRequests, codeRateLimited, "too many failed authentications from this address; retry after the time Retry-After gives")
+	return true
+}
 
 // caller is an authorized caller: the key its rate limit is counted under,
 // and its own limits (0: the defaults).
@@ -56,6 +97,9 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request, route string)
 		match = subtle.ConstantTimeSelect(subtle.ConstantTimeCompare(g[:], h[:])&allowed, i, match)
 	}
 	if got == "" || match < 0 {
+		if got != "" {
+			s.failures.allow(clientKey(r.RemoteAddr), authFailures/time.Minute.Seconds(), authFailures)
+		}
 		w.Header().Add("WWW-Authenticate", `Bearer realm="offload"`)
 		if route == "GET /" {
 			// Lets a browser ask for the token (as the password).

@@ -60,7 +60,7 @@ func TestAuthRefusalsLookTheSame(t *testing.T) {
 			e.clock.Advance(time.Second)
 			body := ""
 			if tt.method == "POST" {
-				body = `{"Records":[]}`
+				body = tinyEvent
 			}
 			rec := e.do(req{method: tt.method, target: tt.target, header: tt.header, body: body, remote: "192.0.2.9:4000"})
 			if rec.Code != tt.want {
@@ -112,7 +112,7 @@ func TestAuthTokensUnreadable(t *testing.T) {
 	e := newEnv(t, func(o *httpapi.Options) {
 		o.Credentials = func(context.Context) ([]httpapi.Credential, error) { return nil, errors.New("ssm down") }
 	})
-	rec := e.do(req{method: "POST", target: "/v1/events", body: "{}", header: map[string]string{"X-Api-Key": "x"}})
+	rec := e.do(req{method: "POST", target: "/v1/events", body: tinyEvent, header: map[string]string{"X-Api-Key": "x"}})
 	if rec.Code != http.StatusServiceUnavailable || errorCode(t, rec) != "unavailable" {
 		t.Errorf("got %d %s, want 503 unavailable", rec.Code, rec.Body)
 	}
@@ -144,7 +144,7 @@ func TestRateLimit(t *testing.T) {
 		t.Fatalf("past the burst: %d, Retry-After %q; want 429, 2 (one request every 2s)", got, retryAfter)
 	}
 	// Another token has its own bucket.
-	rec := e.do(req{method: "POST", target: "/v1/events", header: minio, body: "{}"})
+	rec := e.do(req{method: "POST", target: "/v1/events", header: minio, body: tinyEvent})
 	if rec.Code != http.StatusAccepted {
 		t.Errorf("another token: %d, want 202", rec.Code)
 	}
@@ -159,7 +159,7 @@ func TestRateLimit(t *testing.T) {
 	}
 	// A refused token is not counted against anyone's bucket.
 	for range 10 {
-		e.do(req{method: "GET", target: "/v1/inbox", header: map[string]string{"X-Api-Key": "guess"}})
+		e.do(req{method: "GET", target: "/v1/inbox", header: map[string]string{"X-Api-Key": "guess"}, remote: "192.0.2.77:1"})
 	}
 	e.clock.Advance(2 * time.Second)
 	if got := inbox(admin); got != 200 {
@@ -180,7 +180,7 @@ func TestRateLimitPerToken(t *testing.T) {
 		}
 	})
 	post := func(tok string) int {
-		return e.do(req{method: "POST", target: "/v1/events", body: "{}", header: map[string]string{"X-Api-Key": tok}}).Code
+		return e.do(req{method: "POST", target: "/v1/events", body: tinyEvent, header: map[string]string{"X-Api-Key": tok}}).Code
 	}
 	for i := range 50 {
 		if got := post("hook"); got != http.StatusAccepted {

@@ -123,8 +123,21 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Options)) *env {
 	for _, f := range opts {
 		f(&o)
 	}
+	e.pipe = o.Pipeline // an option may have replaced it
 	e.h = httpapi.New(o)
 	return e
+}
+
+// withPurger returns a pipeline like p with one more purger (or another in
+// its place) and, if target is not nil, the plan's target for it.
+func withPurger(t *testing.T, p *pipeline.Pipeline, name string, pg purge.Purger, target *plan.Target) *pipeline.Pipeline {
+	t.Helper()
+	opts := p.Options()
+	opts.Purgers[name] = pg
+	if target != nil {
+		opts.Plan.Targets = append(opts.Plan.Targets, *target)
+	}
+	return newPipeline(t, opts)
 }
 
 // req is one request to the handler.

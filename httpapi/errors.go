@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 )
 
@@ -11,6 +12,7 @@ import (
 const (
 	codeBadRequest       = "bad_request"
 	codeInvalidJSON      = "invalid_json"
+	codeInvalidEvent     = "invalid_event"
 	codeUnauthorized     = "unauthorized"
 	codeForbidden        = "forbidden"
 	codeNotFound         = "not_found"
@@ -18,6 +20,7 @@ const (
 	codeTooLarge         = "too_large"
 	codeRateLimited      = "rate_limited"
 	codeUnknownTarget    = "unknown_target"
+	codeUnsupported      = "unsupported"
 	codePurgeFailed      = "purge_failed"
 	codeNotConfigured    = "not_configured"
 	codeUnavailable      = "unavailable"
@@ -48,10 +51,15 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, apiError{errorBody{Code: code, Message: msg}})
 }
 
-// statusWriter remembers the status code written, for metrics.
+// statusWriter remembers the status code written, for metrics, and
+// passes every byte of the body through redact (nil: as it is). Each
+// handler writes its body at once (an error, a JSON answer, the dashboard),
+// so a secret is never split between two writes; /metrics, written in
+// chunks, holds no secret values.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	redact func(string) string
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -65,7 +73,13 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	if w.redact == nil {
+		return w.ResponseWriter.Write(b)
+	}
+	if _, err := io.WriteString(w.ResponseWriter, w.redact(string(b))); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

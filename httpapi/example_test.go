@@ -40,7 +40,9 @@ func Example() {
 		Tokens: func(context.Context) ([]string, error) { return []string{"s3cret"}, nil },
 	})
 
-	req := httptest.NewRequest(http.MethodPost, "/v1/events", strings.NewReader(`{"Records":[]}`))
+	event := `{"EventName":"s3:ObjectCreated:Put","Records":[{"eventName":"s3:ObjectCreated:Put",` +
+		`"s3":{"bucket":{"name":"my-site"},"object":{"key":"docs%2Fa+b.html","eTag":"e1","sequencer":"17A8F3B5F1C6E0A8"}}}]}`
+	req := httptest.NewRequest(http.MethodPost, "/v1/events", strings.NewReader(event))
 	req.Header.Set("Authorization", "Bearer s3cret") // MinIO's auth_token
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)

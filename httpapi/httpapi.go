@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/offload-dev/offload/cache"
+	"github.com/offload-dev/offload/event"
 	"github.com/offload-dev/offload/pipeline"
 )
 
@@ -43,8 +44,8 @@ type Options struct {
 	// Inbox receives every accepted event before the answer.
 	Inbox Inbox
 	// Pipeline is what applies the inbox's events: its Purgers serve
-	// POST /v1/purges, its planner POST /v1/plan, and /healthz lists its
-	// targets. Optional; without it those two routes answer 503.
+	// POST /v1/purges, its planner POST /v1/plan, and GET /v1/status lists
+	// its targets. Optional; without it those two routes answer 503.
 	Pipeline *pipeline.Pipeline
 	// Tokens returns the tokens accepted on every route that needs one
 	// (called per request, so a rotated secret is picked up; cache behind
@@ -78,6 +79,12 @@ type Options struct {
 	Now func() time.Time
 	// Logger logs requests that fail on the server's side. Default slog.Default().
 	Logger *slog.Logger
+	// Redact is applied to every answer's body before it is sent: what
+	// keeps a secret that a provider echoed in an error out of the API's
+	// answers and the dashboard. offload serve gives a function that
+	// replaces every value its config.Resolver has read. Nil: bodies go as
+	// they are. The Logger's output is its owner's to redact.
+	Redact func(string) string
 }
 
 // route is one route: its name (as scoped tokens and the OpenAPI document
@@ -95,6 +102,7 @@ var routes = []route{
 	{"POST /v1/purges", "POST /v1/purges", false, (*server).postPurge},
 	{"GET /v1/purges/{id}", "GET /v1/purges/{id}", false, (*server).getPurge},
 	{"POST /v1/plan", "POST /v1/plan", false, (*server).postPlan},
+	{"GET /v1/status", "GET /v1/status", false, (*server).status},
 	{"GET /metrics", "GET /metrics", false, (*server).metrics},
 	{"GET /", "GET /{$}", false, (*server).dashboard},
 	{"GET /healthz", "GET /healthz", true, (*server).healthz},
@@ -138,10 +146,11 @@ func New(opts Options) http.Handler {
 		opts.Monitor = NewMonitor(MonitorOptions{Now: opts.Now})
 	}
 	s := &server{
-		Options: opts,
-		mux:     http.NewServeMux(),
-		byPat:   map[string]*route{},
-		limits:  newLimiter(opts.Now),
+		Options:  opts,
+		mux:      http.NewServeMux(),
+		byPat:    map[string]*route{},
+		limits:   newLimiter(opts.Now),
+		failures: newLimiter(opts.Now),
 	}
 	for i := range routes {
 		rt := &routes[i]
@@ -153,15 +162,17 @@ func New(opts Options) http.Handler {
 
 type server struct {
 	Options
-	mux    *http.ServeMux
-	byPat  map[string]*route
-	limits *limiter
+	mux      *http.ServeMux
+	byPat    map[string]*route
+	limits   *limiter // requests, by token
+	failures *limiter // failed authentications, by client address
 }
 
-// ServeHTTP finds the route, then checks in turn the caller's token, its
-// rate and the body's size, before the route's handler runs.
+// ServeHTTP finds the route, then checks in turn the caller's address for
+// failed authentications, its token, its rate and the body's size, before
+// the route's handler runs.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &statusWriter{ResponseWriter: w, redact: s.Redact}
 	rt := s.route(r)
 	name := "unmatched"
 	if rt != nil {
@@ -174,6 +185,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !rt.public {
+		if s.Tokens != nil || s.Credentials != nil {
+			if s.failing(sw, r) {
+				return
+			}
+		}
 		c, ok := s.authorize(sw, r, rt.name)
 		if !ok {
 			return
@@ -252,6 +268,15 @@ func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeInvalidJSON, "the body is not JSON: want an S3 event notification")
 		return
 	}
+	// What can never become a change is refused now, rather than kept in
+	// the inbox to fail there forever. Decode, not DecodeMessage: the ids
+	// of messages inside the body (an SQS batch) say where a problem is;
+	// which changes are invalid is the same either way.
+	changes := event.Decode(body)
+	if msg := unprocessable(changes); msg != "" {
+		writeError(w, http.StatusBadRequest, codeInvalidEvent, msg)
+		return
+	}
 	id, err := s.Inbox.Add(r.Context(), body)
 	if err != nil {
 		s.Logger.Error("httpapi: store event", "err", err, "bytes", len(body))
@@ -260,6 +285,43 @@ func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Monitor.eventReceived()
 	writeJSON(w, http.StatusAccepted, map[string]any{"id": id})
+}
+
+// maxEventErrors bounds the problems an invalid_event answer lists.
+const maxEventErrors = 5
+
+// unprocessable says why decoded changes cannot be applied, "" when they
+// can: a body without changes, or any change event.Decode found invalid
+// (its Err says what and where). One bad record refuses the whole body:
+// the sender's delivery is the unit it retries, and a 202 for part of it
+// would hide the rest. An s3:TestEvent is applied as any event is: the
+// pipeline skips it, and the dashboard shows that notifications arrive.
+func unprocessable(changes []event.Change) string {
+	if len(changes) == 0 {
+		return "the event has no changes: want an S3 event notification with at least one record"
+	}
+	var errs []string
+	n := 0
+	for _, c := range changes {
+		if c.Kind != event.KindInvalid {
+			continue
+		}
+		if n++; len(errs) < maxEventErrors {
+			msg := cmp.Or(c.Err, "invalid")
+			if c.MessageID != "" {
+				msg = "message " + quote(c.MessageID) + ": " + msg
+			}
+			errs = append(errs, msg)
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	msg := "the event cannot be processed: " + strings.Join(errs, "; ")
+	if n > len(errs) {
+		msg += "; and " + strconv.Itoa(n-len(errs)) + " more"
+	}
+	return msg
 }
 
 func (s *server) getInbox(w http.ResponseWriter, r *http.Request) {
@@ -290,17 +352,29 @@ func (s *server) deleteEntry(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// healthz says up or down, to anyone: nothing an unauthenticated caller
+// could learn the deployment from. GET /v1/status has the details.
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.Inbox.Stats(r.Context(), 0); err != nil {
+		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "not ready")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// status is health with its details, for callers with a token.
+func (s *server) status(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Inbox.Stats(r.Context(), 0)
 	if err != nil {
+		s.Logger.Error("httpapi: inbox stats", "err", err)
 		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "cannot read the inbox")
 		return
 	}
-	out := map[string]any{"status": "ok", "inbox_depth": st.Depth}
+	targets := []string{}
 	if s.Pipeline != nil {
-		out["targets"] = s.targets()
+		targets = s.targets()
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "inbox_depth": st.Depth, "targets": targets})
 }
 
 // targets returns the pipeline's target names, sorted.

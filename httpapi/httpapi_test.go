@@ -109,9 +109,9 @@ func TestEventsBody(t *testing.T) {
 		body string
 		want int
 	}{
-		{"event", `{"Records":[]}`, http.StatusAccepted},
-		{"at the limit", `{"x":"` + strings.Repeat("x", 92) + `"}`, http.StatusAccepted},
-		{"too large", `{"x":"` + strings.Repeat("x", 93) + `"}`, http.StatusRequestEntityTooLarge},
+		{"event", tinyEvent, http.StatusAccepted},
+		{"at the limit", tinyEventKey("kkkk"), http.StatusAccepted},
+		{"too large", tinyEventKey("kkkkk"), http.StatusRequestEntityTooLarge},
 		{"not JSON", `Records: []`, http.StatusBadRequest},
 		{"empty", ``, http.StatusBadRequest},
 	}
@@ -163,8 +163,8 @@ func TestInboxRoutes(t *testing.T) {
 		t.Errorf("GET /v1/inbox: %s; want oldest_age_seconds", rec.Body)
 	}
 
-	if rec := do(http.MethodGet, "/healthz"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"inbox_depth":2`) {
-		t.Errorf("GET /healthz: %d %s", rec.Code, rec.Body)
+	if rec := do(http.MethodGet, "/v1/status"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"inbox_depth":2`) {
+		t.Errorf("GET /v1/status: got %d %s, want inbox_depth 2", rec.Code, rec.Body)
 	}
 	if rec := do(http.MethodDelete, "/v1/inbox/x"); rec.Code != http.StatusBadRequest {
 		t.Errorf("DELETE /v1/inbox/x: %d, want 400", rec.Code)

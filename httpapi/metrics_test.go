@@ -153,7 +153,7 @@ func TestMetricsCacheEntriesWithOneShortName(t *testing.T) {
 
 func TestMetricsInboxAge(t *testing.T) {
 	e := newEnv(t)
-	e.do(req{method: "POST", target: "/v1/events", body: `{"Records":[]}`})
+	e.do(req{method: "POST", target: "/v1/events", body: tinyEvent})
 	e.clock.Advance(90 * time.Second)
 	got := scrape(t, e)
 	if got["offload_inbox_depth"] != 1 {

@@ -20,7 +20,14 @@ type MonitorOptions struct {
 	// MaxPurges is how many purges are kept for GET /v1/purges/{id} and
 	// the dashboard; the least recently used go first. Default 1000.
 	MaxPurges int
-	// MaxChanges is how many recent changes the dashboard keeps. Default 200.
+	// MaxPurgeBytes bounds the memory those purges hold, however large
+	// each was: each keeps its counts, its first 100 failures and its
+	// first 1000 provider calls, and the least recently used go first
+	// past the bound. Default 16 MiB; at least 1 MiB, the most one
+	// purge's record holds.
+	MaxPurgeBytes int64
+	// MaxChanges is how many recent changes the dashboard keeps, each
+	// string in them cut to 1 KiB (under 1 MiB at the default). Default 200.
 	MaxChanges int
 }
 
@@ -96,12 +103,17 @@ func NewMonitor(opts MonitorOptions) *Monitor {
 	if opts.MaxPurges <= 0 {
 		opts.MaxPurges = 1000
 	}
+	if opts.MaxPurgeBytes <= 0 {
+		opts.MaxPurgeBytes = 16 << 20
+	}
+	opts.MaxPurgeBytes = max(opts.MaxPurgeBytes, 1<<20)
 	if opts.MaxChanges <= 0 {
 		opts.MaxChanges = 200
 	}
 	return &Monitor{
-		now:           opts.Now,
-		purges:        cache.NewStore[string, *purgeRecord](cache.StoreOptions[string, *purgeRecord]{MaxEntries: opts.MaxPurges}),
+		now: opts.Now,
+		purges: cache.NewStore(cache.StoreOptions[string, *purgeRecord]{MaxEntries: opts.MaxPurges, MaxBytes: opts.MaxPurgeBytes,
+			Size: func(_ string, r *purgeRecord) int64 { return r.size }}),
 		decisions:     map[decisionKey]int64{},
 		purgeRequests: map[purgeKey]int64{},
 		purgeItems:    map[purgeKey]int64{},
@@ -152,8 +164,8 @@ func (m *Monitor) Observe(res *pipeline.Result, err error) {
 	m.batches++
 	for _, c := range res.Changes {
 		m.decisions[decisionKey{c.Decision.Decision, c.Reason}]++
-		m.changes.add(changeRow{Time: now, Bucket: c.Bucket, Key: c.Key, Kind: c.Kind,
-			Decision: c.Decision.Decision, Reason: c.Reason, Status: c.Status, Error: c.Error})
+		m.changes.add(changeRow{Time: now, Bucket: clip(c.Bucket), Key: clip(c.Key), Kind: event.Kind(clip(string(c.Kind))),
+			Decision: clip(c.Decision.Decision), Reason: clip(c.Reason), Status: clip(c.Status), Error: clip(c.Error)})
 	}
 	var requests int64
 	for _, n := range res.Stats.Requests {
@@ -242,22 +254,24 @@ func (m *Monitor) recordPurge(target, provider string, items int, res *purge.Res
 // record. m.mu is held.
 func (m *Monitor) countPurge(r *purgeRecord) {
 	tk := targetKey{r.Provider, r.Target}
-	if r.Result != nil && len(r.Result.Calls) > 0 {
-		for _, c := range r.Result.Calls {
-			m.purgeRequests[purgeKey{r.Provider, r.Target, outcome(c.Err == "")}]++
-			if c.Attempts > 1 {
-				m.retries[tk] += int64(c.Attempts - 1)
-			}
+	if r.hasCalls {
+		if r.sent > 0 {
+			m.purgeRequests[purgeKey{r.Provider, r.Target, outcome(true)}] += r.sent
+		}
+		if r.refused > 0 {
+			m.purgeRequests[purgeKey{r.Provider, r.Target, outcome(false)}] += r.refused
+		}
+		if r.retries > 0 {
+			m.retries[tk] += r.retries
 		}
 	} else {
 		m.purgeRequests[purgeKey{r.Provider, r.Target, outcome(false)}]++
 	}
-	failed := r.failed()
-	if ok := r.Items - failed; ok > 0 {
+	if ok := r.Items - r.Failed; ok > 0 {
 		m.purgeItems[purgeKey{r.Provider, r.Target, outcome(true)}] += int64(ok)
 	}
-	if failed > 0 {
-		m.purgeItems[purgeKey{r.Provider, r.Target, outcome(false)}] += int64(failed)
+	if r.Failed > 0 {
+		m.purgeItems[purgeKey{r.Provider, r.Target, outcome(false)}] += int64(r.Failed)
 	}
 	m.purges.Set(r.ID, r)
 	m.purgeIDs.add(r.ID)

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/offload-dev/offload/purge"
 )
@@ -24,6 +29,11 @@ type purgeRequest struct {
 // purgeRecord is a purge made through the API or by the pipeline, as
 // GET /v1/purges/{id} and the dashboard show it. The provider's progress
 // (calls, done) is updated as it is followed.
+//
+// It keeps a summary, not the purge's result: the counts, the first
+// keptFailures failures and the first keptCalls calls, every string cut to
+// keptString bytes, so that its size (size) is bounded and known whatever
+// the purge's.
 type purgeRecord struct {
 	ID       string
 	Target   string
@@ -31,13 +41,34 @@ type purgeRecord struct {
 	Source   string // "api" or "pipeline"
 	Created  time.Time
 	Items    int
-	Result   *purge.Result
+	Failed   int
 	Err      string
+	failures []failure
+
+	// For the metrics: provider requests accepted and refused, retries.
+	hasCalls      bool
+	sent, refused int64
+	retries       int64
+	size          int64
 
 	mu    sync.Mutex
 	done  bool
 	calls []callView
 }
+
+// The bounds of one purge's record: under 1 MiB, whatever the purge.
+const (
+	keptFailures = 100
+	keptCalls    = 1000
+	keptString   = 1024 // a failure's item and error, the purge's error
+	keptCallID   = 128  // a call's id and state
+	keptCallErr  = 256  // why a call could not be followed
+	// recordBytes and entryBytes are what a record, and each failure or
+	// call in it, hold besides their strings: struct headers, pointers,
+	// the store's node.
+	recordBytes = 512
+	entryBytes  = 96
+)
 
 // purgeView is a purge's state: what the API answers.
 type purgeView struct {
@@ -53,7 +84,7 @@ type purgeView struct {
 	Calls    []callView    `json:"calls"`
 	Failures []failure     `json:"failures"`
 	Error    string        `json:"error,omitempty"`
-	Result   *purge.Result `json:"result,omitempty"`
+	Result   *purge.Result `json:"result,omitempty"` // POST /v1/purges's answer only: the record does not keep it
 }
 
 // callView is one provider request of a purge and its progress.
@@ -72,21 +103,69 @@ type failure struct {
 }
 
 func newPurgeRecord(target, provider, source string, at time.Time, items int, res *purge.Result, err string) *purgeRecord {
-	r := &purgeRecord{ID: newID(), Target: target, Provider: provider, Source: source, Created: at, Items: items, Result: res, Err: err}
+	r := &purgeRecord{ID: newID(), Target: clip(target), Provider: clip(provider), Source: source, Created: at,
+		Items: items, Failed: items, Err: clip(err), failures: []failure{}}
 	if res != nil {
 		if r.Provider == "" {
-			r.Provider = res.Provider
+			r.Provider = clip(res.Provider)
 		}
-		for _, c := range res.Calls {
-			if c.ID == "" || c.Err != "" {
+		r.Failed = 0
+		for _, o := range res.Outcomes {
+			if o.OK {
 				continue
 			}
-			cv := callView{ID: c.ID, State: c.Status}
+			if r.Failed++; len(r.failures) < keptFailures {
+				r.failures = append(r.failures, failure{Item: purge.Item{Kind: o.Item.Kind, Value: clip(o.Item.Value)}, Error: clip(o.Err)})
+			}
+		}
+		r.hasCalls = len(res.Calls) > 0
+		for _, c := range res.Calls {
+			if c.Err == "" {
+				r.sent++
+			} else {
+				r.refused++
+			}
+			if c.Attempts > 1 {
+				r.retries += int64(c.Attempts - 1)
+			}
+			if c.ID == "" || c.Err != "" || len(r.calls) == keptCalls {
+				continue
+			}
+			cv := callView{ID: clipTo(c.ID, keptCallID), State: clipTo(c.Status, keptCallID)}
 			r.setEstimate(&cv, c.Estimated)
 			r.calls = append(r.calls, cv)
 		}
 	}
+	r.size = r.bytes()
 	return r
+}
+
+// bytes is what the record holds, counting for each call the error that
+// following it may yet set.
+func (r *purgeRecord) bytes() int64 {
+	n := recordBytes + len(r.ID) + len(r.Target) + len(r.Provider) + len(r.Source) + len(r.Err)
+	for _, f := range r.failures {
+		n += entryBytes + len(f.Item.Kind) + len(f.Item.Value) + len(f.Error)
+	}
+	for _, c := range r.calls {
+		n += entryBytes + len(c.ID) + keptCallID + keptCallErr + 32 // the state and error it may yet get, the estimate's time
+	}
+	return int64(n)
+}
+
+// clip cuts s to keptString bytes.
+func clip(s string) string { return clipTo(s, keptString) }
+
+// clipTo cuts s to n bytes, at a character's start.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n - len("…")
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 func (r *purgeRecord) setEstimate(cv *callView, d time.Duration) {
@@ -94,14 +173,6 @@ func (r *purgeRecord) setEstimate(cv *callView, d time.Duration) {
 		at := r.Created.Add(d)
 		cv.EstimatedSeconds, cv.EstimatedCompletion = d.Seconds(), &at
 	}
-}
-
-// failed counts the items not purged.
-func (r *purgeRecord) failed() int {
-	if r.Result == nil {
-		return r.Items
-	}
-	return len(r.Result.Failed())
 }
 
 // follow asks the provider how the purge's accepted calls are going, until
@@ -122,11 +193,11 @@ func (r *purgeRecord) follow(ctx context.Context, f purge.Follower) {
 			}
 			st, err := f.Status(ctx, c.ID)
 			if err != nil {
-				c.Error = err.Error()
+				c.Error = clipTo(err.Error(), keptCallErr)
 				done = false
 				continue
 			}
-			c.State, c.Done, c.Error = st.State, st.Done, ""
+			c.State, c.Done, c.Error = clipTo(st.State, keptCallID), st.Done, ""
 			r.setEstimate(c, st.Estimated)
 			done = done && st.Done
 		}
@@ -138,15 +209,8 @@ func (r *purgeRecord) view() purgeView {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	v := purgeView{ID: r.ID, Target: r.Target, Provider: r.Provider, Source: r.Source, Created: r.Created,
-		Items: r.Items, Failed: r.failed(), Calls: append([]callView{}, r.calls...), Failures: []failure{},
-		Error: r.Err, Result: r.Result, Done: r.done}
-	if r.Result != nil {
-		for _, o := range r.Result.Outcomes {
-			if !o.OK {
-				v.Failures = append(v.Failures, failure{Item: o.Item, Error: o.Err})
-			}
-		}
-	}
+		Items: r.Items, Failed: r.Failed, Calls: append([]callView{}, r.calls...), Failures: append([]failure{}, r.failures...),
+		Error: r.Err, Done: r.done}
 	switch {
 	case v.Failed >= v.Items:
 		v.State, v.Done = "failed", true
@@ -175,9 +239,7 @@ func (s *server) postPurge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req purgeRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := decodeStrict(body, &req); err != nil {
 		writeError(w, http.StatusBadRequest, codeInvalidJSON, "the body is not a purge request: "+err.Error())
 		return
 	}
@@ -195,6 +257,10 @@ func (s *server) postPurge(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeUnknownTarget, "no target is named "+quote(req.Target)+"; targets: "+strings.Join(s.targets(), ", "))
 		return
 	}
+	if msg := unsupported(req.Target, pg, items); msg != "" {
+		writeError(w, http.StatusBadRequest, codeUnsupported, msg)
+		return
+	}
 	// The purge runs to its end even if the caller goes away, so that its
 	// record says what was done.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.PurgeTimeout)
@@ -210,6 +276,7 @@ func (s *server) postPurge(w http.ResponseWriter, r *http.Request) {
 	rec := s.Monitor.recordPurge(req.Target, provider, len(items), res, err)
 	rec.follow(ctx, s.follower(req.Target))
 	v := rec.view()
+	v.Result = res
 	w.Header().Set("Location", "/v1/purges/"+rec.ID)
 	switch {
 	case v.State == "failed":
@@ -225,25 +292,51 @@ func (s *server) postPurge(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// decodeStrict decodes one JSON value into v: no field v does not have,
+// nothing but white space after it.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON value: send one object")
+	}
+	return nil
+}
+
 // items checks the request and returns its items, or why it is refused.
+// A control character is refused in every item: no provider purges one,
+// and in a path or header it can split the request sent (CR LF).
 func (req purgeRequest) items() ([]purge.Item, string) {
 	if req.Target == "" {
 		return nil, "target is required: the name of a configured target"
 	}
-	for _, p := range req.Paths {
-		if !strings.HasPrefix(p, "/") {
-			return nil, "paths start with /: " + quote(p)
+	for _, f := range []struct {
+		name string
+		vals []string
+	}{{"paths", req.Paths}, {"urls", req.URLs}, {"tags", req.Tags}} {
+		for i, v := range f.vals {
+			if strings.ContainsFunc(v, unicode.IsControl) {
+				return nil, fmt.Sprintf("%s[%d] %s holds a control character", f.name, i, quote(v))
+			}
 		}
 	}
-	for _, u := range req.URLs {
+	for i, p := range req.Paths {
+		if !strings.HasPrefix(p, "/") {
+			return nil, fmt.Sprintf("paths[%d]: paths start with /: %s", i, quote(p))
+		}
+	}
+	for i, u := range req.URLs {
 		pu, err := url.Parse(u)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			return nil, "urls are absolute http(s) URLs: " + quote(u)
+			return nil, fmt.Sprintf("urls[%d]: urls are absolute http(s) URLs: %s", i, quote(u))
 		}
 	}
-	for _, t := range req.Tags {
+	for i, t := range req.Tags {
 		if t == "" {
-			return nil, "a tag is not empty"
+			return nil, fmt.Sprintf("tags[%d]: a tag is not empty", i)
 		}
 	}
 	items := append(append(purge.Paths(req.Paths...), purge.URLs(req.URLs...)...), purge.Tags(req.Tags...)...)
@@ -251,6 +344,40 @@ func (req purgeRequest) items() ([]purge.Item, string) {
 		return nil, "nothing to purge: give paths, urls or tags"
 	}
 	return items, ""
+}
+
+// apiKinds are the kinds POST /v1/purges takes, by the field that holds them.
+var apiKinds = []struct {
+	kind  purge.Kind
+	field string
+}{{purge.KindPath, "paths"}, {purge.KindURL, "urls"}, {purge.KindTag, "tags"}}
+
+// unsupported says which items the target cannot purge, "" when it can
+// purge them all. A provider's Limits name every kind it takes; one that
+// reports no limits is given everything.
+func unsupported(target string, pg purge.Purger, items []purge.Item) string {
+	l, ok := pg.(purge.Limiter)
+	if !ok {
+		return ""
+	}
+	per := l.Limits().ItemsPerCall
+	var takes []string
+	for _, k := range apiKinds {
+		if _, ok := per[k.kind]; ok {
+			takes = append(takes, k.field)
+		}
+	}
+	for _, it := range items {
+		if _, ok := per[it.Kind]; ok {
+			continue
+		}
+		for _, k := range apiKinds {
+			if k.kind == it.Kind {
+				return fmt.Sprintf("target %s cannot purge %s: it takes %s", quote(target), k.field, strings.Join(takes, ", "))
+			}
+		}
+	}
+	return ""
 }
 
 func (s *server) getPurge(w http.ResponseWriter, r *http.Request) {

@@ -41,6 +41,22 @@ func (l *limiter) allow(key string, r float64, burst int) (bool, time.Duration) 
 	return true, 0
 }
 
+// wait returns how long until key's bucket holds a request, 0 when it
+// does now; it takes nothing. A key never seen has a full bucket.
+func (l *limiter) wait(key string) time.Duration {
+	l.mu.Lock()
+	lim, ok := l.byID[key]
+	l.mu.Unlock()
+	if !ok {
+		return 0
+	}
+	tokens := lim.TokensAt(l.now())
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) / float64(lim.Limit()) * float64(time.Second))
+}
+
 // get returns key's limiter, made or set to r and burst: the configuration
 // may have changed.
 func (l *limiter) get(key string, now time.Time, r rate.Limit, burst int) *rate.Limiter {

@@ -115,7 +115,7 @@ func runBackfill(ctx context.Context, o *backfillOptions, s streams) error {
 		return badInput(fmt.Errorf("site %q has no mirrors; to record what exists without purging, use --seed-ledger", o.site))
 	}
 	stderr := s.err
-	d, err := newDeps(cfg, o.common.logger(stderr))
+	d, err := newDeps(cfg, o.common.logger(stderr), s.redact)
 	if err != nil {
 		return badInput(err)
 	}

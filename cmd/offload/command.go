@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/offload-dev/offload/config"
+	"github.com/offload-dev/offload/internal/redact"
 )
 
 // A command is one of offload's commands, in cli/cli's shape: the command's
@@ -38,10 +39,13 @@ type flagSection struct {
 	fs    *flag.FlagSet
 }
 
-// streams are a command's standard input, output and error.
+// streams are a command's standard input, output and error, and the
+// redactor out and err write through: every secret value the command's
+// configuration resolves is kept out of what it prints and logs.
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
+	redact   *redact.Redactor
 }
 
 func newFlagSet() *flag.FlagSet {

@@ -95,6 +95,21 @@ targets:
 	}
 }
 
+// A literal token where a secret reference belongs is refused, and no
+// part of it is printed (it was echoed up to its first colon).
+func TestConfigCheckShowsNoLiteralToken(t *testing.T) {
+	bad := writeFile(t, "bad.yaml", "targets:\n  - {name: f, provider: fastly, service_id: s, base_url: https://x.com, token: fySECRETtok:abc}\n")
+	code, out, errs := offload(t, "", "config", "check", "--config", bad)
+	if code != exitUsage || !strings.Contains(errs, "targets[0].token") {
+		t.Fatalf("got exit %d, stderr %q; want exit 2 naming targets[0].token", code, errs)
+	}
+	for _, part := range []string{"fySE", "SECRET", "ETtok", "tok:", ":abc"} {
+		if strings.Contains(out+errs, part) {
+			t.Errorf("got %q, which shows %q of the token", out+errs, part)
+		}
+	}
+}
+
 // The configuration comes from --config, else $OFFLOAD_CONFIG, else the
 // embedded defaults, for every command (loadConfig); config check shows
 // which it read.

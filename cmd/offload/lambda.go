@@ -49,6 +49,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"os"
@@ -71,6 +72,7 @@ import (
 	"github.com/offload-dev/offload/cache/ssmcache"
 	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/event"
+	"github.com/offload-dev/offload/internal/redact"
 	"github.com/offload-dev/offload/pipeline"
 )
 
@@ -91,13 +93,15 @@ const answerMargin = 500 * time.Millisecond
 
 func runLambda() {
 	current := &atomic.Pointer[string]{}
-	logger := slog.New(newLambdaLogHandler(os.Stdout, current))
+	red := redact.New()
+	logger := slog.New(newLambdaLogHandler(red.Writer(os.Stdout), current))
 	// The runtime's own log.Printf lines (an invocation's error, a panic)
 	// go through it too.
 	slog.SetDefault(logger)
 	log.SetFlags(0)
 	log.SetOutput(slog.NewLogLogger(logger.Handler(), slog.LevelError).Writer())
 	h := newLambdaHandler(logger, current)
+	h.redact = red
 	lambda.Start(h)
 }
 
@@ -109,6 +113,7 @@ type lambdaHandler struct {
 	cache   *cache.Cache
 	config  *cache.Entry[lambdaConfig]
 	current *atomic.Pointer[string] // the request id, for log lines without a context
+	redact  *redact.Redactor        // told every secret value resolved; the logs and HTTP answers go through it
 	cold    atomic.Bool
 
 	mu      sync.Mutex
@@ -134,7 +139,7 @@ func newLambdaHandler(logger *slog.Logger, current *atomic.Pointer[string]) *lam
 		c, _ = cache.New(cache.Options{Logger: logger, MaxAge: cache.DefaultMaxAge})
 		spec = cache.Func("offload-config", func(context.Context) (lambdaConfig, error) { return lambdaConfig{}, err })
 	}
-	h := &lambdaHandler{logger: logger, cache: c, current: current}
+	h := &lambdaHandler{logger: logger, cache: c, current: current, redact: redact.New()}
 	h.cold.Store(true)
 	h.config = cache.MustAdd(c, spec, cache.Name("config"))
 	return h
@@ -232,7 +237,16 @@ type invocationSummary struct {
 }
 
 // Invoke handles one invocation: a warm-up ping, or an event to apply.
-func (h *lambdaHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+func (h *lambdaHandler) Invoke(ctx context.Context, payload []byte) (_ []byte, err error) {
+	defer func() {
+		// The error leaves the process: a provider's message in it may
+		// echo a credential.
+		var ie messages.InvokeResponse_Error
+		if errors.As(err, &ie) {
+			ie.Message = h.redact.String(ie.Message)
+			err = ie
+		}
+	}()
 	begin := time.Now()
 	if lc, ok := lambdacontext.FromContext(ctx); ok && lambdacontext.MaxConcurrency() <= 1 {
 		id := lc.AwsRequestID
@@ -370,7 +384,7 @@ func (h *lambdaHandler) pipeline(ctx context.Context, lc lambdaConfig) (*pipelin
 		h.logger.WarnContext(ctx, "state in a bolt file lasts only as long as this execution environment; use state.driver dynamodb in Lambda",
 			"path", lc.cfg.State.Path)
 	}
-	d, err := newDeps(lc.cfg, h.logger)
+	d, err := newDeps(lc.cfg, h.logger, h.redact)
 	if err != nil {
 		return nil, err
 	}
@@ -485,7 +499,7 @@ type lambdaLogHandler struct {
 	current *atomic.Pointer[string]
 }
 
-func newLambdaLogHandler(w *os.File, current *atomic.Pointer[string]) slog.Handler {
+func newLambdaLogHandler(w io.Writer, current *atomic.Pointer[string]) slog.Handler {
 	level := slog.LevelInfo
 	switch strings.ToUpper(os.Getenv("AWS_LAMBDA_LOG_LEVEL")) {
 	case "DEBUG", "TRACE":

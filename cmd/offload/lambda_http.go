@@ -180,7 +180,7 @@ func (h *lambdaHandler) serveHTTP(ctx context.Context, kind string, payload []by
 			ev.Headers = map[string]string{"host": hosts[0]}
 		}
 		serve = func(hd http.Handler) (any, int, error) {
-			resp, err := httpadapter.NewALB(hd).ProxyWithContext(ctx, ev)
+			resp, err := httpadapter.NewALB(albClient(hd)).ProxyWithContext(ctx, ev)
 			if !multi {
 				// A target group without multi-value headers reads
 				// "headers" only, and answers 502 without them
@@ -250,6 +250,21 @@ func (h *lambdaHandler) serveHTTP(ctx context.Context, kind string, payload []by
 	h.logger.InfoContext(ctx, "invocation", "source", kind, "method", method, "path", path, "status", status,
 		"stage", stage, "config", version, "cold", cold, "duration_ms", time.Since(begin).Milliseconds())
 	return json.Marshal(resp)
+}
+
+// albClient gives a request from an ALB its client's address, which the
+// adapter leaves empty: the last X-Forwarded-For entry, the one the ALB
+// itself added. httpapi counts failed authentications by it.
+func albClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.RemoteAddr == "" {
+			if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+				hops := strings.Split(xff[len(xff)-1], ",")
+				r.RemoteAddr = strings.TrimSpace(hops[len(hops)-1])
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // convertible reports why the adapter could not make a request of an
@@ -362,7 +377,7 @@ func (w *lambdaWeb) stageServer(ctx context.Context, h *lambdaHandler, param str
 		s.deps.close()
 		delete(w.servers, param)
 	}
-	d, err := newDeps(lc.cfg, h.logger)
+	d, err := newDeps(lc.cfg, h.logger, h.redact)
 	if err != nil {
 		return nil, err
 	}
@@ -415,6 +430,7 @@ func lambdaAPIOptions(cfg *config.Config, d *deps, p *pipeline.Pipeline, ids *at
 		Burst:       cfg.Auth.Burst,
 		CacheStats:  d.cache.Stats,
 		Credentials: apiCredentials(cfg, d),
+		Redact:      d.redact.String,
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,8 +22,8 @@ import (
 )
 
 // The configuration the HTTP tests give the function: one token, and a
-// dry-run target whose name /healthz reports and whose base URL the logged
-// purges show.
+// dry-run target whose name GET /v1/status reports and whose base URL the
+// logged purges show.
 func httpConfig(target string) string {
 	return fmt.Sprintf(`state: {driver: memory}
 auth: {tokens: ["env:OFFLOAD_TEST_TOKEN"]}
@@ -59,7 +61,7 @@ func TestLambdaHTTP(t *testing.T) {
 		}
 
 		invokeHTTP(t, rt, httpFixture(t, "apigw-v1-request.json", map[string]any{
-			"httpMethod": "GET", "path": "/healthz", "body": nil, "requestContext.path": "/prod/healthz", "requestContext.httpMethod": "GET",
+			"httpMethod": "GET", "path": "/v1/status", "body": nil, "requestContext.path": "/prod/v1/status", "requestContext.httpMethod": "GET",
 		}), &resp)
 		checkAnswer(t, resp.StatusCode, first(resp.MultiValueHeaders["Content-Type"]), resp.Body, 200, `"targets":["fallback"]`)
 
@@ -114,12 +116,12 @@ func TestLambdaHTTP(t *testing.T) {
 		invokeHTTP(t, rt, httpFixture(t, "apigw-v2-request.json", map[string]any{"body": "not base64!"}), &resp)
 		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 400, `"code":"bad_request"`)
 
-		// A change that fails is not accepted: the sender is to send the
-		// event again.
+		// A record that can never be applied is refused at the door, as
+		// serve refuses it: 400 saying what is wrong, nothing applied.
 		invokeHTTP(t, rt, httpFixture(t, "apigw-v2-request.json", map[string]any{
 			"isBase64Encoded": false, "body": `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"my-site"}}}]}`,
 		}), &resp)
-		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 503, `"code":"unavailable"`)
+		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 400, `"code":"invalid_event"`)
 		checkLogLines(t, waitLogs(t, rt, 6), 6)
 	})
 
@@ -149,7 +151,8 @@ func TestLambdaHTTP(t *testing.T) {
 			status             int
 			contentType, has   string
 		}{
-			{"GET", "/healthz", "", 200, "application/json", `"targets":["fallback"]`},
+			{"GET", "/healthz", "", 200, "application/json", `{"status":"ok"}`},
+			{"GET", "/v1/status", "", 200, "application/json", `"targets":["fallback"]`},
 			{"POST", "/v1/events", s3event, 202, "application/json", `{"id":`},
 			{"POST", "/v1/plan", s3event, 200, "application/json", `"reason":"duplicate"`},
 			{"GET", "/v1/purges/" + pr.ID, "", 200, "application/json", `"target":"fallback"`},
@@ -185,7 +188,7 @@ func TestLambdaHTTP(t *testing.T) {
 		if err := json.Unmarshal(out, &resp); err != nil {
 			t.Fatal(err)
 		}
-		checkAnswer(t, resp.StatusCode, first(resp.MultiValueHeaders["Content-Type"]), resp.Body, 200, `"targets":["fallback"]`)
+		checkAnswer(t, resp.StatusCode, first(resp.MultiValueHeaders["Content-Type"]), resp.Body, 200, `{"status":"ok"}`)
 		if resp.StatusDescription != "200 OK" {
 			t.Errorf("got statusDescription %q, want 200 OK", resp.StatusDescription)
 		}
@@ -195,7 +198,7 @@ func TestLambdaHTTP(t *testing.T) {
 		rt := startLambda(t, bin, env(), "OFFLOAD_CONFIG="+cfg)
 		var resp events.LambdaFunctionURLResponse
 		invokeHTTP(t, rt, httpFixture(t, "function-url-request.json", nil), &resp)
-		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 200, `"targets":["fallback"]`)
+		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 200, `{"status":"ok"}`)
 		// There is no inbox on Lambda: its routes say so.
 		for _, m := range []string{"GET", "DELETE"} {
 			path := map[string]string{"GET": "/v1/inbox", "DELETE": "/v1/inbox/7"}[m]
@@ -228,7 +231,7 @@ func TestLambdaHTTP(t *testing.T) {
 		invokeHTTP(t, rt, httpFixture(t, "apigw-v2-request.json", map[string]any{
 			"rawPath": "/healthz", "requestContext.http.method": "GET", "body": nil, "isBase64Encoded": false,
 		}), &resp)
-		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 200, `"targets":["dry-run"]`)
+		checkAnswer(t, resp.StatusCode, resp.Headers["Content-Type"], resp.Body, 200, `{"status":"ok"}`)
 		if !strings.Contains(string(rt.Logs()), "no auth tokens configured") {
 			t.Errorf("the logs do not warn that no tokens are configured:\n%s", rt.Logs())
 		}
@@ -243,27 +246,29 @@ func TestLambdaHTTP(t *testing.T) {
 		putParameter(t, moto, beta, httpConfig("betacdn"))
 		rt := startLambda(t, bin, motoEnv(t, proxy), "OFFLOAD_TEST_TOKEN="+testToken, "OFFLOAD_CONFIG="+cfg, "OFFLOAD_CACHE_MAX_AGE=3")
 
-		healthz := func(kind, stage, param string) string {
+		// GET /v1/status names the targets of the configuration that
+		// served it.
+		targets := func(kind, stage, param string) string {
 			t.Helper()
 			var body string
 			switch kind {
 			case httpAPIGatewayV1:
 				var resp events.APIGatewayProxyResponse
 				invokeHTTP(t, rt, httpFixture(t, "apigw-v1-request.json", map[string]any{
-					"httpMethod": "GET", "path": "/healthz", "body": nil, "requestContext.stage": stage, "stageVariables": stageVars(param),
+					"httpMethod": "GET", "path": "/v1/status", "body": nil, "requestContext.stage": stage, "stageVariables": stageVars(param),
 				}), &resp)
 				body = resp.Body
 			default:
 				var resp events.APIGatewayV2HTTPResponse
 				invokeHTTP(t, rt, httpFixture(t, "apigw-v2-request.json", map[string]any{
-					"rawPath": "/healthz", "requestContext.http.method": "GET", "body": nil, "isBase64Encoded": false,
+					"rawPath": "/v1/status", "requestContext.http.method": "GET", "body": nil, "isBase64Encoded": false,
 					"requestContext.stage": stage, "stageVariables": stageVars(param),
 				}), &resp)
 				body = resp.Body
 			}
 			var h struct{ Targets []string }
 			if err := json.Unmarshal([]byte(body), &h); err != nil {
-				t.Fatalf("healthz: %s: %v", body, err)
+				t.Fatalf("GET /v1/status: %s: %v", body, err)
 			}
 			return strings.Join(h.Targets, ",")
 		}
@@ -277,7 +282,7 @@ func TestLambdaHTTP(t *testing.T) {
 			{httpAPIGatewayV2, "beta", beta, "betacdn"},
 		}
 		for _, c := range calls {
-			if got := healthz(c.kind, c.stage, c.param); got != c.want {
+			if got := targets(c.kind, c.stage, c.param); got != c.want {
 				t.Errorf("%s stage %s: got targets %s, want %s", c.kind, c.stage, got, c.want)
 			}
 		}
@@ -305,10 +310,10 @@ func TestLambdaHTTP(t *testing.T) {
 		// age has passed, by a pipeline built for it; prod's is unchanged.
 		putParameter(t, moto, beta, httpConfig("betacdn2"))
 		time.Sleep(3100 * time.Millisecond)
-		if got := healthz(httpAPIGatewayV2, "beta", beta); got != "betacdn2" {
+		if got := targets(httpAPIGatewayV2, "beta", beta); got != "betacdn2" {
 			t.Errorf("beta after the max age: got targets %s, want betacdn2", got)
 		}
-		if got := healthz(httpAPIGatewayV1, "prod", prod); got != "prodcdn" {
+		if got := targets(httpAPIGatewayV1, "prod", prod); got != "prodcdn" {
 			t.Errorf("prod after the max age: got targets %s, want prodcdn", got)
 		}
 		logs = waitLogs(t, rt, len(calls)+3)
@@ -483,5 +488,35 @@ func TestSniffHTTPEvent(t *testing.T) {
 		if got := sniffHTTPEvent(data); got != want {
 			t.Errorf("aws-lambda-go's %s: got %q, want %q", file, got, want)
 		}
+	}
+}
+
+// A request from an ALB is given the client's address the ALB added last
+// to X-Forwarded-For: httpapi counts failed authentications by it.
+func TestALBClient(t *testing.T) {
+	tests := []struct {
+		name, remote string
+		xff          []string
+		want         string
+	}{
+		{"one hop", "", []string{"25.12.198.67"}, "25.12.198.67"},
+		{"the ALB's hop is the last", "", []string{"10.0.0.1, 198.51.100.7", "203.0.113.9"}, "203.0.113.9"},
+		{"within one header", "", []string{"10.0.0.1,  198.51.100.7"}, "198.51.100.7"},
+		{"none", "", nil, ""},
+		{"already set", "192.0.2.1:5", []string{"203.0.113.9"}, "192.0.2.1:5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/healthz", nil)
+			r.RemoteAddr = tt.remote
+			for _, v := range tt.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			var got string
+			albClient(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r.RemoteAddr })).ServeHTTP(httptest.NewRecorder(), r)
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/offload-dev/offload/internal/redact"
 )
 
 // Exit codes.
@@ -30,9 +32,12 @@ func main() {
 	os.Exit(code)
 }
 
-// run runs the command line args and returns the exit code.
+// run runs the command line args and returns the exit code. What it
+// prints and logs goes through a redactor that every secret value it
+// resolves is told.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return newRootCmd().execute(ctx, streams{stdin, stdout, stderr}, args)
+	red := redact.New()
+	return newRootCmd().execute(ctx, streams{stdin, red.Writer(stdout), red.Writer(stderr), red}, args)
 }
 
 func newRootCmd() *command {

@@ -49,7 +49,7 @@ func (o *eventsOptions) setup(ctx context.Context, s streams, readOnly bool) (*e
 	if cfg.IsDefault() && !readOnly {
 		r.logger.Warn("no configuration: using the embedded defaults; purges are logged, not sent (a dry run)", "state", cfg.State.Path)
 	}
-	if r.deps, err = newDeps(cfg, r.logger); err != nil {
+	if r.deps, err = newDeps(cfg, r.logger, s.redact); err != nil {
 		return nil, badInput(err)
 	}
 	if r.p, err = r.deps.pipeline(ctx, readOnly); err != nil {

@@ -206,7 +206,7 @@ func (o *purgeOptions) run(ctx context.Context, s streams) error {
 	if err != nil {
 		return err
 	}
-	d, err := newDeps(cfg, o.common.logger(s.err))
+	d, err := newDeps(cfg, o.common.logger(s.err), s.redact)
 	if err != nil {
 		return badInput(err)
 	}

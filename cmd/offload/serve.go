@@ -15,6 +15,7 @@ import (
 
 	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/httpapi"
+	"github.com/offload-dev/offload/internal/redact"
 	"github.com/offload-dev/offload/pipeline"
 )
 
@@ -53,7 +54,7 @@ func runServe(ctx context.Context, o *serveOptions, s streams) error {
 	if o.listen != "" {
 		cfg.Listen = o.listen
 	}
-	return serve(ctx, cfg, o.common.logger(s.err))
+	return serve(ctx, cfg, o.common.logger(s.err), s.redact)
 }
 
 // shutdownGrace bounds how long in-flight requests get to finish on
@@ -61,13 +62,14 @@ func runServe(ctx context.Context, o *serveOptions, s streams) error {
 const shutdownGrace = 15 * time.Second
 
 // serve runs the server until ctx ends, then stops taking requests,
-// finishes the batch in hand, and returns.
-func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+// finishes the batch in hand, and returns. Its answers go through red, as
+// its logs do (the logger writes through it).
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, red *redact.Redactor) error {
 	if cfg.IsDefault() {
 		logger.Warn("no configuration file: running on the embedded defaults; purges are logged, not sent (a dry run). Pass --config to purge a CDN",
 			"state", cfg.State.Path, "listen", cfg.Listen)
 	}
-	d, err := newDeps(cfg, logger)
+	d, err := newDeps(cfg, logger, red)
 	if err != nil {
 		return badInput(err)
 	}
@@ -97,7 +99,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	// The monitor sees the API's traffic and every batch the worker applies.
 	monitor := httpapi.NewMonitor(httpapi.MonitorOptions{})
 	api := httpapi.Options{Inbox: inbox, Pipeline: p, Logger: logger, Monitor: monitor,
-		Rate: cfg.Auth.Rate, Burst: cfg.Auth.Burst, CacheStats: d.cache.Stats}
+		Rate: cfg.Auth.Rate, Burst: cfg.Auth.Burst, CacheStats: d.cache.Stats, Redact: red.String}
 	if len(cfg.Auth.Tokens) > 0 || len(cfg.Auth.ScopedTokens) > 0 {
 		api.Credentials = apiCredentials(cfg, d)
 		// Fail now rather than answer every request with an error.

@@ -20,7 +20,7 @@ state: {driver: memory, path: `+t.TempDir()+`/offload.db}
 	srv := startServe(t, offloadBinary(t), cfg, "OFFLOAD_TEST_ADMIN=admin-token", "OFFLOAD_TEST_HOOK=hook-token")
 	do := func(method, path, header, token string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, "http://"+srv.Addr+path, strings.NewReader(`{"Records":[]}`))
+		req, _ := http.NewRequest(method, "http://"+srv.Addr+path, strings.NewReader(`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`))
 		if token != "" {
 			req.Header.Set(header, token)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/httpapi"
+	"github.com/offload-dev/offload/internal/redact"
 	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/ledger/bolt"
 	"github.com/offload-dev/offload/ledger/dynamo"
@@ -43,6 +44,7 @@ type deps struct {
 	logger  *slog.Logger
 	cache   *cache.Cache
 	secrets *config.Resolver
+	redact  *redact.Redactor // told every secret value resolved
 
 	awsOnce sync.Once
 	awsCfg  aws.Config
@@ -51,13 +53,17 @@ type deps struct {
 	boltDB *bolt.Ledger
 }
 
-func newDeps(cfg *config.Config, logger *slog.Logger) (*deps, error) {
-	c, err := cache.New(cache.Options{Logger: logger}) // fails on a bad $OFFLOAD_CACHE_MAX_AGE
+// newDeps returns the deps of cfg. Every secret value they resolve is told
+// to red, which what the process prints, logs and answers goes through.
+// It fails on a bad $OFFLOAD_CACHE_MAX_AGE.
+func newDeps(cfg *config.Config, logger *slog.Logger, red *redact.Redactor) (*deps, error) {
+	c, err := cache.New(cache.Options{Logger: logger})
 	if err != nil {
 		return nil, err
 	}
-	d := &deps{cfg: cfg, logger: logger, cache: c}
+	d := &deps{cfg: cfg, logger: logger, cache: c, redact: red}
 	d.secrets = config.NewResolver(d.cache, d.aws)
+	d.secrets.SetRedactor(red)
 	return d, nil
 }
 
