@@ -98,35 +98,106 @@ func writeHit(p printer, h *hitResult) {
 }
 
 func writeCalls(p printer, c *callsResult) {
-	p("## 2. API calls to refresh N entries")
+	p("## 2. API calls to load and refresh N entries")
 	p("")
-	p("N parameters (SecureString) or N secrets are due together. **offload**: one")
-	p("`cache.Refresh` of N entries built from one `ssmcache`/`secretcache` client. **One call per")
-	p("entry**: what stacked lambda-cache decorators do, made for real: one `GetParameter` or")
-	p("`GetSecretValue` per entry. Both through the same counting transport against moto; the values")
-	p("read are checked. The offload column was counted on a first and on a second refresh; they agree")
-	p("unless the table says otherwise.")
+	p("N parameters (SecureString) or N secrets, each read by every contender against the same moto,")
+	p("through the same counting transport (`internal/awstest.Counter`, which counts calls by")
+	p("operation); every value read is checked. *Load* is the first read of all N; *refresh* is the")
+	p("next read of all N once every one is due. The contenders:")
+	p("")
+	p("- **offload**: one `cache.Refresh` of N entries built from one `ssmcache`/`secretcache` client")
+	p("  (load, then the same again: a refresh is a due entry's fetch).")
+	p("- **Powertools (TypeScript)**: Powertools for AWS Lambda's Parameters under Node.js (%s),", c.Powertools)
+	p("  installed by `npm ci` from `bench/powertools/package-lock.json` and run by")
+	p("  `bench/powertools/params.mjs`: `getParametersByName` of the N names with `decrypt: true`,")
+	p("  `getSecret` per secret (awaited together), `maxAge` 1 s; the refresh is the same read after")
+	p("  1.1 s. It reaches moto through a proxy in the harness whose transport is the same counter.")
+	p("- **aws-secretsmanager-caching-go** (AWS's, `%s`, built on the AWS SDK for Go v2; its v1", awsCacheVersion)
+	p("  releases use the SDK v1): `GetSecretStringWithContext` per secret, with a `CacheItemTTL` of 1 ns")
+	p("  so that every secret is due at the second read, as after its TTL. Secrets only: it has no")
+	p("  SSM counterpart.")
+	p("- **one call per entry**: what stacked per-value decorators do, without a cache: one")
+	p("  `GetParameter` or `GetSecretValue` per entry, every time.")
+	p("- **batched, no cache**: the floor a hand-written loader reaches: `GetParameters` of 10 names a")
+	p("  call, `BatchGetSecretValue` of 20 ids a call, every time.")
+	p("")
+	p("The Go contenders share one `aws.Config`: the same HTTP client and transport (the counter over")
+	p("`internal/awstest.Transport`, a new connection per request), credentials and retryer.")
 	p("")
 	table := func(title string, rows []callsRow) {
+		if len(rows) == 0 {
+			return
+		}
+		var names []string
+		for _, name := range []string{cOffload, cPowertools, cAWSCache, cPerEntry, cBatched} {
+			if _, ok := rows[0].By[name]; ok {
+				names = append(names, name)
+			}
+		}
 		p("### %s", title)
 		p("")
-		p("| N | offload calls | operations | one call per entry | operations | saved |")
-		p("|---:|---:|---|---:|---|---:|")
+		head, rule := "| contender |", "|---|"
 		for _, r := range rows {
-			note := ""
-			if r.SecondRounds != r.Offload {
-				note = fmt.Sprintf(" (second refresh: %d)", r.SecondRounds)
+			head += fmt.Sprintf(" N=%s load | refresh |", commas(int64(r.Entries)))
+			rule += "---:|---:|"
+		}
+		p("%s", head)
+		p("%s", rule)
+		for _, name := range names {
+			line := "| " + name + " |"
+			for _, r := range rows {
+				ph := r.By[name]
+				line += fmt.Sprintf(" %s | %s |", commas(int64(ph.Load.Calls)), commas(int64(ph.Refresh.Calls)))
 			}
-			saved := "—"
-			if r.PerEntry > 0 {
-				saved = fmt.Sprintf("%.0f%%", 100*(1-float64(r.Offload)/float64(r.PerEntry)))
-			}
-			p("| %d | %d%s | %s | %d | %s | %s |", r.Entries, r.Offload, note, r.OffloadOps, r.PerEntry, r.PerEntryOps, saved)
+			p("%s", line)
+		}
+		p("")
+		last := rows[len(rows)-1]
+		p("The calls by operation at N=%s:", commas(int64(last.Entries)))
+		p("")
+		p("| contender | load | refresh |")
+		p("|---|---|---|")
+		for _, name := range names {
+			ph := last.By[name]
+			p("| %s | %s | %s |", name, ph.Load.Ops, ph.Refresh.Ops)
 		}
 		p("")
 	}
 	table("SSM parameters", c.Parameters)
 	table("Secrets Manager secrets", c.Secrets)
+
+	if c.HitRounds == 0 {
+		return
+	}
+	p("### A hit")
+	p("")
+	p("One cached value read again and again, warm, in %d rounds. The Go contenders are Go benchmarks", c.HitRounds)
+	p("(`testing.Benchmark`) in the harness; Powertools' reads are timed by `params.mjs` under Node.js")
+	p("(`process.hrtime.bigint` around a loop of awaited reads, after one read that fills its cache), so")
+	p("its figure includes an awaited promise per read, as a handler pays it, and has no allocation count.")
+	p("aws-secretsmanager-caching-go runs with its default TTL (1 hour) here.")
+	p("")
+	hits := func(what string, rows []hitRow) {
+		if len(rows) == 0 {
+			return
+		}
+		p("| %s | ns/read, median (range) | allocs/read | × offload, median (range) |", what)
+		p("|---|---:|---:|---:|")
+		for _, r := range rows {
+			allocs := "—"
+			if r.Allocs >= 0 {
+				allocs = fmt.Sprint(r.Allocs)
+			}
+			ratio := "1×"
+			if r.Contender != rows[0].Contender {
+				ratio = ratioString(ratios(r.Ns, rows[0].Ns))
+			}
+			p("| %s | %s | %s | %s |", r.Contender, spreadOf(r.Ns), allocs, ratio)
+		}
+		p("")
+	}
+	hits("SecureString parameter", c.ParamHits)
+	hits("secret", c.SecretHits)
 }
 
 func writePipeline(p printer, pr *pipelineResult) {
