@@ -204,21 +204,32 @@ func writePipeline(p printer, pr *pipelineResult) {
 	p("## 3. Pipeline throughput")
 	p("")
 	p("One SQS batch of N S3 put notifications (every 25th object an `index.html`, which purges two")
-	p("paths; every 20th message a redelivery of the one before) goes through `event.Decode`,")
-	p("`pipeline.Apply` (ledger read, `plan.Make`, purges, ledger commit) with a fresh in-memory")
-	p("ledger, against three fake CDNs in `bench/fake.go` that each take **%v per request** and count", pr.Latency)
-	p("requests and items: CloudFront-like (3,000 paths per request), Akamai-like (request body ≤")
-	p("50,000 bytes, 2 requests in flight per purge) and Fastly-like (one URL per request, 8 in flight")
-	p("per purge). The pipeline runs with its defaults (4 purge calls in flight). Each size runs in a")
-	p("child process of its own, so the peak resident memory (`VmHWM`, reset after the batch was built")
-	p("by writing 5 to `/proc/self/clear_refs`) is that run's. %d rounds; median (range).", pr.Rounds)
+	p("paths; every 20th message a redelivery of the one before) goes through `event.Decode` and")
+	p("`pipeline.Apply` (ledger read, `plan.Make`, purges, ledger commit) with a fresh in-memory ledger,")
+	p("to three targets through **offload's own provider clients**, each against a test server on")
+	p("127.0.0.1 that speaks the provider's API, with **%v added to every request** by the clients'", pr.Latency)
+	p("transport (a keep-alive `http.Transport`, the same for all three):")
 	p("")
-	p("Changes per CPU-second is the batch's records over the user+system CPU time of the child")
-	p("process while it ran (`getrusage`), so it is the work per core, apart from the fixed latency;")
-	p("the wall-clock rate is bound by that latency. The CPU time includes the fakes' own goroutines")
-	p("and timers (one per request), so it overstates the pipeline's cost, most where the Fastly-like")
-	p("fake takes one request per URL. With one URL per request and at most 4 × 8 requests in flight,")
-	p("the Fastly-like target sets the wall time of the large batches.")
+	p("- `purge/cloudfront`, through the AWS SDK's CloudFront client, to a server in `bench/cdn.go`")
+	p("  that checks each `CreateInvalidation` batch (at most 3,000 paths) and answers as CloudFront")
+	p("  does (the provider's own tests use moto, which takes tens of milliseconds a call);")
+	p("- `purge/akamai` to `internal/akamaitest`'s Fast Purge server, which checks every EdgeGrid")
+	p("  signature and the 50,000-byte body limit over TLS; its token buckets (the account's rate")
+	p("  limits) are kept full, so that the figures are offload's and not the quota's;")
+	p("- `purge/fastly` purging by URL, one request per URL, 8 in flight, to a server in")
+	p("  `bench/cdn.go` that checks the `Fastly-Key` token (the provider's own, stricter test server")
+	p("  is in its `_test.go` and cannot be imported).")
+	p("")
+	p("The pipeline runs with its defaults (4 purge calls in flight). Every change must succeed and")
+	p("every request be accepted; the requests are counted by the servers. Each size runs in a child")
+	p("process of its own, with the servers in the harness's process, so the child's CPU time and peak")
+	p("resident memory (`VmHWM`, reset after the batch was built by writing 5 to")
+	p("`/proc/self/clear_refs`) are the pipeline's and its clients'. %d rounds; median (range).", pr.Rounds)
+	p("")
+	p("Changes per CPU-second is the batch's records over the child's user+system CPU time while it")
+	p("ran (`getrusage`): the work per core, apart from the fixed latency, which bounds the")
+	p("wall-clock rate. With one URL per request and at most 4 × 8 requests in flight, the Fastly")
+	p("target sets the wall time of the large batches.")
 	p("")
 	p("| N records | wall per batch | changes/s (wall) | changes per CPU-second | Go heap allocated | RSS before | peak RSS |")
 	p("|---:|---:|---:|---:|---:|---:|---:|")
@@ -240,37 +251,56 @@ func writePipeline(p printer, pr *pipelineResult) {
 		p("The reset of `VmHWM` failed on this machine: peak RSS includes building the batch.")
 		p("")
 	}
-	p("### Purge requests and billed paths, against one invalidation per event")
+	p("### Purge requests, billed paths and time, against one invalidation per event")
 	p("")
-	p("The seeds' approach, run for real: every decoded event sends one CloudFront invalidation of")
-	p("its own path to the same CloudFront-like fake (counted, not timed). Billed paths are the paths")
-	p("sent to CloudFront; the cost is $0.005 a path past the first 1,000 of a month, taking the batch")
-	p("as the month's only one. The request and item counts were the same in every round. The")
+	p("The per-event baseline, run for real: for every decoded event, one `CreateInvalidation` of its")
+	p("own path with a time-based CallerReference, one after another, through the AWS SDK to the same")
+	p("CloudFront server with the same %v latency (what a handler that invalidates per record does),", pr.Latency)
+	p("timed once, for batches of up to %s records: it takes at least N × %v, which for larger ones", commas(int64(pr.PerEventMax)), pr.Latency)
+	p("is past what this harness spends. Billed paths are the paths sent to CloudFront; the cost is")
+	p("$0.005 a path past the first 1,000 of a month, taking the batch as the month's only one. The")
 	p("per-event loop sends every record, redeliveries included, and only the object's own path, so")
 	p("for an `index.html` it leaves the directory path (`/docs/p000001/`) stale; offload purges both,")
 	p("which is why its billed paths are close to the per-event count here, where every key differs.")
 	p("The targets use the default `Collapse: 0` (no wildcard collapsing).")
 	p("")
-	p("| N records | changes purged | CloudFront requests | Akamai requests | Fastly requests | billed CloudFront paths | cost | per-event CloudFront requests | per-event billed paths | per-event cost | per-event ÷ offload CloudFront requests |")
-	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	p("| N records | changes purged | CloudFront requests | Akamai requests | Fastly requests | billed CloudFront paths | cost | per-event CloudFront requests | per-event billed paths | per-event cost | per-event wall | per-event ÷ offload wall |")
+	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, n := range pr.Sizes {
 		r := pr.Runs[n][len(pr.Runs[n])-1]
-		s := pr.Seeds[n]
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", commas(int64(n)), commas(int64(r.Purged)),
+		s, timed := pr.Seeds[n]
+		seedReq, seedPaths, seedCost, seedWall, ratio := "not run", "—", "—", "—", "—"
+		if timed {
+			var walls []float64
+			for _, run := range pr.Runs[n] {
+				walls = append(walls, float64(run.NsPerOp)/1e6)
+			}
+			seedReq, seedPaths, seedCost = commas(int64(s.Requests)), commas(int64(s.Paths)), cost(s.Paths)
+			seedWall = fmt.Sprintf("%s ms", fmtNum(ms(s.Wall)))
+			ratio = ratioOrDash(ms(s.Wall), spreadOf(walls).Median)
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", commas(int64(n)), commas(int64(r.Purged)),
 			commas(int64(r.Requests["cf"])), commas(int64(r.Requests["ak"])), commas(int64(r.Requests["fy"])),
-			commas(int64(r.Items["cf"])), cost(r.Items["cf"]),
-			commas(int64(s.Requests)), commas(int64(s.Paths)), cost(s.Paths),
-			ratioOrDash(float64(s.Requests), float64(r.Requests["cf"])))
+			commas(int64(r.CFPaths)), cost(r.CFPaths), seedReq, seedPaths, seedCost, seedWall, ratio)
 	}
 	p("")
+	same := true
 	for _, n := range pr.Sizes {
 		for _, r := range pr.Runs[n][1:] {
-			if fmt.Sprint(r.Requests) != fmt.Sprint(pr.Runs[n][0].Requests) {
+			if fmt.Sprint(r.Requests) != fmt.Sprint(pr.Runs[n][0].Requests) || r.CFPaths != pr.Runs[n][0].CFPaths {
+				same = false
 				p("Note: request counts for %d records differed between rounds: %v and %v.", n, pr.Runs[n][0].Requests, r.Requests)
 				p("")
 			}
 		}
 	}
+	if same && pr.Rounds > 1 {
+		p("offload's request and path counts were the same in every round (the harness compared them).")
+		p("")
+	}
+	p("\"Per-event ÷ offload wall\" divides the per-event loop's time by the median of offload's for the")
+	p("same batch, which purged three targets where the loop purges one.")
+	p("")
 }
 
 func cost(paths int) string {
