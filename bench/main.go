@@ -8,8 +8,9 @@
 //
 // It writes the chart of measurement 5 to docs/freshness.png next to the
 // output file. It needs what `make test-deps` installs: moto_server
-// (measurements 1, 2 and 4), MinIO and Varnish (5 and 6). Everything
-// listens on 127.0.0.1.
+// (measurements 1 to 4) and the python3 it runs on (4 and 7), MinIO and
+// Varnish (5 and 6), Node.js and bench/powertools's npm packages (2).
+// Everything listens on 127.0.0.1.
 package main
 
 import (
