@@ -51,8 +51,9 @@ type singles struct {
 // lambdaRound is one round: the bootstrap's singles and batch, and the
 // Python handler's singles, each in an execution environment of its own.
 type lambdaRound struct {
-	Offload singles
-	Python  singles
+	Offload    singles // with the DynamoDB ledger
+	OffloadMem singles // with the in-memory ledger
+	Python     singles
 	Batch   batchRun // with the in-memory ledger
 }
 
@@ -219,6 +220,21 @@ func measureLambda(opts options, lp lambdaParams) (*lambdaResult, error) {
 		r.Offload, err = singlesOf(round, "offload", lambdatest.Options{Path: bin, Env: env, MemoryMB: lambdaMemoryMB},
 			func(rt *lambdatest.Runtime, i int) (time.Duration, error) {
 				d, _, err := invokeBatch(rt, singleEvent(round, i), 30*time.Second, 1)
+				return d, err
+			})
+		if err != nil {
+			return nil, err
+		}
+		// And with the in-memory ledger: one call to moto per event, as
+		// the Python handler makes (other object keys and message ids, so
+		// that no CallerReference repeats one of the first process's).
+		env, err = writeConfig(fmt.Sprintf("single-mem-%d", round), "{driver: memory}", moto.URL)
+		if err != nil {
+			return nil, err
+		}
+		r.OffloadMem, err = singlesOf(round, "offload (in-memory ledger)", lambdatest.Options{Path: bin, Env: env, MemoryMB: lambdaMemoryMB},
+			func(rt *lambdatest.Runtime, i int) (time.Duration, error) {
+				d, _, err := invokeBatch(rt, singleEvent(1000+round, i), 30*time.Second, 1)
 				return d, err
 			})
 		if err != nil {
@@ -576,15 +592,15 @@ func figuresOf(ss []singles) singlesFigures {
 }
 
 func writeLambda(p printer, r *lambdaResult) {
-	var off, py []singles
+	var off, mem, py []singles
 	var batch, batchCPU, peakBatch []float64
 	for _, run := range r.Runs {
-		off, py = append(off, run.Offload), append(py, run.Python)
+		off, mem, py = append(off, run.Offload), append(mem, run.OffloadMem), append(py, run.Python)
 		batch = append(batch, ms(run.Batch.Took))
 		batchCPU = append(batchCPU, ms(run.Batch.CPU))
 		peakBatch = append(peakBatch, float64(run.Batch.Peak)/(1<<20))
 	}
-	o, y := figuresOf(off), figuresOf(py)
+	o, m, y := figuresOf(off), figuresOf(mem), figuresOf(py)
 	lp := r.Params
 	n := commas(int64(lp.Batch))
 	var bl batchLog
@@ -614,16 +630,18 @@ func writeLambda(p printer, r *lambdaResult) {
 	p("  for Python (`awslambdaric`) cannot be installed here, since PyPI is not reachable from this")
 	p("  machine. Each response is checked to report one invalidation.")
 	p("")
-	p("%d rounds; each round starts three fresh processes (execution environments):", len(r.Runs))
+	p("%d rounds; each round starts four fresh processes (execution environments):", len(r.Runs))
 	p("")
 	p("1. **offload, single events**, with a **DynamoDB ledger** in moto (the deploy template's state")
 	p("   store; a new table each round), so one event is a ledger read (`BatchGetItem`), one")
 	p("   invalidation and a ledger write (`PutItem`): first **one event, cold** (the process's first")
 	p("   invocation), then **%d warm events** one after another, each of an object not seen before; the", lp.Warm)
 	p("   round's warm figure is their median;")
-	p("2. **Python, single events**, the same: one cold, %d warm. It keeps no ledger, so one event is one", lp.Warm)
-	p("   invalidation: it does one call to moto where offload does three;")
-	p("3. **offload, one batch of %s records**, measurement 3's SQS batch (every 20th message a", n)
+	p("2. **offload, single events, in-memory ledger**: the same, with `state: {driver: memory}`, so one")
+	p("   event is one call to moto, as for the Python handler;")
+	p("3. **Python, single events**, the same: one cold, %d warm. It keeps no ledger: one event is one", lp.Warm)
+	p("   invalidation;")
+	p("4. **offload, one batch of %s records**, measurement 3's SQS batch (every 20th message a", n)
 	p("   redelivery, every 25th object an `index.html`), sent after one event has warmed the process,")
 	p("   with the **in-memory ledger**, so the batch's figures leave out the ledger's I/O (the same batch")
 	p("   with the DynamoDB ledger follows below). The bootstrap logged %s changes for it, %s purged and", commas(int64(bl.Changes)), commas(int64(bl.Purged)))
@@ -639,17 +657,25 @@ func writeLambda(p printer, r *lambdaResult) {
 	p("over the rounds; each ratio is taken within a round.")
 	p("")
 	ratio := func(py, off []float64) string { return ratioString(ratios(py, off)) }
-	p("| | offload, median (range) | Python (boto3), median (range) | Python ÷ offload |")
-	p("|---|---:|---:|---:|")
-	p("| cold: init (start → first `/next`) | %s ms | %s ms | %s |", spreadOf(o.init), spreadOf(y.init), ratio(y.init, o.init))
-	p("| cold: start → first response, one event | %s ms | %s ms | %s |", spreadOf(o.first), spreadOf(y.first), ratio(y.first, o.first))
-	p("| cold: CPU up to that response | %s ms | %s ms | %s |", spreadOf(o.coldCPU), spreadOf(y.coldCPU), ratio(y.coldCPU, o.coldCPU))
-	p("| warm: one event, round trip | %s ms | %s ms | %s |", spreadOf(o.warm), spreadOf(y.warm), ratio(y.warm, o.warm))
-	p("| warm: CPU per event | %s ms | %s ms | %s |", spreadOf(o.warmCPU), spreadOf(y.warmCPU), ratio(y.warmCPU, o.warmCPU))
-	p("| peak memory (`VmHWM`), one event, cold | %s MiB | %s MiB | %s |", spreadOf(o.peak), spreadOf(y.peak), ratio(y.peak, o.peak))
-	p("| %s-record batch, warm, round trip | %s ms | — | |", n, spreadOf(batch))
-	p("| %s-record batch: CPU | %s ms | — | |", n, spreadOf(batchCPU))
-	p("| peak memory (`VmHWM`), through the %s-record batch | %s MiB | — | |", n, spreadOf(peakBatch))
+	p("| | offload, DynamoDB ledger | offload, in-memory ledger | Python (boto3) | Python ÷ offload, in-memory ledger |")
+	p("|---|---:|---:|---:|---:|")
+	row := func(what, unit string, o, m, y []float64) {
+		p("| %s | %s %s | %s %s | %s %s | %s |", what, spreadOf(o), unit, spreadOf(m), unit, spreadOf(y), unit, ratio(y, m))
+	}
+	row("cold: init (start → first `/next`)", "ms", o.init, m.init, y.init)
+	row("cold: start → first response, one event", "ms", o.first, m.first, y.first)
+	row("cold: CPU up to that response", "ms", o.coldCPU, m.coldCPU, y.coldCPU)
+	row("warm: one event, round trip", "ms", o.warm, m.warm, y.warm)
+	row("warm: CPU per event", "ms", o.warmCPU, m.warmCPU, y.warmCPU)
+	row("peak memory (`VmHWM`), one event, cold", "MiB", o.peak, m.peak, y.peak)
+	p("")
+	p("Median (range) over the rounds. The batch, offload only:")
+	p("")
+	p("| %s-record batch, in-memory ledger | median (range) |", n)
+	p("|---|---:|")
+	p("| warm, round trip | %s ms |", spreadOf(batch))
+	p("| CPU | %s ms |", spreadOf(batchCPU))
+	p("| peak memory (`VmHWM`) through the batch | %s MiB |", spreadOf(peakBatch))
 	p("")
 	p("The Python handler has no batch figure: S3 invokes it once per notification. What it would do")
 	p("with %s records is %s invalidations, one after another; measurement 3 times that loop.", n, n)
