@@ -54,7 +54,7 @@ type lambdaRound struct {
 	Offload    singles // with the DynamoDB ledger
 	OffloadMem singles // with the in-memory ledger
 	Python     singles
-	Batch   batchRun // with the in-memory ledger
+	Batch      batchRun // with the in-memory ledger
 }
 
 // batchRun is the batch sent to a warm bootstrap.
