@@ -57,3 +57,13 @@ if [ ! -f "$PT_DIR/node_modules/.package-lock.json" ] || [ "$PT_DIR/package-lock
   echo "test-deps: npm ci in bench/powertools" >&2
   (cd "$PT_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# GNU time, which the benchmark harness starts `offload plan` and its Python
+# contender under (measurement 7) for their rusage. Debian package.
+if [ ! -x /usr/bin/time ]; then
+  echo "test-deps: installing time" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
+fi
