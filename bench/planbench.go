@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -82,11 +83,15 @@ func measurePlan(opts options, pp planParams) (*planResult, error) {
 	if err := os.WriteFile(script, pyPlan, 0o644); err != nil {
 		return nil, err
 	}
-	ver, err := exec.Command("python3", "-c", "import sys; print(sys.version.split()[0])").Output()
-	if err != nil {
-		return nil, fmt.Errorf("python3: %w", err)
+	// The interpreter itself: python3 on PATH may be a shim (pyenv's is a
+	// shell script) whose own work would count as Python's.
+	out, err := exec.Command("python3", "-c", "import sys; print(sys.executable); print(sys.version.split()[0])").Output()
+	f := strings.Fields(string(out))
+	if err != nil || len(f) != 2 {
+		return nil, fmt.Errorf("python3: %q, %v", out, err)
 	}
-	res := &planResult{Params: pp, InputBytes: map[int]int{}, Objects: map[int]int{}, Python: string(bytes.TrimSpace(ver)), Runs: map[int][]planRound{}}
+	python := f[0]
+	res := &planResult{Params: pp, InputBytes: map[int]int{}, Objects: map[int]int{}, Python: f[1], Runs: map[int][]planRound{}}
 	for _, n := range pp.Sizes {
 		in := filepath.Join(dir, fmt.Sprintf("events-%d.json", n))
 		payload := planInput(n)
@@ -102,7 +107,7 @@ func measurePlan(opts options, pp planParams) (*planResult, error) {
 			if err != nil {
 				return nil, fmt.Errorf("offload plan, %d records: %w", n, err)
 			}
-			r.Python, pyObjects, err = runPlanCmd(dir, "python3", []string{script, in}, countObjects)
+			r.Python, pyObjects, err = runPlanCmd(dir, python, []string{script, in}, countObjects)
 			if err != nil {
 				return nil, fmt.Errorf("plan.py, %d records: %w", n, err)
 			}
