@@ -17,4 +17,4 @@ for message in batch["Records"]:
             latest[(s3["bucket"]["name"], obj["key"])] = {
                 "bucket": s3["bucket"]["name"], "key": obj["key"], "event": record["eventName"],
                 "etag": obj.get("eTag", ""), "sequencer": seq, "message": message["messageId"]}
-json.dump(list(latest.values()), sys.stdout)
+sys.stdout.write(json.dumps(list(latest.values())))
