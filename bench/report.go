@@ -178,6 +178,8 @@ func writeCalls(p printer, c *callsResult) {
 	p("(`testing.Benchmark`) in the harness; Powertools' reads are timed by `params.mjs` under Node.js")
 	p("(`process.hrtime.bigint` around a loop of awaited reads, after one read that fills its cache), so")
 	p("its figure includes an awaited promise per read, as a handler pays it, and has no allocation count.")
+	p("Its rounds run in one Node.js process after the Go rounds, so its ratio pairs round i with round i")
+	p("of offload, not runs made side by side.")
 	p("aws-secretsmanager-caching-go runs with its default TTL (1 hour) here.")
 	p("")
 	hits := func(what string, rows []hitRow) {
