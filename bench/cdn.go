@@ -85,30 +85,36 @@ func (f *cdnFakes) endpoints() cdnEndpoints {
 type cdnCounts struct {
 	Requests map[string]int
 	CFPaths  int
-	Refused  int // requests answered with an error, by any server
+	Refused  map[string]int // requests answered with an error, by target and status
 }
 
 func (f *cdnFakes) counts() cdnCounts {
-	c := cdnCounts{Requests: map[string]int{}}
-	c.Requests["cf"], c.CFPaths, c.Refused = f.cf.counts()
+	c := cdnCounts{Requests: map[string]int{}, Refused: map[string]int{}}
+	var cfRefused, fyRefused int
+	c.Requests["cf"], c.CFPaths, cfRefused = f.cf.counts()
+	c.Refused["cf 400"] = cfRefused
 	for _, r := range f.ak.Received() {
 		if r.Status == http.StatusCreated {
 			c.Requests["ak"]++
 		} else {
-			c.Refused++
+			c.Refused[fmt.Sprintf("ak %d", r.Status)]++
 		}
 	}
-	var fyRefused int
 	c.Requests["fy"], fyRefused = f.fy.counts()
-	c.Refused += fyRefused
+	c.Refused["fy 404"] = fyRefused
 	return c
 }
 
 // sub is what the servers answered between two counts.
 func (c cdnCounts) sub(before cdnCounts) cdnCounts {
-	out := cdnCounts{Requests: map[string]int{}, CFPaths: c.CFPaths - before.CFPaths, Refused: c.Refused - before.Refused}
+	out := cdnCounts{Requests: map[string]int{}, CFPaths: c.CFPaths - before.CFPaths, Refused: map[string]int{}}
 	for k, v := range c.Requests {
 		out.Requests[k] = v - before.Requests[k]
+	}
+	for k, v := range c.Refused {
+		if d := v - before.Refused[k]; d > 0 {
+			out.Refused[k] = d
+		}
 	}
 	return out
 }
@@ -224,6 +230,12 @@ func (f *cloudFrontFake) serve(w http.ResponseWriter, r *http.Request) {
 		Quantity        int      `xml:"Paths>Quantity"`
 		Paths           []string `xml:"Paths>Items>Path"`
 	}
+	// Only the harness's own clients count: on a shared machine a port
+	// can be reached by a stray request meant for a server that had it.
+	if !strings.Contains(r.Header.Get("Authorization"), "Credential=testing/") {
+		w.WriteHeader(http.StatusForbidden)
+		return
+	}
 	err := errors.New("not found")
 	if r.Method == http.MethodPost && r.URL.Path == "/2020-05-31/distribution/"+benchDistribution+"/invalidation" {
 		err = xml.NewDecoder(r.Body).Decode(&batch)
@@ -264,10 +276,17 @@ func newFastlyFake() *fastlyFake {
 	f := &fastlyFake{}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		if r.Header.Get("Fastly-Key") != fastlyToken || r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/purge/") {
-			f.refused.Add(1)
+		// Only requests with the token count as the client's (see
+		// cloudFrontFake.serve).
+		if r.Header.Get("Fastly-Key") != fastlyToken {
 			w.WriteHeader(http.StatusUnauthorized)
 			fmt.Fprint(w, `{"msg":"Provided credentials are missing or invalid"}`)
+			return
+		}
+		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/purge/") {
+			f.refused.Add(1)
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"msg":"Record not found"}`)
 			return
 		}
 		n := f.calls.Add(1)

@@ -248,8 +248,8 @@ func runPipeline(fakes *cdnFakes, n int, latency time.Duration, bench func(cdnEn
 		return nil, fmt.Errorf("%d changes failed", r.Failed)
 	}
 	got := fakes.counts().sub(before)
-	if got.Refused > 0 {
-		return nil, fmt.Errorf("the test servers refused %d requests", got.Refused)
+	if len(got.Refused) > 0 {
+		return nil, fmt.Errorf("the test servers refused requests (by target and status): %v", got.Refused)
 	}
 	r.Requests = map[string]int{}
 	for k, v := range got.Requests {
