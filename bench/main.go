@@ -43,7 +43,7 @@ func main() {
 	testing.Init() // testing.Benchmark and internal/awstest read the test flags
 	var opts options
 	flag.StringVar(&opts.Out, "out", "BENCHMARKS.md", `file to write, "-" for stdout`)
-	flag.IntVar(&opts.Rounds, "rounds", 5, "rounds of the cache hit benchmarks")
+	flag.IntVar(&opts.Rounds, "rounds", 5, "rounds of the cache hit benchmarks (measurements 1 and 2)")
 	flag.IntVar(&opts.PipelineRounds, "pipeline-rounds", 3, "rounds of the pipeline benchmarks")
 	flag.DurationVar(&opts.Latency, "latency", 20*time.Millisecond, "fixed latency of each fake CDN request")
 	only := flag.String("only", "", "comma-separated measurements to run, e.g. 4,6; the others are reported as not run")
