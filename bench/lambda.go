@@ -23,39 +23,56 @@ import (
 	"github.com/offload-dev/offload/ledger/dynamo"
 )
 
-// The Python CloudFront-invalidation Lambda this project replaces, as its
-// own logs reported it (quoted in issue 6, not measured here).
-const (
-	pyRefMs       = 1085
-	pyRefMB       = 36
-	pyRefMemoryMB = 128
-)
+// lambdaMemoryMB is AWS_LAMBDA_FUNCTION_MEMORY_SIZE for every process;
+// the emulator limits nothing by it.
+const lambdaMemoryMB = 128
 
 // lambdaParams sizes measurement 4; the harness uses lambdaDefaults, the
 // smoke test something tiny.
 type lambdaParams struct {
-	Rounds int // fresh execution environments (processes)
+	Rounds int // fresh execution environments (processes) of each kind
 	Warm   int // warm single-event invocations per round
 	Batch  int // records in the SQS batch, once per round
 }
 
 var lambdaDefaults = lambdaParams{Rounds: 5, Warm: 30, Batch: 10000}
 
-// lambdaRound is one round: an execution environment with a cold start
-// and warm single events, then another with the batch.
-type lambdaRound struct {
+// singles is one execution environment's cold start with one event and
+// the warm events after it.
+type singles struct {
 	Init        time.Duration   // process start to its first GET .../next
 	FirstAnswer time.Duration   // process start to the first event's response
 	ColdCPU     time.Duration   // the process's CPU time up to that response
 	PeakOne     int64           // VmHWM after the first event, bytes
 	Warm        []time.Duration // each warm event's invoke round trip
 	WarmCPU     time.Duration   // CPU time over all the warm events
-	Batch       time.Duration   // the batch's invoke round trip
-	BatchCPU    time.Duration   // CPU time of the batch
-	PeakBatch   int64           // VmHWM after the batch, bytes
-	BatchFailed int             // messages the batch's response named as failed
-	FailReasons map[string]int  // the changes' errors behind them, counted
-	BatchLog    batchLog        // the bootstrap's summary of the batch
+}
+
+// lambdaRound is one round: the bootstrap's singles and batch, and the
+// Python handler's singles, each in an execution environment of its own.
+type lambdaRound struct {
+	Offload    singles // with the DynamoDB ledger
+	OffloadMem singles // with the in-memory ledger
+	Python     singles
+	Batch      batchRun // with the in-memory ledger
+}
+
+// batchRun is the batch sent to a warm bootstrap.
+type batchRun struct {
+	Took        time.Duration  // the invoke's round trip
+	CPU         time.Duration  // the bootstrap's CPU time over it
+	Peak        int64          // VmHWM after it, bytes
+	Failed      int            // messages the response named as failed
+	FailReasons map[string]int // the changes' errors behind them, counted
+	Log         batchLog       // the bootstrap's summary of it
+}
+
+// dynamoBatch is the batch once more, with the DynamoDB ledger, and the
+// calls the bootstrap made for it, counted by operation.
+type dynamoBatch struct {
+	batchRun
+	Invalidations int
+	Calls         map[string]int
 }
 
 type lambdaResult struct {
@@ -65,7 +82,10 @@ type lambdaResult struct {
 	Platform           string
 	PayloadBytes       int // sqsBatch(Params.Batch)
 	BatchInvalidations int // CloudFront invalidations per batch
+	Python             string
+	Boto3              string
 	Runs               []lambdaRound
+	Dynamo             *dynamoBatch
 }
 
 func init() {
@@ -92,6 +112,10 @@ func measureLambda(opts options, lp lambdaParams) (*lambdaResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	py, err := writePythonLambda(filepath.Join(dir, "python"))
+	if err != nil {
+		return nil, err
+	}
 	logf(opts, "4 starting moto")
 	moto, err := awstest.StartMoto()
 	if err != nil {
@@ -105,23 +129,29 @@ func measureLambda(opts options, lp lambdaParams) (*lambdaResult, error) {
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(moto.Config())
-	env := []string{
-		"AWS_ENDPOINT_URL=" + moto.URL,
-		"AWS_ACCESS_KEY_ID=testing",
-		"AWS_SECRET_ACCESS_KEY=testing",
-		"AWS_SESSION_TOKEN=testing",
-		"AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"TMPDIR=" + dir,
+	awsEnv := func(endpoint string) []string {
+		return []string{
+			"AWS_ENDPOINT_URL=" + endpoint,
+			"AWS_ACCESS_KEY_ID=testing",
+			"AWS_SECRET_ACCESS_KEY=testing",
+			"AWS_SESSION_TOKEN=testing",
+			"AWS_CONFIG_FILE=/dev/null",
+			"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+			"TMPDIR=" + dir,
+		}
 	}
 	// writeConfig writes a configuration with the CloudFront target and
 	// the given state, and returns the environment that names it.
-	writeConfig := func(name, state string) ([]string, error) {
+	writeConfig := func(name, state, endpoint string) ([]string, error) {
 		cfg := filepath.Join(dir, name+".yaml")
 		yaml := fmt.Sprintf("state: %s\n"+
 			"sites: [{name: www, bucket: my-site, targets: [cf]}]\n"+
 			"targets: [{name: cf, provider: cloudfront, distribution_id: %s}]\n", state, dist)
-		return append(slices.Clone(env), "OFFLOAD_CONFIG="+cfg), os.WriteFile(cfg, []byte(yaml), 0o644)
+		return append(awsEnv(endpoint), "OFFLOAD_CONFIG="+cfg), os.WriteFile(cfg, []byte(yaml), 0o644)
+	}
+	newTable := func(name string) (string, error) {
+		table := fmt.Sprintf("offload-bench-%s-%d", name, time.Now().UnixNano())
+		return table, dynamo.CreateTable(ctx, db, table, 30*time.Second)
 	}
 	// invalidated runs f and returns how many invalidations moto received
 	// meanwhile.
@@ -136,144 +166,221 @@ func measureLambda(opts options, lp lambdaParams) (*lambdaResult, error) {
 		after, err := countInvalidations(ctx, cf, dist)
 		return after - before, err
 	}
-
-	batch := sqsBatch(lp.Batch)
-	res := &lambdaResult{Params: lp, MemoryMB: pyRefMemoryMB, BinaryBytes: st.Size(), PayloadBytes: len(batch),
-		Platform: runtime.GOOS + "/" + runtime.GOARCH}
-	for round := range lp.Rounds {
-		// Single events, with a DynamoDB ledger (a table of its own per
-		// round, so every round starts from the same state).
-		table := fmt.Sprintf("offload-bench-%d-%d", round, time.Now().UnixNano())
-		if err := dynamo.CreateTable(ctx, db, table, 30*time.Second); err != nil {
-			return nil, err
-		}
-		singleEnv, err := writeConfig(fmt.Sprintf("single-%d", round), "{driver: dynamodb, table: "+table+"}")
-		if err != nil {
-			return nil, err
-		}
-		var r *lambdaRound
+	// singlesOf runs one kind of execution environment's single events
+	// and checks that each sent one invalidation.
+	singlesOf := func(round int, what string, o lambdatest.Options, invoke func(*lambdatest.Runtime, int) (time.Duration, error)) (s singles, err error) {
 		n, err := invalidated(func() (err error) {
-			r, err = runSingles(bin, singleEnv, round, lp.Warm)
+			s, err = runSingles(o, lp.Warm, invoke)
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("round %d, single events: %w", round+1, err)
+			return s, fmt.Errorf("round %d, %s single events: %w", round+1, what, err)
 		}
 		if want := 1 + lp.Warm; n != want {
-			return nil, fmt.Errorf("round %d: moto received %d invalidations for %d single events, want one each", round+1, n, want)
+			return s, fmt.Errorf("round %d: moto received %d invalidations for %d %s single events, want one each", round+1, n, want, what)
 		}
-
-		// The batch, with the in-memory ledger.
-		batchEnv, err := writeConfig(fmt.Sprintf("batch-%d", round), "{driver: memory}")
+		return s, nil
+	}
+	// batchOf runs the batch in a warm bootstrap and checks the number of
+	// invalidations: the warm-up event's one, and the batch's in calls of
+	// at most 3,000 paths, the same number every time.
+	batch := sqsBatch(lp.Batch)
+	res := &lambdaResult{Params: lp, MemoryMB: lambdaMemoryMB, BinaryBytes: st.Size(), PayloadBytes: len(batch),
+		Platform: runtime.GOOS + "/" + runtime.GOARCH, Python: py.Version, Boto3: py.Boto3}
+	batchOf := func(round int, env []string) (batchRun, error) {
+		var b batchRun
+		n, err := invalidated(func() (err error) {
+			b, err = runBatch(bin, env, round, batch, lp.Batch)
+			return err
+		})
 		if err != nil {
-			return nil, err
+			return b, err
 		}
-		n, err = invalidated(func() error { return runBatch(bin, batchEnv, round, batch, lp.Batch, r) })
-		if err != nil {
-			return nil, fmt.Errorf("round %d, batch: %w", round+1, err)
-		}
-		// The warm-up event's one, and the batch's in calls of at most
-		// 3,000 paths: the same number every round.
 		if res.BatchInvalidations == 0 {
 			res.BatchInvalidations = n - 1
 		}
 		if n-1 != res.BatchInvalidations || n < 2 {
-			return nil, fmt.Errorf("round %d: moto received %d invalidations for the batch, want %d and one for the warm-up event", round+1, n, res.BatchInvalidations)
+			return b, fmt.Errorf("moto received %d invalidations for the batch, want %d and one for the warm-up event", n, res.BatchInvalidations)
 		}
-		res.Runs = append(res.Runs, *r)
-		logf(opts, "4 round %d: init %v, first response %v, peak %d KiB; warm median %v; batch %v, CPU %v, peak %d KiB, %d failed",
-			round+1, r.Init.Round(time.Millisecond), r.FirstAnswer.Round(time.Millisecond), r.PeakOne>>10,
-			time.Duration(spreadOf(durationsMs(r.Warm)).Median*1e6).Round(10*time.Microsecond),
-			r.Batch.Round(time.Millisecond), r.BatchCPU, r.PeakBatch>>10, r.BatchFailed)
+		return b, nil
 	}
-	return res, nil
-}
 
-// runSingles runs one execution environment with single events: the cold
-// start with one event, then warm more, one after another.
-func runSingles(bin string, env []string, round, warm int) (*lambdaRound, error) {
-	rt, err := lambdatest.Start(lambdatest.Options{Path: bin, Env: env, MemoryMB: pyRefMemoryMB})
-	if err != nil {
-		return nil, err
-	}
-	defer rt.Close()
-	r := &lambdaRound{}
-	if _, _, err := invokeBatch(rt, singleEvent(round, 0), 30*time.Second, 1); err != nil {
-		return nil, err
-	}
-	pid, err := onlyProcess(rt)
-	if err != nil {
-		return nil, err
-	}
-	p := rt.Processes()[0]
-	r.Init, r.FirstAnswer = p.Init, p.FirstAnswer
-	if r.PeakOne, err = procField(pid, "VmHWM"); err != nil {
-		return nil, err
-	}
-	if r.ColdCPU, err = procCPU(pid); err != nil {
-		return nil, err
-	}
-	for i := range warm {
-		d, _, err := invokeBatch(rt, singleEvent(round, i+1), 30*time.Second, 1)
+	for round := range lp.Rounds {
+		var r lambdaRound
+		// offload's single events, with a DynamoDB ledger (a table of its
+		// own per round, so every round starts from the same state).
+		table, err := newTable(fmt.Sprint(round))
 		if err != nil {
 			return nil, err
 		}
-		r.Warm = append(r.Warm, d)
+		env, err := writeConfig(fmt.Sprintf("single-%d", round), "{driver: dynamodb, table: "+table+"}", moto.URL)
+		if err != nil {
+			return nil, err
+		}
+		r.Offload, err = singlesOf(round, "offload", lambdatest.Options{Path: bin, Env: env, MemoryMB: lambdaMemoryMB},
+			func(rt *lambdatest.Runtime, i int) (time.Duration, error) {
+				d, _, err := invokeBatch(rt, singleEvent(round, i), 30*time.Second, 1)
+				return d, err
+			})
+		if err != nil {
+			return nil, err
+		}
+		// And with the in-memory ledger: one call to moto per event, as
+		// the Python handler makes (other object keys and message ids, so
+		// that no CallerReference repeats one of the first process's).
+		env, err = writeConfig(fmt.Sprintf("single-mem-%d", round), "{driver: memory}", moto.URL)
+		if err != nil {
+			return nil, err
+		}
+		r.OffloadMem, err = singlesOf(round, "offload (in-memory ledger)", lambdatest.Options{Path: bin, Env: env, MemoryMB: lambdaMemoryMB},
+			func(rt *lambdatest.Runtime, i int) (time.Duration, error) {
+				d, _, err := invokeBatch(rt, singleEvent(1000+round, i), 30*time.Second, 1)
+				return d, err
+			})
+		if err != nil {
+			return nil, err
+		}
+		// The Python handler's, against the same moto and distribution.
+		pyEnv := append(awsEnv(moto.URL), "DISTRIBUTION_ID="+dist, "_HANDLER=handler.lambda_handler")
+		r.Python, err = singlesOf(round, "Python", lambdatest.Options{Path: py.Bootstrap, Dir: py.Dir, Env: pyEnv, MemoryMB: lambdaMemoryMB},
+			func(rt *lambdatest.Runtime, i int) (time.Duration, error) { return invokePython(rt, round, i) })
+		if err != nil {
+			return nil, err
+		}
+		// The batch, with the in-memory ledger.
+		env, err = writeConfig(fmt.Sprintf("batch-%d", round), "{driver: memory}", moto.URL)
+		if err != nil {
+			return nil, err
+		}
+		if r.Batch, err = batchOf(round, env); err != nil {
+			return nil, fmt.Errorf("round %d, batch: %w", round+1, err)
+		}
+		res.Runs = append(res.Runs, r)
+		logf(opts, "4 round %d: offload init %v, first response %v, peak %d KiB, warm median %v; Python init %v, first response %v, peak %d KiB, warm median %v; batch %v, CPU %v, peak %d KiB, %d failed",
+			round+1, r.Offload.Init.Round(time.Millisecond), r.Offload.FirstAnswer.Round(time.Millisecond), r.Offload.PeakOne>>10, medianDuration(r.Offload.Warm),
+			r.Python.Init.Round(time.Millisecond), r.Python.FirstAnswer.Round(time.Millisecond), r.Python.PeakOne>>10, medianDuration(r.Python.Warm),
+			r.Batch.Took.Round(time.Millisecond), r.Batch.CPU, r.Batch.Peak>>10, r.Batch.Failed)
 	}
-	cpu, err := procCPU(pid)
+
+	// The batch once, as deployed: the DynamoDB ledger, every call the
+	// bootstrap makes counted at a proxy in front of moto.
+	logf(opts, "4 the %d-record batch with the DynamoDB ledger", lp.Batch)
+	table, err := newTable("batch")
 	if err != nil {
 		return nil, err
 	}
-	r.WarmCPU = cpu - r.ColdCPU
-	_, err = onlyProcess(rt)
-	return r, err
+	counter := awstest.NewCounter()
+	proxy, err := awsProxy(moto.URL, counter)
+	if err != nil {
+		return nil, err
+	}
+	defer proxy.Close()
+	env, err := writeConfig("batch-dynamo", "{driver: dynamodb, table: "+table+"}", proxy.URL)
+	if err != nil {
+		return nil, err
+	}
+	d := &dynamoBatch{}
+	if d.batchRun, err = batchOf(len(res.Runs), env); err != nil {
+		return nil, fmt.Errorf("batch with the DynamoDB ledger: %w", err)
+	}
+	d.Calls = counter.Counts()
+	res.Dynamo = d
+	logf(opts, "4 batch with the DynamoDB ledger: %v, CPU %v, peak %d KiB, %d failed, calls %s",
+		d.Took.Round(time.Millisecond), d.CPU, d.Peak>>10, d.Failed, counter)
+	return res, nil
 }
 
-// runBatch runs one execution environment for the batch: one event to
-// warm it, then the batch, and records the batch's figures in r.
-func runBatch(bin string, env []string, round int, batch []byte, records int, r *lambdaRound) error {
-	rt, err := lambdatest.Start(lambdatest.Options{Path: bin, Env: env, MemoryMB: pyRefMemoryMB})
+func medianDuration(ds []time.Duration) time.Duration {
+	return time.Duration(spreadOf(durationsMs(ds)).Median * 1e6).Round(10 * time.Microsecond)
+}
+
+// runSingles runs one execution environment with single events: the cold
+// start with event 0, then warm more, one after another. invoke sends
+// event i and checks its answer.
+func runSingles(o lambdatest.Options, warm int, invoke func(rt *lambdatest.Runtime, i int) (time.Duration, error)) (singles, error) {
+	var s singles
+	rt, err := lambdatest.Start(o)
 	if err != nil {
-		return err
+		return s, err
 	}
 	defer rt.Close()
-	if _, _, err := invokeBatch(rt, singleEvent(round, 9999), 30*time.Second, 1); err != nil {
-		return err
+	if _, err := invoke(rt, 0); err != nil {
+		return s, err
 	}
 	pid, err := onlyProcess(rt)
 	if err != nil {
-		return err
+		return s, err
+	}
+	p := rt.Processes()[0]
+	s.Init, s.FirstAnswer = p.Init, p.FirstAnswer
+	if s.PeakOne, err = procField(pid, "VmHWM"); err != nil {
+		return s, err
+	}
+	if s.ColdCPU, err = procCPU(pid); err != nil {
+		return s, err
+	}
+	for i := range warm {
+		d, err := invoke(rt, i+1)
+		if err != nil {
+			return s, err
+		}
+		s.Warm = append(s.Warm, d)
 	}
 	cpu, err := procCPU(pid)
 	if err != nil {
-		return err
+		return s, err
+	}
+	s.WarmCPU = cpu - s.ColdCPU
+	_, err = onlyProcess(rt)
+	return s, err
+}
+
+// runBatch runs one execution environment for the batch: one event to
+// warm it, then the batch.
+func runBatch(bin string, env []string, round int, batch []byte, records int) (batchRun, error) {
+	var b batchRun
+	rt, err := lambdatest.Start(lambdatest.Options{Path: bin, Env: env, MemoryMB: lambdaMemoryMB})
+	if err != nil {
+		return b, err
+	}
+	defer rt.Close()
+	if _, _, err := invokeBatch(rt, singleEvent(round, 9999), 30*time.Second, 1); err != nil {
+		return b, err
+	}
+	pid, err := onlyProcess(rt)
+	if err != nil {
+		return b, err
+	}
+	cpu, err := procCPU(pid)
+	if err != nil {
+		return b, err
 	}
 	// Lambda's longest timeout: the batch is measured, not cut off.
-	if r.Batch, r.BatchFailed, err = invokeBatch(rt, batch, 15*time.Minute, records); err != nil {
-		return err
+	if b.Took, b.Failed, err = invokeBatch(rt, batch, 15*time.Minute, records); err != nil {
+		return b, err
 	}
 	// The invocation's summary line comes after its failures, if any:
 	// they are reported, not hidden.
 	logs, err := rt.WaitOutput(context.Background(), `"message":"invocation"`, 2)
 	if err != nil {
-		return err
+		return b, err
 	}
-	if r.BatchLog, err = lastSummary(logs); err != nil {
-		return err
+	if b.Log, err = lastSummary(logs); err != nil {
+		return b, err
 	}
-	if r.BatchFailed > 0 {
-		r.FailReasons = failReasons(logs)
+	if b.Failed > 0 {
+		b.FailReasons = failReasons(logs)
 	}
-	if r.PeakBatch, err = procField(pid, "VmHWM"); err != nil {
-		return err
+	if b.Peak, err = procField(pid, "VmHWM"); err != nil {
+		return b, err
 	}
 	end, err := procCPU(pid)
 	if err != nil {
-		return err
+		return b, err
 	}
-	r.BatchCPU = end - cpu
+	b.CPU = end - cpu
 	_, err = onlyProcess(rt)
-	return err
+	return b, err
 }
 
 // invokeBatch sends one SQS batch and returns how long it took and how
@@ -315,18 +422,23 @@ func buildBootstrap(dir string) (string, error) {
 	return out, goBuild(out, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w")
 }
 
+// s3Put is an S3 notification of one put of key, as S3 sends it.
+func s3Put(key string, n int) []byte {
+	type rec = map[string]any
+	b, _ := json.Marshal(rec{"Records": []rec{{
+		"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+		"eventTime": "2026-11-20T10:00:00.000Z", "eventName": "ObjectCreated:Put",
+		"s3": rec{"bucket": rec{"name": "my-site"}, "object": rec{
+			"key": key, "size": 2048, "eTag": fmt.Sprintf("%032x", n), "sequencer": fmt.Sprintf("0065A2%012X", n)}},
+	}}})
+	return b
+}
+
 // singleEvent is an SQS batch of one message carrying one S3 put
 // notification, of an object new in every round and event.
 func singleEvent(round, i int) []byte {
 	type rec = map[string]any
-	s3 := rec{"Records": []rec{{
-		"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-		"eventTime": "2026-11-20T10:00:00.000Z", "eventName": "ObjectCreated:Put",
-		"s3": rec{"bucket": rec{"name": "my-site"}, "object": rec{
-			"key": fmt.Sprintf("pages/r%d/page%04d.html", round, i), "size": 2048,
-			"eTag": fmt.Sprintf("%032x", round*100000+i), "sequencer": fmt.Sprintf("0065A2%012X", i)}},
-	}}}
-	body, _ := json.Marshal(s3)
+	body := s3Put(fmt.Sprintf("pages/r%d/page%04d.html", round, i), round*100000+i)
 	b, _ := json.Marshal(rec{"Records": []rec{{"messageId": fmt.Sprintf("s-%d-%04d", round, i), "eventSource": "aws:sqs", "body": string(body)}}})
 	return b
 }
@@ -463,92 +575,116 @@ func durationsMs(ds []time.Duration) []float64 {
 	return out
 }
 
-func writeLambda(p printer, r *lambdaResult) {
-	var init, first, coldCPU, peakOne, warm, warmCPU, batch, batchCPU, peakBatch, refCold, refWarm, refMem []float64
-	for _, run := range r.Runs {
-		w := spreadOf(durationsMs(run.Warm)).Median
-		init = append(init, ms(run.Init))
-		first = append(first, ms(run.FirstAnswer))
-		coldCPU = append(coldCPU, ms(run.ColdCPU))
-		peakOne = append(peakOne, float64(run.PeakOne)/(1<<20))
-		warm = append(warm, w)
-		warmCPU = append(warmCPU, ms(run.WarmCPU)/float64(max(len(run.Warm), 1)))
-		batch = append(batch, ms(run.Batch))
-		batchCPU = append(batchCPU, ms(run.BatchCPU))
-		peakBatch = append(peakBatch, float64(run.PeakBatch)/(1<<20))
-		refCold = append(refCold, pyRefMs/ms(run.FirstAnswer))
-		refWarm = append(refWarm, pyRefMs/w)
-		refMem = append(refMem, pyRefMB/(float64(run.PeakOne)/(1<<20)))
+// singlesFigures are one kind of environment's figures, one per round.
+type singlesFigures struct{ init, first, coldCPU, peak, warm, warmCPU []float64 }
+
+func figuresOf(ss []singles) singlesFigures {
+	var f singlesFigures
+	for _, s := range ss {
+		f.init = append(f.init, ms(s.Init))
+		f.first = append(f.first, ms(s.FirstAnswer))
+		f.coldCPU = append(f.coldCPU, ms(s.ColdCPU))
+		f.peak = append(f.peak, float64(s.PeakOne)/(1<<20))
+		f.warm = append(f.warm, spreadOf(durationsMs(s.Warm)).Median)
+		f.warmCPU = append(f.warmCPU, ms(s.WarmCPU)/float64(max(len(s.Warm), 1)))
 	}
+	return f
+}
+
+func writeLambda(p printer, r *lambdaResult) {
+	var off, mem, py []singles
+	var batch, batchCPU, peakBatch []float64
+	for _, run := range r.Runs {
+		off, mem, py = append(off, run.Offload), append(mem, run.OffloadMem), append(py, run.Python)
+		batch = append(batch, ms(run.Batch.Took))
+		batchCPU = append(batchCPU, ms(run.Batch.CPU))
+		peakBatch = append(peakBatch, float64(run.Batch.Peak)/(1<<20))
+	}
+	o, m, y := figuresOf(off), figuresOf(mem), figuresOf(py)
 	lp := r.Params
 	n := commas(int64(lp.Batch))
 	var bl batchLog
 	if len(r.Runs) > 0 {
-		bl = r.Runs[len(r.Runs)-1].BatchLog
+		bl = r.Runs[len(r.Runs)-1].Batch.Log
 	}
 
 	p("## 4. Lambda cold start and per-event cost")
 	p("")
-	p("The real `bootstrap` (`cmd/offload` built as `make bootstrap` builds it, `-tags lambda.norpc")
-	p("-trimpath -ldflags='-s -w'`, but for this machine's %s; %s MiB) runs under", r.Platform, fmtNum(float64(r.BinaryBytes)/(1<<20)))
-	p("`internal/lambdatest`, an emulator of the Lambda Runtime API on 127.0.0.1, told")
-	p("`AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d`, which limits nothing here: the emulator sets no memory", r.MemoryMB)
-	p("or CPU limit. Its configuration file names one **CloudFront target** in moto on 127.0.0.1, so")
-	p("every purge is a real `CreateInvalidation` call to moto; the invalidations moto received are")
-	p("counted and checked. Every event is an SQS batch whose messages each carry one S3 put")
-	p("notification, as the deploy template's S3 → SQS → Lambda wiring delivers them, and every")
-	p("response is checked to be a partial batch response. %d rounds; each round starts two fresh", len(r.Runs))
-	p("processes (execution environments):")
+	p("Two functions run under `internal/lambdatest`, an emulator of the Lambda Runtime API on")
+	p("127.0.0.1, with `AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d`, which limits nothing here: the emulator", r.MemoryMB)
+	p("sets no memory or CPU limit. Both purge the same **CloudFront distribution in moto** on")
+	p("127.0.0.1, so every purge is a real `CreateInvalidation` call to moto; the invalidations moto")
+	p("received are counted and checked after every run.")
 	p("")
-	p("1. **single events**, with a **DynamoDB ledger** in moto (the deploy template's state store; a")
-	p("   new table each round), so one event is a ledger read (`BatchGetItem`), one invalidation and a")
-	p("   ledger write (`PutItem`): first **one event, cold** (the process's first invocation), then")
-	p("   **%d warm events** one after another, each of an object the ledger has not seen; the round's", lp.Warm)
-	p("   warm figure is their median;")
-	p("2. **one batch of %s records**, measurement 3's SQS batch (every 20th message a redelivery,", n)
-	p("   every 25th object an `index.html`), sent after one event has warmed the process. This")
-	p("   process has the **in-memory ledger**: the DynamoDB ledger writes one `PutItem` per record, and")
-	p("   at moto's pace %s of them would time moto rather than offload. The batch's figures leave", n)
-	p("   out the ledger's I/O. The bootstrap logged %s changes for it, %s purged and %s", commas(int64(bl.Changes)), commas(int64(bl.Purged)), commas(int64(bl.Skipped)))
-	p("   skipped, and moto received %d invalidations for it (at most 3,000 paths each).", r.BatchInvalidations)
+	p("- **offload**: the real `bootstrap` (`cmd/offload` built as `make bootstrap` builds it, `-tags")
+	p("  lambda.norpc -trimpath -ldflags='-s -w'`, but for this machine's %s; %s MiB), with a", r.Platform, fmtNum(float64(r.BinaryBytes)/(1<<20)))
+	p("  configuration file naming one CloudFront target. Its events are SQS batches whose messages")
+	p("  each carry one S3 put notification, as the deploy template's S3 → SQS → Lambda wiring delivers")
+	p("  them; every response is checked to be a partial batch response.")
+	p("- **Python (boto3)**: `bench/pylambda/handler.py`, a handler of the kind offload replaces: for")
+	p("  each record of the S3 notification S3 invokes it with, one `create_invalidation` of the")
+	p("  object's path with `str(time.time())` as CallerReference, through a boto3 client made at import.")
+	p("  Python %s, boto3 %s (the interpreter moto runs on). It runs under a custom runtime's", r.Python, r.Boto3)
+	p("  `bootstrap` that execs `bench/pylambda/runtime.py`, a Runtime API loop of the standard library")
+	p("  (GET `/invocation/next`, call the handler, POST `/response`): AWS's runtime interface client")
+	p("  for Python (`awslambdaric`) cannot be installed here, since PyPI is not reachable from this")
+	p("  machine. Each response is checked to report one invalidation.")
+	p("")
+	p("%d rounds; each round starts four fresh processes (execution environments):", len(r.Runs))
+	p("")
+	p("1. **offload, single events**, with a **DynamoDB ledger** in moto (the deploy template's state")
+	p("   store; a new table each round), so one event is a ledger read (`BatchGetItem`), one")
+	p("   invalidation and a ledger write (`PutItem`): first **one event, cold** (the process's first")
+	p("   invocation), then **%d warm events** one after another, each of an object not seen before; the", lp.Warm)
+	p("   round's warm figure is their median;")
+	p("2. **offload, single events, in-memory ledger**: the same, with `state: {driver: memory}`, so one")
+	p("   event is one call to moto, as for the Python handler;")
+	p("3. **Python, single events**, the same: one cold, %d warm. It keeps no ledger: one event is one", lp.Warm)
+	p("   invalidation;")
+	p("4. **offload, one batch of %s records**, measurement 3's SQS batch (every 20th message a", n)
+	p("   redelivery, every 25th object an `index.html`), sent after one event has warmed the process,")
+	p("   with the **in-memory ledger**, so the batch's figures leave out the ledger's I/O (the same batch")
+	p("   with the DynamoDB ledger follows below). The bootstrap logged %s changes for it, %s purged and", commas(int64(bl.Changes)), commas(int64(bl.Purged)))
+	p("   %s skipped, and moto received %d invalidations for it (at most 3,000 paths each).", commas(int64(bl.Skipped)), r.BatchInvalidations)
 	p("")
 	p("*Init* is the emulator's time from starting the process to its first `GET")
 	p("/runtime/invocation/next` (what Lambda reports as Init Duration); *start → first response* runs")
 	p("from starting the process until the first event's response arrives, init included. Warm and")
 	p("batch times are the harness's round trip through the emulator (payload handed over, response")
-	p("back). CPU is the bootstrap's user+system time from `/proc/<pid>/stat`, in 10 ms ticks (warm:")
-	p("the round's total over its %d events, divided). Peak memory is the bootstrap's `VmHWM` from", lp.Warm)
-	p("`/proc/<pid>/status`, read once the response is in: the process's peak since it started. Median")
-	p("(range) over the rounds.")
+	p("back). CPU is the process's user+system time from `/proc/<pid>/stat`, in 10 ms ticks (warm: the")
+	p("round's total over its %d events, divided). Peak memory is the process's `VmHWM` from", lp.Warm)
+	p("`/proc/<pid>/status`, read once the response is in: its peak since it started. Median (range)")
+	p("over the rounds; each ratio is taken within a round.")
 	p("")
-	p("| | measured here, median (range) | quoted reference: the Python Lambda, one event at %d MB | quoted ÷ measured, median (range) |", pyRefMemoryMB)
-	p("|---|---:|---:|---:|")
-	p("| cold: init (start → first `/next`) | %s ms | — | — |", spreadOf(init))
-	p("| cold: start → first response, one event | %s ms | %s ms (quoted) | %s |", spreadOf(first), commas(pyRefMs), ratioString(spreadOf(refCold)))
-	p("| cold: bootstrap CPU up to that response | %s ms | — | — |", spreadOf(coldCPU))
-	p("| warm: one event, round trip | %s ms | %s ms (quoted) | %s |", spreadOf(warm), commas(pyRefMs), ratioString(spreadOf(refWarm)))
-	p("| warm: bootstrap CPU per event | %s ms | — | — |", spreadOf(warmCPU))
-	p("| peak memory (`VmHWM`), one event, cold | %s MiB | %d MB (quoted) | %s |", spreadOf(peakOne), pyRefMB, ratioString(spreadOf(refMem)))
-	p("| %s-record batch, warm, round trip | %s ms | — | — |", n, spreadOf(batch))
-	p("| %s-record batch: bootstrap CPU | %s ms | — | — |", n, spreadOf(batchCPU))
-	p("| peak memory (`VmHWM`), through the %s-record batch | %s MiB | — | — |", n, spreadOf(peakBatch))
+	ratio := func(py, off []float64) string { return ratioString(ratios(py, off)) }
+	p("| | offload, DynamoDB ledger | offload, in-memory ledger | Python (boto3) | Python ÷ offload, in-memory ledger |")
+	p("|---|---:|---:|---:|---:|")
+	row := func(what, unit string, o, m, y []float64) {
+		p("| %s | %s %s | %s %s | %s %s | %s |", what, spreadOf(o), unit, spreadOf(m), unit, spreadOf(y), unit, ratio(y, m))
+	}
+	row("cold: init (start → first `/next`)", "ms", o.init, m.init, y.init)
+	row("cold: start → first response, one event", "ms", o.first, m.first, y.first)
+	row("cold: CPU up to that response", "ms", o.coldCPU, m.coldCPU, y.coldCPU)
+	row("warm: one event, round trip", "ms", o.warm, m.warm, y.warm)
+	row("warm: CPU per event", "ms", o.warmCPU, m.warmCPU, y.warmCPU)
+	row("peak memory (`VmHWM`), one event, cold", "MiB", o.peak, m.peak, y.peak)
+	p("")
+	p("Median (range) over the rounds. The batch, offload only:")
+	p("")
+	p("| %s-record batch, in-memory ledger | median (range) |", n)
+	p("|---|---:|")
+	p("| warm, round trip | %s ms |", spreadOf(batch))
+	p("| CPU | %s ms |", spreadOf(batchCPU))
+	p("| peak memory (`VmHWM`) through the batch | %s MiB |", spreadOf(peakBatch))
+	p("")
+	p("The Python handler has no batch figure: S3 invokes it once per notification. What it would do")
+	p("with %s records is %s invalidations, one after another; measurement 3 times that loop.", n, n)
 	p("")
 	for i, run := range r.Runs {
-		if run.BatchFailed == 0 {
-			continue
-		}
-		p("**In round %d the batch's response named %s of %s messages as failed**, so its figures are", i+1, commas(int64(run.BatchFailed)), n)
-		p("not those of a batch that succeeded. The changes' errors, counted:")
-		p("")
-		reasons := make([]string, 0, len(run.FailReasons))
-		for e := range run.FailReasons {
-			reasons = append(reasons, e)
-		}
-		slices.Sort(reasons)
-		for _, e := range reasons {
-			p("- %s × `%s`", commas(int64(run.FailReasons[e])), e)
-		}
-		p("")
+		writeBatchFailures(p, fmt.Sprintf("In round %d the batch's", i+1), n, run.Batch)
+	}
+	if d := r.Dynamo; d != nil {
+		writeDynamoBatch(p, r, d)
 	}
 	p("The batch's payload is %s bytes (%s MiB). Lambda takes at most 6 MB in a synchronous", commas(int64(r.PayloadBytes)), fmtNum(float64(r.PayloadBytes)/(1<<20)))
 	p("invoke, and an SQS event source mapping hands a function at most 10,000 messages and 6 MB at")
@@ -564,25 +700,60 @@ func writeLambda(p printer, r *lambdaResult) {
 	p("larger and may pass 6 MB, in which case Lambda delivers fewer messages per invocation. The")
 	p("deploy template asks for batches of 1,000.")
 	p("")
-	p("**Reading the reference.** The Python figures (%s ms and %d MB for one event at %d MB) are", commas(pyRefMs), pyRefMB, pyRefMemoryMB)
-	p("quoted from issue 6, as the function this project replaces reported them in AWS. They were not")
-	p("measured here; \"quoted ÷ measured\" divides the quoted figure by each round's measurement. It")
-	p("is not a like-for-like comparison:")
+	p("What this does not show: Lambda at %d MB gives a function a fraction of a vCPU, while the", r.MemoryMB)
+	p("emulator throttles nothing and both functions had this machine's CPUs (see Machine), shared with")
+	p("moto and the harness; at %d MB in Lambda the cold start and CPU figures of both would be larger.", r.MemoryMB)
+	p("moto on 127.0.0.1 answers in milliseconds, where CloudFront and DynamoDB over the network take")
+	p("longer. The emulator starts a process; Lambda first starts a micro-VM and fetches the code, and")
+	p("its managed Python runtime starts its own runtime client, not the loop used here. Lambda reports")
+	p("Max Memory Used for the whole execution environment; `VmHWM` is the function process's own peak.")
 	p("")
-	p("- Lambda at %d MB gives a function about 1/14 of a vCPU; the emulator throttles nothing, and the", pyRefMemoryMB)
-	p("  bootstrap had this machine's CPUs (see Machine), shared with moto and the harness. At %d MB", pyRefMemoryMB)
-	p("  in Lambda the cold start and CPU figures above would be larger.")
-	p("- moto on 127.0.0.1 answers in milliseconds; CloudFront's `CreateInvalidation` and DynamoDB over")
-	p("  the network take longer, and the Python function's time included its real CloudFront call.")
-	p("  Both points make the time ratios larger than they would be in Lambda.")
-	p("- Whether the quoted duration included the Python function's init is not known, so it is set")
-	p("  against both the cold start (init included) and a warm event.")
-	p("- The emulator starts a process; Lambda first starts a micro-VM and fetches the code, which")
-	p("  neither figure here includes.")
-	p("- Lambda measures Max Memory Used for the whole execution environment; `VmHWM` is the bootstrap")
-	p("  process's own peak resident set. Figures here are MiB (2^20 bytes); the quoted one is in the MB")
-	p("  of Lambda's report.")
+}
+
+func writeBatchFailures(p printer, who, n string, b batchRun) {
+	if b.Failed == 0 {
+		return
+	}
+	p("**%s response named %s of %s messages as failed**, so its figures are", who, commas(int64(b.Failed)), n)
+	p("not those of a batch that succeeded. The changes' errors, counted:")
 	p("")
+	reasons := make([]string, 0, len(b.FailReasons))
+	for e := range b.FailReasons {
+		reasons = append(reasons, e)
+	}
+	slices.Sort(reasons)
+	for _, e := range reasons {
+		p("- %s × `%s`", commas(int64(b.FailReasons[e])), e)
+	}
+	p("")
+}
+
+func writeDynamoBatch(p printer, r *lambdaResult, d *dynamoBatch) {
+	n := commas(int64(r.Params.Batch))
+	ops := make([]string, 0, len(d.Calls))
+	for op, c := range d.Calls {
+		ops = append(ops, fmt.Sprintf("%s × `%s`", commas(int64(c)), op))
+	}
+	slices.Sort(ops)
+	p("### The %s-record batch with the DynamoDB ledger", n)
+	p("")
+	p("The same batch, once, in a fresh process of its own (warmed by one event), as deployed: with the")
+	p("**DynamoDB ledger** in moto (a new table). Its AWS endpoint is a proxy in the harness in front of")
+	p("moto whose transport counts every call by operation (`internal/awstest.Counter`). One round")
+	p("only: the ledger writes each record with its own conditional `PutItem`, and moto, one Python")
+	p("process, answered %s of them in this round trip, about %s a second, so the round trip", commas(int64(d.Calls["PutItem"])), fmtNum(float64(d.Calls["PutItem"])/d.Took.Seconds()))
+	p("below is mostly moto's pace, not offload's; the in-memory rows above are offload's own cost.")
+	p("")
+	p("| | with the DynamoDB ledger (moto) |")
+	p("|---|---:|")
+	p("| round trip | %s ms |", commas(int64(ms(d.Took))))
+	p("| bootstrap CPU | %s ms |", commas(int64(ms(d.CPU))))
+	p("| peak memory (`VmHWM`) | %s MiB |", fmtNum(float64(d.Peak)/(1<<20)))
+	p("| changes, purged, skipped | %s, %s, %s |", commas(int64(d.Log.Changes)), commas(int64(d.Log.Purged)), commas(int64(d.Log.Skipped)))
+	p("")
+	p("The calls the bootstrap made, the warm-up event's included: %s.", strings.Join(ops, ", "))
+	p("")
+	writeBatchFailures(p, "With the DynamoDB ledger the batch's", n, d.batchRun)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }

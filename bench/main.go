@@ -8,8 +8,9 @@
 //
 // It writes the chart of measurement 5 to docs/freshness.png next to the
 // output file. It needs what `make test-deps` installs: moto_server
-// (measurements 1, 2 and 4), MinIO and Varnish (5 and 6). Everything
-// listens on 127.0.0.1.
+// (measurements 1 to 4) and the python3 it runs on (4 and 7), MinIO and
+// Varnish (5 and 6), Node.js and bench/powertools's npm packages (2).
+// Everything listens on 127.0.0.1.
 package main
 
 import (
@@ -42,7 +43,7 @@ func main() {
 	testing.Init() // testing.Benchmark and internal/awstest read the test flags
 	var opts options
 	flag.StringVar(&opts.Out, "out", "BENCHMARKS.md", `file to write, "-" for stdout`)
-	flag.IntVar(&opts.Rounds, "rounds", 5, "rounds of the cache hit benchmarks")
+	flag.IntVar(&opts.Rounds, "rounds", 5, "rounds of the cache hit benchmarks (measurements 1 and 2)")
 	flag.IntVar(&opts.PipelineRounds, "pipeline-rounds", 3, "rounds of the pipeline benchmarks")
 	flag.DurationVar(&opts.Latency, "latency", 20*time.Millisecond, "fixed latency of each fake CDN request")
 	only := flag.String("only", "", "comma-separated measurements to run, e.g. 4,6; the others are reported as not run")

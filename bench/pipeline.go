@@ -23,30 +23,6 @@ import (
 	"github.com/offload-dev/offload/purge"
 )
 
-// The targets of measurement 3, one of each way providers take purges.
-var targetNames = []string{"cf", "ak", "fy"}
-
-func newFakes(latency time.Duration) map[string]*fakeCDN {
-	return map[string]*fakeCDN{
-		"cf": {Provider: "cloudfront", PerCall: 3000, Concurrency: 1, Latency: latency},
-		"ak": {Provider: "akamai", BodyBytes: 50000, Concurrency: 2, Latency: latency},
-		"fy": {Provider: "fastly", PerCall: 1, Concurrency: 8, Latency: latency},
-	}
-}
-
-func planConfig(fakes map[string]*fakeCDN) plan.Config {
-	cfg := plan.Config{Sites: []plan.Site{{Name: "www", Bucket: "my-site", Index: "index.html", PurgeNew: true, Targets: targetNames}}}
-	for _, n := range targetNames {
-		f := fakes[n]
-		t := plan.Target{Name: n, Provider: f.Provider, Limits: f.Limits()}
-		if f.Provider != "cloudfront" {
-			t.BaseURL = "https://www.example.com"
-		}
-		cfg.Targets = append(cfg.Targets, t)
-	}
-	return cfg
-}
-
 // sqsBatch is an SQS event of n messages, each an S3 notification of one
 // put, as a Lambda function behind SQS receives it. Every 25th object is an
 // index document (two CDN paths); every 20th message is a redelivery of the
@@ -77,29 +53,33 @@ func sqsBatch(n int) []byte {
 }
 
 // pipeRun is one benchmark of decode + plan + apply of one batch, run in a
-// child process so its peak memory is its own.
+// child process so its peak memory and CPU time are its own.
 type pipeRun struct {
-	Records     int            // SQS messages in the batch
-	Purged      int            // changes the plan purged
-	Iterations  int            // testing.Benchmark's b.N, summed over its runs
-	NsPerOp     int64          // wall time per batch
-	CPUPerOp    int64          // user+system CPU ns per batch
-	BytesPerOp  int64          // Go heap allocated per batch
-	Requests    map[string]int // purge requests by target
-	Items       map[string]int // purged paths or URLs by target
-	Failed      int            // changes that failed (must be 0)
+	Records     int   // SQS messages in the batch
+	Purged      int   // changes the plan purged
+	Iterations  int   // testing.Benchmark's b.N, summed over its runs
+	NsPerOp     int64 // wall time per batch
+	CPUPerOp    int64 // user+system CPU ns per batch
+	BytesPerOp  int64 // Go heap allocated per batch
+	Failed      int   // changes that failed (must be 0)
 	PayloadSize int
 	RSSBefore   int64 // resident after building the payload
 	PeakRSS     int64 // VmHWM over the benchmark, reset before it
 	PeakReset   bool  // whether the reset of VmHWM worked
+
+	// Set by the parent from the test servers' counts, per batch.
+	Requests map[string]int // purge requests by target
+	CFPaths  int            // paths sent to CloudFront
 }
 
 func init() {
 	registerChild("pipeline", pipelineChild)
 	register(measurement{Num: 3, Title: "Pipeline throughput",
-		What:    "changes per second per core through decode + plan + apply, purge requests per provider, billed CloudFront paths and peak memory, against one invalidation per event",
+		What:    "changes per second per core through decode + plan + apply and offload's provider clients, purge requests per provider, billed CloudFront paths and peak memory, against one invalidation per event, timed",
 		Measure: func(o options) (section, error) { return measurePipeline(o) }})
 }
+
+const cdnEnv = "OFFLOAD_BENCH_CDN"
 
 // pipelineChild runs one pipeline benchmark, as the parent asked in the
 // environment, and prints its pipeRun as JSON.
@@ -112,16 +92,31 @@ func pipelineChild(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := benchPipeline(n, latency)
+	var ep cdnEndpoints
+	if err := json.Unmarshal([]byte(os.Getenv(cdnEnv)), &ep); err != nil {
+		return fmt.Errorf("%s: %w", cdnEnv, err)
+	}
+	r, err := benchPipeline(ep, n, latency)
 	if err != nil {
 		return err
 	}
 	return json.NewEncoder(w).Encode(r)
 }
 
-func benchPipeline(n int, latency time.Duration) (*pipeRun, error) {
+// newPipeline is the pipeline measurement 3 runs: the planner's view of
+// the targets, a fresh in-memory ledger, the provider clients. The one
+// place measurement 3 builds offload's pipeline.
+func newPipeline(cfg plan.Config, ps map[string]purge.Purger) (*pipeline.Pipeline, error) {
+	return pipeline.New(pipeline.Options{Plan: cfg, Ledger: ledger.NewMemory(), Purgers: ps})
+}
+
+func benchPipeline(ep cdnEndpoints, n int, latency time.Duration) (*pipeRun, error) {
 	payload := sqsBatch(n)
-	r := &pipeRun{Records: n, PayloadSize: len(payload), Requests: map[string]int{}, Items: map[string]int{}}
+	ps, cfg, err := purgers(ep, latency)
+	if err != nil {
+		return nil, err
+	}
+	r := &pipeRun{Records: n, PayloadSize: len(payload)}
 	runtime.GC()
 	debug.FreeOSMemory()
 	r.RSSBefore, _ = procStatus("VmRSS")
@@ -134,29 +129,18 @@ func benchPipeline(n int, latency time.Duration) (*pipeRun, error) {
 		start := cpuTime()
 		for range b.N {
 			b.StopTimer()
-			fakes := newFakes(latency)
-			purgers := map[string]purge.Purger{}
-			for name, f := range fakes {
-				purgers[name] = f
-			}
-			p, err := pipeline.New(pipeline.Options{Plan: planConfig(fakes), Ledger: ledger.NewMemory(), Purgers: purgers})
+			p, err := newPipeline(cfg, ps)
 			if err != nil {
 				runErr = err
 				b.SkipNow()
 			}
 			b.StartTimer()
-			changes := event.Decode(payload)
-			out, err := p.Apply(context.Background(), changes)
+			out, err := p.Apply(context.Background(), event.Decode(payload))
 			if err != nil {
 				runErr = err
 				b.SkipNow()
 			}
-			b.StopTimer()
 			r.Purged, r.Failed = out.Stats.Purge, out.Failed()
-			for name, f := range fakes {
-				r.Requests[name], r.Items[name] = int(f.requests.Load()), int(f.items.Load())
-			}
-			b.StartTimer()
 		}
 		cpu += cpuTime() - start
 		r.Iterations += b.N
@@ -187,44 +171,53 @@ func procStatus(field string) (int64, error) {
 	return 0, fmt.Errorf("no %s in /proc/self/status", field)
 }
 
-// seedsRun is the seeds' approach for the same batch: every event, one
-// CloudFront invalidation of its path, against the same fake.
+// seedsRun is the per-event baseline for one batch.
 type seedsRun struct {
 	Records  int
 	Requests int
 	Paths    int
+	Wall     time.Duration // 0 when not timed
 }
 
-func seedsPerEvent(n int) seedsRun {
-	f := newFakes(0)["cf"]
-	changes := event.Decode(sqsBatch(n))
-	for _, c := range changes {
-		path := "/" + (&url.URL{Path: c.Key}).EscapedPath()
-		f.Purge(context.Background(), purge.Request{Items: purge.Paths(path)})
+// seedsPerEvent runs the per-event baseline over the batch of n records
+// against the CloudFront server of fakes, and counts what it received.
+func seedsPerEvent(fakes *cdnFakes, n int, latency time.Duration) (seedsRun, error) {
+	var paths []string
+	for _, c := range event.Decode(sqsBatch(n)) {
+		paths = append(paths, "/"+(&url.URL{Path: c.Key}).EscapedPath())
 	}
-	return seedsRun{Records: n, Requests: int(f.requests.Load()), Paths: int(f.items.Load())}
+	before := fakes.counts()
+	begin := time.Now()
+	err := perEvent(context.Background(), cloudFrontSDK(fakes.endpoints().CloudFront, latency), paths)
+	wall := time.Since(begin)
+	got := fakes.counts().sub(before)
+	return seedsRun{Records: n, Requests: got.Requests["cf"], Paths: got.CFPaths, Wall: wall}, err
 }
 
 type pipelineResult struct {
-	Latency time.Duration
-	Rounds  int
-	Sizes   []int
-	Runs    map[int][]*pipeRun // by size, one per round
-	Seeds   map[int]seedsRun
+	Latency     time.Duration
+	Rounds      int
+	Sizes       []int
+	Runs        map[int][]*pipeRun // by size, one per round
+	Seeds       map[int]seedsRun
+	PerEventMax int // the largest batch the per-event baseline was timed for
 }
 
 func (pr *pipelineResult) write(p printer) { writePipeline(p, pr) }
 
+// perEventMax bounds the per-event baseline's timing: it takes at least
+// records × latency, 2,000 s for 100,000 records at 20 ms.
+const perEventMax = 10000
+
 func measurePipeline(opts options) (*pipelineResult, error) {
-	res := &pipelineResult{Latency: opts.Latency, Rounds: opts.PipelineRounds, Sizes: opts.Sizes, Runs: map[int][]*pipeRun{}, Seeds: map[int]seedsRun{}}
+	fakes := startCDNFakes()
+	defer fakes.Close()
+	res := &pipelineResult{Latency: opts.Latency, Rounds: opts.PipelineRounds, Sizes: opts.Sizes, Runs: map[int][]*pipeRun{}, Seeds: map[int]seedsRun{}, PerEventMax: perEventMax}
 	for round := range opts.PipelineRounds {
 		for _, n := range opts.Sizes {
-			r, err := runPipelineChild(n, opts.Latency)
+			r, err := runPipeline(fakes, n, opts.Latency, func(ep cdnEndpoints) (*pipeRun, error) { return runPipelineChild(ep, n, opts.Latency) })
 			if err != nil {
 				return nil, fmt.Errorf("%d changes: %w", n, err)
-			}
-			if r.Failed > 0 {
-				return nil, fmt.Errorf("%d changes: %d failed", n, r.Failed)
 			}
 			res.Runs[n] = append(res.Runs[n], r)
 			logf(opts, "3 round %d, %d records: %v/batch wall, %v CPU, %d iterations, requests %v, peak RSS %d MiB",
@@ -232,13 +225,54 @@ func measurePipeline(opts options) (*pipelineResult, error) {
 		}
 	}
 	for _, n := range opts.Sizes {
-		res.Seeds[n] = seedsPerEvent(n)
+		if n > perEventMax {
+			continue
+		}
+		s, err := seedsPerEvent(fakes, n, opts.Latency)
+		if err != nil {
+			return nil, fmt.Errorf("per event, %d records: %w", n, err)
+		}
+		res.Seeds[n] = s
+		logf(opts, "3 per event, %d records: %v, %d requests", n, s.Wall.Round(time.Millisecond), s.Requests)
 	}
 	return res, nil
 }
 
-func runPipelineChild(n int, latency time.Duration) (*pipeRun, error) {
+// runPipeline runs one benchmark by bench against fakes and sets its
+// requests per batch from what the servers answered.
+func runPipeline(fakes *cdnFakes, n int, latency time.Duration, bench func(cdnEndpoints) (*pipeRun, error)) (*pipeRun, error) {
+	before := fakes.counts()
+	r, err := bench(fakes.endpoints())
+	if err != nil {
+		return nil, err
+	}
+	if r.Failed > 0 {
+		return nil, fmt.Errorf("%d changes failed", r.Failed)
+	}
+	got := fakes.counts().sub(before)
+	if len(got.Refused) > 0 {
+		return nil, fmt.Errorf("the test servers refused requests (by target and status): %v", got.Refused)
+	}
+	r.Requests = map[string]int{}
+	for k, v := range got.Requests {
+		if v%r.Iterations != 0 {
+			return nil, fmt.Errorf("%s: %d requests over %d batches", k, v, r.Iterations)
+		}
+		r.Requests[k] = v / r.Iterations
+	}
+	if got.CFPaths%r.Iterations != 0 {
+		return nil, fmt.Errorf("cf: %d paths over %d batches", got.CFPaths, r.Iterations)
+	}
+	r.CFPaths = got.CFPaths / r.Iterations
+	return r, nil
+}
+
+func runPipelineChild(ep cdnEndpoints, n int, latency time.Duration) (*pipeRun, error) {
+	raw, err := json.Marshal(ep)
+	if err != nil {
+		return nil, err
+	}
 	var r pipeRun
-	err := inChild("pipeline", []string{"OFFLOAD_BENCH_N=" + strconv.Itoa(n), "OFFLOAD_BENCH_LATENCY=" + latency.String()}, &r)
+	err = inChild("pipeline", []string{"OFFLOAD_BENCH_N=" + strconv.Itoa(n), "OFFLOAD_BENCH_LATENCY=" + latency.String(), cdnEnv + "=" + string(raw)}, &r)
 	return &r, err
 }

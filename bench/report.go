@@ -36,13 +36,16 @@ func writeReport(w io.Writer, r report) error {
 	p("")
 	p("## Method")
 	p("")
-	p("Timed figures are Go benchmarks (`testing.Benchmark`, default benchtime) run inside the")
-	p("harness. The machine is shared and noisy, so timed measurements are repeated in rounds and")
-	p("reported as the median with the range (min–max) in brackets; the contenders of measurement 1")
-	p("run one after another within each round, and each ratio is taken within a round before its")
-	p("median is taken. API calls are counted at the HTTP transport (`internal/awstest.Counter`),")
-	p("not timed. Everything runs on 127.0.0.1: moto stands in for SSM and Secrets Manager, and")
-	p("fakes with a fixed latency stand in for the CDNs.")
+	p("Every contender runs in this run, against the same servers as offload; no figure is quoted")
+	p("from elsewhere. Timed figures of Go code are Go benchmarks (`testing.Benchmark`, default")
+	p("benchtime) run inside the harness; processes (the Lambda functions, `offload plan`, the Python")
+	p("and Node.js contenders) are timed from outside, with their CPU time and peak memory read from")
+	p("the kernel. The machine is shared and noisy, so timed measurements are repeated in rounds and")
+	p("reported as the median with the range (min–max) in brackets; contenders run one after another")
+	p("within each round, and each ratio is taken within a round before its median is taken. API calls")
+	p("are counted at the HTTP transport (`internal/awstest.Counter`), not timed. Everything runs on")
+	p("127.0.0.1: moto stands in for SSM, Secrets Manager, DynamoDB and CloudFront, and API test")
+	p("servers with a fixed added latency stand in for the CDNs in measurement 3.")
 	p("")
 	for _, ms := range measurements {
 		if s := r.Sections[ms.Num]; s != nil {
@@ -98,56 +101,140 @@ func writeHit(p printer, h *hitResult) {
 }
 
 func writeCalls(p printer, c *callsResult) {
-	p("## 2. API calls to refresh N entries")
+	p("## 2. API calls to load and refresh N entries")
 	p("")
-	p("N parameters (SecureString) or N secrets are due together. **offload**: one")
-	p("`cache.Refresh` of N entries built from one `ssmcache`/`secretcache` client. **One call per")
-	p("entry**: what stacked lambda-cache decorators do, made for real: one `GetParameter` or")
-	p("`GetSecretValue` per entry. Both through the same counting transport against moto; the values")
-	p("read are checked. The offload column was counted on a first and on a second refresh; they agree")
-	p("unless the table says otherwise.")
+	p("N parameters (SecureString) or N secrets, each read by every contender against the same moto,")
+	p("through the same counting transport (`internal/awstest.Counter`, which counts calls by")
+	p("operation); every value read is checked. *Load* is the first read of all N; *refresh* is the")
+	p("next read of all N once every one is due. The contenders:")
+	p("")
+	p("- **offload**: one `cache.Refresh` of N entries built from one `ssmcache`/`secretcache` client")
+	p("  (load, then the same again: a refresh is a due entry's fetch).")
+	p("- **Powertools (TypeScript)**: Powertools for AWS Lambda's Parameters under Node.js (%s),", c.Powertools)
+	p("  installed by `npm ci` from `bench/powertools/package-lock.json` and run by")
+	p("  `bench/powertools/params.mjs`: `getParametersByName` of the N names with `decrypt: true`,")
+	p("  `getSecret` per secret (awaited together), `maxAge` 1 s; the refresh is the same read after")
+	p("  1.1 s. It reaches moto through a proxy in the harness whose transport is the same counter.")
+	p("- **aws-secretsmanager-caching-go** (AWS's, `%s`, built on the AWS SDK for Go v2; its v1", awsCacheVersion)
+	p("  releases use the SDK v1): `GetSecretStringWithContext` per secret, with a `CacheItemTTL` of 1 ns")
+	p("  so that every secret is due at the second read, as after its TTL. Secrets only: it has no")
+	p("  SSM counterpart.")
+	p("- **one call per entry**: what stacked per-value decorators do, without a cache: one")
+	p("  `GetParameter` or `GetSecretValue` per entry, every time.")
+	p("- **batched, no cache**: the floor a hand-written loader reaches: `GetParameters` of 10 names a")
+	p("  call, `BatchGetSecretValue` of 20 ids a call, every time.")
+	p("")
+	p("The Go contenders share one `aws.Config`: the same HTTP client and transport (the counter over")
+	p("`internal/awstest.Transport`, a new connection per request), credentials and retryer.")
 	p("")
 	table := func(title string, rows []callsRow) {
+		if len(rows) == 0 {
+			return
+		}
+		var names []string
+		for _, name := range []string{cOffload, cPowertools, cAWSCache, cPerEntry, cBatched} {
+			if _, ok := rows[0].By[name]; ok {
+				names = append(names, name)
+			}
+		}
 		p("### %s", title)
 		p("")
-		p("| N | offload calls | operations | one call per entry | operations | saved |")
-		p("|---:|---:|---|---:|---|---:|")
+		head, rule := "| contender |", "|---|"
 		for _, r := range rows {
-			note := ""
-			if r.SecondRounds != r.Offload {
-				note = fmt.Sprintf(" (second refresh: %d)", r.SecondRounds)
+			head += fmt.Sprintf(" N=%s load | refresh |", commas(int64(r.Entries)))
+			rule += "---:|---:|"
+		}
+		p("%s", head)
+		p("%s", rule)
+		for _, name := range names {
+			line := "| " + name + " |"
+			for _, r := range rows {
+				ph := r.By[name]
+				line += fmt.Sprintf(" %s | %s |", commas(int64(ph.Load.Calls)), commas(int64(ph.Refresh.Calls)))
 			}
-			saved := "—"
-			if r.PerEntry > 0 {
-				saved = fmt.Sprintf("%.0f%%", 100*(1-float64(r.Offload)/float64(r.PerEntry)))
-			}
-			p("| %d | %d%s | %s | %d | %s | %s |", r.Entries, r.Offload, note, r.OffloadOps, r.PerEntry, r.PerEntryOps, saved)
+			p("%s", line)
+		}
+		p("")
+		last := rows[len(rows)-1]
+		p("The calls by operation at N=%s:", commas(int64(last.Entries)))
+		p("")
+		p("| contender | load | refresh |")
+		p("|---|---|---|")
+		for _, name := range names {
+			ph := last.By[name]
+			p("| %s | %s | %s |", name, ph.Load.Ops, ph.Refresh.Ops)
 		}
 		p("")
 	}
 	table("SSM parameters", c.Parameters)
 	table("Secrets Manager secrets", c.Secrets)
+
+	if c.HitRounds == 0 {
+		return
+	}
+	p("### A hit")
+	p("")
+	p("One cached value read again and again, warm, in %d rounds. The Go contenders are Go benchmarks", c.HitRounds)
+	p("(`testing.Benchmark`) in the harness; Powertools' reads are timed by `params.mjs` under Node.js")
+	p("(`process.hrtime.bigint` around a loop of awaited reads, after one read that fills its cache), so")
+	p("its figure includes an awaited promise per read, as a handler pays it, and has no allocation count.")
+	p("Its rounds run in one Node.js process after the Go rounds, so its ratio pairs round i with round i")
+	p("of offload, not runs made side by side.")
+	p("aws-secretsmanager-caching-go runs with its default TTL (1 hour) here.")
+	p("")
+	hits := func(what string, rows []hitRow) {
+		if len(rows) == 0 {
+			return
+		}
+		p("| %s | ns/read, median (range) | allocs/read | × offload, median (range) |", what)
+		p("|---|---:|---:|---:|")
+		for _, r := range rows {
+			allocs := "—"
+			if r.Allocs >= 0 {
+				allocs = fmt.Sprint(r.Allocs)
+			}
+			ratio := "1×"
+			if r.Contender != rows[0].Contender {
+				ratio = ratioString(ratios(r.Ns, rows[0].Ns))
+			}
+			p("| %s | %s | %s | %s |", r.Contender, spreadOf(r.Ns), allocs, ratio)
+		}
+		p("")
+	}
+	hits("SecureString parameter", c.ParamHits)
+	hits("secret", c.SecretHits)
 }
 
 func writePipeline(p printer, pr *pipelineResult) {
 	p("## 3. Pipeline throughput")
 	p("")
 	p("One SQS batch of N S3 put notifications (every 25th object an `index.html`, which purges two")
-	p("paths; every 20th message a redelivery of the one before) goes through `event.Decode`,")
-	p("`pipeline.Apply` (ledger read, `plan.Make`, purges, ledger commit) with a fresh in-memory")
-	p("ledger, against three fake CDNs in `bench/fake.go` that each take **%v per request** and count", pr.Latency)
-	p("requests and items: CloudFront-like (3,000 paths per request), Akamai-like (request body ≤")
-	p("50,000 bytes, 2 requests in flight per purge) and Fastly-like (one URL per request, 8 in flight")
-	p("per purge). The pipeline runs with its defaults (4 purge calls in flight). Each size runs in a")
-	p("child process of its own, so the peak resident memory (`VmHWM`, reset after the batch was built")
-	p("by writing 5 to `/proc/self/clear_refs`) is that run's. %d rounds; median (range).", pr.Rounds)
+	p("paths; every 20th message a redelivery of the one before) goes through `event.Decode` and")
+	p("`pipeline.Apply` (ledger read, `plan.Make`, purges, ledger commit) with a fresh in-memory ledger,")
+	p("to three targets through **offload's own provider clients**, each against a test server on")
+	p("127.0.0.1 that speaks the provider's API, with **%v added to every request** by the clients'", pr.Latency)
+	p("transport (a keep-alive `http.Transport`, the same for all three):")
 	p("")
-	p("Changes per CPU-second is the batch's records over the user+system CPU time of the child")
-	p("process while it ran (`getrusage`), so it is the work per core, apart from the fixed latency;")
-	p("the wall-clock rate is bound by that latency. The CPU time includes the fakes' own goroutines")
-	p("and timers (one per request), so it overstates the pipeline's cost, most where the Fastly-like")
-	p("fake takes one request per URL. With one URL per request and at most 4 × 8 requests in flight,")
-	p("the Fastly-like target sets the wall time of the large batches.")
+	p("- `purge/cloudfront`, through the AWS SDK's CloudFront client, to a server in `bench/cdn.go`")
+	p("  that checks each `CreateInvalidation` batch (at most 3,000 paths) and answers as CloudFront")
+	p("  does (the provider's own tests use moto, which takes tens of milliseconds a call);")
+	p("- `purge/akamai` to `internal/akamaitest`'s Fast Purge server, which checks every EdgeGrid")
+	p("  signature and the 50,000-byte body limit over TLS; its token buckets (the account's rate")
+	p("  limits) are kept full, so that the figures are offload's and not the quota's;")
+	p("- `purge/fastly` purging by URL, one request per URL, 8 in flight, to a server in")
+	p("  `bench/cdn.go` that checks the `Fastly-Key` token (the provider's own, stricter test server")
+	p("  is in its `_test.go` and cannot be imported).")
+	p("")
+	p("The pipeline runs with its defaults (4 purge calls in flight). Every change must succeed and")
+	p("every request be accepted; the requests are counted by the servers. Each size runs in a child")
+	p("process of its own, with the servers in the harness's process, so the child's CPU time and peak")
+	p("resident memory (`VmHWM`, reset after the batch was built by writing 5 to")
+	p("`/proc/self/clear_refs`) are the pipeline's and its clients'. %d rounds; median (range).", pr.Rounds)
+	p("")
+	p("Changes per CPU-second is the batch's records over the child's user+system CPU time while it")
+	p("ran (`getrusage`): the work per core, apart from the fixed latency, which bounds the")
+	p("wall-clock rate. With one URL per request and at most 4 × 8 requests in flight, the Fastly")
+	p("target sets the wall time of the large batches.")
 	p("")
 	p("| N records | wall per batch | changes/s (wall) | changes per CPU-second | Go heap allocated | RSS before | peak RSS |")
 	p("|---:|---:|---:|---:|---:|---:|---:|")
@@ -169,37 +256,57 @@ func writePipeline(p printer, pr *pipelineResult) {
 		p("The reset of `VmHWM` failed on this machine: peak RSS includes building the batch.")
 		p("")
 	}
-	p("### Purge requests and billed paths, against one invalidation per event")
+	p("### Purge requests, billed paths and time, against one invalidation per event")
 	p("")
-	p("The seeds' approach, run for real: every decoded event sends one CloudFront invalidation of")
-	p("its own path to the same CloudFront-like fake (counted, not timed). Billed paths are the paths")
-	p("sent to CloudFront; the cost is $0.005 a path past the first 1,000 of a month, taking the batch")
-	p("as the month's only one. The request and item counts were the same in every round. The")
+	p("The per-event baseline, run for real: for every decoded event, one `CreateInvalidation` of its")
+	p("own path with a time-based CallerReference, one after another, through the AWS SDK to the same")
+	p("CloudFront server with the same %v latency (what a handler that invalidates per record does),", pr.Latency)
+	p("timed once per size with a new SDK client (so its first request also opens the connection),")
+	p("for batches of up to %s records: it takes at least N × %v, which for larger ones is past what", commas(int64(pr.PerEventMax)), pr.Latency)
+	p("this harness spends. Billed paths are the paths sent to CloudFront; the cost is")
+	p("$0.005 a path past the first 1,000 of a month, taking the batch as the month's only one. The")
 	p("per-event loop sends every record, redeliveries included, and only the object's own path, so")
 	p("for an `index.html` it leaves the directory path (`/docs/p000001/`) stale; offload purges both,")
 	p("which is why its billed paths are close to the per-event count here, where every key differs.")
 	p("The targets use the default `Collapse: 0` (no wildcard collapsing).")
 	p("")
-	p("| N records | changes purged | CloudFront requests | Akamai requests | Fastly requests | billed CloudFront paths | cost | per-event CloudFront requests | per-event billed paths | per-event cost | per-event ÷ offload CloudFront requests |")
-	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	p("| N records | changes purged | CloudFront requests | Akamai requests | Fastly requests | billed CloudFront paths | cost | per-event CloudFront requests | per-event billed paths | per-event cost | per-event wall | per-event ÷ offload wall |")
+	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, n := range pr.Sizes {
 		r := pr.Runs[n][len(pr.Runs[n])-1]
-		s := pr.Seeds[n]
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", commas(int64(n)), commas(int64(r.Purged)),
+		s, timed := pr.Seeds[n]
+		seedReq, seedPaths, seedCost, seedWall, ratio := "not run", "—", "—", "—", "—"
+		if timed {
+			var walls []float64
+			for _, run := range pr.Runs[n] {
+				walls = append(walls, float64(run.NsPerOp)/1e6)
+			}
+			seedReq, seedPaths, seedCost = commas(int64(s.Requests)), commas(int64(s.Paths)), cost(s.Paths)
+			seedWall = fmt.Sprintf("%s ms", fmtNum(ms(s.Wall)))
+			ratio = ratioOrDash(ms(s.Wall), spreadOf(walls).Median)
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", commas(int64(n)), commas(int64(r.Purged)),
 			commas(int64(r.Requests["cf"])), commas(int64(r.Requests["ak"])), commas(int64(r.Requests["fy"])),
-			commas(int64(r.Items["cf"])), cost(r.Items["cf"]),
-			commas(int64(s.Requests)), commas(int64(s.Paths)), cost(s.Paths),
-			ratioOrDash(float64(s.Requests), float64(r.Requests["cf"])))
+			commas(int64(r.CFPaths)), cost(r.CFPaths), seedReq, seedPaths, seedCost, seedWall, ratio)
 	}
 	p("")
+	same := true
 	for _, n := range pr.Sizes {
 		for _, r := range pr.Runs[n][1:] {
-			if fmt.Sprint(r.Requests) != fmt.Sprint(pr.Runs[n][0].Requests) {
+			if fmt.Sprint(r.Requests) != fmt.Sprint(pr.Runs[n][0].Requests) || r.CFPaths != pr.Runs[n][0].CFPaths {
+				same = false
 				p("Note: request counts for %d records differed between rounds: %v and %v.", n, pr.Runs[n][0].Requests, r.Requests)
 				p("")
 			}
 		}
 	}
+	if same && pr.Rounds > 1 {
+		p("offload's request and path counts were the same in every round (the harness compared them).")
+		p("")
+	}
+	p("\"Per-event ÷ offload wall\" divides the per-event loop's time by the median of offload's for the")
+	p("same batch, which purged three targets where the loop purges one.")
+	p("")
 }
 
 func cost(paths int) string {

@@ -39,3 +39,31 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
 fi
+
+# Powertools for AWS Lambda (TypeScript) Parameters, a cache contender of the
+# benchmark harness (bench/, measurement 2) and of its test: the versions
+# bench/powertools/package-lock.json pins, from the npm registry, with Node.js
+# (Debian's nodejs and npm packages when missing). Again only when the lock
+# file is newer than what was installed.
+PT_DIR="$(cd "$(dirname "$0")/.." && pwd)/bench/powertools"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "test-deps: installing nodejs and npm" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+if [ ! -f "$PT_DIR/node_modules/.package-lock.json" ] || [ "$PT_DIR/package-lock.json" -nt "$PT_DIR/node_modules/.package-lock.json" ]; then
+  echo "test-deps: npm ci in bench/powertools" >&2
+  (cd "$PT_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# GNU time, which the benchmark harness starts `offload plan` and its Python
+# contender under (measurement 7) for their rusage. Debian package.
+if [ ! -x /usr/bin/time ]; then
+  echo "test-deps: installing time" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
+fi
