@@ -124,4 +124,3 @@ func (v *validator) validateInbox(c *Config) {
 		v.add("inbox.tls_key", v.at("inbox"), "set inbox.tls_cert and inbox.tls_key together")
 	}
 }
-
