@@ -10,11 +10,8 @@ import (
 	"slices"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/httpapi"
-	"github.com/offload-dev/offload/pipeline"
 )
 
 // serveOptions are offload serve's flags.
@@ -73,25 +70,13 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		return badInput(err)
 	}
 
-	// The inbox lives in the bolt file, beside the ledger when the ledger
-	// is there too.
-	var db *bbolt.DB
-	if d.boltDB != nil {
-		db = d.boltDB.DB()
-	} else {
-		db, err = bbolt.Open(cfg.State.Path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
-		if err != nil {
-			return badInput(fmt.Errorf("state: inbox: open %s: %w", cfg.State.Path, err))
-		}
-		defer db.Close()
-	}
-	inbox, err := pipeline.OpenInbox(db, pipeline.InboxOptions{})
+	// The monitor sees the API's traffic and every batch the worker applies.
+	monitor := httpapi.NewMonitor(httpapi.MonitorOptions{})
+	inbox, runWorker, closeInbox, err := d.serveInbox(ctx, logger, monitor.Wrap(p))
 	if err != nil {
 		return err
 	}
-
-	// The monitor sees the API's traffic and every batch the worker applies.
-	monitor := httpapi.NewMonitor(httpapi.MonitorOptions{})
+	defer closeInbox()
 	api := httpapi.Options{Inbox: inbox, Pipeline: p, Logger: logger, Monitor: monitor,
 		Rate: cfg.Auth.Rate, Burst: cfg.Auth.Burst, CacheStats: d.cache.Stats}
 	if len(cfg.Auth.Tokens) > 0 || len(cfg.Auth.ScopedTokens) > 0 {
@@ -126,15 +111,14 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	}
 	slices.Sort(targets)
 	logger.Info("listening", "addr", ln.Addr().String(), "state", cfg.State.Path, "ledger", cfg.State.Driver,
-		"inbox_depth", inbox.Depth(), "targets", targets, "batch_window", cfg.Batch.Window.Duration.String())
+		"inbox", cfg.Inbox.Driver, "inbox_depth", inboxDepth(ctx, inbox), "targets", targets, "batch_window", cfg.Batch.Window.Duration.String())
 
-	worker := &pipeline.Worker{Inbox: inbox, Applier: monitor.Wrap(p), Logger: logger, Window: cfg.Batch.Window.Duration}
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorker()
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)
-		_ = worker.Run(wctx)
+		_ = runWorker(wctx)
 	}()
 
 	served := make(chan error, 1)
@@ -154,6 +138,6 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	}
 	stopWorker()
 	<-workerDone
-	logger.Info("stopped", "inbox_depth", inbox.Depth())
+	logger.Info("stopped", "inbox_depth", inboxDepth(context.WithoutCancel(ctx), inbox))
 	return stopped
 }
