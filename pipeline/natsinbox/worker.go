@@ -153,7 +153,12 @@ func (in *Inbox) apply(ctx context.Context, a pipeline.Applier, msgs []jetstream
 	close(stop)
 	beat.Wait()
 
-	done, failed, dead := 0, 0, 0
+	done, failed, dead, again := 0, 0, 0, 0
+	for _, e := range entries {
+		if e.Attempts > 0 {
+			again++
+		}
+	}
 	var firstErr string
 	for i, m := range apply {
 		e := entries[i]
@@ -191,7 +196,7 @@ func (in *Inbox) apply(ctx context.Context, a pipeline.Applier, msgs []jetstream
 	if failed > 0 {
 		in.o.Logger.Warn("inbox entries failed; JetStream will deliver them again", "failed", failed, "of", len(apply), "first_error", firstErr)
 	}
-	attrs := []any{"entries", len(msgs), "changes", b.Changes, "done", done, "failed", failed, "dead_lettered", dead,
+	attrs := []any{"entries", len(msgs), "redelivered", again, "changes", b.Changes, "done", done, "failed", failed, "dead_lettered", dead,
 		"took", time.Since(start).Round(time.Millisecond)}
 	if b.Result != nil {
 		attrs = append(attrs, "purge", b.Result.Stats.Purge, "skip", b.Result.Stats.Skip)
