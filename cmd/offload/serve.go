@@ -30,7 +30,8 @@ func newServeCmd() *command {
 		summary: "run the webhook server, control API and dashboard",
 		usage:   []string{"serve [--config F] [--listen A]"},
 		about: `Run the webhook (POST /v1/events), the control API and the dashboard. Events go
-to a durable inbox, in the state's bolt file, before the answer, and are applied
+to a durable inbox, in the state's bolt file (or, with inbox.driver: nats, a NATS
+JetStream stream that several replicas share), before the answer, and are applied
 in batches. On the embedded defaults purges are logged, not sent, and with no
 auth.tokens only loopback callers are served. Ctrl-C finishes the current batch
 and stops.`,

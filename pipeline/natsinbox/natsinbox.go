@@ -79,6 +79,7 @@ type Inbox struct {
 
 	mu       sync.Mutex
 	failures map[uint64]pipeline.Entry // failed here, not yet settled; bounded
+	cons     jetstream.Consumer        // the shared consumer, once looked up
 }
 
 // maxFailures bounds the failed messages a replica remembers for Stats.

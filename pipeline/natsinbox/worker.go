@@ -69,9 +69,9 @@ func (in *Inbox) RunOnce(ctx context.Context, a pipeline.Applier) (int, error) {
 }
 
 func (in *Inbox) pull(ctx context.Context) ([]jetstream.Msg, error) {
-	c, err := in.js.Consumer(ctx, in.o.Stream, in.o.Consumer)
+	c, err := in.consumer(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("consumer %s on %s: %w", in.o.Consumer, in.o.Stream, err)
+		return nil, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, idleWait)
 	first, err := c.Next(jetstream.FetchContext(wctx))
@@ -98,6 +98,24 @@ func (in *Inbox) pull(ctx context.Context) ([]jetstream.Msg, error) {
 		}
 	}
 	return msgs, nil
+}
+
+// consumer returns the shared consumer's handle, looked up once.
+func (in *Inbox) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	in.mu.Lock()
+	c := in.cons
+	in.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	c, err := in.js.Consumer(ctx, in.o.Stream, in.o.Consumer)
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s on %s: %w", in.o.Consumer, in.o.Stream, err)
+	}
+	in.mu.Lock()
+	in.cons = c
+	in.mu.Unlock()
+	return c, nil
 }
 
 // apply applies msgs as one batch and settles each.
