@@ -29,6 +29,7 @@ type Config struct {
 	Listen  string   `yaml:"listen"` // serve mode; default 127.0.0.1:8080
 	Auth    Auth     `yaml:"auth"`
 	State   State    `yaml:"state"`
+	Inbox   Inbox    `yaml:"inbox"`
 	Batch   Batch    `yaml:"batch"`
 	Sites   []Site   `yaml:"sites"`
 	Targets []Target `yaml:"targets"`
@@ -76,6 +77,9 @@ var APIRoutes = []string{
 	"POST /v1/events",
 	"GET /v1/inbox",
 	"DELETE /v1/inbox/{id}",
+	"GET /v1/inbox/dead",
+	"POST /v1/inbox/dead/{id}/replay",
+	"DELETE /v1/inbox/dead/{id}",
 	"POST /v1/purges",
 	"GET /v1/purges/{id}",
 	"POST /v1/plan",
@@ -84,11 +88,35 @@ var APIRoutes = []string{
 	"GET /",
 }
 
-// State is where the ledger (and serve's inbox) live.
+// State is where the ledger (and serve's bolt inbox) live.
 type State struct {
-	Driver string `yaml:"driver"` // bolt (default) | dynamodb | memory
+	Driver string `yaml:"driver"` // bolt (default) | dynamodb | memory | nats
 	Path   string `yaml:"path"`   // bolt file; default offload.db
 	Table  string `yaml:"table"`  // dynamodb table; default offload
+	Bucket string `yaml:"bucket"` // nats: the key-value bucket, on the inbox's connection; default offload-ledger
+}
+
+// Inbox is where serve keeps events before it applies them: the bolt file
+// (the default, one process), or a NATS JetStream stream that several
+// replicas share. The fields other than driver are for nats.
+type Inbox struct {
+	Driver            string   `yaml:"driver"`              // bolt (default) | nats
+	URL               string   `yaml:"url"`                 // nats: required; nats://host:4222, comma-separated for a cluster
+	Stream            string   `yaml:"stream"`              // default OFFLOAD
+	Subject           string   `yaml:"subject"`             // default offload.events
+	Consumer          string   `yaml:"consumer"`            // the durable consumer replicas share; default offload
+	DeadLetterStream  string   `yaml:"dead_letter_stream"`  // default OFFLOAD_DEAD
+	DeadLetterSubject string   `yaml:"dead_letter_subject"` // default offload.dead
+	MaxDeliveries     int      `yaml:"max_deliveries"`      // deliveries before a failing event is a dead letter; default 10
+	AckWait           Duration `yaml:"ack_wait"`            // how long a silent replica holds an event before another gets it; default 30s
+	Replicas          int      `yaml:"replicas"`            // copies of the streams (and the ledger bucket) offload creates; default 1
+	Credentials       string   `yaml:"credentials"`         // a NATS credentials file (user JWT and seed); default none
+	User              string   `yaml:"user"`                // with password; default none
+	Password          Secret   `yaml:"password"`
+	Token             Secret   `yaml:"token"`
+	TLSCA             string   `yaml:"tls_ca"`   // PEM file of the CAs the server's certificate is checked against; default the system's
+	TLSCert           string   `yaml:"tls_cert"` // client certificate (PEM), with tls_key; default none
+	TLSKey            string   `yaml:"tls_key"`
 }
 
 // Batch is how serve gathers events.
@@ -360,6 +388,7 @@ func (c *Config) fill() {
 	if c.State.Table == "" {
 		c.State.Table = "offload"
 	}
+	c.fillInbox()
 	if c.Auth.Rate == 0 {
 		c.Auth.Rate = 10
 	}

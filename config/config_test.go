@@ -117,10 +117,10 @@ func TestErrorsSayWhereAndWhat(t *testing.T) {
 		want       []string
 	}{
 		{"unknown top-level field", "listen: x\nsitez: []\n",
-			[]string{`bad.yaml:2:1: sitez: unknown field; did you mean "sites"? (fields here: listen, auth, state, batch, sites, targets, mirrors)`}},
+			[]string{`bad.yaml:2:1: sitez: unknown field; did you mean "sites"? (fields here: listen, auth, state, inbox, batch, sites, targets, mirrors)`}},
 		{"syntax", "sites:\n  - name: [\n", []string{"bad.yaml:3:1: YAML syntax: "}},
 		{"bad duration", "batch:\n  window: fast\n", []string{`bad.yaml:2:11: batch.window: "fast" is not a duration (write 500ms, 2s, 1m)`}},
-		{"bad driver", "state:\n  driver: postgres\n", []string{`bad.yaml:2:11: state.driver: "postgres" is not a driver: use bolt, dynamodb or memory`}},
+		{"bad driver", "state:\n  driver: postgres\n", []string{`bad.yaml:2:11: state.driver: "postgres" is not a driver: use bolt, dynamodb, memory or nats`}},
 		{"unknown provider", "targets:\n  - name: x\n    provider: akamia\n",
 			[]string{`bad.yaml:3:15: targets[0].provider: "akamia" is not a provider: use cloudfront, akamai, fastly, cloudflare, varnish or log; did you mean "akamai"?`}},
 		{"missing required", "targets:\n  - name: cf\n    provider: cloudfront\n", []string{"bad.yaml:2:5: targets[0].distribution_id: required by provider cloudfront"}},

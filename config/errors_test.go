@@ -43,7 +43,7 @@ func TestWrongTypes(t *testing.T) {
 		{"not a boolean", "sites:\n  - name: www\n    bucket: b\n    purge_new: maybe\n", []string{`bad.yaml:4:16: sites[0].purge_new: want true or false, got "maybe"`}},
 		{"list for a mapping", "state: [bolt]\n", []string{"bad.yaml:1:8: state: want a mapping, got a list"}},
 		{"mapping for a list", "targets:\n  cf: {provider: cloudfront}\n", []string{"bad.yaml:2:3: targets: want a list, got a mapping"}},
-		{"not a mapping at all", "- listen\n", []string{"bad.yaml:1:1: want a mapping of settings (listen, auth, state, batch, sites, targets, mirrors), got a list"}},
+		{"not a mapping at all", "- listen\n", []string{"bad.yaml:1:1: want a mapping of settings (listen, auth, state, inbox, batch, sites, targets, mirrors), got a list"}},
 		{"a field the provider does not use", "targets:\n  - {name: cf, provider: cloudfront, distribution_id: E1, api_url: http://127.0.0.1:5000}\n",
 			[]string{"bad.yaml:2:59: targets[0].api_url: not used by provider cloudfront (its fields: name, provider, distribution_id, collapse)"}},
 		{"a field set twice", "state:\n  driver: bolt\n  driver: memory\n", []string{"bad.yaml:3:3: state.driver: set twice (first at line 2, column 3)"}},

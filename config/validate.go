@@ -46,10 +46,11 @@ func (c *Config) validate(root *yaml.Node, d *decoder) Errors {
 	v := &validator{file: c.File, root: root, d: d}
 
 	switch c.State.Driver {
-	case "bolt", "dynamodb", "memory":
+	case "bolt", "dynamodb", "memory", "nats":
 	default:
-		v.add("state.driver", v.at("state", "driver"), "%q is not a driver: use bolt, dynamodb or memory", c.State.Driver)
+		v.add("state.driver", v.at("state", "driver"), "%q is not a driver: use bolt, dynamodb, memory or nats", c.State.Driver)
 	}
+	v.validateInbox(c)
 	if c.Batch.Window.Duration < 0 {
 		v.add("batch.window", v.at("batch", "window"), "must not be negative")
 	}

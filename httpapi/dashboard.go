@@ -26,6 +26,7 @@ var dashboardHead string
 type dashboardData struct {
 	Now      time.Time
 	Inbox    pipeline.InboxStats
+	Dead     []pipeline.Entry // dead letters, the first few
 	Targets  []string
 	Changes  []changeRow
 	Purges   []purgeView
@@ -82,6 +83,7 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 	// state now.
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	d.Dead = s.deadLetters(ctx)
 	for _, p := range s.Monitor.recentPurges(dashboardPurges) {
 		p.follow(ctx, s.follower(p.Target))
 		d.Purges = append(d.Purges, p.view())

@@ -41,6 +41,7 @@ func (d dashboardData) render(b *bytes.Buffer) {
 	if d.Inbox.Failing > 0 {
 		w(", ", strconv.Itoa(d.Inbox.Failing), " failing")
 	}
+	w(queueNote(d.Inbox))
 	w("</div></div>\n")
 	w(`  <div class="card" id="changes"><h2>Changes</h2><div class="big">`, n(d.Saved.Changes), "</div>\n",
 		`    <div class="note">purged, from `, n(d.Received), " events received</div></div>\n")
@@ -92,6 +93,7 @@ func (d dashboardData) render(b *bytes.Buffer) {
 	}
 	w("</div>\n  </section>\n</div>\n\n")
 
+	d.renderDeadLetters(b)
 	w("<section id=\"recent-changes\" style=\"margin-bottom:16px\">\n  <h2>Recent changes</h2>\n")
 	if len(d.Changes) == 0 {
 		w("  <p class=\"empty\">no changes yet: POST events to /v1/events</p>\n")

@@ -111,6 +111,7 @@ func (m *Monitor) writeMetrics(w io.Writer, inbox pipeline.InboxStats, cs []cach
 	f = newFamily(w, "offload_inbox_failing", "gauge", "Inbox entries whose last attempt failed.")
 	f.set(float64(inbox.Failing))
 	f.write()
+	writeQueueMetrics(w, inbox)
 
 	f = newFamily(w, "offload_http_requests_total", "counter", "HTTP requests answered, by route and status code.")
 	for k, n := range m.httpRequests {

@@ -259,6 +259,18 @@ type InboxStats struct {
 	// the first of them (by id), without bodies.
 	Failing  int     `json:"failing"`
 	Failures []Entry `json:"failures"`
+
+	// Driver is the queue's kind: "bolt" or "nats".
+	Driver string `json:"driver"`
+	// Pending counts the entries waiting for their first attempt (for
+	// JetStream, the consumer's messages not yet delivered); InFlight those
+	// handed to a worker and not yet settled; Redelivered those that were
+	// attempted and wait for another attempt or are on it; DeadLettered the
+	// dead letters. See Queue.
+	Pending      int `json:"pending"`
+	InFlight     int `json:"in_flight"`
+	Redelivered  int `json:"redelivered"`
+	DeadLettered int `json:"dead_lettered"`
 }
 
 // Stats returns the depth, the oldest entry's age and up to maxFailures of
@@ -301,6 +313,7 @@ func (in *Inbox) Stats(ctx context.Context, maxFailures int) (InboxStats, error)
 	if !st.Oldest.IsZero() {
 		st.OldestAge = max(0, now.Sub(st.Oldest).Seconds())
 	}
+	st.Driver, st.Pending, st.Redelivered = "bolt", st.Depth-st.Failing, st.Failing
 	return st, nil
 }
 

@@ -264,6 +264,7 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 	g.Wait()
 
 	// Then the ledger, for the objects whose changes all succeeded.
+	var lost []int
 	recs := make([]ledger.Record, 0, len(pl.Commits))
 	commits := make([]plan.Commit, 0, len(pl.Commits))
 	for _, c := range pl.Commits {
@@ -291,7 +292,9 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 			case e == nil:
 				res.Committed++
 			case errors.Is(e, ledger.ErrStale):
-				// Another writer recorded a newer change: nothing to redo.
+				// Another writer recorded a newer change meanwhile: see
+				// replan.
+				lost = append(lost, c.Changes...)
 			default:
 				// Not recorded: a redelivery purges again rather than
 				// lose the change.
@@ -301,6 +304,8 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 			}
 		}
 	}
+
+	p.replan(ctx, res, pl, lost, fail)
 
 	for i, d := range pl.Changes {
 		cr := ChangeResult{Decision: d, Status: StatusOK}

@@ -155,45 +155,16 @@ func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.Timeout)
 	defer cancel()
 
-	var changes []event.Change
-	for _, e := range entries {
-		for _, c := range event.DecodeMessage(e.MessageID(), e.Body) {
-			c.Record = len(changes)
-			changes = append(changes, c)
-		}
-	}
-	failed := map[string]string{} // message id -> first error
 	start := time.Now()
-	res, err := &Result{}, error(nil)
-	if len(changes) > 0 {
-		res, err = w.opts.Applier.Apply(actx, changes)
-	}
-	if err != nil {
-		for _, e := range entries {
-			failed[e.MessageID()] = err.Error()
-		}
-	} else {
-		for _, id := range res.FailedMessages() {
-			failed[id] = ""
-		}
-		for _, c := range res.Changes {
-			if msg, ok := failed[c.MessageID]; ok && msg == "" && c.Status == StatusFailed {
-				failed[c.MessageID] = c.Error
-			}
-		}
-		for id, msg := range failed {
-			if msg == "" {
-				failed[id] = "failed, no reason given"
-			}
-		}
-	}
+	b := ApplyBatch(actx, w.opts.Applier, entries)
+	res, err := b.Result, b.Err
 
 	outcomes := make([]Outcome, len(entries))
 	done := 0
 	var firstErr string
 	for i, e := range entries {
 		outcomes[i] = Outcome{ID: e.ID}
-		msg, bad := failed[e.MessageID()]
+		msg, bad := b.Failed[e.ID]
 		if !bad {
 			done++
 			continue
@@ -220,7 +191,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 		// may repeat, no event is lost.
 		return len(entries), next, fmt.Errorf("pipeline: worker: %w", err)
 	}
-	attrs := []any{"entries", len(entries), "changes", len(changes), "done", done,
+	attrs := []any{"entries", len(entries), "changes", b.Changes, "done", done,
 		"failed", len(entries) - done, "took", time.Since(start).Round(time.Millisecond), "depth", w.opts.Inbox.Depth()}
 	if res != nil {
 		attrs = append(attrs, "purge", res.Stats.Purge, "skip", res.Stats.Skip)

@@ -66,4 +66,12 @@ if [ ! -x /usr/bin/time ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
+
+# nats-server (JetStream: the replicated inbox, the key-value ledger, and
+# MinIO's NATS target). A Go module, built with go install, pinned; the tests
+# run it as a process of their own (internal/natstest).
+NATS_SERVER_VERSION=v2.15.2
+if ! command -v nats-server >/dev/null 2>&1 && [ ! -x "$GOBIN_DIR/nats-server" ]; then
+  echo "test-deps: installing nats-server $NATS_SERVER_VERSION (go install; about two minutes the first time)" >&2
+  go install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION"
 fi

@@ -11,12 +11,9 @@ import (
 	"slices"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/httpapi"
 	"github.com/offload-dev/offload/internal/redact"
-	"github.com/offload-dev/offload/pipeline"
 )
 
 // serveOptions are offload serve's flags.
@@ -35,7 +32,8 @@ func newServeCmd() *command {
 		summary: "run the webhook server, control API and dashboard",
 		usage:   []string{"serve [--config F] [--listen A]"},
 		about: `Run the webhook (POST /v1/events), the control API and the dashboard. Events go
-to a durable inbox, in the state's bolt file, before the answer, and are applied
+to a durable inbox, in the state's bolt file (or, with inbox.driver: nats, a NATS
+JetStream stream that several replicas share), before the answer, and are applied
 in batches. On the embedded defaults purges are logged, not sent, and with no
 auth.tokens only loopback callers are served. Ctrl-C finishes the current batch
 and stops.`,
@@ -79,25 +77,13 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, red *re
 		return badInput(err)
 	}
 
-	// The inbox lives in the bolt file, beside the ledger when the ledger
-	// is there too.
-	var db *bbolt.DB
-	if d.boltDB != nil {
-		db = d.boltDB.DB()
-	} else {
-		db, err = bbolt.Open(cfg.State.Path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
-		if err != nil {
-			return badInput(fmt.Errorf("state: inbox: open %s: %w", cfg.State.Path, err))
-		}
-		defer db.Close()
-	}
-	inbox, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db})
+	// The monitor sees the API's traffic and every batch the worker applies.
+	monitor := httpapi.NewMonitor(httpapi.MonitorOptions{})
+	inbox, runWorker, closeInbox, err := d.serveInbox(ctx, logger, monitor.Wrap(p))
 	if err != nil {
 		return err
 	}
-
-	// The monitor sees the API's traffic and every batch the worker applies.
-	monitor := httpapi.NewMonitor(httpapi.MonitorOptions{})
+	defer closeInbox()
 	api := httpapi.Options{Inbox: inbox, Pipeline: p, Logger: logger, Monitor: monitor,
 		Rate: cfg.Auth.Rate, Burst: cfg.Auth.Burst, CacheStats: d.cache.Stats, Redact: red.String}
 	if len(cfg.Auth.Tokens) > 0 || len(cfg.Auth.ScopedTokens) > 0 {
@@ -128,18 +114,14 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, red *re
 	}
 	targets := slices.Sorted(maps.Keys(p.Options().Purgers))
 	logger.Info("listening", "addr", ln.Addr().String(), "state", cfg.State.Path, "ledger", cfg.State.Driver,
-		"inbox_depth", inbox.Depth(), "targets", targets, "batch_window", cfg.Batch.Window.Duration.String())
+		"inbox", cfg.Inbox.Driver, "inbox_depth", inboxDepth(ctx, inbox), "targets", targets, "batch_window", cfg.Batch.Window.Duration.String())
 
-	worker, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: inbox, Applier: monitor.Wrap(p), Logger: logger, Window: cfg.Batch.Window.Duration})
-	if err != nil {
-		return badInput(err)
-	}
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorker()
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)
-		_ = worker.Run(wctx)
+		_ = runWorker(wctx)
 	}()
 
 	served := make(chan error, 1)
@@ -159,6 +141,6 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, red *re
 	}
 	stopWorker()
 	<-workerDone
-	logger.Info("stopped", "inbox_depth", inbox.Depth())
+	logger.Info("stopped", "inbox_depth", inboxDepth(context.WithoutCancel(ctx), inbox))
 	return stopped
 }

@@ -16,6 +16,8 @@ import (
 	awscloudfront "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/config"
@@ -51,6 +53,11 @@ type deps struct {
 	awsErr  error
 
 	boltDB *bolt.Ledger
+
+	natsOnce sync.Once // the inbox's NATS connection (nats_wire.go)
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	natsErr  error
 }
 
 // newDeps returns the deps of cfg. Every secret value they resolve is told
@@ -98,6 +105,8 @@ func (d *deps) ledger(ctx context.Context, readOnly bool) (ledger.Ledger, error)
 	switch st.Driver {
 	case "memory":
 		return ledger.NewMemory(), nil
+	case "nats":
+		return d.natsLedger(ctx)
 	case "dynamodb":
 		cfg, err := d.aws(ctx)
 		if err != nil {
@@ -194,6 +203,7 @@ func (d *deps) close() {
 	if d.boltDB != nil {
 		d.boltDB.Close()
 	}
+	d.closeNATS()
 }
 
 // planConfig is the planner's view of the configuration, with each

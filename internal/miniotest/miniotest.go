@@ -41,9 +41,22 @@ type Webhook struct {
 	AuthToken string // sent as "Authorization: Bearer <AuthToken>" (MinIO sends one with a space in it as it is)
 }
 
+// NATS is a NATS notification target MinIO is started with, publishing to
+// JetStream.
+type NATS struct {
+	ID       string // the target's id: its queue ARN is NATSQueueARN(ID)
+	Address  string // 127.0.0.1:PORT of nats-server
+	Subject  string // what MinIO publishes on; a stream must take it
+	QueueDir string // where MinIO keeps events it could not publish, to send later; default none (they are lost)
+}
+
+// NATSQueueARN is the ARN a bucket notification names a NATS target by.
+func NATSQueueARN(id string) string { return "arn:minio:sqs::" + strings.ToUpper(id) + ":nats" }
+
 // Options configure Start.
 type Options struct {
 	Webhooks []Webhook
+	NATS     []NATS
 	// Address is where the S3 API listens, "127.0.0.1:PORT", for a test
 	// that must name it before MinIO starts (a cache in front of it).
 	// Default: a free loopback port.
@@ -170,6 +183,18 @@ func start(bin, dir string, opts Options) (*MinIO, error) {
 			env = append(env, "MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_"+id+"="+w.AuthToken)
 		}
 	}
+	for _, n := range opts.NATS {
+		id := strings.ToUpper(n.ID)
+		env = append(env,
+			"MINIO_NOTIFY_NATS_ENABLE_"+id+"=on",
+			"MINIO_NOTIFY_NATS_ADDRESS_"+id+"="+n.Address,
+			"MINIO_NOTIFY_NATS_SUBJECT_"+id+"="+n.Subject,
+			"MINIO_NOTIFY_NATS_JETSTREAM_"+id+"=on",
+		)
+		if n.QueueDir != "" {
+			env = append(env, "MINIO_NOTIFY_NATS_QUEUE_DIR_"+id+"="+n.QueueDir)
+		}
+	}
 	m.cmd.Env = env
 	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
 	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -254,13 +279,19 @@ func (m *MinIO) Notify(tb testing.TB, bucket, id string, events ...types.Event) 
 
 // SetNotify is Notify outside a test.
 func (m *MinIO) SetNotify(ctx context.Context, bucket, id string, events ...types.Event) error {
+	return m.SetNotifyARN(ctx, bucket, QueueARN(id), events...)
+}
+
+// SetNotifyARN sends bucket's events to the target with that queue ARN
+// (QueueARN, NATSQueueARN).
+func (m *MinIO) SetNotifyARN(ctx context.Context, bucket, arn string, events ...types.Event) error {
 	if len(events) == 0 {
 		events = []types.Event{"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}
 	}
 	in := &s3.PutBucketNotificationConfigurationInput{
 		Bucket: aws.String(bucket),
 		NotificationConfiguration: &types.NotificationConfiguration{
-			QueueConfigurations: []types.QueueConfiguration{{QueueArn: aws.String(QueueARN(id)), Events: events}},
+			QueueConfigurations: []types.QueueConfiguration{{QueueArn: aws.String(arn), Events: events}},
 		},
 	}
 	// MinIO registers its notification targets a moment after it answers
@@ -268,7 +299,7 @@ func (m *MinIO) SetNotify(ctx context.Context, bucket, id string, events ...type
 	return retryStarting(ctx, func(ctx context.Context) error {
 		_, err := m.Client().PutBucketNotificationConfiguration(ctx, in)
 		return err
-	}, "notifications of %s to %s", bucket, QueueARN(id))
+	}, "notifications of %s to %s", bucket, arn)
 }
 
 // AllowAnonymousRead lets anyone GET the bucket's objects, as a CDN origin.
