@@ -429,7 +429,7 @@ func writeMirror(p printer, mr *mirrorResult) {
 	p("or S3 across the internet is bound by the network instead; the memory figures are the ones")
 	p("that carry over. Each child is a fresh process, as a Lambda cold start is, and each upload has")
 	p("a fixed cost, which weighs most on the smallest object: for S3, the buffers (the whole object")
-	p("for a single `PutObject`; for a multipart upload, up to Concurrency+1 = %d part buffers), memory", s3mirror.DefaultConcurrency+1)
+	p("for a single `PutObject`; for a multipart upload, up to Concurrency = %d part buffers), memory", s3mirror.DefaultConcurrency)
 	p("the fresh process touches for the first")
 	p("time, and for a multipart upload two more requests (create and complete). %d rounds, run", mirrorRounds(mr))
 	p("round by round across the sizes; median")
@@ -480,8 +480,8 @@ func writeMirror(p printer, mr *mirrorResult) {
 		if mr.Sizes[0] <= s3mirror.DefaultSinglePutMax {
 			p("To S3, the %s object goes up in one `PutObject` from a buffer of its own size, which is why", names[0])
 			p("its peak is lower than the larger objects'. Those go up in parts read into up to")
-			p("Concurrency+1 = %d part buffers of `s3mirror`'s own (the parts in flight and the one being", s3mirror.DefaultConcurrency+1)
-			p("read), whatever the object's size.")
+			p("Concurrency = %d part buffers of `s3mirror`'s own (each part being read or sent), whatever", s3mirror.DefaultConcurrency)
+			p("the object's size.")
 			p("")
 		}
 	}

@@ -3,7 +3,7 @@
 // Go v2.
 //
 // Put streams: a body is read once, in parts of Options.PartSize, into at
-// most Options.Concurrency+1 buffers of that size, whatever the object's
+// most Options.Concurrency buffers of that size, whatever the object's
 // size; an object of known size up to Options.SinglePutMax (16 MiB), or any
 // body that fits in one part, is read into one buffer and sent in one
 // PutObject; any other goes up as a multipart upload that this package

@@ -69,11 +69,11 @@ type Options struct {
 	// than 10,000 parts gets larger ones; an object of unknown length can
 	// have at most 10,000 parts: 80 GB at 8 MiB.
 	PartSize int64
-	// Concurrency is how many parts are uploaded at once. Default
-	// DefaultConcurrency (2). A multipart upload holds at most
-	// Concurrency+1 part buffers (the parts in flight and the one being
-	// read), allocated as they are first needed and nothing else of the
-	// body's size: 24 MiB at the defaults, whatever the object's size.
+	// Concurrency is how many parts of a multipart upload are in memory at
+	// once, each being read or sent: at most Concurrency are sent at once,
+	// fewer while the next is being read. Default DefaultConcurrency (2).
+	// Those part buffers, made as they are first needed, are all a Put
+	// holds of the body: 16 MiB at the defaults, whatever the object's size.
 	Concurrency int
 	// SinglePutMax is the largest object of known size that goes up in one
 	// PutObject, read first into a buffer of its size, rather than in
@@ -201,7 +201,7 @@ func (c *Client) putOnce(ctx context.Context, in *s3.PutObjectInput, buf []byte)
 }
 
 // putParts reads body a part at a time into buffers of its own, at most
-// Concurrency+1 of them, and sends the parts as a multipart upload,
+// Concurrency of them, and sends the parts as a multipart upload, up to
 // Concurrency at once, each retried on its own. A body that fits in one
 // part goes up in one PutObject instead. The SDK's uploader would read the
 // first part with io.ReadAll, into chunks and then a slice of its own, and
@@ -266,11 +266,19 @@ func (c *Client) putParts(ctx context.Context, in *s3.PutObjectInput, size int64
 	)
 	err = func() error {
 		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(c.opts.Concurrency)
-		// A buffer goes back here when its part is sent. When none is
-		// free, every buffer is in a part in flight, at most Concurrency,
-		// and one more is made.
-		free := make(chan []byte, c.opts.Concurrency+1)
+		// Each part in flight holds a buffer until it is sent, and the
+		// next part is read into a free one, or a new one while there are
+		// fewer than Concurrency: that bounds both the memory and the parts
+		// in flight.
+		free := make(chan []byte, c.opts.Concurrency)
+		made := 1
+		stopped := func() error {
+			err := g.Wait()
+			if err == nil {
+				err = fmt.Errorf("s3mirror: put s3://%s/%s: %w", c.opts.Bucket, key, ctx.Err())
+			}
+			return err
+		}
 		part := first
 		for num := int32(1); ; num++ {
 			p := part
@@ -282,14 +290,25 @@ func (c *Client) putParts(ctx context.Context, in *s3.PutObjectInput, size int64
 				mu.Unlock()
 				return err
 			})
-			if last || gctx.Err() != nil {
-				break
+			if last {
+				return g.Wait()
 			}
 			var buf []byte
 			select {
 			case buf = <-free:
 			default:
-				buf = make([]byte, partSize)
+				if made < c.opts.Concurrency {
+					buf, made = make([]byte, partSize), made+1
+					break
+				}
+				select {
+				case buf = <-free:
+				case <-gctx.Done():
+					return stopped()
+				}
+			}
+			if gctx.Err() != nil {
+				return stopped()
 			}
 			var err error
 			if part, last, err = next(buf); err != nil {
@@ -297,14 +316,13 @@ func (c *Client) putParts(ctx context.Context, in *s3.PutObjectInput, size int64
 				return err
 			}
 			if len(part) == 0 { // an unknown length that ended on a part boundary
-				break
+				return g.Wait()
 			}
 			if num == maxParts {
 				g.Wait()
 				return fmt.Errorf("s3mirror: put s3://%s/%s: the body is longer than %d parts of %d bytes", c.opts.Bucket, key, maxParts, partSize)
 			}
 		}
-		return g.Wait()
 	}()
 	if err == nil {
 		err = c.complete(ctx, create, id, parts)

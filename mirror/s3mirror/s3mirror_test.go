@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -294,8 +295,9 @@ func TestMultipartFailures(t *testing.T) {
 	}{
 		{"a part's 503 is retried alone", slowDown, "PUT", data, "", 4, 1},
 		{"create's 503 is retried", slowDown, "POST", data, "", 3, 1},
+		// Parts go up two at a time: the one refused may be the first or the second.
 		{"a part refused: aborted", &awstest.Fault{Times: 1, Status: 403, Code: "AccessDenied", Message: "Access Denied"}, "PUT", data,
-			"s3mirror: upload part 1 of s3://", 0, 0},
+			"s3mirror: upload part [12] of s3://.*AccessDenied", 0, 0},
 		{"a body shorter than its size: aborted", nil, "", data[:len(data)-1], "read body of 12583035 bytes: unexpected EOF", 2, 0},
 		{"a body longer than its size: aborted", nil, "", append(slices.Clip(data), 'x'), "the body is longer than its size, 12583035 bytes", 2, 0},
 	}
@@ -317,8 +319,8 @@ func TestMultipartFailures(t *testing.T) {
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("Put: got %v, want nil", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("Put: got %v, want %q in it", err, tt.wantErr)
+			case tt.wantErr != "" && (err == nil || !regexp.MustCompile(tt.wantErr).MatchString(err.Error())):
+				t.Fatalf("Put: got %v, want it to match %q", err, tt.wantErr)
 			}
 			if tt.wantPuts > 0 {
 				if got := e.counter.Count(op); got != tt.wantPuts {
