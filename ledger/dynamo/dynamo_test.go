@@ -287,6 +287,14 @@ func (f *fakeBatch) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dy
 	return nil, errors.New("fake: no PutItem")
 }
 
+func (f *fakeBatch) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return nil, errors.New("fake: no UpdateItem")
+}
+
+func (f *fakeBatch) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return nil, errors.New("fake: no DeleteItem")
+}
+
 // sleeper records the waits of a retry.Policy and returns at once.
 type sleeper struct {
 	clock *fakeclock.Clock
@@ -406,9 +414,10 @@ func TestNewErrors(t *testing.T) {
 func TestTimeOutOfRange(t *testing.T) {
 	l := newLedger(t, &fakeBatch{}, "offload")
 	for _, tm := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)} {
-		_, err := l.Commit(context.Background(), []ledger.Record{{Bucket: "b", Key: "k", Time: tm}})
-		if !errors.Is(err, ledger.ErrInvalid) {
-			t.Errorf("Commit at %s: got %v, want ErrInvalid", tm, err)
+		// The fake answers no PutItem: the record is refused before a call.
+		errs, err := l.Commit(context.Background(), []ledger.Record{{Bucket: "b", Key: "k", Time: tm}})
+		if err != nil || len(errs) != 1 || !errors.Is(errs[0], ledger.ErrInvalid) {
+			t.Errorf("Commit at %s: got %v, %v; want the record's ErrInvalid and no error", tm, errs, err)
 		}
 	}
 }
