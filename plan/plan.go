@@ -138,17 +138,49 @@ type Stats struct {
 }
 
 // Objects returns the objects whose ledger records the planner needs, by
-// bucket: the ones changes name, without duplicates.
+// bucket: the ones changes name, without duplicates, and without those of
+// changes the planner will find invalid (no ledger holds a key of 40,000
+// bytes; asking DynamoDB for one fails the whole read).
 func Objects(changes []event.Change) map[string][]string {
 	out := map[string][]string{}
 	seen := map[Object]bool{}
 	for _, c := range changes {
 		o := Object{c.Bucket, c.Key}
-		if c.Bucket == "" || c.Key == "" || seen[o] {
+		if seen[o] || check(c) != "" {
 			continue
 		}
 		seen[o] = true
 		out[c.Bucket] = append(out[c.Bucket], c.Key)
+	}
+	return out
+}
+
+// MultiTarget returns, by bucket, the objects of changes that a site
+// purges through more than one target: only a change to one of them can
+// succeed at one target and fail at another, so only their receipts
+// (ledger.Receipt) are worth reading.
+func MultiTarget(cfg Config, changes []event.Change) map[string][]string {
+	out := map[string][]string{}
+	seen := map[Object]bool{}
+	for _, c := range changes {
+		o := Object{c.Bucket, c.Key}
+		if seen[o] || check(c) != "" {
+			continue
+		}
+		seen[o] = true
+		var targets []string
+		for si := range cfg.Sites {
+			if s := &cfg.Sites[si]; serves(s, c) {
+				for _, t := range s.Targets {
+					if !slices.Contains(targets, t) {
+						targets = append(targets, t)
+					}
+				}
+			}
+		}
+		if len(targets) > 1 {
+			out[c.Bucket] = append(out[c.Bucket], c.Key)
+		}
 	}
 	return out
 }

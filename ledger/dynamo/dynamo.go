@@ -149,13 +149,15 @@ type projection struct {
 }
 
 // read reads the items of keys of bucket, skipping empty and repeated keys
-// (BatchGetItem refuses a request that names a key twice), and hands each
-// to use, one at a time.
+// (BatchGetItem refuses a request that names a key twice) and those no item
+// can have, and hands each item to use, one at a time.
 func (l *Ledger) read(ctx context.Context, bucket string, keys []string, proj *projection, use func(map[string]types.AttributeValue) error) error {
 	seen := make(map[string]bool, len(keys))
 	uniq := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if k != "" && !seen[k] {
+		// A key no item can have is not asked for: DynamoDB would fail
+		// the whole call.
+		if k != "" && !seen[k] && checkItem(bucket, k, k) == nil {
 			seen[k] = true
 			uniq = append(uniq, k)
 		}

@@ -472,6 +472,18 @@ func testInvalid(t *testing.T, l ledger.Ledger) {
 	if len(got) != 0 {
 		t.Errorf("after Commit refused them: got %v held, want none", keysOf(got))
 	}
+	// Keys no store holds are never seen: Get, Receipts and Delete say so
+	// rather than fail.
+	odd := []string{strings.Repeat("x", 40000), "not \xff UTF-8", "good/1"}
+	if got := get(t, l, bucket, odd...); len(got) != 1 {
+		t.Errorf("Get of keys no store holds and a good one: got %v, want only good/1", keysOf(got))
+	}
+	if got := receipts(t, l, bucket, odd...); len(got) != 0 {
+		t.Errorf("Receipts of keys no store holds: got %v, want none", got)
+	}
+	if err := l.Delete(context.Background(), bucket, odd[0]); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("Delete of a key of 40,000 bytes: got %v, want ledger.ErrNotFound", err)
+	}
 }
 
 func receipt(key, change string, targets ...string) ledger.Receipt {
