@@ -79,6 +79,8 @@ var APIRoutes = []string{
 	"POST /v1/purges",
 	"GET /v1/purges/{id}",
 	"POST /v1/plan",
+	"GET /v1/ledger",
+	"DELETE /v1/ledger",
 	"GET /metrics",
 	"GET /",
 }

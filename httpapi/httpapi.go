@@ -95,6 +95,8 @@ var routes = []route{
 	{"POST /v1/purges", "POST /v1/purges", false, (*server).postPurge},
 	{"GET /v1/purges/{id}", "GET /v1/purges/{id}", false, (*server).getPurge},
 	{"POST /v1/plan", "POST /v1/plan", false, (*server).postPlan},
+	{"GET /v1/ledger", "GET /v1/ledger", false, (*server).getLedger},
+	{"DELETE /v1/ledger", "DELETE /v1/ledger", false, (*server).deleteLedger},
 	{"GET /metrics", "GET /metrics", false, (*server).metrics},
 	{"GET /", "GET /{$}", false, (*server).dashboard},
 	{"GET /healthz", "GET /healthz", true, (*server).healthz},

@@ -47,6 +47,7 @@ func newRootCmd() *command {
 			newApplyCmd(),
 			newPurgeCmd(),
 			newBackfillCmd(),
+			newLedgerCmd(),
 			newConfigCmd(),
 			newVersionCmd(),
 		},
