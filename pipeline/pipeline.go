@@ -317,9 +317,11 @@ func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, 
 // receipts records, for each object whose changes failed, the targets its
 // change was purged at all the same (ledger.Receipt), so that a redelivery
 // purges only the others, and returns how many it recorded. A change is
-// done at a target when every item it had there was purged, its mirrors
-// succeeded, and the targets it was done at before (Decision.Done) count
-// too. One receipt per object, for the latest such change. A receipt that
+// done at a target when every item it had there was purged and its
+// mirrors succeeded; the targets it was done at before (Decision.Done)
+// count too. One receipt per object, for the latest such change, and only
+// for an object purged through more than one target: the only ones whose
+// receipts MakePlan reads. A receipt that
 // cannot be written costs only a purge more on the next delivery, so its
 // failure is not the change's.
 func (p *Pipeline) receipts(ctx context.Context, pl *plan.Plan, purges []PurgeResult, failed []error, unmirrored []bool) int {
@@ -331,7 +333,9 @@ func (p *Pipeline) receipts(ctx context.Context, pl *plan.Plan, purges []PurgeRe
 		}
 		for _, i := range slices.Backward(c.Changes) {
 			d := pl.Changes[i]
-			if unmirrored[i] || len(done[i]) == 0 {
+			// MakePlan reads the receipts of objects purged through more
+			// than one target only.
+			if unmirrored[i] || len(done[i]) == 0 || len(plan.MultiTarget(p.opts.Plan, []event.Change{d.Change})) == 0 {
 				continue
 			}
 			rs = append(rs, ledger.Receipt{Bucket: d.Bucket, Key: d.Key, Change: plan.ChangeID(d.Change),

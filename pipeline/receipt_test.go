@@ -2,20 +2,26 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/akamai/AkamaiOPEN-edgegrid-golang/v11/pkg/edgegrid"
 	awscloudfront "github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/offload-dev/offload/event"
 	"github.com/offload-dev/offload/internal/akamaitest"
 	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/ledger/bolt"
+	"github.com/offload-dev/offload/mirror"
 	"github.com/offload-dev/offload/pipeline"
 	"github.com/offload-dev/offload/plan"
 	"github.com/offload-dev/offload/purge"
@@ -148,4 +154,117 @@ func TestPartialFailureRepurgesOnlyTheFailedTarget(t *testing.T) {
 			}
 		})
 	}
+}
+
+// failingMirror fails its first Delete of each key in fail.
+type failingMirror struct {
+	mu   sync.Mutex
+	fail map[string]bool
+}
+
+func (m *failingMirror) Put(context.Context, mirror.Object, io.Reader) error { return nil }
+
+func (m *failingMirror) Delete(ctx context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail[key] {
+		delete(m.fail, key)
+		return errors.New("mirror refused once")
+	}
+	return nil
+}
+
+// flakyLedger fails its first Commit as a store would (disk full).
+type flakyLedger struct {
+	ledger.Ledger
+	failed atomic.Bool
+}
+
+func (l *flakyLedger) Commit(ctx context.Context, recs []ledger.Record) ([]error, error) {
+	if !l.failed.Swap(true) {
+		return nil, errors.New("disk full")
+	}
+	return l.Ledger.Commit(ctx, recs)
+}
+
+// When a receipt is worth recording: not for a change whose mirror failed
+// (its purges may have let the edge fetch the old bytes from the mirror
+// again), for every target when only the commit failed, and not for an
+// object purged through one target (its receipts are never read).
+func TestReceiptRules(t *testing.T) {
+	rm := func(key, msg string) event.Change {
+		return event.Change{Bucket: "my-site", Key: key, Kind: event.KindRemove, Sequencer: "0A", Time: t0, MessageID: msg}
+	}
+	tests := []struct {
+		name     string
+		targets  []string
+		mirror   map[string]bool // keys whose mirror fails once
+		flaky    bool            // the first Commit fails
+		receipts int             // recorded by the first delivery
+		again    map[string]int  // items purged per target by the second
+	}{
+		{"mirror failed", []string{"a", "b"}, map[string]bool{"x.html": true}, false, 0, map[string]int{"a": 1, "b": 1}},
+		{"commit failed", []string{"a", "b"}, nil, true, 2, map[string]int{}},
+		{"one target", []string{"a"}, nil, true, 0, map[string]int{"a": 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			purgers := map[string]purge.Purger{}
+			recorders := map[string]*recorder{}
+			var targets []plan.Target
+			for _, name := range tt.targets {
+				recorders[name] = &recorder{}
+				purgers[name] = recorders[name]
+				targets = append(targets, plan.Target{Name: name, Provider: "varnish", BaseURL: "http://" + name})
+			}
+			var l ledger.Ledger = ledger.NewMemory()
+			if tt.flaky {
+				l = &flakyLedger{Ledger: l}
+			}
+			p := newPipeline(t, pipeline.Options{
+				Plan: plan.Config{
+					Sites:   []plan.Site{{Name: "www", Bucket: "my-site", PurgeNew: true, Mirrors: []string{"m"}, Targets: tt.targets}},
+					Targets: targets,
+				},
+				Ledger:  l,
+				Purgers: purgers,
+				Mirrors: map[string]mirror.Mirror{"m": &failingMirror{fail: tt.mirror}},
+				Source:  noSource{},
+			})
+			batch := []event.Change{rm("x.html", "m1"), rm("y.html", "m2")}
+			ctx := context.Background()
+			res, err := p.Apply(ctx, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Receipts != tt.receipts {
+				t.Errorf("first delivery: got %d receipts, want %d", res.Receipts, tt.receipts)
+			}
+			var again []event.Change
+			for _, c := range batch {
+				if slices.Contains(res.FailedMessages(), c.MessageID) {
+					again = append(again, c)
+				}
+			}
+			before := map[string]int{}
+			for name, r := range recorders {
+				before[name] = len(r.sent())
+			}
+			if res, err = p.Apply(ctx, again); err != nil || res.Failed() != 0 {
+				t.Fatalf("second delivery: got %v, %d failed, want none", err, res.Failed())
+			}
+			for name, r := range recorders {
+				if got := len(r.sent()) - before[name]; got != tt.again[name] {
+					t.Errorf("second delivery: got %d items purged at %s, want %d", got, name, tt.again[name])
+				}
+			}
+		})
+	}
+}
+
+// noSource is an S3 client that is never read: removes need no source.
+type noSource struct{}
+
+func (noSource) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	return nil, errors.New("no source")
 }
