@@ -321,6 +321,7 @@ func (p *Plan) purgeObject(sites []Site, purges *purgeSet, i int, rc ledger.Rece
 			}
 			p.Mirrors = append(p.Mirrors, MirrorOp{Mirror: m, Op: op, Bucket: d.Bucket, Key: d.Key, Path: key, Change: i})
 		}
+		paths := objectPaths(key, s.Index)
 		for _, tn := range s.Targets {
 			if slices.Contains(done, tn) {
 				if !slices.Contains(d.Done, tn) {
@@ -328,7 +329,7 @@ func (p *Plan) purgeObject(sites []Site, purges *purgeSet, i int, rc ledger.Rece
 				}
 				continue
 			}
-			for _, path := range objectPaths(key, s.Index) {
+			for _, path := range paths {
 				purges.add(tn, path, i)
 			}
 		}
@@ -383,13 +384,12 @@ func serves(s *Site, c event.Change) bool {
 }
 
 // decideObject decides every change to one object. Changes are taken in
-// order (sequencer order, see order); of those newer than the ledger the
-// last decides, and the
-// ones it supersedes are skipped. A change not newer than the ledger is a
-// duplicate or stale, unless it is a real change that happened after the
-// object was last purged (the ledger moved on by an unchanged put, say):
-// then it arrived late and is purged. It returns the deciding change (-1 if
-// none) and the late ones.
+// order (see order); of those newer than the ledger the last decides, and
+// the ones it supersedes are skipped. A change not newer than the ledger
+// is a duplicate or stale, unless it is a real change that happened after
+// the object was last purged (the ledger moved on by an unchanged put,
+// say): then it arrived late and is purged. It returns the deciding change
+// (-1 if none) and the late ones.
 func decideObject(ds []Decision, idx []int, h ledger.Record, seen bool) (int, []int) {
 	order(ds, idx)
 	accepted := make([]int, 0, 4) // does not escape: on the stack unless it grows
@@ -454,7 +454,30 @@ func decideObject(ds []Decision, idx []int, h ledger.Record, seen bool) (int, []
 // one, else the time) would not be a total order: with a = (01, 3s),
 // b = (none, 2s), c = (02, 1s), a < c < b < a.
 func order(ds []Decision, idx []int) {
-	var withSeq, without []int
+	if len(idx) < 2 {
+		return
+	}
+	byTime := func(a, b int) int {
+		return cmp.Or(ds[a].Time.Compare(ds[b].Time), compareContent(ds[a].Change, ds[b].Change), cmp.Compare(a, b))
+	}
+	bySeq := func(a, b int) int {
+		return cmp.Or(ledger.CompareSequencer(ds[a].Sequencer, ds[b].Sequencer), byTime(a, b))
+	}
+	n := 0 // without a sequencer
+	for _, i := range idx {
+		if ds[i].Sequencer == "" {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		slices.SortFunc(idx, bySeq)
+		return
+	case len(idx):
+		slices.SortFunc(idx, byTime)
+		return
+	}
+	withSeq, without := make([]int, 0, len(idx)-n), make([]int, 0, n)
 	for _, i := range idx {
 		if ds[i].Sequencer != "" {
 			withSeq = append(withSeq, i)
@@ -462,12 +485,7 @@ func order(ds []Decision, idx []int) {
 			without = append(without, i)
 		}
 	}
-	byTime := func(a, b int) int {
-		return cmp.Or(ds[a].Time.Compare(ds[b].Time), compareContent(ds[a].Change, ds[b].Change), cmp.Compare(a, b))
-	}
-	slices.SortFunc(withSeq, func(a, b int) int {
-		return cmp.Or(ledger.CompareSequencer(ds[a].Sequencer, ds[b].Sequencer), byTime(a, b))
-	})
+	slices.SortFunc(withSeq, bySeq)
 	slices.SortFunc(without, byTime)
 	out := idx[:0]
 	j := 0
