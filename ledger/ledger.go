@@ -2,8 +2,12 @@
 // applied: its sequencer, ETag, version and time. The planner reads it to
 // drop stale and duplicate events and to skip puts that did not change the
 // object; the pipeline commits to it only after a change's mirrors and
-// purges succeeded. Implementations: ledger/bolt (embedded, the default),
-// ledger/dynamo (DynamoDB, for Lambda), and Memory (tests).
+// purges succeeded. Beside the records it keeps receipts, the targets a
+// change that failed elsewhere was already purged at, so that its next
+// delivery purges only the others; and an operator can reset one key
+// (Delete). Implementations: ledger/bolt (embedded, the default),
+// ledger/dynamo (DynamoDB, for Lambda), and Memory (tests); ledger/ledgertest
+// is the contract they pass.
 package ledger
 
 import (
