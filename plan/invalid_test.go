@@ -1,8 +1,6 @@
 package plan_test
 
 import (
-	"fmt"
-
 	"slices"
 	"strings"
 	"testing"
@@ -151,11 +149,4 @@ func permutations(n int) [][]int {
 		}
 	}
 	return out
-}
-
-func ExampleChangeID() {
-	c := event.Change{Bucket: "my-site", Key: "a.html", Kind: event.KindPut, ETag: "e1", Sequencer: "0055AED6DCD90281E5"}
-	fmt.Println(plan.ChangeID(c))
-	// Output:
-	// seq:000000000000000055AED6DCD90281E5 put e1
 }
