@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,10 +37,13 @@ func (l *Ledger) Receipts(ctx context.Context, bucket string, keys []string) (ma
 		}
 		targets, _ := av["receipt_targets"].(*types.AttributeValueMemberSS)
 		pk, _ := av["pk"].(*types.AttributeValueMemberS)
-		if targets == nil || pk == nil || len(pk.Value) <= len(bucket) {
-			return fmt.Errorf("decode the receipt of item %v: no targets or key", av["pk"])
+		if targets == nil || pk == nil {
+			return fmt.Errorf("decode a receipt in bucket %s: no targets or no pk", bucket)
 		}
-		key := pk.Value[len(bucket)+1:]
+		key, ok := strings.CutPrefix(pk.Value, bucket+"/")
+		if !ok {
+			return fmt.Errorf("decode the receipt of item %.200q: not in bucket %s", pk.Value, bucket)
+		}
 		out[key] = ledger.Receipt{Bucket: bucket, Key: key, Change: change.Value, Targets: slices.Sorted(slices.Values(targets.Value))}
 		return nil
 	})
