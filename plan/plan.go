@@ -216,6 +216,7 @@ func (b *Builder) Make(cfg Config, held map[Object]ledger.Record, receipts map[O
 	*b = Builder{}
 	return decide(cfg, ds, held, receipts)
 }
+
 // MultiTarget returns, by bucket, the objects of changes that a site
 // purges through more than one target: only a change to one of them can
 // succeed at one target and fail at another, so only their receipts

@@ -109,7 +109,10 @@ func runLedger(ctx context.Context, o *ledgerOptions, s streams, args []string, 
 	if err := ledger.CheckKey(bucket, key); err != nil {
 		return badInput(err)
 	}
-	d := newDeps(cfg, o.common.logger(s.err))
+	d, err := newDeps(cfg, o.common.logger(s.err), s.redact)
+	if err != nil {
+		return err
+	}
 	defer d.close()
 	// As offload plan does: a bolt file that is not there is not made.
 	l, err := d.ledger(ctx, true)
