@@ -340,8 +340,11 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 		}
 	}
 
-	p.replan(ctx, res, pl, lost, fail)
+	// Receipts before the replan: its purges are another plan's, and a
+	// change it plans again is its to record a receipt for (the purges
+	// here may have run before the other writer's put).
 	res.Receipts = p.receipts(cctx, pl, res.Purges, failed, unmirrored)
+	p.replan(ctx, res, pl, lost, fail)
 
 	for i, d := range pl.Changes {
 		cr := ChangeResult{Decision: d, Status: StatusOK}
