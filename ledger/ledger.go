@@ -6,8 +6,9 @@
 // change that failed elsewhere was already purged at, so that its next
 // delivery purges only the others; and an operator can reset one key
 // (Delete). Implementations: ledger/bolt (embedded, the default),
-// ledger/dynamo (DynamoDB, for Lambda), and Memory (tests); ledger/ledgertest
-// is the contract they pass.
+// ledger/dynamo (DynamoDB, for Lambda), ledger/natskv (a NATS key-value
+// bucket, for serve replicas), and Memory (tests); ledger/ledgertest is the
+// contract they pass.
 package ledger
 
 import (
