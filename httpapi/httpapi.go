@@ -106,6 +106,8 @@ var routes = []route{
 	{"GET /v1/purges/{id}", "GET /v1/purges/{id}", false, (*server).getPurge},
 	{"POST /v1/plan", "POST /v1/plan", false, (*server).postPlan},
 	{"GET /v1/status", "GET /v1/status", false, (*server).status},
+	{"GET /v1/ledger", "GET /v1/ledger", false, (*server).getLedger},
+	{"DELETE /v1/ledger", "DELETE /v1/ledger", false, (*server).deleteLedger},
 	{"GET /metrics", "GET /metrics", false, (*server).metrics},
 	{"GET /", "GET /{$}", false, (*server).dashboard},
 	{"GET /healthz", "GET /healthz", true, (*server).healthz},
