@@ -406,9 +406,9 @@ func TestSharedSession(t *testing.T) {
 	f := setup(t, appconfigcache.Options{})
 	f.srv.set("app", "prod", "cfg", "application/json", `{"n":1}`)
 	type conf struct{ N int }
-	raw := cache.MustAdd(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(time.Minute), cache.Name("raw"))
-	typed := cache.MustAdd(f.cache, cache.JSON[conf](f.client.Config("app", "prod", "cfg")), cache.MaxAge(2*time.Minute), cache.Name("typed"))
-	doc := cache.MustAdd(f.cache, f.client.Document("app", "prod", "cfg"), cache.MaxAge(time.Minute), cache.Name("doc"))
+	raw := cache.MustAdd(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(time.Minute))
+	typed := cache.MustAdd(f.cache, cache.JSON[conf](f.client.Config("app", "prod", "cfg")), cache.MaxAge(2*time.Minute))
+	doc := cache.MustAdd(f.cache, f.client.Document("app", "prod", "cfg"), cache.MaxAge(time.Minute))
 	ctx := context.Background()
 
 	if err := f.cache.Load(ctx, raw, typed, doc); err != nil {
