@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
-	"github.com/offload-dev/offload/internal/par"
 	"github.com/offload-dev/offload/ledger"
 )
 
@@ -125,9 +125,10 @@ func (l *Ledger) Get(ctx context.Context, bucket string, keys []string) (map[str
 		out      = make(map[string]ledger.Record, len(uniq))
 		firstErr error
 	)
-	jobs := make([]func(), len(uniq))
-	for i, k := range uniq {
-		jobs[i] = func() {
+	var g errgroup.Group
+	g.SetLimit(l.opts.Concurrency)
+	for _, k := range uniq {
+		g.Go(func() error {
 			r, _, ok, err := l.read(ctx, bucket, k)
 			mu.Lock()
 			defer mu.Unlock()
@@ -137,9 +138,10 @@ func (l *Ledger) Get(ctx context.Context, bucket string, keys []string) (map[str
 			case ok:
 				out[k] = r
 			}
-		}
+			return nil
+		})
 	}
-	par.Run(jobs, l.opts.Concurrency)
+	_ = g.Wait()
 	if firstErr != nil {
 		return nil, fmt.Errorf("ledger/natskv: get from %s in %s: %w", bucket, l.opts.KV.Bucket(), firstErr)
 	}
@@ -173,15 +175,17 @@ func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, err
 		}
 		byKey[k] = append(byKey[k], i)
 	}
-	jobs := make([]func(), len(order))
-	for j, k := range order {
-		jobs[j] = func() {
+	var g errgroup.Group
+	g.SetLimit(l.opts.Concurrency)
+	for _, k := range order {
+		g.Go(func() error {
 			for _, i := range byKey[k] {
 				errs[i] = l.commitOne(ctx, k, recs[i])
 			}
-		}
+			return nil
+		})
 	}
-	par.Run(jobs, l.opts.Concurrency)
+	_ = g.Wait()
 	var failed []error
 	for i, e := range errs {
 		if e != nil && !errors.Is(e, ledger.ErrStale) {
