@@ -19,10 +19,13 @@ import (
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/cache/appconfigcache"
+	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/internal/fakeclock"
 )
 
-// exampleServer serves the examples, on the system clock.
+// exampleServer serves the examples, on the system clock. TestMain points
+// the AWS SDK's default configuration at it, so that the examples read as a
+// function's code: config.LoadDefaultConfig and the real client.
 var exampleServer *fakeAppConfig
 
 type systemClock struct{}
@@ -34,6 +37,7 @@ func TestMain(m *testing.M) {
 	exampleServer.set("shop", "prod", "settings", "application/json", `{"greeting":"hello","maxItems":25}`)
 	exampleServer.set("shop", "prod", "flags", "application/json",
 		`{"checkout_v2":{"enabled":true,"rollout":10},"dark_mode":{"enabled":false}}`)
+	awstest.SetEnv(exampleServer.URL)
 	code := m.Run()
 	exampleServer.Close()
 	os.Exit(code)

@@ -23,8 +23,6 @@ import (
 	"github.com/offload-dev/offload/internal/fakeclock"
 )
 
-func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }
-
 // statusRecorder remembers the status and body size of every GetObject answer.
 type statusRecorder struct {
 	next     http.RoundTripper

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +16,6 @@ import (
 	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/internal/fakeclock"
 )
-
-func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }
 
 type env struct {
 	moto    *awstest.Moto

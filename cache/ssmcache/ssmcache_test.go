@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -22,8 +21,6 @@ import (
 	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/internal/fakeclock"
 )
-
-func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }
 
 // env is a fresh moto with a counted SSM client.
 type env struct {
