@@ -12,8 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
-	"github.com/offload-dev/offload/internal/par"
 	"github.com/offload-dev/offload/ledger"
 )
 
@@ -163,18 +163,19 @@ func (l *Ledger) Get(ctx context.Context, bucket string, keys []string) (map[str
 // time, and calls found, one call at a time, for each entry held. Keys
 // repeated are read once; keys no entry can be for are not read.
 func (l *Ledger) readAll(ctx context.Context, bucket string, keys []string, found func(key string, v value)) error {
-	var jobs []func()
 	var (
 		mu       sync.Mutex
 		firstErr error
 	)
+	var g errgroup.Group
+	g.SetLimit(l.opts.Concurrency)
 	seen := make(map[string]bool, len(keys))
 	for _, k := range keys {
 		if seen[k] || checkEntryKey(bucket, k) != nil {
 			continue
 		}
 		seen[k] = true
-		jobs = append(jobs, func() {
+		g.Go(func() error {
 			v, _, ok, err := l.read(ctx, bucket, k)
 			mu.Lock()
 			defer mu.Unlock()
@@ -184,9 +185,10 @@ func (l *Ledger) readAll(ctx context.Context, bucket string, keys []string, foun
 			case err == nil && ok:
 				found(k, v)
 			}
+			return nil
 		})
 	}
-	par.Run(jobs, l.opts.Concurrency)
+	_ = g.Wait()
 	return firstErr
 }
 
@@ -262,15 +264,17 @@ func (l *Ledger) each(n int, errs []error, name func(i int) (bucket, key string)
 		}
 		byKey[k] = append(byKey[k], i)
 	}
-	jobs := make([]func(), len(order))
-	for j, k := range order {
-		jobs[j] = func() {
+	var g errgroup.Group
+	g.SetLimit(l.opts.Concurrency)
+	for _, k := range order {
+		g.Go(func() error {
 			for _, i := range byKey[k] {
 				errs[i] = write(i)
 			}
-		}
+			return nil
+		})
 	}
-	par.Run(jobs, l.opts.Concurrency)
+	_ = g.Wait()
 	var failed []error
 	for i, e := range errs {
 		if e != nil && !errors.Is(e, ledger.ErrStale) && !errors.Is(e, ledger.ErrInvalid) {
