@@ -57,6 +57,12 @@ type decoder struct {
 	name  []byte            // the member name just read, unescaped
 	tmp   []byte            // a string value just read, unescaped
 	names map[string]string // bucket and event names, interned
+
+	// Where the payload being read is, for errors: how each nested one
+	// was reached, and where the outermost is in a stream Read reads.
+	hops     [maxDepth + 2]hop
+	rootKind byte // 0: Decode's payload; 'l': line rootN; 'a': element rootN of an array
+	rootN    int
 }
 
 // depthBufs hold the unescaped payloads found at one depth until the value
@@ -80,11 +86,80 @@ func (d *decoder) invalid(id, format string, args ...any) {
 	d.add(Change{Kind: KindInvalid, MessageID: id, Err: fmt.Sprintf(format, args...)})
 }
 
+// hop is how a nested payload was reached: the body or SNS message of
+// record rec of the Records array (field "body", "Sns.Message"), or, rec
+// -1, the envelope's Message.
+type hop struct {
+	rec   int
+	field string
+}
+
+// where returns the path to field ("s3.object.key"; "" for the record
+// itself) of record rec (-1: of the envelope) of the payload at depth, from
+// the top of what was sent: "Records[1].body.Records[0].s3.object.key".
+// Only errors call it.
+func (d *decoder) where(depth, rec int, field string) string {
+	var b strings.Builder
+	step := func(rec int, field string) {
+		if rec >= 0 {
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprintf(&b, "Records[%d]", rec)
+		}
+		if field != "" {
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(field)
+		}
+	}
+	for _, h := range d.hops[:depth] {
+		step(h.rec, h.field)
+	}
+	step(rec, field)
+	path := b.String()
+	switch d.rootKind {
+	case 'l':
+		return prefixed("line "+strconv.Itoa(d.rootN), path)
+	case 'a':
+		if path == "" {
+			return "[" + strconv.Itoa(d.rootN) + "]"
+		}
+		return "[" + strconv.Itoa(d.rootN) + "]." + path
+	}
+	return path
+}
+
+// prefixed is msg after where it is about, if it is about a part.
+func prefixed(where, msg string) string {
+	switch {
+	case where == "":
+		return msg
+	case msg == "":
+		return where
+	}
+	return where + ": " + msg
+}
+
+// at says what p is about, in the payload at depth: in record rec (-1: the
+// envelope), under field.
+func (d *decoder) at(p problem, depth, rec int, field string) string {
+	f := p.field
+	if field != "" {
+		f = field
+		if p.field != "" {
+			f += "." + p.field
+		}
+	}
+	return prefixed(d.where(depth, rec, f), p.msg)
+}
+
 // bytes reads data as one payload, as Decode does: if it is not JSON, what
 // it added so far is dropped and it is one invalid change.
 func (d *decoder) bytes(data []byte, id string, depth int) {
 	if depth > maxDepth {
-		d.invalid(id, "envelopes nested more than %d deep", maxDepth)
+		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), fmt.Sprintf("envelopes nested more than %d deep", maxDepth)))
 		return
 	}
 	// A bytes.Buffer is read in place, not copied.
@@ -104,7 +179,7 @@ func (d *decoder) bytes(data []byte, id string, depth int) {
 	}
 	if err != nil {
 		d.sink.Truncate(mark)
-		d.invalid(id, "not a JSON object: %s", jsonError(err))
+		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), "not a JSON object: "+jsonError(err)))
 	}
 }
 
@@ -142,7 +217,7 @@ var envelopeFields = []string{"Records", "Event", "Bucket", "Time", "Type", "Mes
 // the payload added and reports it. Everything else is an invalid change.
 func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 	if depth > maxDepth {
-		d.invalid(id, "envelopes nested more than %d deep", maxDepth)
+		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), fmt.Sprintf("envelopes nested more than %d deep", maxDepth)))
 		return dec.SkipValue()
 	}
 	switch k := dec.PeekKind(); k {
@@ -150,7 +225,7 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 	case 'n': // encoding/json leaves the envelope empty
 		_, err := dec.ReadToken()
 		if err == nil {
-			d.invalid(id, noEnvelope)
+			d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), noEnvelope))
 		}
 		return err
 	case 0:
@@ -163,7 +238,7 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 		if err := dec.SkipValue(); err != nil {
 			return err
 		}
-		d.invalid(id, "not a JSON object: %s", kindName(k))
+		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), "not a JSON object: "+kindName(k)))
 		return nil
 	}
 	if _, err := dec.ReadToken(); err != nil {
@@ -172,12 +247,12 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 	mark := d.sink.Len()
 	var (
 		e           envelope
-		bad         string // the first field of the wrong type: as if encoding/json failed
-		recordsMark = -1   // where the Records array's changes start; -1: none
-		recordsBad  bool   // Records is not an array
-		badRecord   bool   // a record did not decode
+		bad         problem // the first field of the wrong type: as if encoding/json failed
+		recordsMark = -1    // where the Records array's changes start; -1: none
+		recordsBad  bool    // Records is not an array
+		badRecord   bool    // a record did not decode
 		detailSeen  bool
-		detailErr   string
+		detailErr   problem
 		msgBuf      = &d.bufs[depth].envelopeMsg
 	)
 	str := func(f string, dst *string) error { return d.readString(dec, f, dst, &bad) }
@@ -204,7 +279,7 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 			default:
 				err = dec.SkipValue()
 				recordsBad = true
-				note(&bad, "Records: want an array, got %s", kindName(k))
+				note(&bad, "Records", "want an array, got %s", kindName(k))
 			}
 		case "Event":
 			err = str("Event", &e.event)
@@ -227,7 +302,7 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 		case "time":
 			err = str("time", &e.eventTime)
 		case "detail":
-			detailSeen, detailErr, e.detail = true, "", ebDetail{}
+			detailSeen, detailErr, e.detail = true, problem{}, ebDetail{}
 			err = d.ebDetail(dec, &e.detail, &detailErr)
 		default:
 			err = dec.SkipValue()
@@ -239,14 +314,14 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 	if _, err := dec.ReadToken(); err != nil {
 		return err
 	}
-	if bad != "" || badRecord {
+	if bad.msg != "" || badRecord {
 		// encoding/json failed on the envelope: the records are read one
 		// at a time, the bad ones failing alone, if there is an array of
 		// them; else the payload is unreadable.
 		if recordsMark < 0 || recordsBad {
-			note(&bad, "Records: a record does not decode")
+			note(&bad, "Records", "a record does not decode")
 			d.sink.Truncate(mark)
-			d.invalid(id, "not a JSON object: %s", bad)
+			d.invalid(id, "%s", d.at(bad, depth, -1, ""))
 		}
 		return nil
 	}
@@ -259,16 +334,17 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 		if id == "" {
 			id = e.messageID
 		}
+		d.hops[depth] = hop{rec: -1, field: "Message"}
 		d.bytes(*msgBuf, id, depth+1)
 	case e.detailType != "" && e.source != "":
 		d.sink.Truncate(mark)
 		if id == "" {
 			id = e.id
 		}
-		d.eventBridge(&e, detailSeen, detailErr, id)
+		d.eventBridge(&e, detailSeen, detailErr, id, depth)
 	case recordsMark >= 0:
 	default:
-		d.invalid(id, noEnvelope)
+		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), noEnvelope))
 	}
 	return nil
 }
@@ -331,7 +407,7 @@ func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, 
 	bufs := &d.bufs[depth]
 	r, s3 := &bufs.rec, &bufs.s3
 	*r = record{eventSource: r.eventSource[:0]}
-	var bad string
+	var bad problem
 	ok, err := d.beginObject(dec, "", &bad)
 	if err != nil {
 		return false, err
@@ -402,37 +478,39 @@ func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, 
 			return false, err
 		}
 	}
-	if bad != "" {
-		d.invalid(id, "record %d: %s", i, bad)
+	if bad.msg != "" {
+		d.invalid(id, "%s", d.at(bad, depth, i, ""))
 		return true, nil
 	}
 	switch src := string(r.eventSource); {
 	case src == "aws:sqs" || (r.hasBody && r.s3 == nil):
 		mid := r.sqsMessageID
 		if !r.hasBody {
-			d.invalid(mid, "SQS message %d has no body", i)
+			d.invalid(mid, "%s is missing (SQS message %q)", d.where(depth, i, "body"), mid)
 			return false, nil
 		}
+		d.hops[depth] = hop{rec: i, field: "body"}
 		d.bytes(bufs.body, mid, depth+1)
 	case src == "aws:sns" || r.hasSns:
 		if !r.hasSns || !r.hasSnsMessage {
-			d.invalid(id, "SNS record %d has no Sns.Message", i)
+			d.invalid(id, "%s is missing", d.where(depth, i, "Sns.Message"))
 			return false, nil
 		}
 		mid := id
 		if mid == "" {
 			mid = r.snsMessageID
 		}
+		d.hops[depth] = hop{rec: i, field: "Sns.Message"}
 		d.bytes(bufs.recordMsg, mid, depth+1)
 	default:
-		d.s3Record(r, id, i)
+		d.s3Record(r, id, i, depth)
 	}
 	return false, nil
 }
 
 // s3Entity reads a record's s3 field into s, reporting whether it was
 // there (not null).
-func (d *decoder) s3Entity(dec *jsontext.Decoder, s *s3Entity, bad *string) (bool, error) {
+func (d *decoder) s3Entity(dec *jsontext.Decoder, s *s3Entity, bad *problem) (bool, error) {
 	*s = s3Entity{key: s.key[:0]}
 	ok, err := d.beginObject(dec, "s3", bad)
 	for err == nil && ok && dec.PeekKind() != '}' {
@@ -477,19 +555,19 @@ func (d *decoder) s3Entity(dec *jsontext.Decoder, s *s3Entity, bad *string) (boo
 	return ok, err
 }
 
-func (d *decoder) s3Record(r *record, id string, i int) {
+func (d *decoder) s3Record(r *record, id string, i, depth int) {
 	switch {
 	case r.s3 == nil:
-		d.invalid(id, "record %d: no s3 field (eventSource %q)", i, r.eventSource)
+		d.invalid(id, "%s is missing (eventSource %q)", d.where(depth, i, "s3"), r.eventSource)
 		return
 	case r.s3.bucket == "":
-		d.invalid(id, "record %d: s3.bucket.name is empty", i)
+		d.invalid(id, "%s is empty", d.where(depth, i, "s3.bucket.name"))
 		return
 	case !r.s3.hasKey || len(r.s3.key) == 0:
-		d.invalid(id, "record %d: s3.object.key is missing", i)
+		d.invalid(id, "%s is missing", d.where(depth, i, "s3.object.key"))
 		return
 	case r.eventName == "":
-		d.invalid(id, "record %d: eventName is missing", i)
+		d.invalid(id, "%s is missing", d.where(depth, i, "eventName"))
 		return
 	}
 	// S3 form-encodes keys ("a b+c" arrives as "a+b%2Bc"); MinIO escapes
@@ -497,7 +575,7 @@ func (d *decoder) s3Record(r *record, id string, i int) {
 	key, ok := queryUnescape(r.s3.key, &d.tmp)
 	if !ok {
 		_, err := url.QueryUnescape(string(r.s3.key))
-		d.invalid(id, "record %d: s3.object.key %q is not URL-encoded: %v", i, r.s3.key, err)
+		d.invalid(id, "%s %s is not URL-encoded: %v", d.where(depth, i, "s3.object.key"), quote(r.s3.key), err)
 		return
 	}
 	o := r.s3
@@ -523,7 +601,7 @@ var (
 
 // ebDetail reads an EventBridge detail; what is wrong with it goes to bad,
 // to be reported only if the event is an EventBridge event.
-func (d *decoder) ebDetail(dec *jsontext.Decoder, det *ebDetail, bad *string) error {
+func (d *decoder) ebDetail(dec *jsontext.Decoder, det *ebDetail, bad *problem) error {
 	ok, err := d.beginObject(dec, "", bad)
 	for err == nil && ok && dec.PeekKind() != '}' {
 		var n string
@@ -569,24 +647,24 @@ func (d *decoder) ebDetail(dec *jsontext.Decoder, det *ebDetail, bad *string) er
 
 // eventBridge reads an S3 event from EventBridge. Its keys are not
 // form-encoded: they arrive as stored.
-func (d *decoder) eventBridge(e *envelope, detailSeen bool, detailErr, id string) {
+func (d *decoder) eventBridge(e *envelope, detailSeen bool, detailErr problem, id string, depth int) {
 	if e.source != "aws.s3" {
-		d.invalid(id, "EventBridge event from %q, not aws.s3", e.source)
+		d.invalid(id, "%s: EventBridge event from %q, not aws.s3", d.where(depth, -1, "source"), e.source)
 		return
 	}
 	det := &e.detail
 	switch {
 	case !detailSeen:
-		d.invalid(id, "EventBridge detail: missing")
+		d.invalid(id, "%s is missing (EventBridge)", d.where(depth, -1, "detail"))
 		return
-	case detailErr != "":
-		d.invalid(id, "EventBridge detail: %s", detailErr)
+	case detailErr.msg != "":
+		d.invalid(id, "%s", d.at(detailErr, depth, -1, "detail"))
 		return
 	case det.bucket == "":
-		d.invalid(id, "EventBridge detail.bucket.name is empty")
+		d.invalid(id, "%s is empty", d.where(depth, -1, "detail.bucket.name"))
 		return
 	case det.key == "":
-		d.invalid(id, "EventBridge detail.object.key is missing")
+		d.invalid(id, "%s is missing", d.where(depth, -1, "detail.object.key"))
 		return
 	}
 	d.add(Change{
@@ -599,10 +677,14 @@ func (d *decoder) eventBridge(e *envelope, detailSeen bool, detailErr, id string
 // Reading values. A value of the wrong kind is skipped and noted in bad, as
 // encoding/json goes on past a type error; null reads as absent.
 
+// problem is the first value of the wrong kind in a record, an envelope or
+// a detail: the field it is in, relative to that, and what is wrong.
+type problem struct{ field, msg string }
+
 // note keeps the first problem found.
-func note(bad *string, format string, args ...any) {
-	if *bad == "" {
-		*bad = fmt.Sprintf(format, args...)
+func note(bad *problem, field, format string, args ...any) {
+	if bad.msg == "" {
+		*bad = problem{field, fmt.Sprintf(format, args...)}
 	}
 }
 
@@ -654,7 +736,7 @@ func asciiEqualFold(a []byte, b string) bool {
 }
 
 // readStringBytes reads a string; the bytes are good until the next read.
-func (d *decoder) readStringBytes(dec *jsontext.Decoder, field string, bad *string) ([]byte, bool, error) {
+func (d *decoder) readStringBytes(dec *jsontext.Decoder, field string, bad *problem) ([]byte, bool, error) {
 	v, err := dec.ReadValue()
 	if err != nil {
 		return nil, false, err
@@ -665,11 +747,11 @@ func (d *decoder) readStringBytes(dec *jsontext.Decoder, field string, bad *stri
 	case 'n':
 		return nil, false, nil
 	}
-	note(bad, "%s: want a string, got %s", field, kindName(jsontext.Kind(v[0])))
+	note(bad, field, "want a string, got %s", kindName(jsontext.Kind(v[0])))
 	return nil, false, nil
 }
 
-func (d *decoder) readString(dec *jsontext.Decoder, field string, dst *string, bad *string) error {
+func (d *decoder) readString(dec *jsontext.Decoder, field string, dst *string, bad *problem) error {
 	v, present, err := d.readStringBytes(dec, field, bad)
 	if present {
 		*dst = string(v)
@@ -679,7 +761,7 @@ func (d *decoder) readString(dec *jsontext.Decoder, field string, dst *string, b
 
 // readPayloadString reads a string holding JSON (an SQS body, an SNS
 // message) unescaped into buf, reporting whether it was there.
-func (d *decoder) readPayloadString(dec *jsontext.Decoder, field string, buf *[]byte, bad *string) (bool, error) {
+func (d *decoder) readPayloadString(dec *jsontext.Decoder, field string, buf *[]byte, bad *problem) (bool, error) {
 	v, err := dec.ReadValue()
 	if err != nil {
 		return false, err
@@ -691,11 +773,11 @@ func (d *decoder) readPayloadString(dec *jsontext.Decoder, field string, buf *[]
 	case 'n':
 		return false, nil
 	}
-	note(bad, "%s: want a string, got %s", field, kindName(jsontext.Kind(v[0])))
+	note(bad, field, "want a string, got %s", kindName(jsontext.Kind(v[0])))
 	return false, nil
 }
 
-func (d *decoder) readInt(dec *jsontext.Decoder, field string, dst *int64, bad *string) error {
+func (d *decoder) readInt(dec *jsontext.Decoder, field string, dst *int64, bad *problem) error {
 	v, err := dec.ReadValue()
 	if err != nil {
 		return err
@@ -705,19 +787,19 @@ func (d *decoder) readInt(dec *jsontext.Decoder, field string, dst *int64, bad *
 	case k == '-' || ('0' <= k && k <= '9'):
 		n, err := strconv.ParseInt(string(v), 10, 64)
 		if err != nil {
-			note(bad, "%s: want an integer, got %s", field, v)
+			note(bad, field, "want an integer, got %s", v)
 			break
 		}
 		*dst = n
 	default:
-		note(bad, "%s: want an integer, got %s", field, kindName(k))
+		note(bad, field, "want an integer, got %s", kindName(k))
 	}
 	return nil
 }
 
 // beginObject reads the '{' of an object, reporting false for null or a
 // value of another kind (skipped, and noted in bad).
-func (d *decoder) beginObject(dec *jsontext.Decoder, field string, bad *string) (bool, error) {
+func (d *decoder) beginObject(dec *jsontext.Decoder, field string, bad *problem) (bool, error) {
 	switch k := dec.PeekKind(); k {
 	case '{':
 		_, err := dec.ReadToken()
@@ -729,18 +811,14 @@ func (d *decoder) beginObject(dec *jsontext.Decoder, field string, bad *string) 
 		_, err := dec.ReadToken()
 		return false, err
 	default:
-		if field == "" {
-			note(bad, "want an object, got %s", kindName(k))
-		} else {
-			note(bad, "%s: want an object, got %s", field, kindName(k))
-		}
+		note(bad, field, "want an object, got %s", kindName(k))
 		return false, dec.SkipValue()
 	}
 }
 
 // object reads an object, calling member for each member named in fields
 // and skipping the others.
-func (d *decoder) object(dec *jsontext.Decoder, field string, fields []string, bad *string, member func(f string) error) error {
+func (d *decoder) object(dec *jsontext.Decoder, field string, fields []string, bad *problem, member func(f string) error) error {
 	ok, err := d.beginObject(dec, field, bad)
 	for err == nil && ok && dec.PeekKind() != '}' {
 		var n string
@@ -865,6 +943,20 @@ func parseTime(s string) time.Time {
 		return t.UTC()
 	}
 	return time.Time{}
+}
+
+// quote quotes a value for an error message, cut short: enough to find it,
+// not all of a crafted 40,000-byte key.
+func quote(b []byte) string {
+	const max = 100
+	if len(b) <= max {
+		return strconv.Quote(string(b))
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return strconv.Quote(string(b[:n])) + "..."
 }
 
 // jsonError shortens the decoder's errors to what a reader needs.

@@ -116,12 +116,12 @@ func TestDecodeBadInput(t *testing.T) {
 		{``, "not a JSON object"},
 		{`[]`, "not a JSON object"},
 		{`{"hello":"world"}`, "no Records, Message or detail-type"},
-		{`{"Records":[42]}`, "record 0"},
-		{`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"%zz"}}}]}`, "not URL-encoded"},
-		{`{"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`, "eventName is missing"},
-		{`{"Records":[{"eventSource":"aws:sqs","messageId":"q1"}]}`, "has no body"},
-		{`{"Type":"Notification","MessageId":"n1","Message":"{\"Records\":[{}]}"}`, "no s3 field"},
-		{`{"detail-type":"Object Created","source":"aws.ec2","detail":{}}`, "not aws.s3"},
+		{`{"Records":[42]}`, "Records[0]: want an object, got a number"},
+		{`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"%zz"}}}]}`, `Records[0].s3.object.key "%zz" is not URL-encoded`},
+		{`{"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`, "Records[0].eventName is missing"},
+		{`{"Records":[{"eventSource":"aws:sqs","messageId":"q1"}]}`, `Records[0].body is missing (SQS message "q1")`},
+		{`{"Type":"Notification","MessageId":"n1","Message":"{\"Records\":[{}]}"}`, `Message.Records[0].s3 is missing (eventSource "")`},
+		{`{"detail-type":"Object Created","source":"aws.ec2","detail":{}}`, `source: EventBridge event from "aws.ec2", not aws.s3`},
 		{`{"detail-type":"Object Created","source":"aws.s3","detail":{"bucket":{"name":"b"},"object":{}}}`, "detail.object.key is missing"},
 	} {
 		got := event.Decode([]byte(tt.payload))

@@ -70,7 +70,8 @@ func Read(r io.Reader, s Sink) error {
 		}
 		// Within the first line: a bad line, read as the others are.
 		s.Truncate(mark)
-		d.invalid("", "line 1: not a JSON object: %s", jsonError(err))
+		d.rootKind, d.rootN = 'l', 1
+		d.invalid("", "%s", prefixed(d.where(0, -1, ""), "not a JSON object: "+jsonError(err)))
 		rest := restOfLine(dec.UnreadBuffer(), se.ByteOffset-dec.InputOffset())
 		return d.lines(bufio.NewReader(io.MultiReader(bytes.NewReader(rest), br)), 2, rest == nil)
 	}
@@ -95,7 +96,8 @@ func (d *decoder) array(dec *jsontext.Decoder) error {
 	if _, err := dec.ReadToken(); err != nil {
 		return streamError(err)
 	}
-	for dec.PeekKind() != ']' {
+	for i := 0; dec.PeekKind() != ']'; i++ {
+		d.rootKind, d.rootN = 'a', i
 		if err := d.payload(dec, "", 0); err != nil {
 			return streamError(err)
 		}
@@ -138,6 +140,7 @@ func (d *decoder) lines(br *bufio.Reader, line int, skip bool) error {
 			continue
 		}
 		dec.Reset(l, decodeOptions...)
+		d.rootKind, d.rootN = 'l', line
 		mark := d.sink.Len()
 		err = d.payload(dec, "", 0)
 		if err == nil {
@@ -149,7 +152,7 @@ func (d *decoder) lines(br *bufio.Reader, line int, skip bool) error {
 				return streamError(err)
 			}
 			d.sink.Truncate(mark)
-			d.invalid("", "line %d: not a JSON object: %s", line, jsonError(err))
+			d.invalid("", "%s", prefixed(d.where(0, -1, ""), "not a JSON object: "+jsonError(err)))
 		}
 		if err := l.skip(); err != nil {
 			return fmt.Errorf("event: read: %w", err)
