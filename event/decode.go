@@ -328,7 +328,15 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 	switch {
 	case e.event == "s3:TestEvent":
 		d.sink.Truncate(mark)
-		d.add(Change{Kind: KindTest, Bucket: e.bucket, EventName: e.event, MessageID: id, Time: parseTime(e.time)})
+		t, ok := parseTime(e.time)
+		switch {
+		case e.bucket != "" && !validBucket(e.bucket):
+			d.invalid(id, "%s %s %s", d.where(depth, -1, "Bucket"), quote([]byte(e.bucket)), notBucket)
+		case !ok:
+			d.invalid(id, "%s %s %s", d.where(depth, -1, "Time"), quote([]byte(e.time)), notTime)
+		default:
+			d.add(Change{Kind: KindTest, Bucket: e.bucket, EventName: e.event, MessageID: id, Time: t})
+		}
 	case e.typ == "Notification" && e.hasMessage:
 		d.sink.Truncate(mark)
 		if id == "" {
@@ -381,6 +389,8 @@ type record struct {
 	eventSource []byte // also matches SNS's "EventSource"
 	eventName   string
 	eventTime   time.Time
+	timeBad     bool   // eventTime does not parse: it is in rawTime
+	rawTime     []byte
 	s3          *s3Entity
 
 	// SQS
@@ -406,7 +416,7 @@ var (
 func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, error) {
 	bufs := &d.bufs[depth]
 	r, s3 := &bufs.rec, &bufs.s3
-	*r = record{eventSource: r.eventSource[:0]}
+	*r = record{eventSource: r.eventSource[:0], rawTime: r.rawTime[:0]}
 	var bad problem
 	ok, err := d.beginObject(dec, "", &bad)
 	if err != nil {
@@ -434,7 +444,11 @@ func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, 
 			var v []byte
 			var present bool
 			if v, present, err = d.readStringBytes(dec, "eventTime", &bad); present {
-				r.eventTime = parseTimeBytes(v)
+				var ok bool
+				r.eventTime, ok = parseTimeBytes(v)
+				if r.timeBad = !ok; r.timeBad {
+					r.rawTime = append(r.rawTime[:0], v...)
+				}
 			}
 		case "s3":
 			r.s3 = nil
@@ -579,6 +593,21 @@ func (d *decoder) s3Record(r *record, id string, i, depth int) {
 		return
 	}
 	o := r.s3
+	switch {
+	case !validBucket(o.bucket):
+		d.invalid(id, "%s %s %s", d.where(depth, i, "s3.bucket.name"), quote([]byte(o.bucket)), notBucket)
+		return
+	case !utf8.ValidString(key):
+		// Every store keeps keys in UTF-8: these bytes name no object.
+		d.invalid(id, "%s %s is not UTF-8 once URL-decoded", d.where(depth, i, "s3.object.key"), quote(o.key))
+		return
+	case o.size < 0:
+		d.invalid(id, "%s: want 0 or more, got %d", d.where(depth, i, "s3.object.size"), o.size)
+		return
+	case r.timeBad:
+		d.invalid(id, "%s %s %s", d.where(depth, i, "eventTime"), quote(r.rawTime), notTime)
+		return
+	}
 	d.add(Change{
 		Bucket: o.bucket, Key: key, Kind: kindOf(r.eventName),
 		ETag: trimETag(o.etag), Size: o.size, VersionID: o.versionID, Sequencer: o.sequencer,
@@ -666,11 +695,22 @@ func (d *decoder) eventBridge(e *envelope, detailSeen bool, detailErr problem, i
 	case det.key == "":
 		d.invalid(id, "%s is missing", d.where(depth, -1, "detail.object.key"))
 		return
+	case !validBucket(det.bucket):
+		d.invalid(id, "%s %s %s", d.where(depth, -1, "detail.bucket.name"), quote([]byte(det.bucket)), notBucket)
+		return
+	case det.size < 0:
+		d.invalid(id, "%s: want 0 or more, got %d", d.where(depth, -1, "detail.object.size"), det.size)
+		return
+	}
+	t, ok := parseTime(e.eventTime)
+	if !ok {
+		d.invalid(id, "%s %s %s", d.where(depth, -1, "time"), quote([]byte(e.eventTime)), notTime)
+		return
 	}
 	d.add(Change{
 		Bucket: det.bucket, Key: det.key, Kind: kindOfEventBridge(e.detailType, det.reason),
 		ETag: trimETag(det.etag), Size: det.size, VersionID: det.versionID, Sequencer: det.sequencer,
-		Time: parseTime(e.eventTime), EventName: e.detailType, MessageID: id,
+		Time: t, EventName: e.detailType, MessageID: id,
 	})
 }
 
@@ -927,22 +967,48 @@ func kindName(k jsontext.Kind) string {
 // parseTimeBytes is parseTime without a string to parse: the strict
 // RFC 3339 of time.Time's UnmarshalText, which time.Parse agrees with where
 // it succeeds, is tried first.
-func parseTimeBytes(b []byte) time.Time {
+func parseTimeBytes(b []byte) (time.Time, bool) {
 	var t time.Time
 	if len(b) > 0 && t.UnmarshalText(b) == nil {
-		return t.UTC()
+		return t.UTC(), true
 	}
 	return parseTime(string(b))
 }
 
-func parseTime(s string) time.Time {
+// parseTime reads an event's time, RFC 3339 as every source writes it,
+// reporting false for one that does not parse. "" is no time (zero), as a
+// missing one is.
+func parseTime(s string) (time.Time, bool) {
 	if s == "" {
-		return time.Time{}
+		return time.Time{}, true
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC()
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t.UTC(), err == nil
+}
+
+const notTime = "is not an RFC 3339 time"
+
+// notBucket says what validBucket wants.
+const notBucket = `is not a bucket name: want 1 to 255 letters, digits, ".", "-" or "_", not starting with "."`
+
+// validBucket reports whether s can name a bucket in an S3-compatible
+// store. S3's rules (3 to 63 of a-z 0-9 . -, as MinIO's) are the
+// strictest; legacy us-east-1 buckets and Ceph's relaxed names add
+// capitals and "_" and go to 255. Only what none of them allows is
+// refused: a "/", white space, a control character or any other byte, a
+// name too long, or one that starts with "." (".." is a path segment).
+func validBucket(s string) bool {
+	if s == "" || len(s) > 255 || s[0] == '.' {
+		return false
 	}
-	return time.Time{}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // quote quotes a value for an error message, cut short: enough to find it,

@@ -74,6 +74,77 @@ func checkDecode(t *testing.T, got []event.Change, wants []want) {
 	}
 }
 
+func TestDecodeRefusesWhatNoStoreSends(t *testing.T) {
+	long := strings.Repeat("b", 256)
+	tests := []struct {
+		name    string
+		payload string
+		want    []want
+	}{
+		// Sizes are byte counts.
+		{"negative size", records(goodRec, s3Rec(`"my-site"`, `"a"`, `-5`, `"2026-11-20T10:00:00Z"`)),
+			[]want{okPut, {kind: event.KindInvalid, err: "Records[1].s3.object.size: want 0 or more, got -5"}}},
+		{"negative size, EventBridge", ebEvent(`"my-site"`, `"a"`, `-1`, `"2026-11-20T10:00:00Z"`),
+			[]want{{kind: event.KindInvalid, err: "detail.object.size: want 0 or more, got -1"}}},
+		// S3 writes sizes as integers; 12.0 is a sender's float, not a size.
+		{"whole number written as a float", records(s3Rec(`"my-site"`, `"a"`, `12.0`, `"2026-11-20T10:00:00Z"`)),
+			[]want{{kind: event.KindInvalid, err: "Records[0].s3.object.size: want an integer, got 12.0"}}},
+		{"whole number with an exponent", records(s3Rec(`"my-site"`, `"a"`, `1e3`, `"2026-11-20T10:00:00Z"`)),
+			[]want{{kind: event.KindInvalid, err: "Records[0].s3.object.size: want an integer, got 1e3"}}},
+
+		// Keys are UTF-8 in every store.
+		{"key not UTF-8 once decoded", records(goodRec, s3Rec(`"my-site"`, `"%FF%FE"`, `1`, `"2026-11-20T10:00:00Z"`)),
+			[]want{okPut, {kind: event.KindInvalid, err: `Records[1].s3.object.key "%FF%FE" is not UTF-8 once URL-decoded`}}},
+		{"key with a cut UTF-8 sequence", records(s3Rec(`"my-site"`, `"caf%C3"`, `1`, `"2026-11-20T10:00:00Z"`)),
+			[]want{{kind: event.KindInvalid, err: `Records[0].s3.object.key "caf%C3" is not UTF-8 once URL-decoded`}}},
+
+		// Times are RFC 3339, as every source writes them.
+		{"unreadable eventTime", records(s3Rec(`"my-site"`, `"a"`, `1`, `"yesterday"`), goodRec),
+			[]want{{kind: event.KindInvalid, err: `Records[0].eventTime "yesterday" is not an RFC 3339 time`}, okPut}},
+		{"unreadable time, EventBridge", ebEvent(`"my-site"`, `"a"`, `1`, `"yesterday"`),
+			[]want{{kind: event.KindInvalid, err: `time "yesterday" is not an RFC 3339 time`}}},
+		{"unreadable Time, test event", `{"Event":"s3:TestEvent","Bucket":"my-site","Time":"soon"}`,
+			[]want{{kind: event.KindInvalid, err: `Time "soon" is not an RFC 3339 time`}}},
+
+		// Bucket names: what no S3-compatible store allows.
+		{"bucket with a path and spaces", records(s3Rec(`"../B u c k e t"`, `"a"`, `1`, `"2026-11-20T10:00:00Z"`), goodRec),
+			[]want{{kind: event.KindInvalid, err: `Records[0].s3.bucket.name "../B u c k e t" is not a bucket name`}, okPut}},
+		{"bucket of 256 characters", records(s3Rec(`"`+long+`"`, `"a"`, `1`, `"2026-11-20T10:00:00Z"`)),
+			[]want{{kind: event.KindInvalid, err: `Records[0].s3.bucket.name "bbbb`}}},
+		{"bucket with a slash", records(s3Rec(`"a/b"`, `"a"`, `1`, `"2026-11-20T10:00:00Z"`)),
+			[]want{{kind: event.KindInvalid, err: `Records[0].s3.bucket.name "a/b" is not a bucket name`}}},
+		{"bucket with a control character", records(s3Rec(`"a\nb"`, `"a"`, `1`, `"2026-11-20T10:00:00Z"`)),
+			[]want{{kind: event.KindInvalid, err: `Records[0].s3.bucket.name "a\nb" is not a bucket name`}}},
+		{"bucket that is not ASCII", records(s3Rec(`"bücket"`, `"a"`, `1`, `"2026-11-20T10:00:00Z"`)),
+			[]want{{kind: event.KindInvalid, err: `Records[0].s3.bucket.name "bücket" is not a bucket name`}}},
+		{"bucket ..", records(s3Rec(`".."`, `"a"`, `1`, `"2026-11-20T10:00:00Z"`)),
+			[]want{{kind: event.KindInvalid, err: `Records[0].s3.bucket.name ".." is not a bucket name`}}},
+		{"bucket with a path, EventBridge", ebEvent(`"../b"`, `"a"`, `1`, `"2026-11-20T10:00:00Z"`),
+			[]want{{kind: event.KindInvalid, err: `detail.bucket.name "../b" is not a bucket name`}}},
+		{"bucket with a space, test event", `{"Event":"s3:TestEvent","Bucket":"my site","Time":"2026-11-20T10:00:00Z"}`,
+			[]want{{kind: event.KindInvalid, err: `Bucket "my site" is not a bucket name`}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkDecode(t, event.Decode([]byte(tt.payload)), tt.want)
+		})
+	}
+}
+
+// Bucket names S3-compatible stores do allow are kept: S3's own, legacy
+// us-east-1 names with capitals and underscores (up to 255), and Ceph's
+// relaxed names.
+func TestDecodeKeepsBucketNames(t *testing.T) {
+	for _, name := range []string{"my-site", "my.site.example.com", "Legacy_Bucket", "a", strings.Repeat("b", 255), "0-9"} {
+		t.Run(name[:min(len(name), 20)], func(t *testing.T) {
+			got := event.Decode([]byte(records(s3Rec(`"`+name+`"`, `"k"`, `0`, `"2026-11-20T10:00:00Z"`))))
+			if len(got) != 1 || got[0].Kind != event.KindPut || got[0].Bucket != name {
+				t.Errorf("got %+v, want one put in bucket %q", briefs(got), name)
+			}
+		})
+	}
+}
+
 // A key is kept as it is stored, control characters and all: S3 allows any
 // UTF-8 in a key, and every path and URL made of one (plan.URLPath,
 // cloudfront.EncodePath, NetStorage's path) percent-encodes them.

@@ -1,13 +1,17 @@
 package event
 
 // The encoding/json decoder Decode replaced, kept as the reference its
-// semantics are checked against (FuzzDecodeAsBefore).
+// semantics are checked against (FuzzDecodeAsBefore), with the rules added
+// since (refRules): what no object store sends is invalid.
 
 import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 type refDecoder struct {
@@ -76,7 +80,15 @@ func (d *refDecoder) payload(data []byte, id string, depth int) {
 	}
 	switch {
 	case env.Event == "s3:TestEvent":
-		d.add(Change{Kind: KindTest, Bucket: env.Bucket, EventName: env.Event, MessageID: id, Time: parseTime(env.Time)})
+		t, err := time.Parse(time.RFC3339Nano, env.Time)
+		switch {
+		case env.Bucket != "" && !refBucket.MatchString(env.Bucket):
+			d.invalid(id, "Bucket %q is not a bucket name", env.Bucket)
+		case env.Time != "" && err != nil:
+			d.invalid(id, "Time %q: %v", env.Time, err)
+		default:
+			d.add(Change{Kind: KindTest, Bucket: env.Bucket, EventName: env.Event, MessageID: id, Time: t.UTC()})
+		}
 	case env.Type == "Notification" && env.Message != nil:
 		if id == "" {
 			id = env.MessageID
@@ -176,10 +188,15 @@ func (d *refDecoder) s3Record(r refRecord, id string, i int) {
 		return
 	}
 	o := r.S3.Object
+	if msg := refRules(r.S3.Bucket.Name, key, o.Size, r.EventTime); msg != "" {
+		d.invalid(id, "record %d: %s", i, msg)
+		return
+	}
+	t, _ := time.Parse(time.RFC3339Nano, r.EventTime)
 	d.add(Change{
 		Bucket: r.S3.Bucket.Name, Key: key, Kind: kindOf(r.EventName),
 		ETag: trimETag(o.ETag), Size: o.Size, VersionID: o.VersionID, Sequencer: o.Sequencer,
-		Time: parseTime(r.EventTime), EventName: r.EventName, MessageID: id,
+		Time: t.UTC(), EventName: r.EventName, MessageID: id,
 	})
 }
 
@@ -218,14 +235,43 @@ func (d *refDecoder) eventBridge(env refEnvelope, id string) {
 		return
 	}
 	o := det.Object
+	if msg := refRules(det.Bucket.Name, *o.Key, o.Size, env.EventTime); msg != "" {
+		d.invalid(id, "EventBridge: %s", msg)
+		return
+	}
+	t, _ := time.Parse(time.RFC3339Nano, env.EventTime)
 	d.add(Change{
 		Bucket: det.Bucket.Name, Key: *o.Key, Kind: kindOfEventBridge(env.DetailType, det.Reason),
 		ETag: trimETag(o.ETag), Size: o.Size, VersionID: o.VersionID, Sequencer: o.Sequencer,
-		Time: parseTime(env.EventTime), EventName: env.DetailType, MessageID: id,
+		Time: t.UTC(), EventName: env.DetailType, MessageID: id,
 	})
 }
 
-// RefDecode is what Decode did.
+// refBucket is what a bucket name may be in some S3-compatible store: S3's
+// rules, widened by legacy us-east-1 and Ceph's relaxed names.
+var refBucket = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$`)
+
+// refRules says what is wrong with a record's values that no store sends:
+// a bucket that cannot be one, a key that is not UTF-8, a negative size, a
+// time that is not RFC 3339 ("" is no time).
+func refRules(bucket, key string, size int64, eventTime string) string {
+	switch {
+	case !refBucket.MatchString(bucket):
+		return fmt.Sprintf("bucket %q", bucket)
+	case !utf8.ValidString(key):
+		return fmt.Sprintf("key %q is not UTF-8", key)
+	case size < 0:
+		return fmt.Sprintf("size %d", size)
+	}
+	if eventTime != "" {
+		if _, err := time.Parse(time.RFC3339Nano, eventTime); err != nil {
+			return err.Error()
+		}
+	}
+	return ""
+}
+
+// RefDecode is what Decode does.
 func RefDecode(payload []byte) []Change {
 	d := &refDecoder{}
 	d.payload(payload, "", 0)
