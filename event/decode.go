@@ -177,9 +177,14 @@ func (d *decoder) bytes(data []byte, id string, depth int) {
 	if err == nil {
 		err = atEOF(dec)
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		d.sink.Truncate(mark)
 		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), "not a JSON object: "+jsonError(err)))
+	case depth > 0 && d.sink.Len() == mark:
+		// A message in a batch with no change would be taken as done and
+		// dropped unseen; S3 sends none, so it was sent here by mistake.
+		d.invalid(id, "%s has no records: an S3 event notification has at least one", d.where(depth, -1, ""))
 	}
 }
 
@@ -389,7 +394,7 @@ type record struct {
 	eventSource []byte // also matches SNS's "EventSource"
 	eventName   string
 	eventTime   time.Time
-	timeBad     bool   // eventTime does not parse: it is in rawTime
+	timeBad     bool // eventTime does not parse: it is in rawTime
 	rawTime     []byte
 	s3          *s3Entity
 

@@ -168,6 +168,38 @@ func TestDecodeKeepsKeysAsStored(t *testing.T) {
 	}
 }
 
+// A message inside a batch that holds no records is an invalid change with
+// its id: S3 never sends one, and without a change it would be taken as
+// done and deleted unseen. A whole payload without records is the caller's
+// to judge (POST /v1/events refuses it; Lambda has nothing to do).
+func TestDecodeMessageWithoutRecords(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload string
+		want    []want
+		id      string // of the invalid change
+	}{
+		{"SQS message", sqs(records(goodRec), `{"Records":[]}`),
+			[]want{okPut, {kind: event.KindInvalid, err: "Records[1].body has no records"}}, "m1"},
+		{"SNS in SQS", sqs(snsEnvelope(`{"Records":[]}`)),
+			[]want{{kind: event.KindInvalid, err: "Records[0].body.Message has no records"}}, "m0"},
+		{"SNS notification", snsEnvelope(`{"Records":[]}`),
+			[]want{{kind: event.KindInvalid, err: "Message has no records"}}, "n1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := event.Decode([]byte(tt.payload))
+			checkDecode(t, got, tt.want)
+			if last := got[len(got)-1]; last.MessageID != tt.id {
+				t.Errorf("got message id %q, want %q", last.MessageID, tt.id)
+			}
+		})
+	}
+	if got := event.Decode([]byte(`{"Records":[]}`)); len(got) != 0 {
+		t.Errorf("a payload without records: got %+v, want no changes", briefs(got))
+	}
+}
+
 // An error names the path to what is wrong from the top of the payload,
 // through every envelope, so it can be found in what was sent.
 func TestDecodeErrorPaths(t *testing.T) {

@@ -93,7 +93,7 @@ func (d *refDecoder) payload(data []byte, id string, depth int) {
 		if id == "" {
 			id = env.MessageID
 		}
-		d.payload([]byte(*env.Message), id, depth+1)
+		d.nested([]byte(*env.Message), id, depth+1)
 	case env.DetailType != "" && env.Source != "":
 		if id == "" {
 			id = env.ID
@@ -108,6 +108,16 @@ func (d *refDecoder) payload(data []byte, id string, depth int) {
 		}
 	default:
 		d.invalid(id, "not an S3, SNS, SQS, EventBridge or webhook event: no Records, Message or detail-type")
+	}
+}
+
+// nested reads a payload inside another, an SQS body or an SNS message: one
+// that holds no change is invalid.
+func (d *refDecoder) nested(data []byte, id string, depth int) {
+	n := len(d.out)
+	d.payload(data, id, depth)
+	if len(d.out) == n {
+		d.invalid(id, "no records")
 	}
 }
 
@@ -149,7 +159,7 @@ func (d *refDecoder) refRecord(r refRecord, id string, i, depth int) {
 			d.invalid(mid, "SQS message %d has no body", i)
 			return
 		}
-		d.payload([]byte(*r.Body), mid, depth+1)
+		d.nested([]byte(*r.Body), mid, depth+1)
 	case r.EventSource == "aws:sns" || r.Sns != nil:
 		if r.Sns == nil || r.Sns.Message == nil {
 			d.invalid(id, "SNS record %d has no Sns.Message", i)
@@ -159,7 +169,7 @@ func (d *refDecoder) refRecord(r refRecord, id string, i, depth int) {
 		if mid == "" {
 			mid = r.Sns.MessageID
 		}
-		d.payload([]byte(*r.Sns.Message), mid, depth+1)
+		d.nested([]byte(*r.Sns.Message), mid, depth+1)
 	default:
 		d.s3Record(r, id, i)
 	}
