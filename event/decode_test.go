@@ -224,6 +224,10 @@ var asBefore = []string{
 	`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}],"Event":"s3:TestEvent"}`,
 	`{"Event":"s3:TestEvent","Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}],"Type":5}`,
 	`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}],"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"j"}}}]}`,
+	// A repeated name's last value wins whole: nothing of the first is kept.
+	`{"ReCords":[{"eventNAme":"0"}],"ReCords":[{"s3":{"BuCket":{"nAme":"0"},"oBjeCt":{"keY":"0"}}}]}`,
+	`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"}},"s3":{"object":{"key":"k"}}}]}`,
+	`{"Records":[{"Sns":{"MessageId":"s","Message":"{\"Event\":\"s3:TestEvent\"}"},"Sns":{"MessageId":"t"}}]}`,
 	`{"Type":"Notification","MessageId":"n","Message":null}`,
 	`{"Type":"Notification","MessageId":"n","Message":"{\"Type\":\"Notification\",\"Message\":\"{\\\"Records\\\":[]}\"}"}`,
 	`{"Records":[{"eventSource":"aws:sqs","messageId":"q","body":"{\"Type\":\"Notification\",\"MessageId\":\"n\",\"Message\":\"{\\\"Records\\\":[{\\\"body\\\":\\\"{}\\\"}]}\"}"}]}`,

@@ -29,7 +29,7 @@ func (d *refDecoder) invalid(id, format string, args ...any) {
 
 // refEnvelope holds the top-level fields of every shape Decode recognises.
 type refEnvelope struct {
-	Records []refRecord `json:"Records"`
+	Records refRecords `json:"Records"`
 
 	// s3:TestEvent
 	Event  string `json:"Event"`
@@ -127,7 +127,7 @@ type refRecord struct {
 	EventSource string `json:"eventSource"` // also matches SNS's "EventSource"
 	EventName   string `json:"eventName"`
 	EventTime   string `json:"eventTime"`
-	S3          *struct {
+	S3          refOpt[struct {
 		Bucket struct {
 			Name string `json:"name"`
 		} `json:"bucket"`
@@ -138,52 +138,79 @@ type refRecord struct {
 			VersionID string  `json:"versionId"`
 			Sequencer string  `json:"sequencer"`
 		} `json:"object"`
-	} `json:"s3"`
+	}] `json:"s3"`
 
 	// SQS
 	SQSMessageID string  `json:"messageId"`
 	Body         *string `json:"body"`
 
 	// SNS
-	Sns *struct {
+	Sns refOpt[struct {
 		MessageID string  `json:"MessageId"`
 		Message   *string `json:"Message"`
-	} `json:"Sns"`
+	}] `json:"Sns"`
+}
+
+// A repeated name's last value wins whole, in Decode: encoding/json would
+// decode a second Records array into the elements of the first, and a
+// second s3 or Sns object into the first, merging them. refRecords and
+// refOpt decode each value afresh. An error inside one ends the decoding of
+// all of it, where encoding/json would note a type error and go on; either
+// way the whole fails, and its records are then read one by one.
+type refRecords []refRecord
+
+func (r *refRecords) UnmarshalJSON(b []byte) error {
+	var v []refRecord
+	err := json.Unmarshal(b, &v)
+	*r = v
+	return err
+}
+
+// refOpt is an optional object: p is nil when it is missing or null.
+type refOpt[T any] struct{ p *T }
+
+func (o *refOpt[T]) UnmarshalJSON(b []byte) error {
+	var p *T
+	err := json.Unmarshal(b, &p)
+	o.p = p
+	return err
 }
 
 func (d *refDecoder) refRecord(r refRecord, id string, i, depth int) {
+	sns := r.Sns.p
 	switch {
-	case r.EventSource == "aws:sqs" || (r.Body != nil && r.S3 == nil):
+	case r.EventSource == "aws:sqs" || (r.Body != nil && r.S3.p == nil):
 		mid := r.SQSMessageID
 		if r.Body == nil {
 			d.invalid(mid, "SQS message %d has no body", i)
 			return
 		}
 		d.nested([]byte(*r.Body), mid, depth+1)
-	case r.EventSource == "aws:sns" || r.Sns != nil:
-		if r.Sns == nil || r.Sns.Message == nil {
+	case r.EventSource == "aws:sns" || sns != nil:
+		if sns == nil || sns.Message == nil {
 			d.invalid(id, "SNS record %d has no Sns.Message", i)
 			return
 		}
 		mid := id
 		if mid == "" {
-			mid = r.Sns.MessageID
+			mid = sns.MessageID
 		}
-		d.nested([]byte(*r.Sns.Message), mid, depth+1)
+		d.nested([]byte(*sns.Message), mid, depth+1)
 	default:
 		d.s3Record(r, id, i)
 	}
 }
 
 func (d *refDecoder) s3Record(r refRecord, id string, i int) {
+	s3 := r.S3.p
 	switch {
-	case r.S3 == nil:
+	case s3 == nil:
 		d.invalid(id, "record %d: no s3 field (eventSource %q)", i, r.EventSource)
 		return
-	case r.S3.Bucket.Name == "":
+	case s3.Bucket.Name == "":
 		d.invalid(id, "record %d: s3.bucket.name is empty", i)
 		return
-	case r.S3.Object.Key == nil || *r.S3.Object.Key == "":
+	case s3.Object.Key == nil || *s3.Object.Key == "":
 		d.invalid(id, "record %d: s3.object.key is missing", i)
 		return
 	case r.EventName == "":
@@ -192,19 +219,19 @@ func (d *refDecoder) s3Record(r refRecord, id string, i int) {
 	}
 	// S3 form-encodes keys ("a b+c" arrives as "a+b%2Bc"); MinIO escapes
 	// "/" as "%2F" the same way.
-	key, err := url.QueryUnescape(*r.S3.Object.Key)
+	key, err := url.QueryUnescape(*s3.Object.Key)
 	if err != nil {
-		d.invalid(id, "record %d: s3.object.key %q is not URL-encoded: %v", i, *r.S3.Object.Key, err)
+		d.invalid(id, "record %d: s3.object.key %q is not URL-encoded: %v", i, *s3.Object.Key, err)
 		return
 	}
-	o := r.S3.Object
-	if msg := refRules(r.S3.Bucket.Name, key, o.Size, r.EventTime); msg != "" {
+	o := s3.Object
+	if msg := refRules(s3.Bucket.Name, key, o.Size, r.EventTime); msg != "" {
 		d.invalid(id, "record %d: %s", i, msg)
 		return
 	}
 	t, _ := time.Parse(time.RFC3339Nano, r.EventTime)
 	d.add(Change{
-		Bucket: r.S3.Bucket.Name, Key: key, Kind: kindOf(r.EventName),
+		Bucket: s3.Bucket.Name, Key: key, Kind: kindOf(r.EventName),
 		ETag: trimETag(o.ETag), Size: o.Size, VersionID: o.VersionID, Sequencer: o.Sequencer,
 		Time: t.UTC(), EventName: r.EventName, MessageID: id,
 	})
