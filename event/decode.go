@@ -980,18 +980,25 @@ func parseTimeBytes(b []byte) (time.Time, bool) {
 	return parseTime(string(b))
 }
 
-// parseTime reads an event's time, RFC 3339 as every source writes it,
-// reporting false for one that does not parse. "" is no time (zero), as a
-// missing one is.
+// parseTime reads an event's time, reporting false for one that does not
+// parse. S3, MinIO and EventBridge write RFC 3339; moto, standing in for
+// S3, leaves out the zone, and S3's times are UTC. "" is no time (zero), as
+// a missing one is.
 func parseTime(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, true
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t, err = time.Parse(zoneless, s)
+	}
 	return t.UTC(), err == nil
 }
 
-const notTime = "is not an RFC 3339 time"
+const (
+	zoneless = "2006-01-02T15:04:05.999999999"
+	notTime  = "is not an RFC 3339 time"
+)
 
 // notBucket says what validBucket wants.
 const notBucket = `is not a bucket name: want 1 to 255 letters, digits, ".", "-" or "_", not starting with "."`

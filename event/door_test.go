@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/offload-dev/offload/event"
 )
@@ -155,14 +156,42 @@ func TestDecodeKeepsKeysAsStored(t *testing.T) {
 		{"CR LF and NUL, URL-encoded", records(s3Rec(`"my-site"`, `"a%0D%0Ab%00"`, `1`, `"2026-11-20T10:00:00Z"`)), "a\r\nb\x00"},
 		{"DEL and a tab", records(s3Rec(`"my-site"`, `"a%7F%09b"`, `1`, `"2026-11-20T10:00:00Z"`)), "a\x7f\tb"},
 		{"NUL, EventBridge", ebEvent(`"my-site"`, `"a\u0000b"`, `1`, `"2026-11-20T10:00:00Z"`), "a\x00b"},
-		{"no event time", records(s3Rec(`"my-site"`, `"k"`, `1`, `null`)), "k"},
-		{"an empty event time", records(s3Rec(`"my-site"`, `"k"`, `1`, `""`)), "k"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := event.Decode([]byte(tt.payload))
 			if len(got) != 1 || got[0].Kind != event.KindPut || got[0].Key != tt.key {
 				t.Errorf("got %+v, want one put of %q", briefs(got), tt.key)
+			}
+		})
+	}
+}
+
+// Times are read as the sources write them: RFC 3339 (S3, MinIO,
+// EventBridge), or without a zone as moto writes S3's, in UTC as S3's are.
+// A missing time is no time.
+func TestDecodeReadsEventTimes(t *testing.T) {
+	tests := []struct {
+		name, eventTime string
+		want            time.Time
+	}{
+		{"S3", `"2026-11-20T10:00:00.123Z"`, time.Date(2026, 11, 20, 10, 0, 0, 123e6, time.UTC)},
+		{"an offset", `"2026-11-20T11:00:00+01:00"`, time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)},
+		{"moto, no zone", `"2026-11-30T07:59:15.045116"`, time.Date(2026, 11, 30, 7, 59, 15, 45116e3, time.UTC)},
+		{"none", `null`, time.Time{}},
+		{"empty", `""`, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, payload := range []string{
+				records(s3Rec(`"my-site"`, `"k"`, `1`, tt.eventTime)),
+				ebEvent(`"my-site"`, `"k"`, `1`, tt.eventTime),
+				`{"Event":"s3:TestEvent","Bucket":"my-site","Time":` + tt.eventTime + `}`,
+			} {
+				got := event.Decode([]byte(payload))
+				if len(got) != 1 || got[0].Kind == event.KindInvalid || !got[0].Time.Equal(tt.want) || got[0].Time.Location() != time.UTC {
+					t.Errorf("Decode(%s): got %+v, want one change at %s", payload, got, tt.want)
+				}
 			}
 		})
 	}

@@ -80,14 +80,14 @@ func (d *refDecoder) payload(data []byte, id string, depth int) {
 	}
 	switch {
 	case env.Event == "s3:TestEvent":
-		t, err := time.Parse(time.RFC3339Nano, env.Time)
+		t, err := refTime(env.Time)
 		switch {
 		case env.Bucket != "" && !refBucket.MatchString(env.Bucket):
 			d.invalid(id, "Bucket %q is not a bucket name", env.Bucket)
-		case env.Time != "" && err != nil:
+		case err != nil:
 			d.invalid(id, "Time %q: %v", env.Time, err)
 		default:
-			d.add(Change{Kind: KindTest, Bucket: env.Bucket, EventName: env.Event, MessageID: id, Time: t.UTC()})
+			d.add(Change{Kind: KindTest, Bucket: env.Bucket, EventName: env.Event, MessageID: id, Time: t})
 		}
 	case env.Type == "Notification" && env.Message != nil:
 		if id == "" {
@@ -229,11 +229,11 @@ func (d *refDecoder) s3Record(r refRecord, id string, i int) {
 		d.invalid(id, "record %d: %s", i, msg)
 		return
 	}
-	t, _ := time.Parse(time.RFC3339Nano, r.EventTime)
+	t, _ := refTime(r.EventTime)
 	d.add(Change{
 		Bucket: s3.Bucket.Name, Key: key, Kind: kindOf(r.EventName),
 		ETag: trimETag(o.ETag), Size: o.Size, VersionID: o.VersionID, Sequencer: o.Sequencer,
-		Time: t.UTC(), EventName: r.EventName, MessageID: id,
+		Time: t, EventName: r.EventName, MessageID: id,
 	})
 }
 
@@ -276,11 +276,11 @@ func (d *refDecoder) eventBridge(env refEnvelope, id string) {
 		d.invalid(id, "EventBridge: %s", msg)
 		return
 	}
-	t, _ := time.Parse(time.RFC3339Nano, env.EventTime)
+	t, _ := refTime(env.EventTime)
 	d.add(Change{
 		Bucket: det.Bucket.Name, Key: *o.Key, Kind: kindOfEventBridge(env.DetailType, det.Reason),
 		ETag: trimETag(o.ETag), Size: o.Size, VersionID: o.VersionID, Sequencer: o.Sequencer,
-		Time: t.UTC(), EventName: env.DetailType, MessageID: id,
+		Time: t, EventName: env.DetailType, MessageID: id,
 	})
 }
 
@@ -300,12 +300,22 @@ func refRules(bucket, key string, size int64, eventTime string) string {
 	case size < 0:
 		return fmt.Sprintf("size %d", size)
 	}
-	if eventTime != "" {
-		if _, err := time.Parse(time.RFC3339Nano, eventTime); err != nil {
-			return err.Error()
-		}
+	if _, err := refTime(eventTime); err != nil {
+		return err.Error()
 	}
 	return ""
+}
+
+// refTime reads RFC 3339, or the same without a zone (UTC); "" is no time.
+func refTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t, err = time.Parse("2006-01-02T15:04:05.999999999", s)
+	}
+	return t.UTC(), err
 }
 
 // RefDecode is what Decode does.
