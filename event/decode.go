@@ -17,7 +17,12 @@ import (
 // Decode reads one payload — a Lambda event (S3, SNS, SQS or EventBridge)
 // or a webhook body — and returns its changes in the order they appear. It
 // never fails as a whole: what it cannot read comes back as KindInvalid
-// changes, with the message id they came in where there is one.
+// changes, with the message id they came in where there is one. So does
+// what no object store sends: a bucket name no S3-compatible store allows,
+// a key that is not UTF-8 once URL-decoded, a negative size, a time that is
+// not RFC 3339 (with or without a zone), and a message inside a batch (an
+// SQS body, an SNS message) without records. A key is kept as stored,
+// control characters included.
 func Decode(payload []byte) []Change {
 	var l list
 	newDecoder(&l).bytes(payload, "", 0)
@@ -505,7 +510,7 @@ func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, 
 	case src == "aws:sqs" || (r.hasBody && r.s3 == nil):
 		mid := r.sqsMessageID
 		if !r.hasBody {
-			d.invalid(mid, "%s is missing (SQS message %q)", d.where(depth, i, "body"), mid)
+			d.invalid(mid, "%s is missing (SQS message %s)", d.where(depth, i, "body"), quote([]byte(mid)))
 			return false, nil
 		}
 		d.hops[depth] = hop{rec: i, field: "body"}
@@ -577,7 +582,7 @@ func (d *decoder) s3Entity(dec *jsontext.Decoder, s *s3Entity, bad *problem) (bo
 func (d *decoder) s3Record(r *record, id string, i, depth int) {
 	switch {
 	case r.s3 == nil:
-		d.invalid(id, "%s is missing (eventSource %q)", d.where(depth, i, "s3"), r.eventSource)
+		d.invalid(id, "%s is missing (eventSource %s)", d.where(depth, i, "s3"), quote(r.eventSource))
 		return
 	case r.s3.bucket == "":
 		d.invalid(id, "%s is empty", d.where(depth, i, "s3.bucket.name"))
@@ -683,7 +688,7 @@ func (d *decoder) ebDetail(dec *jsontext.Decoder, det *ebDetail, bad *problem) e
 // form-encoded: they arrive as stored.
 func (d *decoder) eventBridge(e *envelope, detailSeen bool, detailErr problem, id string, depth int) {
 	if e.source != "aws.s3" {
-		d.invalid(id, "%s: EventBridge event from %q, not aws.s3", d.where(depth, -1, "source"), e.source)
+		d.invalid(id, "%s: EventBridge event from %s, not aws.s3", d.where(depth, -1, "source"), quote([]byte(e.source)))
 		return
 	}
 	det := &e.detail
@@ -832,7 +837,7 @@ func (d *decoder) readInt(dec *jsontext.Decoder, field string, dst *int64, bad *
 	case k == '-' || ('0' <= k && k <= '9'):
 		n, err := strconv.ParseInt(string(v), 10, 64)
 		if err != nil {
-			note(bad, field, "want an integer, got %s", v)
+			note(bad, field, "want an integer, got %s", cut(v))
 			break
 		}
 		*dst = n
@@ -1035,6 +1040,14 @@ func quote(b []byte) string {
 		n--
 	}
 	return strconv.Quote(string(b[:n])) + "..."
+}
+
+// cut is a JSON number for an error message, cut short as quote cuts.
+func cut(num []byte) string {
+	if len(num) > 100 {
+		return string(num[:100]) + "..."
+	}
+	return string(num)
 }
 
 // jsonError shortens the decoder's errors to what a reader needs.

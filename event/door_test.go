@@ -302,3 +302,30 @@ func TestReadErrorPaths(t *testing.T) {
 		})
 	}
 }
+
+// An error quotes what was sent cut short: enough to find it, not all of a
+// crafted 40,000-byte key.
+func TestDecodeErrorsAreShort(t *testing.T) {
+	huge := strings.Repeat("a", 40000)
+	tests := []struct{ name, payload string }{
+		{"a key that is not URL-encoded", records(s3Rec(`"my-site"`, `"%ZZ`+huge+`"`, `1`, `"2026-11-20T10:00:00Z"`))},
+		{"a key that is not UTF-8", records(s3Rec(`"my-site"`, `"%FF`+huge+`"`, `1`, `"2026-11-20T10:00:00Z"`))},
+		{"a bucket", records(s3Rec(`"`+huge+`"`, `"k"`, `1`, `"2026-11-20T10:00:00Z"`))},
+		{"a time", records(s3Rec(`"my-site"`, `"k"`, `1`, `"`+huge+`"`))},
+		{"a size", records(s3Rec(`"my-site"`, `"k"`, `1`+strings.Repeat("0", 40000), `"2026-11-20T10:00:00Z"`))},
+		{"an eventSource", `{"Records":[{"eventSource":"` + huge + `"}]}`},
+		{"an SQS message id", `{"Records":[{"eventSource":"aws:sqs","messageId":"` + huge + `"}]}`},
+		{"an EventBridge source", `{"detail-type":"Object Created","source":"` + huge + `","detail":{}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := event.Decode([]byte(tt.payload))
+			if len(got) != 1 || got[0].Kind != event.KindInvalid {
+				t.Fatalf("got %d changes, want one invalid", len(got))
+			}
+			if n := len(got[0].Err); n > 300 || !strings.Contains(got[0].Err, `aaaa`) && !strings.Contains(got[0].Err, `0000`) {
+				t.Errorf("got an error of %d bytes %.300q, want at most 300 quoting the start of the value", n, got[0].Err)
+			}
+		})
+	}
+}
