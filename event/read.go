@@ -41,7 +41,12 @@ var ErrEmpty = errors.New("event: the input is empty")
 // Each payload is decoded as Decode does it: what cannot be read becomes
 // KindInvalid changes and the rest goes on. So does a line that is not JSON
 // in newline-delimited input: it fails alone, as one KindInvalid change
-// saying "line N". The error is for what leaves the rest unreadable: a read
+// saying "line N". An invalid change names where it is: its line, or its
+// place in the array ("[2]."), then its path in the payload ("line 3:
+// Records[0].s3.object.key is missing"). The first payload of
+// newline-delimited input names no line unless it is not JSON: Read knows
+// the input has lines only once that payload has ended, its changes
+// already in s. The error is for what leaves the rest unreadable: a read
 // that failed, a document over several lines that is not JSON (a first line
 // cut short so that it runs into the next is one), or nothing at all
 // (ErrEmpty).
