@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -40,7 +41,7 @@ type File struct {
 	Chunked bool
 }
 
-// NetStorage is an httptest server (127.0.0.1, plain HTTP) that behaves as
+// NetStorage is an httptest server (127.0.0.1, plain HTTP or HTTPS) that behaves as
 // the NetStorage HTTP API: it checks the action header, the auth data (version
 // 5, known key name, time within Skew of its clock, unique id not reused)
 // and the HMAC-SHA256 signature (403 when wrong, with a Date header), streams
@@ -65,9 +66,25 @@ type NetStorage struct {
 
 // NewNetStorage starts a server for one CP code and one upload account.
 func NewNetStorage(cpcode, keyName, key string) *NetStorage {
+	s := newNetStorage(cpcode, keyName, key)
+	s.Server.Start()
+	return s
+}
+
+// NewNetStorageTLS is NewNetStorage over HTTPS, as NetStorage answers on
+// https://Host: with TrustTLS, a client built with no APIURL and no
+// HTTPClient reaches it as it would reach NetStorage.
+func NewNetStorageTLS(cpcode, keyName, key string) *NetStorage {
+	s := newNetStorage(cpcode, keyName, key)
+	s.Server.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes cut short by Close
+	s.Server.StartTLS()
+	return s
+}
+
+func newNetStorage(cpcode, keyName, key string) *NetStorage {
 	s := &NetStorage{CPCode: cpcode, Keys: map[string]string{keyName: key}, Now: time.Now, Skew: time.Minute,
 		files: map[string]File{}, dirs: map[string]bool{"/" + cpcode: true}, ids: map[string]bool{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	return s
 }
 

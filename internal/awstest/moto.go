@@ -217,13 +217,3 @@ func freePort() (int, error) {
 	}
 	return ports[0], nil
 }
-
-// MustSharedMoto is SharedMoto for examples, which have no testing.TB: it
-// panics if moto cannot start.
-func MustSharedMoto() *Moto {
-	sharedOnce.Do(func() { shared, sharedErr = StartMoto() })
-	if sharedErr != nil {
-		panic(sharedErr)
-	}
-	return shared
-}

@@ -25,7 +25,12 @@ import (
 	"github.com/offload-dev/offload/retry"
 )
 
-func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }
+// TestMain points the AWS SDK's default configuration at a moto server of
+// the examples' own, so that they read as a function's code:
+// config.LoadDefaultConfig and the real client.
+func TestMain(m *testing.M) {
+	os.Exit(awstest.RunExamples(m, func(aws.Config) error { return nil }))
+}
 
 var tableSeq atomic.Int32
 

@@ -6,17 +6,21 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/ledger"
 	"github.com/offload-dev/offload/ledger/dynamo"
 )
 
 func ExampleNew() {
 	ctx := context.Background()
-	// In Lambda: cfg, _ := config.LoadDefaultConfig(ctx); here, moto on loopback.
-	db := dynamodb.NewFromConfig(awstest.MustSharedMoto().Config())
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	db := dynamodb.NewFromConfig(cfg)
 	if err := dynamo.CreateTable(ctx, db, "offload-example", time.Minute); err != nil {
 		fmt.Println(err)
 		return

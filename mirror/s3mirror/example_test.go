@@ -7,21 +7,24 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/mirror"
 	"github.com/offload-dev/offload/mirror/s3mirror"
 )
 
-// Mirror an object into another bucket, under a prefix. Here the bucket is
-// on a local moto server; UsePathStyle is what moto and most S3-compatible
-// stores need.
+// Mirror an object into another bucket, under a prefix.
 func Example() {
 	ctx := context.Background()
-	cfg := awstest.MustSharedMoto().Config()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Path-style addressing for the examples' S3-compatible endpoint; on
+	// AWS, s3.NewFromConfig(cfg) is enough.
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("example-mirror")})
 
 	m, err := s3mirror.New(s3mirror.Options{Client: client, Bucket: "example-mirror", Prefix: "site/"})
 	if err != nil {

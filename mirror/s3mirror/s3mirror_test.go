@@ -25,7 +25,16 @@ import (
 	"github.com/offload-dev/offload/purge/purgetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }
+// TestMain points the AWS SDK's default configuration at a moto server of
+// the example's own, holding its bucket, so that it reads as a function's
+// code: config.LoadDefaultConfig and the real client.
+func TestMain(m *testing.M) {
+	os.Exit(awstest.RunExamples(m, func(cfg aws.Config) error {
+		_, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).
+			CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("example-mirror")})
+		return err
+	}))
+}
 
 var bucketSeq atomic.Int64
 

@@ -3,29 +3,19 @@ package akamai_test
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/akamai/AkamaiOPEN-edgegrid-golang/v11/pkg/edgegrid"
 
-	"github.com/offload-dev/offload/internal/akamaitest"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/purge/akamai"
 )
 
-// Invalidate two URLs on the production network. Here the API is a local
-// server that checks the EdgeGrid signature as Akamai's does; in use, leave
-// Config, APIURL and HTTPClient out and the credential comes from
-// ~/.edgerc.
+// Invalidate a path and a URL on the production network. The credential
+// comes from the default section of ~/.edgerc (Options.EdgeRC and
+// Options.Section choose another; Options.Env reads AKAMAI_* variables);
+// BaseURL makes path items into URLs.
 func Example() {
-	srv := akamaitest.NewFastPurge(akamaitest.Credentials{ClientToken: "ct", ClientSecret: "cs", AccessToken: "at"})
-	defer srv.Close()
-
-	c, err := akamai.New(akamai.Options{
-		Config:     &edgegrid.Config{Host: strings.TrimPrefix(srv.URL, "https://"), ClientToken: "ct", ClientSecret: "cs", AccessToken: "at"},
-		APIURL:     srv.URL,
-		HTTPClient: srv.Client(),
-		BaseURL:    "https://www.example.com",
-	})
+	c, err := akamai.New(akamai.Options{BaseURL: "https://www.example.com"})
 	if err != nil {
 		fmt.Println(err)
 		return

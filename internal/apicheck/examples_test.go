@@ -1,8 +1,9 @@
-package cache_test
+package apicheck
 
 import (
 	"fmt"
 	"go/ast"
+	"go/doc"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -15,9 +16,11 @@ import (
 	"testing"
 )
 
-// The examples of the cache and its sources read right on pkg.go.dev: an
-// Example names only exported identifiers, never a helper of its test
-// package nor an internal package, which a reader could not call.
+// Every package's examples read right on pkg.go.dev: an Example names only
+// exported identifiers, never a helper of its test package nor an internal
+// package, which a reader could not call. Whatever an example needs that a
+// user would have (a server, credentials) its TestMain puts where the
+// user's code would find it: the environment, ~/.edgerc.
 func TestExamplesUseOnlyExportedNames(t *testing.T) {
 	t.Run("the checker", func(t *testing.T) {
 		got := exampleProblems(parseFiles(t, map[string]string{"a_test.go": `package p_test
@@ -39,23 +42,51 @@ func ExampleGood() {
 func ExampleBad() {
 	fmt.Println(helper(), server, awstest.URL)
 }
+`, "b_test.go": `package p_test
+
+import (
+	"fmt"
+	"example.com/m/internal/awstest"
+)
+
+// shown on pkg.go.dev with the example, as the file is shown whole
+type printer struct{}
+
+func (printer) Print() { fmt.Println(helper(), awstest.URL) }
+
+func ExampleWhole() {
+	printer{}.Print()
+}
 `}))
 		want := []string{
 			"a_test.go: ExampleBad uses helper",
 			"a_test.go: ExampleBad uses server",
 			"a_test.go: ExampleBad uses internal package awstest",
+			"b_test.go: ExampleWhole uses helper",
+			"b_test.go: ExampleWhole uses internal package awstest",
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("got %q, want %q", got, want)
 		}
 	})
 
+	root := filepath.Join("..", "..")
+	if !fileExists(filepath.Join(root, "go.mod")) {
+		t.Fatalf("no go.mod in %s: the test runs from internal/apicheck", root)
+	}
 	var dirs []string
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && d.Name() != "testdata" {
-			dirs = append(dirs, path)
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
 		}
-		return err
+		name := d.Name()
+		switch {
+		case path == root:
+		case name == "testdata" || name == "internal" || strings.HasPrefix(name, ".") || fileExists(filepath.Join(path, "go.mod")):
+			return filepath.SkipDir // not read on pkg.go.dev as this module's
+		}
+		dirs = append(dirs, path)
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -76,8 +107,8 @@ func ExampleBad() {
 			t.Error(p)
 		}
 	}
-	if examples < 20 {
-		t.Fatalf("found %d examples under cache/; the walk missed some", examples)
+	if examples < 50 {
+		t.Fatalf("found %d examples in the module; the walk missed some", examples)
 	}
 }
 
@@ -123,31 +154,42 @@ func exampleProblems(fset *token.FileSet, files []*ast.File) []string {
 	var problems []string
 	for _, f := range files {
 		file := fset.Position(f.Pos()).Filename
-		internal := map[string]bool{}
+		internalPkgs := map[string]bool{}
 		for _, imp := range f.Imports {
 			if path, _ := strconv.Unquote(imp.Path.Value); strings.Contains(path, "/internal/") {
 				name := filepath.Base(path)
 				if imp.Name != nil {
 					name = imp.Name.Name
 				}
-				internal[name] = true
+				internalPkgs[name] = true
 			}
+		}
+		// A file with one Example, other declarations and no tests is shown
+		// whole on pkg.go.dev: what it declares, the reader sees.
+		whole := false
+		if exs := doc.Examples(f); len(exs) == 1 {
+			_, whole = exs[0].Code.(*ast.File)
 		}
 		for _, d := range f.Decls {
 			fn, ok := d.(*ast.FuncDecl)
 			if !ok || fn.Recv != nil || !strings.HasPrefix(fn.Name.Name, "Example") {
 				continue
 			}
-			// An identifier the parser did not resolve, or resolved to a
-			// declaration outside the example, is a package-level one.
+			// An identifier the parser did not resolve is declared in
+			// another file of the package; one resolved to a declaration
+			// outside the example is in this file, which the reader sees
+			// only when it is shown whole.
 			outside := func(id *ast.Ident) bool {
+				if whole {
+					return id.Obj == nil
+				}
 				return id.Obj == nil || id.Obj.Pos() < fn.Body.Pos() || id.Obj.Pos() > fn.Body.End()
 			}
 			var visit func(n ast.Node) bool
 			visit = func(n ast.Node) bool {
 				switch n := n.(type) {
 				case *ast.SelectorExpr:
-					if x, ok := n.X.(*ast.Ident); ok && internal[x.Name] && outside(x) {
+					if x, ok := n.X.(*ast.Ident); ok && internalPkgs[x.Name] && outside(x) {
 						problems = append(problems, fmt.Sprintf("%s: %s uses internal package %s", file, fn.Name.Name, x.Name))
 						return false
 					}
@@ -165,7 +207,15 @@ func exampleProblems(fset *token.FileSet, files []*ast.File) []string {
 				}
 				return true
 			}
-			ast.Inspect(fn.Body, visit)
+			if !whole {
+				ast.Inspect(fn.Body, visit)
+				continue
+			}
+			for _, d := range f.Decls {
+				if g, ok := d.(*ast.GenDecl); !ok || g.Tok != token.IMPORT {
+					ast.Inspect(d, visit)
+				}
+			}
 		}
 	}
 	return problems
