@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"os"
 	"regexp"
 	"slices"
@@ -49,5 +50,33 @@ func TestDocsListTheRoutes(t *testing.T) {
 				t.Errorf("%s lists the routes\n%v\nwant the handler's\n%v", tt.file, got, want)
 			}
 		})
+	}
+}
+
+// The README's example of an invalid_event message is what the handler
+// answers for that key.
+func TestREADMEInvalidEventExample(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(b)), " ") // unwrapped
+	const before, after = "says what is wrong and where (`", "`)"
+	i := strings.Index(text, before)
+	if i < 0 {
+		t.Fatalf("README.md: no %q", before)
+	}
+	example, _, _ := strings.Cut(text[i+len(before):], after)
+
+	e := newEnv(t)
+	rec := e.do(req{method: "POST", target: "/v1/events", body: tinyEventKey("a%ZZ")})
+	var answer struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil {
+		t.Fatalf("answer %s: %v", rec.Body, err)
+	}
+	if rec.Code != 400 || answer.Error.Code != "invalid_event" || answer.Error.Message != example {
+		t.Errorf("got %d %s %q, want 400 invalid_event %q (README.md)", rec.Code, answer.Error.Code, answer.Error.Message, example)
 	}
 }

@@ -39,9 +39,10 @@ func TestEventsRefusedByPlanCheck(t *testing.T) {
 			`"s3":{"bucket":{"name":"my-site"},"object":{"key":"` + key + `","size":1,"eTag":"e1","sequencer":"` + seq + `"}}}]}`
 	}
 	tests := []struct{ name, body, says string }{
-		{"key of 40,000 bytes", withSeq(strings.Repeat("k", 40000), "17A8F3B5F1C6E0A8"), "S3 keys are at most 1024 bytes"},
-		{"sequencer of 40 hex digits", withSeq("a", strings.Repeat("F", 40)), "sequencer"},
-		{"sequencer not hex", withSeq("a", "ZZZZZZZZZZZZZZZZ"), "sequencer"},
+		{"key of 40,000 bytes", withSeq(strings.Repeat("k", 40000), "17A8F3B5F1C6E0A8"),
+			`my-site/\"` + strings.Repeat("k", 100) + `\": key of 40000 bytes: S3 keys are at most 1024 bytes`},
+		{"sequencer of 40 hex digits", withSeq("a", strings.Repeat("F", 40)), `my-site/\"a\": sequencer of 40 digits`},
+		{"sequencer not hex", withSeq("a", "ZZZZZZZZZZZZZZZZ"), `my-site/\"a\": sequencer \"ZZZZZZZZZZZZZZZZ\" is not hexadecimal`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

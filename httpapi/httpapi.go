@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -314,6 +315,11 @@ func unprocessable(changes []event.Change) string {
 			continue
 		}
 		if n++; len(errs) < maxEventErrors {
+			if c.Err == "" && why != "" {
+				// The decoder's Err says where; the planner's reason needs the
+				// object (a crafted key may be long: cut to 100 characters).
+				why = fmt.Sprintf("%s/%.100q: %s", c.Bucket, c.Key, why)
+			}
 			msg := cmp.Or(c.Err, why, "invalid")
 			if c.MessageID != "" {
 				msg = "message " + quote(c.MessageID) + ": " + msg
