@@ -22,6 +22,7 @@ import (
 
 	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/httpapi"
+	"github.com/offload-dev/offload/internal/awstest"
 )
 
 // spec is the OpenAPI document as kin-openapi reads it, and a router that
@@ -207,7 +208,7 @@ func presentedAsDocumented(_ context.Context, in *openapi3filter.AuthenticationI
 // TestMain checks, after a run of every test, that every operation in
 // the document was checked at least once.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := awstest.RunMain(m) // stops the moto server a test started
 	if f := flag.Lookup("test.run"); code == 0 && f != nil && f.Value.String() == "" && theSpec != nil {
 		var missed []string
 		for _, op := range documentedOperations() {

@@ -257,6 +257,19 @@ func (s *server) postPurge(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeUnknownTarget, "no target is named "+quote(req.Target)+"; targets: "+strings.Join(s.targets(), ", "))
 		return
 	}
+	provider := ""
+	for _, t := range s.Pipeline.Options().Plan.Targets {
+		if t.Name == req.Target {
+			provider = t.Provider
+			// A path is taken as a person types it, as offload purge takes
+			// it: "/a b.html" is purged as "/a%20b.html".
+			for i, it := range items {
+				if it.Kind == purge.KindPath {
+					items[i].Value = t.TypedPath(it.Value)
+				}
+			}
+		}
+	}
 	if msg := unsupported(req.Target, pg, items); msg != "" {
 		writeError(w, http.StatusBadRequest, codeUnsupported, msg)
 		return
@@ -267,12 +280,6 @@ func (s *server) postPurge(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	id := newID()
 	res, err := pg.Purge(ctx, purge.Request{Items: items, ID: id})
-	provider := ""
-	for _, t := range s.Pipeline.Options().Plan.Targets {
-		if t.Name == req.Target {
-			provider = t.Provider
-		}
-	}
 	rec := s.Monitor.recordPurge(req.Target, provider, len(items), res, err)
 	rec.follow(ctx, s.follower(req.Target))
 	v := rec.view()

@@ -3,14 +3,19 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	sdkcloudfront "github.com/aws/aws-sdk-go-v2/service/cloudfront"
+
 	"github.com/offload-dev/offload/httpapi"
+	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/plan"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/cloudfront"
 )
 
 // untouchable is a purger that reports its limits, as every provider
@@ -104,5 +109,43 @@ func TestTrailingDataRefused(t *testing.T) {
 	}
 	if d := e.inbox.Depth(); d != 0 {
 		t.Errorf("got inbox depth %d, want 0", d)
+	}
+}
+
+// A path is taken as a person types it, as offload purge takes it, and
+// encoded as the target purges it: through CloudFront (moto) "/a b.html"
+// is invalidated as "/a%20b.html", a "*" at the end stays a wildcard, and
+// a path encoded already is kept; through a URL provider, it is a URL path.
+func TestPurgeEncodesTypedPaths(t *testing.T) {
+	moto := awstest.SharedMoto(t)
+	dist := moto.CreateDistribution(t)
+	cf, err := cloudfront.New(cloudfront.Options{Client: sdkcloudfront.NewFromConfig(moto.Config()), DistributionID: dist})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(o *httpapi.Options) {
+		o.Pipeline = withPurger(t, o.Pipeline, "real-cf", cf, &plan.Target{Name: "real-cf", Provider: "cloudfront"})
+	})
+
+	rec := e.do(req{method: "POST", target: "/v1/purges", body: `{"target":"real-cf","paths":["/a b.html","/my docs/*","/c%20d.html","/~x"]}`})
+	if rec.Code != http.StatusOK { // moto completes an invalidation at once
+		t.Fatalf("CloudFront: got %d %s, want 200", rec.Code, rec.Body)
+	}
+	want := []string{"/%7Ex", "/a%20b.html", "/c%20d.html", "/my%20docs/*"}
+	got := moto.Invalidations(t, dist)
+	for _, paths := range got {
+		slices.Sort(paths) // moto's order is its own
+	}
+	if len(got) != 1 || !slices.Equal(got[0], want) {
+		t.Errorf("CloudFront invalidations: got %q, want [%q]", got, want)
+	}
+
+	e.clock.Advance(time.Second)
+	if rec := e.do(req{method: "POST", target: "/v1/purges", body: `{"target":"edge","paths":["/a b.html"]}`}); rec.Code != http.StatusOK {
+		t.Fatalf("edge: got %d %s, want 200", rec.Code, rec.Body)
+	}
+	reqs := e.edge.cdn.reqs
+	if len(reqs) != 1 || len(reqs[0].Items) != 1 || reqs[0].Items[0].Value != "/a%20b.html" {
+		t.Errorf("edge: got requests %+v, want one of the path /a%%20b.html", reqs)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/offload-dev/offload/config"
 	"github.com/offload-dev/offload/plan"
 	"github.com/offload-dev/offload/purge"
-	"github.com/offload-dev/offload/purge/cloudfront"
 )
 
 // purgeOptions are offload purge's flags.
@@ -295,44 +294,14 @@ func (o *purgeOptions) follow(ctx context.Context, f purge.Follower, res *purge.
 }
 
 // pathItem turns a path from the command line into what the target
-// purges: the path encoded (unless it already is; for CloudFront as an
-// invalidation path), joined with the base URL for the others.
+// purges: the path encoded as the target purges it (plan.Target.TypedPath),
+// joined with the base URL for the providers that purge URLs.
 func pathItem(t config.Target, p string) purge.Item {
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p
-	}
-	if t.Provider == "cloudfront" {
-		if !encoded(p) {
-			// A "*" typed at the end is CloudFront's wildcard, not a key's.
-			wild, ok := strings.CutSuffix(p, "*")
-			if p = cloudfront.EncodePath(wild); ok {
-				p += "*"
-			}
-		}
-		return purge.Item{Kind: purge.KindPath, Value: p}
-	}
-	if !encoded(p) {
-		p = plan.URLPath(p)
-	}
-	if t.BaseURL != "" {
+	p = plan.Target{Name: t.Name, Provider: t.Provider}.TypedPath(p)
+	if t.Provider != "cloudfront" && t.BaseURL != "" {
 		return purge.Item{Kind: purge.KindURL, Value: purge.JoinURL(t.BaseURL, p)}
 	}
 	return purge.Item{Kind: purge.KindPath, Value: p}
-}
-
-// encoded reports whether p holds a percent-escape, and so was encoded by
-// whoever wrote it.
-func encoded(p string) bool {
-	for i := 0; i+2 < len(p); i++ {
-		if p[i] == '%' && isHex(p[i+1]) && isHex(p[i+2]) {
-			return true
-		}
-	}
-	return false
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 func orDash(s string) string {
