@@ -18,6 +18,7 @@ import (
 	"github.com/akamai/AkamaiOPEN-edgegrid-golang/v11/pkg/edgegrid"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/retry"
 )
@@ -81,8 +82,15 @@ type Options struct {
 	// APIURL replaces "https://" + the credential's host, for tests.
 	// Default "".
 	APIURL string
-	// HTTPClient sends the requests. Default: a client with a 30s timeout.
+	// HTTPClient sends the requests. Default: http.DefaultClient's
+	// transport; the deadline is Timeout.
 	HTTPClient *http.Client
+	// Timeout is the deadline of each request: connecting, sending and
+	// reading the whole answer. A request past it is not retried, and the
+	// requests after it fail without being sent for one Timeout: Fast Purge
+	// is not answering, and waiting out each request's deadline in turn
+	// would hold the purge for many. Default 30s.
+	Timeout time.Duration
 	// Retry is the retry policy. A zero field takes the retry package's
 	// default.
 	Retry retry.Policy
@@ -107,6 +115,7 @@ type Client struct {
 	api      string
 	opts     Options
 	hc       *http.Client
+	guard    *deadline.Guard
 	mu       sync.Mutex
 	accepted map[string]accepted // purgeId → when, for Status
 }
@@ -173,6 +182,10 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 			return nil, fmt.Errorf("%w: Options.%s %d: want 0 (the default) to %d", ErrConfig, f.name, f.n, f.max)
 		}
 	}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("%w: Options.Timeout %s is negative", ErrConfig, opts.Timeout)
+	}
+	opts.Timeout = cmp.Or(opts.Timeout, 30*time.Second)
 	opts.MaxBodyBytes = cmp.Or(opts.MaxBodyBytes, MaxBodyBytes)
 	opts.Concurrency = cmp.Or(opts.Concurrency, 2)
 	if opts.Now == nil {
@@ -180,13 +193,13 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = &http.Client{}
 	}
 	api := strings.TrimRight(opts.APIURL, "/")
 	if api == "" {
 		api = "https://" + cfg.Host
 	}
-	return &Client{cfg: cfg, api: api, opts: opts, hc: hc, accepted: map[string]accepted{}}, nil
+	return &Client{cfg: cfg, api: api, opts: opts, hc: hc, guard: deadline.New(opts.Timeout, nil), accepted: map[string]accepted{}}, nil
 }
 
 // String names the client without its secrets.
@@ -365,8 +378,11 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 		b := &bs[bi]
 		g.Go(func() error {
 			call := purge.Call{Err: "akamai: not sent"}
-			if err := ctx.Err(); err != nil { // not started: every item still gets an outcome
+			// Not started: every item still gets an outcome.
+			if err := ctx.Err(); err != nil {
 				call.Err += ": " + err.Error()
+			} else if err := c.guard.Held(); err != nil {
+				call.Err = "akamai: " + err.Error()
 			} else {
 				call = c.send(ctx, b)
 				calls[bi] = &call
@@ -435,8 +451,13 @@ func (c *Client) send(ctx context.Context, b *batch) purge.Call {
 	call := purge.Call{Items: len(b.idx)}
 	var ans answer
 	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, attempt int) error {
+		rctx, cancel, err := c.guard.Start(ctx)
+		if err != nil {
+			return fmt.Errorf("akamai: %s: %w", op, err)
+		}
+		defer cancel()
 		// A new request, signature, timestamp and nonce for each attempt.
-		hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.body))
+		hr, err := http.NewRequestWithContext(rctx, http.MethodPost, url, bytes.NewReader(b.body))
 		if err != nil {
 			return fmt.Errorf("akamai: %s: %w", op, err)
 		}
@@ -448,11 +469,20 @@ func (c *Client) send(ctx context.Context, b *batch) purge.Call {
 			if ctx.Err() != nil {
 				return fmt.Errorf("akamai: %s: %w", op, ctx.Err())
 			}
+			if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return fmt.Errorf("akamai: %s: %w", op, err)
+			}
 			// A purge sent twice does no harm, so a lost answer is retried.
 			return retry.Retryable(fmt.Errorf("akamai: %s: %w", op, err))
 		}
 		defer resp.Body.Close()
-		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return fmt.Errorf("akamai: %s: %w", op, err)
+			}
+			return retry.Retryable(fmt.Errorf("akamai: %s: read the answer: %w", op, err))
+		}
 		ans = answer{}
 		_ = json.Unmarshal(raw, &ans)
 		if resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusOK {

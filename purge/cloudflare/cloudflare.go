@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/retry"
 )
@@ -46,8 +47,15 @@ type Options struct {
 	KeysPerRequest int
 	// APIURL is the API's base URL. Default DefaultAPIURL.
 	APIURL string
-	// HTTPClient sends the requests. Default: a client with a 30s timeout.
+	// HTTPClient sends the requests. Default: http.DefaultClient's
+	// transport; the deadline is Timeout.
 	HTTPClient *http.Client
+	// Timeout is the deadline of each request: connecting, sending and
+	// reading the whole answer. A request past it is not retried, and the
+	// requests after it fail without being sent for one Timeout: Cloudflare
+	// is not answering, and waiting out each request's deadline in turn
+	// would hold the purge for many. Default 30s.
+	Timeout time.Duration
 	// Concurrency is the most requests one Purge has in flight. Default 4.
 	Concurrency int
 	// Retry is the retry policy for each request. A zero field takes the
@@ -59,6 +67,7 @@ type Options struct {
 type Client struct {
 	opts     Options
 	endpoint string
+	guard    *deadline.Guard
 }
 
 // New returns a Client, after applying optFns to a copy of opts, or an
@@ -88,13 +97,18 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	if opts.Concurrency < 0 {
 		return nil, fmt.Errorf("cloudflare: Options.Concurrency %d is negative", opts.Concurrency)
 	}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("cloudflare: Options.Timeout %s is negative", opts.Timeout)
+	}
 	opts.URLsPerRequest = cmp.Or(opts.URLsPerRequest, 30)
 	opts.KeysPerRequest = cmp.Or(opts.KeysPerRequest, 30)
 	opts.Concurrency = cmp.Or(opts.Concurrency, 4)
+	opts.Timeout = cmp.Or(opts.Timeout, 30*time.Second)
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		opts.HTTPClient = &http.Client{}
 	}
-	return &Client{opts: opts, endpoint: strings.TrimRight(opts.APIURL, "/") + "/zones/" + url.PathEscape(opts.ZoneID) + "/purge_cache"}, nil
+	return &Client{opts: opts, guard: deadline.New(opts.Timeout, nil),
+		endpoint: strings.TrimRight(opts.APIURL, "/") + "/zones/" + url.PathEscape(opts.ZoneID) + "/purge_cache"}, nil
 }
 
 // Limits reports the per-request limits.
@@ -162,8 +176,9 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 	g.SetLimit(c.opts.Concurrency)
 	for n, j := range jobs {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil { // not started: every item still gets an outcome
-				calls[n] = purge.Call{Items: len(j.items), Err: err.Error()}
+			// Not started: every item still gets an outcome.
+			if err := cmp.Or(ctx.Err(), c.guard.Held()); err != nil {
+				calls[n] = purge.Call{Items: len(j.items), Err: "cloudflare: " + err.Error()}
 				return nil
 			}
 			calls[n] = c.send(ctx, j)
@@ -247,7 +262,12 @@ func (c *Client) send(ctx context.Context, j job) purge.Call {
 	}
 	what := fmt.Sprintf("cloudflare: purge %s in zone %s", j.field, c.opts.ZoneID)
 	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+		rctx, cancel, err := c.guard.Start(ctx)
+		if err != nil {
+			return err
+		}
+		defer cancel()
+		req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
@@ -258,12 +278,18 @@ func (c *Client) send(ctx context.Context, j job) purge.Call {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return err
+			}
 			// A purge is idempotent: repeating one that may have been done is safe.
 			return retry.Retryable(err)
 		}
 		defer resp.Body.Close()
 		data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if err != nil {
+			if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return err
+			}
 			return retry.Retryable(err)
 		}
 		var a answer

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/retry"
 )
@@ -45,8 +46,15 @@ type Options struct {
 	KeysPerCall int
 	// APIURL is the API's base URL. Default DefaultAPIURL.
 	APIURL string
-	// HTTPClient sends the requests. Default: a client with a 30s timeout.
+	// HTTPClient sends the requests. Default: http.DefaultClient's
+	// transport; the deadline is Timeout.
 	HTTPClient *http.Client
+	// Timeout is the deadline of each request: connecting, sending and
+	// reading the whole answer. A request past it is not retried, and the
+	// requests after it fail without being sent for one Timeout: Fastly is
+	// not answering, and waiting out each request's deadline in turn would
+	// hold the purge for many. Default 30s.
+	Timeout time.Duration
 	// Concurrency is the most requests one Purge has in flight (each URL is
 	// its own request). Default 8.
 	Concurrency int
@@ -57,8 +65,9 @@ type Options struct {
 
 // Client purges through the Fastly API. It is safe for concurrent use.
 type Client struct {
-	opts Options
-	api  string
+	opts  Options
+	api   string
+	guard *deadline.Guard
 }
 
 // New returns a Client, after applying optFns to a copy of opts, or an
@@ -80,12 +89,16 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	if opts.Concurrency < 0 {
 		return nil, fmt.Errorf("fastly: Options.Concurrency %d is negative", opts.Concurrency)
 	}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("fastly: Options.Timeout %s is negative", opts.Timeout)
+	}
 	opts.KeysPerCall = cmp.Or(opts.KeysPerCall, MaxKeys)
 	opts.Concurrency = cmp.Or(opts.Concurrency, 8)
+	opts.Timeout = cmp.Or(opts.Timeout, 30*time.Second)
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		opts.HTTPClient = &http.Client{}
 	}
-	return &Client{opts: opts, api: strings.TrimRight(opts.APIURL, "/")}, nil
+	return &Client{opts: opts, api: strings.TrimRight(opts.APIURL, "/"), guard: deadline.New(opts.Timeout, nil)}, nil
 }
 
 // Limits reports the per-request limits.
@@ -153,8 +166,9 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 	g.SetLimit(c.opts.Concurrency)
 	for n, j := range jobs {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil { // not started: every item still gets an outcome
-				results[n].call = purge.Call{Items: len(j.items), Err: err.Error()}
+			// Not started: every item still gets an outcome.
+			if err := cmp.Or(ctx.Err(), c.guard.Held()); err != nil {
+				results[n].call = purge.Call{Items: len(j.items), Err: "fastly: " + err.Error()}
 				return nil
 			}
 			results[n].call, results[n].ids = c.send(ctx, j)
@@ -217,7 +231,12 @@ func (c *Client) send(ctx context.Context, j job) (purge.Call, map[string]string
 	what := "fastly: POST " + c.api + j.path
 	var ids map[string]string
 	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api+j.path, bytes.NewReader(body))
+		rctx, cancel, err := c.guard.Start(ctx)
+		if err != nil {
+			return err
+		}
+		defer cancel()
+		req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.api+j.path, bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
@@ -234,12 +253,18 @@ func (c *Client) send(ctx context.Context, j job) (purge.Call, map[string]string
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return err
+			}
 			// A purge is idempotent: repeating one that may have been done is safe.
 			return retry.Retryable(err)
 		}
 		defer resp.Body.Close()
 		data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if err != nil {
+			if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return err
+			}
 			return retry.Retryable(err)
 		}
 		if resp.StatusCode >= 300 {

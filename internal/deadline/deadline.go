@@ -1,0 +1,88 @@
+// Package deadline bounds each request a provider's client sends, and
+// remembers a provider that let one run out: for one timeout after that,
+// further requests fail at once instead of each waiting out a deadline of
+// its own. A hung provider then holds a purge, and the batches behind it,
+// for about one timeout, however many requests were queued for it.
+package deadline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// ErrNoAnswer is wrapped by the error of a request that got no answer
+// within its deadline, and of one not sent because another just did.
+// Such a request is not retried by the client: the provider is not
+// answering, and the work is left to a later attempt (the inbox's backoff,
+// an SQS redelivery).
+var ErrNoAnswer = errors.New("no answer")
+
+// Guard gives requests their deadline. It is safe for concurrent use.
+type Guard struct {
+	timeout time.Duration
+	now     func() time.Time
+
+	mu    sync.Mutex
+	since time.Time // when a request last ran out its deadline
+}
+
+// New returns a Guard for requests of at most timeout; now tells the time
+// (time.Now when nil).
+func New(timeout time.Duration, now func() time.Time) *Guard {
+	if now == nil {
+		now = time.Now
+	}
+	return &Guard{timeout: timeout, now: now}
+}
+
+// Timeout is the deadline of one request.
+func (g *Guard) Timeout() time.Duration { return g.timeout }
+
+// Held returns an error wrapping ErrNoAnswer while the provider is held
+// as not answering, else nil. A request must not be sent while it is held.
+func (g *Guard) Held() error {
+	g.mu.Lock()
+	since := g.since
+	g.mu.Unlock()
+	if since.IsZero() {
+		return nil
+	}
+	if ago := g.now().Sub(since); ago < g.timeout {
+		return fmt.Errorf("not sent: %w to a request within %s, %s ago; requests resume %s after it",
+			ErrNoAnswer, g.timeout, ago.Round(time.Millisecond), g.timeout)
+	}
+	return nil
+}
+
+// Start returns the context of one request: ctx with the request's
+// deadline, or Held's error.
+func (g *Guard) Start(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	if err := g.Held(); err != nil {
+		return nil, nil, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, g.timeout)
+	return rctx, cancel, nil
+}
+
+// Check looks at the error of a request sent with rctx, a context from
+// Start under ctx. If the request ran out of time (its own deadline, or a
+// network timeout), it holds the provider as not answering for one timeout
+// and returns an error wrapping ErrNoAnswer; otherwise it returns err as it
+// is. The caller's own cancellation is not the provider's fault.
+func (g *Guard) Check(ctx, rctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	var ne net.Error
+	if !errors.Is(rctx.Err(), context.DeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
+		return err
+	}
+	g.mu.Lock()
+	g.since = g.now()
+	g.mu.Unlock()
+	return fmt.Errorf("%w within %s (not retried)", ErrNoAnswer, g.timeout)
+}
