@@ -9,8 +9,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -68,6 +70,91 @@ func (g *Guard) Start(ctx context.Context) (context.Context, context.CancelFunc,
 	return rctx, cancel, nil
 }
 
+// errStalled is the cause of a request StartIdle's watchdog ended.
+var errStalled = errors.New("no progress")
+
+// StartIdle is Start for a request that may take as long as its body needs
+// (an upload): its context ends only when progress has not been reported
+// for one timeout. Report progress with the returned func: each read of
+// the request body (Reader does it), and the answer's arrival.
+func (g *Guard) StartIdle(ctx context.Context) (rctx context.Context, progress func(), cancel context.CancelFunc, err error) {
+	if err := g.Held(); err != nil {
+		return nil, nil, nil, err
+	}
+	cctx, cancelCause := context.WithCancelCause(ctx)
+	var last atomic.Int64 // unix nanoseconds of the last progress, by the real clock
+	last.Store(time.Now().UnixNano())
+	var t *time.Timer
+	var mu sync.Mutex // orders the watchdog's re-arming against stop
+	stopped := false
+	check := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		if idle := time.Since(time.Unix(0, last.Load())); idle < g.timeout {
+			t.Reset(g.timeout - idle)
+			return
+		}
+		cancelCause(errStalled)
+	}
+	mu.Lock()
+	t = time.AfterFunc(g.timeout, check)
+	mu.Unlock()
+	progress = func() { last.Store(time.Now().UnixNano()) }
+	cctx = context.WithValue(cctx, progressKey{}, progress)
+	cancel = func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
+		cancelCause(context.Canceled)
+	}
+	return cctx, progress, cancel, nil
+}
+
+type progressKey struct{}
+
+// Progress returns the progress func of the StartIdle request ctx belongs
+// to, or a func that does nothing: for a layer that sees only the context.
+func Progress(ctx context.Context) func() {
+	if p, ok := ctx.Value(progressKey{}).(func()); ok {
+		return p
+	}
+	return func() {}
+}
+
+// Reader reports progress on each read of r that returns data.
+func Reader(r io.Reader, progress func()) io.Reader {
+	return &reader{r: r, progress: progress}
+}
+
+type reader struct {
+	r        io.Reader
+	progress func()
+}
+
+func (r *reader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.progress()
+	}
+	return n, err
+}
+
+// ReadSeeker is Reader for a body that must stay seekable.
+func ReadSeeker(r io.ReadSeeker, progress func()) io.ReadSeeker {
+	return &readSeeker{reader{r: r, progress: progress}, r}
+}
+
+type readSeeker struct {
+	reader
+	s io.Seeker
+}
+
+func (r *readSeeker) Seek(off int64, whence int) (int64, error) { return r.s.Seek(off, whence) }
+
 // Check looks at the error of a request sent with rctx, a context from
 // Start under ctx. If the request ran out of time (its own deadline, or a
 // network timeout), it holds the provider as not answering for one timeout
@@ -78,11 +165,15 @@ func (g *Guard) Check(ctx, rctx context.Context, err error) error {
 		return err
 	}
 	var ne net.Error
-	if !errors.Is(rctx.Err(), context.DeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
+	stalled := errors.Is(context.Cause(rctx), errStalled)
+	if !stalled && !errors.Is(rctx.Err(), context.DeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
 		return err
 	}
 	g.mu.Lock()
 	g.since = g.now()
 	g.mu.Unlock()
+	if stalled {
+		return fmt.Errorf("%w and %w for %s (not retried)", errStalled, ErrNoAnswer, g.timeout)
+	}
 	return fmt.Errorf("%w within %s (not retried)", ErrNoAnswer, g.timeout)
 }

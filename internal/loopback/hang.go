@@ -6,10 +6,12 @@ import (
 	"sync"
 )
 
-// Hang is a TCP listener on 127.0.0.1 that accepts every connection, reads
-// what is sent and never answers: a provider that hangs.
+// Hang is a TCP listener on 127.0.0.1 that accepts every connection and
+// never answers: a provider that hangs. It reads what is sent, or with
+// NewStall reads nothing, so a large upload stops mid-body.
 type Hang struct {
-	ln net.Listener
+	ln   net.Listener
+	read bool
 
 	mu       sync.Mutex
 	accepted int
@@ -18,13 +20,18 @@ type Hang struct {
 	changed  chan struct{} // closed and replaced on every accept and close
 }
 
-// NewHang starts a Hang. Close it when done.
-func NewHang() (*Hang, error) {
+// NewHang starts a Hang that reads everything sent. Close it when done.
+func NewHang() (*Hang, error) { return newHang(true) }
+
+// NewStall starts a Hang that reads nothing. Close it when done.
+func NewStall() (*Hang, error) { return newHang(false) }
+
+func newHang(read bool) (*Hang, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	h := &Hang{ln: ln, conns: map[net.Conn]bool{}, changed: make(chan struct{})}
+	h := &Hang{ln: ln, read: read, conns: map[net.Conn]bool{}, changed: make(chan struct{})}
 	go h.accept()
 	return h, nil
 }
@@ -42,7 +49,8 @@ func (h *Hang) Accepted() int {
 	return h.accepted
 }
 
-// Open counts the connections the other side has not closed.
+// Open counts the connections the other side has not closed (a NewStall
+// Hang reads nothing, so it never sees a close: they count until Close).
 func (h *Hang) Open() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -79,6 +87,9 @@ func (h *Hang) accept() {
 		h.conns[c] = true
 		h.notify()
 		h.mu.Unlock()
+		if !h.read {
+			continue // held open, unread, until Close
+		}
 		go func() {
 			_, _ = io.Copy(io.Discard, c) // until the client gives up
 			c.Close()

@@ -15,8 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/mirror"
 	"github.com/offload-dev/offload/retry"
 )
@@ -71,6 +73,14 @@ type Options struct {
 	SinglePutMax int64
 	// CacheControl, when set, is stored with every object. Default "".
 	CacheControl string
+	// Timeout is how long an operation may go without progress: nothing
+	// of the body read or sent, and no answer. Past it the operation fails
+	// and is not retried, and for one Timeout after it the operations that
+	// follow fail without being sent: the store is not answering, and
+	// waiting out each one's deadline in turn would hold the pipeline for
+	// many. The client's HTTP transport should have connect and TLS
+	// timeouts of its own. Default 30s.
+	Timeout time.Duration
 	// Retry is the retry policy for whole operations (a Put is retried only
 	// when its body is an io.Seeker or was read into a buffer: a known size
 	// up to SinglePutMax). A zero field takes the retry package's default.
@@ -80,9 +90,10 @@ type Options struct {
 
 // Client mirrors to one bucket and prefix. It is safe for concurrent use.
 type Client struct {
-	api  API
-	up   *manager.Uploader
-	opts Options
+	api   API
+	up    *manager.Uploader
+	opts  Options
+	guard *deadline.Guard
 }
 
 // ErrConfig is wrapped by New's errors.
@@ -117,13 +128,18 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 		return nil, fmt.Errorf("%w: Options.SinglePutMax %d: want a size, 0 (the default) or NoSinglePut", ErrConfig, opts.SinglePutMax)
 	}
 	opts.SinglePutMax = cmp.Or(opts.SinglePutMax, DefaultSinglePutMax)
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("%w: Options.Timeout %s is negative", ErrConfig, opts.Timeout)
+	}
+	opts.Timeout = cmp.Or(opts.Timeout, 30*time.Second)
 	client := opts.Client
-	up := manager.NewUploader(client, func(u *manager.Uploader) {
+	up := manager.NewUploader(partProgress{client}, func(u *manager.Uploader) {
 		u.PartSize = opts.PartSize
 		u.Concurrency = opts.Concurrency
 		u.LeavePartsOnError = false // abort, so no orphaned parts are billed
+		u.ClientOptions = append(u.ClientOptions, answerProgress)
 	})
-	return &Client{api: client, up: up, opts: opts}, nil
+	return &Client{api: client, up: up, opts: opts, guard: deadline.New(opts.Timeout, nil)}, nil
 }
 
 // key is the object key of a mirror key: "prefix/key", never with a
@@ -138,6 +154,9 @@ func (c *Client) Put(ctx context.Context, obj mirror.Object, body io.Reader) err
 	key, err := c.key(obj.Key)
 	if err != nil {
 		return fmt.Errorf("s3mirror: put: %w", err)
+	}
+	if err := c.guard.Held(); err != nil { // before reading anything
+		return fmt.Errorf("s3mirror: put s3://%s/%s: %w", c.opts.Bucket, key, err)
 	}
 	if body == nil {
 		body = http.NoBody
@@ -175,15 +194,48 @@ func (c *Client) Put(ctx context.Context, obj mirror.Object, body io.Reader) err
 				return fmt.Errorf("s3mirror: put s3://%s/%s: rewind body: %w", c.opts.Bucket, key, err)
 			}
 		}
-		// The uploader reads body through a wrapper that hides Seek and
-		// ReaderAt, so it streams part by part instead of treating the
-		// body as a file it may read anywhere.
-		in := *in
-		in.Body = streamOnly{body}
-		_, err := c.up.Upload(ctx, &in)
-		return classify(ctx, err, "put", c.opts.Bucket, key)
+		return c.idle(ctx, "put", key, func(ctx context.Context) error {
+			// The uploader reads body through a wrapper that hides Seek and
+			// ReaderAt, so it streams part by part instead of treating the
+			// body as a file it may read anywhere.
+			in := *in
+			in.Body = streamOnly{deadline.Reader(body, deadline.Progress(ctx))}
+			_, err := c.up.Upload(ctx, &in)
+			return err
+		})
 	})
 	return err
+}
+
+// idle runs one operation that may take as long as it makes progress (see
+// Options.Timeout), and classifies its error.
+func (c *Client) idle(ctx context.Context, op, key string, fn func(ctx context.Context) error) error {
+	rctx, _, cancel, err := c.guard.StartIdle(ctx)
+	if err != nil {
+		return fmt.Errorf("s3mirror: %s s3://%s/%s: %w", op, c.opts.Bucket, key, err)
+	}
+	defer cancel()
+	err = fn(rctx)
+	if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+		return fmt.Errorf("s3mirror: %s s3://%s/%s: %w", op, c.opts.Bucket, key, err)
+	}
+	return classify(ctx, err, op, c.opts.Bucket, key)
+}
+
+// partProgress reports the reading of each part's body, and its answer,
+// as progress of the Put it belongs to.
+type partProgress struct{ API }
+
+func (p partProgress) UploadPart(ctx context.Context, in *s3.UploadPartInput, optFns ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
+	progress := deadline.Progress(ctx)
+	if rs, ok := in.Body.(io.ReadSeeker); ok {
+		in2 := *in
+		in2.Body = deadline.ReadSeeker(rs, progress)
+		in = &in2
+	}
+	out, err := p.API.UploadPart(ctx, in, optFns...)
+	progress()
+	return out, err
 }
 
 // putOnce reads a body of the given size into one buffer of that size and
@@ -203,12 +255,34 @@ func (c *Client) putOnce(ctx context.Context, in *s3.PutObjectInput, size int64,
 	}
 	in.ContentLength = aws.Int64(size)
 	_, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		in := *in
-		in.Body = bytes.NewReader(buf)
-		_, err := c.api.PutObject(ctx, &in)
-		return classify(ctx, err, "put", c.opts.Bucket, key)
+		return c.idle(ctx, "put", key, func(ctx context.Context) error {
+			in := *in
+			in.Body = deadline.ReadSeeker(bytes.NewReader(buf), deadline.Progress(ctx))
+			_, err := c.api.PutObject(ctx, &in, answerProgress)
+			return err
+		})
 	})
 	return err
+}
+
+// answerProgress counts an answer's arrival, and each read of its body, as
+// progress: S3 sends spaces while it completes a large multipart upload.
+func answerProgress(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("OffloadAnswerProgress",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleDeserialize(ctx, in)
+				if r, ok := out.RawResponse.(*smithyhttp.Response); ok && r.Response != nil {
+					progress := deadline.Progress(ctx)
+					progress()
+					r.Body = struct {
+						io.Reader
+						io.Closer
+					}{deadline.Reader(r.Body, progress), r.Body}
+				}
+				return out, md, err
+			}), middleware.After)
+	})
 }
 
 type streamOnly struct{ r io.Reader }
@@ -222,8 +296,10 @@ func (c *Client) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("s3mirror: delete: %w", err)
 	}
 	_, err = c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		_, err := c.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(c.opts.Bucket), Key: aws.String(k)})
-		return classify(ctx, err, "delete", c.opts.Bucket, k)
+		return c.idle(ctx, "delete", k, func(ctx context.Context) error {
+			_, err := c.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(c.opts.Bucket), Key: aws.String(k)}, answerProgress)
+			return err
+		})
 	})
 	return err
 }
