@@ -150,6 +150,9 @@ type Target struct {
 	Endpoints []string `yaml:"endpoints"` // required: each cache's base URL
 	Method    string   `yaml:"method"`    // PURGE (default) | BAN
 	Host      string   `yaml:"host"`      // Host header; default base_url's host; set host or base_url
+
+	// every provider but log
+	Timeout Duration `yaml:"timeout"` // the deadline of each request to the provider; default 30s
 }
 
 // Mirror is one edge store objects are copied to.
@@ -170,7 +173,13 @@ type Mirror struct {
 	Region    string `yaml:"region"`     // default the AWS configuration's
 	Prefix    string `yaml:"prefix"`     // directory keys are put under; default the bucket's root
 	PathStyle bool   `yaml:"path_style"` // path-style requests; default false, or $OFFLOAD_S3_PATH_STYLE
+
+	// netstorage, s3
+	Timeout Duration `yaml:"timeout"` // how long a request may make no progress; default 30s
 }
+
+// DefaultTimeout is the default of targets[].timeout and mirrors[].timeout.
+const DefaultTimeout = 30 * time.Second
 
 // Duration is a time.Duration written as "500ms" or "2s".
 type Duration struct{ time.Duration }
@@ -368,8 +377,16 @@ func (c *Config) fill() {
 	if c.Batch.Window.Duration == 0 {
 		c.Batch.Window.Duration = 500 * time.Millisecond
 	}
+	for i := range c.Mirrors {
+		if c.Mirrors[i].Timeout.Duration == 0 {
+			c.Mirrors[i].Timeout.Duration = DefaultTimeout
+		}
+	}
 	for i := range c.Targets {
 		t := &c.Targets[i]
+		if t.Timeout.Duration == 0 && t.Provider != "log" {
+			t.Timeout.Duration = DefaultTimeout
+		}
 		switch t.Provider {
 		case "akamai":
 			t.Network = cmpOr(t.Network, "production")

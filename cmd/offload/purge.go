@@ -193,6 +193,8 @@ func (o *purgeOptions) flagMessage(e *config.Error) string {
 	// name and provider are in every target's field list; the ad-hoc target
 	// has no --name, and --provider was given.
 	msg := strings.Replace(e.Msg, "(its fields: name, provider, ", "(its fields: ", 1)
+	// timeout has no flag here (--timeout is how long --wait waits).
+	msg = strings.Replace(msg, ", timeout)", ")", 1)
 	msg = words.ReplaceAllStringFunc(msg, func(fd string) string { return flags[fd] })
 	flags["provider"] = "--provider"
 	if f, ok := flags[field]; ok {

@@ -36,8 +36,8 @@ func newServeCmd() *command {
 		about: `Run the webhook (POST /v1/events), the control API and the dashboard. Events go
 to a durable inbox, in the state's bolt file, before the answer, and are applied
 in batches. On the embedded defaults purges are logged, not sent, and with no
-auth.tokens only loopback callers are served. Ctrl-C finishes the current batch
-and stops.`,
+auth.tokens only loopback callers are served. Ctrl-C gives the current batch up
+to 15s to finish and stops; what is unfinished stays in the inbox.`,
 		flags: flags(fs),
 		run: noArgs(func(ctx context.Context, s streams) error {
 			return runServe(ctx, o, s)
@@ -56,8 +56,8 @@ func runServe(ctx context.Context, o *serveOptions, s streams) error {
 	return serve(ctx, cfg, o.common.logger(s.err))
 }
 
-// shutdownGrace bounds how long in-flight requests get to finish on
-// shutdown; the worker's batch has its own bound (pipeline.Worker.Timeout).
+// shutdownGrace bounds how long in-flight requests, and the worker's batch
+// in hand, get to finish on shutdown; the two run out together.
 const shutdownGrace = 15 * time.Second
 
 // serve runs the server until ctx ends, then stops taking requests,
@@ -125,7 +125,8 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	logger.Info("listening", "addr", ln.Addr().String(), "state", cfg.State.Path, "ledger", cfg.State.Driver,
 		"inbox_depth", inbox.Depth(), "targets", targets, "batch_window", cfg.Batch.Window.Duration.String())
 
-	worker, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: inbox, Applier: monitor.Wrap(p), Logger: logger, Window: cfg.Batch.Window.Duration})
+	worker, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: inbox, Applier: monitor.Wrap(p), Logger: logger,
+		Window: cfg.Batch.Window.Duration, Grace: shutdownGrace})
 	if err != nil {
 		return badInput(err)
 	}
@@ -147,12 +148,12 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	case err := <-served:
 		stopped = fmt.Errorf("server stopped: %w", err)
 	}
+	stopWorker() // the batch in hand has shutdownGrace, from now
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("shutdown: requests still in flight were cut off", "err", err)
 	}
-	stopWorker()
 	<-workerDone
 	logger.Info("stopped", "inbox_depth", inbox.Depth())
 	return stopped

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -12,10 +14,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awscloudfront "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/config"
@@ -61,12 +66,69 @@ func newDeps(cfg *config.Config, logger *slog.Logger) *deps {
 // files, the Lambda role), honouring AWS_ENDPOINT_URL and friends.
 func (d *deps) aws(ctx context.Context) (aws.Config, error) {
 	d.awsOnce.Do(func() {
-		d.awsCfg, d.awsErr = awsconfig.LoadDefaultConfig(ctx)
+		d.awsCfg, d.awsErr = loadAWS(ctx)
 		if d.awsErr == nil && d.awsCfg.Region == "" {
 			d.awsCfg.Region = "us-east-1"
 		}
 	})
 	return d.awsCfg, d.awsErr
+}
+
+// Bounds of every AWS call: the SDK's clients have none of their own.
+const (
+	awsConnect   = 10 * time.Second // TCP connect, and the TLS handshake
+	awsAnswer    = 30 * time.Second // from the request sent to the answer's headers
+	awsOperation = time.Minute      // a whole operation, its retries included (not S3, not CloudFront)
+)
+
+// loadAWS is awsconfig.LoadDefaultConfig with deadlines: connect and TLS
+// in awsConnect, an answer's headers within awsAnswer of the request, and
+// each operation of DynamoDB, SSM and Secrets Manager, retries included,
+// within awsOperation. S3 streams bodies for as long as they take, and the
+// purger and mirrors bound CloudFront and S3 calls themselves.
+func loadAWS(ctx context.Context) (aws.Config, error) {
+	return awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithHTTPClient(awsHTTPClient(awsAnswer)),
+		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{operationDeadline(awsOperation)}))
+}
+
+// awsHTTPClient is the SDK's own HTTP client with connect, TLS and
+// answer timeouts.
+func awsHTTPClient(answer time.Duration) *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = min(awsConnect, answer) }).
+		WithTransportOptions(func(t *http.Transport) {
+			t.TLSHandshakeTimeout = min(awsConnect, answer)
+			t.ResponseHeaderTimeout = answer
+		})
+}
+
+// operationDeadline bounds each operation of the services that answer in
+// one piece, retries included.
+func operationDeadline(d time.Duration) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("OffloadOperationDeadline",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				switch awsmiddleware.GetServiceID(ctx) {
+				case "S3", "CloudFront":
+					return next.HandleInitialize(ctx, in)
+				}
+				ctx, cancel := context.WithTimeout(ctx, d)
+				defer cancel()
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+	}
+}
+
+// httpClient is the HTTP client of one provider or mirror: connect and TLS
+// bounded by awsConnect (or the timeout, if shorter), and an answer's
+// headers by the timeout. The provider bounds the whole request itself.
+func httpClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: min(awsConnect, timeout), KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = min(awsConnect, timeout)
+	t.ResponseHeaderTimeout = timeout
+	return &http.Client{Transport: t}
 }
 
 // s3Client returns an S3 client; path-style addressing when
@@ -111,7 +173,8 @@ func (d *deps) ledger(ctx context.Context, readOnly bool) (ledger.Ledger, error)
 
 // purger builds the purger of one target.
 func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error) {
-	client := &http.Client{Timeout: 30 * time.Second}
+	timeout := cmp.Or(t.Timeout.Duration, config.DefaultTimeout)
+	client := httpClient(timeout)
 	token := func() (string, error) {
 		if t.Token == "" {
 			return "", nil
@@ -126,26 +189,29 @@ func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error
 		if err != nil {
 			return nil, err
 		}
-		return cloudfront.New(cloudfront.Options{Client: awscloudfront.NewFromConfig(cfg), DistributionID: t.DistributionID})
+		api := awscloudfront.NewFromConfig(cfg, func(o *awscloudfront.Options) { o.HTTPClient = awsHTTPClient(timeout) })
+		return cloudfront.New(cloudfront.Options{Client: api, DistributionID: t.DistributionID, Timeout: timeout})
 	case "akamai":
 		return akamai.New(akamai.Options{
 			EdgeRC: t.EdgeRC, Section: t.Section, Env: true, BaseURL: t.BaseURL, APIURL: t.APIURL,
-			Network: akamai.Network(t.Network), Action: akamai.Action(t.Action), HTTPClient: client,
+			Network: akamai.Network(t.Network), Action: akamai.Action(t.Action), HTTPClient: client, Timeout: timeout,
 		})
 	case "fastly":
 		tok, err := token()
 		if err != nil {
 			return nil, err
 		}
-		return fastly.New(fastly.Options{Token: tok, ServiceID: t.ServiceID, BaseURL: t.BaseURL, Soft: t.Soft, APIURL: t.APIURL, HTTPClient: client})
+		return fastly.New(fastly.Options{Token: tok, ServiceID: t.ServiceID, BaseURL: t.BaseURL, Soft: t.Soft, APIURL: t.APIURL,
+			HTTPClient: client, Timeout: timeout})
 	case "cloudflare":
 		tok, err := token()
 		if err != nil {
 			return nil, err
 		}
-		return cloudflare.New(cloudflare.Options{Token: tok, ZoneID: t.ZoneID, BaseURL: t.BaseURL, URLsPerRequest: t.URLsPerRequest, APIURL: t.APIURL, HTTPClient: client})
+		return cloudflare.New(cloudflare.Options{Token: tok, ZoneID: t.ZoneID, BaseURL: t.BaseURL, URLsPerRequest: t.URLsPerRequest,
+			APIURL: t.APIURL, HTTPClient: client, Timeout: timeout})
 	case "varnish":
-		return varnish.New(varnish.Options{Endpoints: t.Endpoints, Method: t.Method, Host: hostOf(t), HTTPClient: client})
+		return varnish.New(varnish.Options{Endpoints: t.Endpoints, Method: t.Method, Host: hostOf(t), HTTPClient: client, Timeout: timeout})
 	}
 	return nil, fmt.Errorf("target %s: unknown provider %q", t.Name, t.Provider)
 }
@@ -224,7 +290,8 @@ func (d *deps) mirror(ctx context.Context, m config.Mirror) (mirror.Mirror, erro
 		if err != nil {
 			return nil, err
 		}
-		return netstorage.New(netstorage.Options{Host: m.Host, CPCode: m.CPCode, Dir: m.Dir, KeyName: m.KeyName, Key: key, APIURL: m.APIURL})
+		return netstorage.New(netstorage.Options{Host: m.Host, CPCode: m.CPCode, Dir: m.Dir, KeyName: m.KeyName, Key: key, APIURL: m.APIURL,
+			HTTPClient: httpClient(cmp.Or(m.Timeout.Duration, config.DefaultTimeout)), Timeout: m.Timeout.Duration})
 	case "s3":
 		return d.s3Mirror(ctx, m)
 	}
