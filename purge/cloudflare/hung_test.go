@@ -24,8 +24,8 @@ func TestHungTimeout(t *testing.T) {
 		name string
 		opts func(*cloudflare.Options)
 	}{
-		{"Options.Timeout", func(o *cloudflare.Options) { o.Timeout = 200 * time.Millisecond }},
-		{"the client's own timeout", func(o *cloudflare.Options) { o.HTTPClient = &http.Client{Timeout: 200 * time.Millisecond} }},
+		{"Options.Timeout", func(o *cloudflare.Options) { o.Timeout = 500 * time.Millisecond }},
+		{"the client's own timeout", func(o *cloudflare.Options) { o.HTTPClient = &http.Client{Timeout: 500 * time.Millisecond} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
