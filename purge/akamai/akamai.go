@@ -20,10 +20,14 @@ import (
 
 	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/budget"
 	"github.com/offload-dev/offload/retry"
 )
 
 // Fast Purge's limits (techdocs.akamai.com/purge-cache/reference/rate-limiting).
+// The token buckets are the account's, shared by all its API clients:
+// requests 100, refilled at 50 a second; URLs 10,000 at 12,000 a minute;
+// CP codes 300 at 30 a minute; cache tags 5,000 at 500 a minute.
 const (
 	// MaxBodyBytes is the largest request body Fast Purge accepts; past it
 	// the answer is 413.
@@ -35,6 +39,21 @@ const (
 	MaxCPCodes = 300
 	MaxTags    = 5000
 )
+
+// The buckets' names: "requests", and each object type's.
+const BucketRequests = "requests"
+
+// Buckets returns Fast Purge's token buckets as Akamai documents them
+// (techdocs.akamai.com/purge-cache/reference/rate-limiting), by name:
+// "requests", "url", "cpcode" and "tag".
+func Buckets() map[string]budget.Bucket {
+	return map[string]budget.Bucket{
+		BucketRequests: {Size: 100, PerSecond: 50},
+		kindURL:        budget.Per(MaxURLs, 12000, time.Minute),
+		kindCPCode:     budget.Per(MaxCPCodes, 30, time.Minute),
+		kindTag:        budget.Per(MaxTags, 500, time.Minute),
+	}
+}
 
 // Network is the Akamai network a purge acts on.
 type Network string
@@ -98,6 +117,12 @@ type Options struct {
 	// Fast Purge's request bucket is 100 deep and refills at 50 a second,
 	// shared by the whole account.
 	Concurrency int
+	// Budget spends the account's token buckets (Buckets) before each
+	// request is sent, so a burst waits for its tokens instead of being
+	// refused with 429s. Share one among every Client of an account.
+	// Default: a Budget of this Client's own, with Buckets; budget.Unlimited
+	// for none.
+	Budget *budget.Budget
 	// MaxBodyBytes caps each request body, counted on the JSON actually
 	// sent, at most MaxBodyBytes. Default MaxBodyBytes (50,000).
 	MaxBodyBytes int
@@ -186,6 +211,9 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 		return nil, fmt.Errorf("%w: Options.Timeout %s is negative", ErrConfig, opts.Timeout)
 	}
 	opts.Timeout = cmp.Or(opts.Timeout, 30*time.Second)
+	if opts.Budget == nil {
+		opts.Budget, _ = budget.New(budget.Options{Buckets: Buckets()})
+	}
 	opts.MaxBodyBytes = cmp.Or(opts.MaxBodyBytes, MaxBodyBytes)
 	opts.Concurrency = cmp.Or(opts.Concurrency, 2)
 	if opts.Now == nil {
@@ -451,6 +479,10 @@ func (c *Client) send(ctx context.Context, b *batch) purge.Call {
 	call := purge.Call{Items: len(b.idx)}
 	var ans answer
 	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, attempt int) error {
+		// Each attempt is a request: it waits for its tokens.
+		if err := c.opts.Budget.Wait(ctx, budget.Cost{Bucket: BucketRequests, N: 1}, budget.Cost{Bucket: b.kind, N: len(b.idx)}); err != nil {
+			return fmt.Errorf("akamai: %s: %w", op, err)
+		}
 		rctx, cancel, err := c.guard.Start(ctx)
 		if err != nil {
 			return fmt.Errorf("akamai: %s: %w", op, err)
