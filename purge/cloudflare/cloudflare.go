@@ -18,6 +18,7 @@ import (
 
 	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/budget"
 	"github.com/offload-dev/offload/retry"
 )
 
@@ -27,6 +28,48 @@ const DefaultAPIURL = "https://api.cloudflare.com/client/v4"
 // MaxPerRequest is the most items of one kind Options accepts per request
 // (the Enterprise URL limit).
 const MaxPerRequest = 500
+
+// Plan is a zone's Cloudflare plan: its purge rate limits depend on it.
+type Plan string
+
+const (
+	Free       Plan = "free"
+	Pro        Plan = "pro"
+	Business   Plan = "business"
+	Enterprise Plan = "enterprise"
+)
+
+// The buckets' names.
+const (
+	BucketAPI        = "api"        // every API call of a user: 1,200 per five minutes
+	BucketURLs       = "urls"       // URLs purged one by one (single-file purge)
+	BucketKeys       = "keys"       // requests that purge by tag, prefix or host (and everything, but on Free)
+	BucketEverything = "everything" // purge-everything requests
+)
+
+// Buckets returns the purge rate limits of plan as Cloudflare documents
+// them (developers.cloudflare.com/cache/how-to/purge-cache/, "Purge
+// limits"; developers.cloudflare.com/fundamentals/api/reference/limits/),
+// by name. They are the account's (the API's, the user's), shared by its
+// zones and tokens.
+func Buckets(plan Plan) (map[string]budget.Bucket, error) {
+	api := budget.Per(1200, 1200, 5*time.Minute)
+	switch plan {
+	case Free:
+		return map[string]budget.Bucket{BucketAPI: api, BucketURLs: {Size: 800, PerSecond: 800},
+			BucketKeys: budget.Per(25, 5, time.Minute), BucketEverything: {Size: 25, PerSecond: 5}}, nil
+	case Pro:
+		return map[string]budget.Bucket{BucketAPI: api, BucketURLs: {Size: 1500, PerSecond: 1500},
+			BucketKeys: {Size: 25, PerSecond: 5}}, nil
+	case Business:
+		return map[string]budget.Bucket{BucketAPI: api, BucketURLs: {Size: 1500, PerSecond: 1500},
+			BucketKeys: {Size: 50, PerSecond: 10}}, nil
+	case Enterprise:
+		return map[string]budget.Bucket{BucketAPI: api, BucketURLs: {Size: 3000, PerSecond: 3000},
+			BucketKeys: {Size: 500, PerSecond: 50}}, nil
+	}
+	return nil, fmt.Errorf("cloudflare: plan %q: want %q, %q, %q or %q", plan, Free, Pro, Business, Enterprise)
+}
 
 // Options configure a Client. A zero field means its default.
 type Options struct {
@@ -58,6 +101,14 @@ type Options struct {
 	Timeout time.Duration
 	// Concurrency is the most requests one Purge has in flight. Default 4.
 	Concurrency int
+	// Plan is the zone's plan, which sets the default Budget. Default Free,
+	// whose limits every plan allows.
+	Plan Plan
+	// Budget spends the account's purge rate limits before each request
+	// is sent, so a burst waits instead of being refused with 429s. Share
+	// one among every Client of an account. Default: a Budget of this
+	// Client's own, with Buckets(Plan); budget.Unlimited for none.
+	Budget *budget.Budget
 	// Retry is the retry policy for each request. A zero field takes the
 	// retry package's default.
 	Retry retry.Policy
@@ -99,6 +150,14 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	}
 	if opts.Timeout < 0 {
 		return nil, fmt.Errorf("cloudflare: Options.Timeout %s is negative", opts.Timeout)
+	}
+	opts.Plan = cmp.Or(opts.Plan, Free)
+	buckets, err := Buckets(opts.Plan)
+	if err != nil {
+		return nil, fmt.Errorf("cloudflare: Options.Plan %q: want %q, %q, %q or %q", opts.Plan, Free, Pro, Business, Enterprise)
+	}
+	if opts.Budget == nil {
+		opts.Budget, _ = budget.New(budget.Options{Buckets: buckets})
 	}
 	opts.URLsPerRequest = cmp.Or(opts.URLsPerRequest, 30)
 	opts.KeysPerRequest = cmp.Or(opts.KeysPerRequest, 30)
@@ -261,7 +320,20 @@ func (c *Client) send(ctx context.Context, j job) purge.Call {
 		body, _ = json.Marshal(map[string][]string{j.field: j.values})
 	}
 	what := fmt.Sprintf("cloudflare: purge %s in zone %s", j.field, c.opts.ZoneID)
+	costs := []budget.Cost{{Bucket: BucketAPI, N: 1}}
+	switch {
+	case j.field == "files":
+		costs = append(costs, budget.Cost{Bucket: BucketURLs, N: len(j.values)})
+	case j.field == "purge_everything" && c.opts.Plan == Free:
+		costs = append(costs, budget.Cost{Bucket: BucketEverything, N: 1})
+	default:
+		costs = append(costs, budget.Cost{Bucket: BucketKeys, N: 1})
+	}
 	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
+		// Each attempt is a request: it waits for its tokens.
+		if err := c.opts.Budget.Wait(ctx, costs...); err != nil {
+			return err
+		}
 		rctx, cancel, err := c.guard.Start(ctx)
 		if err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/budget"
 	"github.com/offload-dev/offload/retry"
 )
 
@@ -25,6 +27,20 @@ const MaxKeys = 256
 
 // DefaultAPIURL is Fastly's API.
 const DefaultAPIURL = "https://api.fastly.com"
+
+// BucketWrites is the bucket of the API's non-read requests.
+const BucketWrites = "writes"
+
+// Buckets returns Fastly's API rate limit as a token bucket: Fastly
+// documents (docs.fastly.com/api, "Rate limiting") 1,000 non-read requests
+// an hour per user or token, which a purge-all request counts against,
+// counted in windows that reset at a time it names. A bucket of 500
+// refilled at 500 an hour never sends more than 1,000 in any hour,
+// wherever the window falls. URL and surrogate-key purges are not
+// limited, so they draw on no bucket.
+func Buckets() map[string]budget.Bucket {
+	return map[string]budget.Bucket{BucketWrites: budget.Per(500, 500, time.Hour)}
+}
 
 // Options configure a Client. A zero field means its default.
 type Options struct {
@@ -59,8 +75,14 @@ type Options struct {
 	// its own request). Default 8.
 	Concurrency int
 	// Retry is the retry policy for each request. A zero field takes the
-	// retry package's default.
+	// retry package's default. A 429 is waited out until
+	// Fastly-RateLimit-Reset when it has no Retry-After.
 	Retry retry.Policy
+	// Budget spends the token's rate limit (Buckets) before each request
+	// that counts against it, so purge-all requests wait instead of being
+	// refused. Share one among the Clients of a token. Default: a Budget
+	// of this Client's own, with Buckets; budget.Unlimited for none.
+	Budget *budget.Budget
 }
 
 // Client purges through the Fastly API. It is safe for concurrent use.
@@ -95,6 +117,9 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	opts.KeysPerCall = cmp.Or(opts.KeysPerCall, MaxKeys)
 	opts.Concurrency = cmp.Or(opts.Concurrency, 8)
 	opts.Timeout = cmp.Or(opts.Timeout, 30*time.Second)
+	if opts.Budget == nil {
+		opts.Budget, _ = budget.New(budget.Options{Buckets: Buckets()})
+	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{}
 	}
@@ -229,8 +254,15 @@ func (c *Client) send(ctx context.Context, j job) (purge.Call, map[string]string
 		body, _ = json.Marshal(map[string][]string{"surrogate_keys": j.keys})
 	}
 	what := "fastly: POST " + c.api + j.path
+	var costs []budget.Cost
+	if strings.HasSuffix(j.path, "/purge_all") {
+		costs = append(costs, budget.Cost{Bucket: BucketWrites, N: 1})
+	}
 	var ids map[string]string
 	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
+		if err := c.opts.Budget.Wait(ctx, costs...); err != nil {
+			return err
+		}
 		rctx, cancel, err := c.guard.Start(ctx)
 		if err != nil {
 			return err
@@ -267,6 +299,9 @@ func (c *Client) send(ctx context.Context, j job) (purge.Call, map[string]string
 			}
 			return retry.Retryable(err)
 		}
+		if resp.StatusCode == http.StatusTooManyRequests && retry.RetryAfter(resp.Header, time.Now()) == 0 {
+			return retry.After(fmt.Errorf("%s%s", resp.Status, apiMessage(data)), resetWait(resp.Header, time.Now()))
+		}
 		if resp.StatusCode >= 300 {
 			return retry.HTTPStatus(resp, fmt.Errorf("%s%s", resp.Status, apiMessage(data)))
 		}
@@ -292,6 +327,16 @@ func (c *Client) send(ctx context.Context, j job) (purge.Call, map[string]string
 		call.Err = fmt.Sprintf("%s: %v", what, err)
 	}
 	return call, ids
+}
+
+// resetWait is the time until Fastly-RateLimit-Reset (UTC epoch seconds),
+// when the rate limit's window starts again; 0 if absent or past.
+func resetWait(h http.Header, now time.Time) time.Duration {
+	sec, err := strconv.ParseInt(strings.TrimSpace(h.Get("Fastly-RateLimit-Reset")), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return max(0, time.Unix(sec, 0).Sub(now))
 }
 
 // apiMessage is Fastly's own message from an error body:
