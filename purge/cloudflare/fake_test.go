@@ -33,7 +33,7 @@ type fakeCloudflare struct {
 	// limits, when set, are the account's token buckets by name ("api",
 	// "urls", "keys", "everything"), kept on time.Now as Cloudflare keeps
 	// them: a request short of tokens gets 429 and takes none.
-	limits map[string]*tokenBucket
+	limits  map[string]*tokenBucket
 	limited int // requests refused with 429 by limits
 
 	mu     sync.Mutex
