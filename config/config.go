@@ -142,6 +142,7 @@ type Target struct {
 	// cloudflare
 	ZoneID         string `yaml:"zone_id"`          // required
 	URLsPerRequest int    `yaml:"urls_per_request"` // 30 (default), 100 or 500, by plan
+	Plan           string `yaml:"plan"`             // free (default) | pro | business | enterprise: the purge rate limits spent
 
 	// fastly, cloudflare
 	Token Secret `yaml:"token"` // required: the API token
@@ -396,6 +397,7 @@ func (c *Config) fill() {
 			if t.URLsPerRequest == 0 {
 				t.URLsPerRequest = 30
 			}
+			t.Plan = cmpOr(t.Plan, "free")
 		case "varnish":
 			t.Method = cmpOr(strings.ToUpper(t.Method), "PURGE")
 		}

@@ -146,6 +146,8 @@ func TestErrorsSayWhereAndWhat(t *testing.T) {
 		{"negative rate", "auth:\n  rate: -1\n  burst: -2\n", []string{"bad.yaml:2:9: auth.rate: must be more than 0", "bad.yaml:3:10: auth.burst: must be 1 or more"}},
 		{"negative scoped rate", "auth:\n  scoped_tokens:\n    - token: env:T\n      routes: [GET /metrics]\n      rate: -3\n",
 			[]string{"bad.yaml:5:13: auth.scoped_tokens[0].rate: must be more than 0"}},
+		{"cloudflare plan name", "targets:\n  - {name: c, provider: cloudflare, zone_id: z, token: env:T, base_url: https://x.com, plan: enterprize}\n",
+			[]string{`bad.yaml:2:94: targets[0].plan: "enterprize": use free, pro, business or enterprise, the zone's Cloudflare plan; did you mean "enterprise"?`}},
 		{"timeout too long", "targets:\n  - {name: cf, provider: cloudfront, distribution_id: E1, timeout: 10m}\n",
 			[]string{"bad.yaml:2:68: targets[0].timeout: 10m0s: use a duration from 1ms to 5m0s (default 30s)"}},
 		{"negative timeout", "mirrors:\n  - {name: m, provider: s3, bucket: b, timeout: -1s}\n",

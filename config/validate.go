@@ -18,7 +18,7 @@ var (
 		"cloudfront": {"distribution_id", "collapse", "timeout"}, // the endpoint is the AWS SDK's: AWS_ENDPOINT_URL_CLOUDFRONT
 		"akamai":     {"base_url", "edgerc", "section", "network", "action", "api_url", "timeout"},
 		"fastly":     {"base_url", "service_id", "token", "soft", "api_url", "timeout"},
-		"cloudflare": {"base_url", "zone_id", "token", "urls_per_request", "api_url", "timeout"},
+		"cloudflare": {"base_url", "zone_id", "token", "urls_per_request", "plan", "api_url", "timeout"},
 		"varnish":    {"base_url", "endpoints", "method", "host", "timeout"},
 		"log":        {"base_url"},
 	}
@@ -119,6 +119,9 @@ func (c *Config) validate(root *yaml.Node, d *decoder) Errors {
 		case "cloudflare":
 			if !slices.Contains([]int{30, 100, 500}, t.URLsPerRequest) {
 				v.add(field+".urls_per_request", at("urls_per_request"), "%d: use 30, 100 or 500, as your Cloudflare plan allows", t.URLsPerRequest)
+			}
+			if plans := []string{"free", "pro", "business", "enterprise"}; !slices.Contains(plans, t.Plan) {
+				v.add(field+".plan", at("plan"), "%q: use free, pro, business or enterprise, the zone's Cloudflare plan%s", t.Plan, suggest(t.Plan, plans))
 			}
 		case "varnish":
 			if t.Method != "PURGE" && t.Method != "BAN" {

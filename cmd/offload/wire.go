@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/offload-dev/offload/plan"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/purge/akamai"
+	"github.com/offload-dev/offload/purge/budget"
 	"github.com/offload-dev/offload/purge/cloudflare"
 	"github.com/offload-dev/offload/purge/cloudfront"
 	"github.com/offload-dev/offload/purge/dryrun"
@@ -192,28 +194,73 @@ func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error
 		api := awscloudfront.NewFromConfig(cfg, func(o *awscloudfront.Options) { o.HTTPClient = awsHTTPClient(timeout) })
 		return cloudfront.New(cloudfront.Options{Client: api, DistributionID: t.DistributionID, Timeout: timeout})
 	case "akamai":
+		b, err := sharedBudget("akamai", akamai.Buckets(), t.EdgeRC, t.Section)
+		if err != nil {
+			return nil, err
+		}
 		return akamai.New(akamai.Options{
 			EdgeRC: t.EdgeRC, Section: t.Section, Env: true, BaseURL: t.BaseURL, APIURL: t.APIURL,
 			Network: akamai.Network(t.Network), Action: akamai.Action(t.Action), HTTPClient: client, Timeout: timeout,
+			Budget: b,
 		})
 	case "fastly":
 		tok, err := token()
 		if err != nil {
 			return nil, err
 		}
+		b, err := sharedBudget("fastly", fastly.Buckets(), t.APIURL, string(t.Token))
+		if err != nil {
+			return nil, err
+		}
 		return fastly.New(fastly.Options{Token: tok, ServiceID: t.ServiceID, BaseURL: t.BaseURL, Soft: t.Soft, APIURL: t.APIURL,
-			HTTPClient: client, Timeout: timeout})
+			HTTPClient: client, Timeout: timeout, Budget: b})
 	case "cloudflare":
 		tok, err := token()
 		if err != nil {
 			return nil, err
 		}
+		buckets, err := cloudflare.Buckets(cloudflare.Plan(t.Plan))
+		if err != nil {
+			return nil, err
+		}
+		b, err := sharedBudget("cloudflare", buckets, t.APIURL, string(t.Token), t.Plan)
+		if err != nil {
+			return nil, err
+		}
 		return cloudflare.New(cloudflare.Options{Token: tok, ZoneID: t.ZoneID, BaseURL: t.BaseURL, URLsPerRequest: t.URLsPerRequest,
-			APIURL: t.APIURL, HTTPClient: client, Timeout: timeout})
+			APIURL: t.APIURL, HTTPClient: client, Timeout: timeout, Plan: cloudflare.Plan(t.Plan), Budget: b})
 	case "varnish":
 		return varnish.New(varnish.Options{Endpoints: t.Endpoints, Method: t.Method, Host: hostOf(t), HTTPClient: client, Timeout: timeout})
 	}
 	return nil, fmt.Errorf("target %s: unknown provider %q", t.Name, t.Provider)
+}
+
+// budgets holds the process's rate-limit budgets, one per provider account
+// as the configuration names it: every purger of that account, in every
+// pipeline this process builds (serve's, the API's, each configuration a
+// Lambda function loads), draws on it.
+var budgets = struct {
+	sync.Mutex
+	m map[string]*budget.Budget
+}{m: map[string]*budget.Budget{}}
+
+// sharedBudget returns the budget of the account that provider and id
+// name, made with buckets on first use. The id is the configuration's
+// names for the credential (its file and section, its secret reference),
+// never the secret itself, and the same when the secret rotates.
+func sharedBudget(provider string, buckets map[string]budget.Bucket, id ...string) (*budget.Budget, error) {
+	key := provider + "\x00" + strings.Join(id, "\x00")
+	budgets.Lock()
+	defer budgets.Unlock()
+	if b, ok := budgets.m[key]; ok {
+		return b, nil
+	}
+	b, err := budget.New(budget.Options{Buckets: buckets})
+	if err != nil {
+		return nil, err
+	}
+	budgets.m[key] = b
+	return b, nil
 }
 
 // pipeline builds the whole pipeline for the configuration.
