@@ -37,8 +37,15 @@ type Options struct {
 	Dir string
 	// KeyName is the upload account's HTTP API key name. Required.
 	KeyName string
-	// Key is the HTTP API key. Required. It never appears in errors.
+	// Key is the HTTP API key. Required, or KeyFunc. It never appears in
+	// errors.
 	Key string
+	// KeyFunc returns the key for each request, for a key that rotates:
+	// config.Resolver.Func reads a secret reference through the cache, so a
+	// new key is used once the old one's max age has passed, without a
+	// restart. It must be safe for concurrent use, and fast. Default nil:
+	// Key. Set one of the two.
+	KeyFunc func(ctx context.Context) (string, error)
 
 	// APIURL replaces "https://" + Host, for tests. Default "".
 	APIURL string
@@ -84,13 +91,23 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	if opts.Host == "" && opts.APIURL == "" {
 		missing = append(missing, "Options.Host")
 	}
-	for _, f := range []struct{ name, v string }{{"CPCode", opts.CPCode}, {"KeyName", opts.KeyName}, {"Key", opts.Key}} {
+	for _, f := range []struct{ name, v string }{{"CPCode", opts.CPCode}, {"KeyName", opts.KeyName}} {
 		if f.v == "" {
 			missing = append(missing, "Options."+f.name)
 		}
 	}
+	if opts.Key == "" && opts.KeyFunc == nil {
+		missing = append(missing, "Options.Key (or KeyFunc)")
+	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w: %s required", ErrConfig, strings.Join(missing, ", "))
+	}
+	switch {
+	case opts.Key != "" && opts.KeyFunc != nil:
+		return nil, fmt.Errorf("%w: set Options.Key or Options.KeyFunc, not both", ErrConfig)
+	case opts.KeyFunc == nil:
+		key := opts.Key
+		opts.KeyFunc = func(context.Context) (string, error) { return key, nil }
 	}
 	if _, err := strconv.ParseUint(opts.CPCode, 10, 64); err != nil {
 		return nil, fmt.Errorf("%w: Options.CPCode %q is not a number", ErrConfig, opts.CPCode)
@@ -189,6 +206,10 @@ func (e *Error) Error() string {
 
 // do sends one signed request and classifies its answer.
 func (c *Client) do(ctx context.Context, method, op, nsPath, action string, body io.Reader, size int64) error {
+	key, err := c.opts.KeyFunc(ctx)
+	if err != nil {
+		return fmt.Errorf("netstorage: %s %s: the key: %w", op, nsPath, err)
+	}
 	rctx, progress, cancel, err := c.guard.StartIdle(ctx)
 	if err != nil {
 		return fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err)
@@ -214,7 +235,7 @@ func (c *Client) do(ctx context.Context, method, op, nsPath, action string, body
 	ad := c.authData()
 	req.Header.Set("X-Akamai-ACS-Action", action)
 	req.Header.Set("X-Akamai-ACS-Auth-Data", ad)
-	req.Header.Set("X-Akamai-ACS-Auth-Sign", Sign(c.opts.Key, ad, wire, action))
+	req.Header.Set("X-Akamai-ACS-Auth-Sign", Sign(key, ad, wire, action))
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -89,6 +89,12 @@ type Options struct {
 	// Env, when true, reads the credential from the AKAMAI_* environment
 	// variables first and falls back to EdgeRC. Default false: EdgeRC only.
 	Env bool
+	// ConfigFunc returns the credential for each request, for one that
+	// rotates: wrap LoadConfig in a cache entry with a max age, and a new
+	// .edgerc is read once the old one's age has passed, without a restart.
+	// New calls it once to check it. It must be safe for concurrent use,
+	// and fast. Default nil: Config, or the credential loaded once by New.
+	ConfigFunc func(ctx context.Context) (*edgegrid.Config, error)
 
 	// Network is Staging or Production. Default Production.
 	Network Network
@@ -136,11 +142,12 @@ type Options struct {
 
 // Client purges through Fast Purge v3. It is safe for concurrent use.
 type Client struct {
-	cfg      *edgegrid.Config
-	api      string
 	opts     Options
 	hc       *http.Client
 	guard    *deadline.Guard
+	credMu   sync.Mutex
+	credFrom *edgegrid.Config // what ConfigFunc last returned
+	cred     credential       // credFrom, checked
 	mu       sync.Mutex
 	accepted map[string]accepted // purgeId → when, for Status
 }
@@ -154,36 +161,24 @@ type accepted struct {
 var ErrConfig = errors.New("akamai: bad configuration")
 
 // New returns a client, after applying optFns to a copy of opts. It loads
-// the EdgeGrid credential unless Options.Config is set, and validates the
-// options; its errors wrap ErrConfig.
+// the EdgeGrid credential unless Options.Config or ConfigFunc is set, and
+// validates the options; its errors wrap ErrConfig.
 func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	for _, fn := range optFns {
 		fn(&opts)
 	}
-	if opts.Section == "" {
-		opts.Section = edgegrid.DefaultSection
+	if opts.Config != nil && opts.ConfigFunc != nil {
+		return nil, fmt.Errorf("%w: set Options.Config or Options.ConfigFunc, not both", ErrConfig)
 	}
-	if opts.EdgeRC == "" {
-		opts.EdgeRC = edgegrid.DefaultConfigFile
-	}
-	cfg := opts.Config
-	if cfg == nil {
-		var err error
-		cfg, err = edgegrid.New(edgegrid.WithEnv(opts.Env), edgegrid.WithFile(opts.EdgeRC), edgegrid.WithSection(opts.Section))
-		if err != nil {
-			return nil, fmt.Errorf("%w: load EdgeGrid credential from %s (section %q): %w", ErrConfig, opts.EdgeRC, opts.Section, safeErr(err))
+	if opts.ConfigFunc == nil {
+		cfg := opts.Config
+		if cfg == nil {
+			var err error
+			if cfg, err = LoadConfig(opts.EdgeRC, opts.Section, opts.Env); err != nil {
+				return nil, err
+			}
 		}
-	}
-	if cfg.Host == "" || cfg.ClientToken == "" || cfg.ClientSecret == "" || cfg.AccessToken == "" {
-		return nil, fmt.Errorf("%w: EdgeGrid credential needs host, client_token, client_secret and access_token", ErrConfig)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	if cfg.MaxBody <= 0 {
-		c := *cfg
-		c.MaxBody = edgegrid.MaxBodySize
-		cfg = &c
+		opts.ConfigFunc = func(context.Context) (*edgegrid.Config, error) { return cfg, nil }
 	}
 	switch opts.Network {
 	case "":
@@ -223,11 +218,62 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	api := strings.TrimRight(opts.APIURL, "/")
-	if api == "" {
-		api = "https://" + cfg.Host
+	c := &Client{opts: opts, hc: hc, guard: deadline.New(opts.Timeout, nil), accepted: map[string]accepted{}}
+	if _, err := c.credential(context.Background()); err != nil {
+		return nil, err
 	}
-	return &Client{cfg: cfg, api: api, opts: opts, hc: hc, guard: deadline.New(opts.Timeout, nil), accepted: map[string]accepted{}}, nil
+	return c, nil
+}
+
+// LoadConfig reads an EdgeGrid credential: from the AKAMAI_* environment
+// variables first when env is set (AKAMAI_<SECTION>_* for a section other
+// than "default"), else from section of the .edgerc file at path (""
+// means ~/.edgerc and "default"). Its errors wrap ErrConfig and never
+// quote the file.
+func LoadConfig(path, section string, env bool) (*edgegrid.Config, error) {
+	section = cmp.Or(section, edgegrid.DefaultSection)
+	path = cmp.Or(path, edgegrid.DefaultConfigFile)
+	cfg, err := edgegrid.New(edgegrid.WithEnv(env), edgegrid.WithFile(path), edgegrid.WithSection(section))
+	if err != nil {
+		return nil, fmt.Errorf("%w: load EdgeGrid credential from %s (section %q): %w", ErrConfig, path, section, safeErr(err))
+	}
+	return cfg, nil
+}
+
+// credential is a checked EdgeGrid credential and the API's base URL.
+type credential struct {
+	cfg *edgegrid.Config
+	api string
+}
+
+// credential returns the current credential, checked: ConfigFunc's, once
+// per value it returns.
+func (c *Client) credential(ctx context.Context) (credential, error) {
+	cfg, err := c.opts.ConfigFunc(ctx)
+	if err != nil {
+		return credential{}, fmt.Errorf("%w: the EdgeGrid credential: %w", ErrConfig, err)
+	}
+	c.credMu.Lock()
+	defer c.credMu.Unlock()
+	if cfg != nil && cfg == c.credFrom {
+		return c.cred, nil
+	}
+	if cfg == nil || cfg.Host == "" || cfg.ClientToken == "" || cfg.ClientSecret == "" || cfg.AccessToken == "" {
+		return credential{}, fmt.Errorf("%w: EdgeGrid credential needs host, client_token, client_secret and access_token", ErrConfig)
+	}
+	if err := cfg.Validate(); err != nil {
+		return credential{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	checked := *cfg
+	if checked.MaxBody <= 0 {
+		checked.MaxBody = edgegrid.MaxBodySize
+	}
+	api := strings.TrimRight(c.opts.APIURL, "/")
+	if api == "" {
+		api = "https://" + checked.Host
+	}
+	c.credFrom, c.cred = cfg, credential{cfg: &checked, api: api}
+	return c.cred, nil
 }
 
 // String names the client without its secrets.
@@ -247,7 +293,10 @@ func safeErr(err error) error {
 }
 
 func (c *Client) String() string {
-	return fmt.Sprintf("akamai.Client{host: %s, network: %s, action: %s}", c.cfg.Host, c.opts.Network, c.opts.Action)
+	c.credMu.Lock()
+	host := c.cred.cfg.Host
+	c.credMu.Unlock()
+	return fmt.Sprintf("akamai.Client{host: %s, network: %s, action: %s}", host, c.opts.Network, c.opts.Action)
 }
 
 // GoString is String, so %#v does not print the credential either.
@@ -475,12 +524,16 @@ func (e *Error) Error() string {
 
 func (c *Client) send(ctx context.Context, b *batch) purge.Call {
 	op := fmt.Sprintf("%s %s %s", c.opts.Action, b.kind, c.opts.Network)
-	url := fmt.Sprintf("%s/ccu/v3/%s/%s/%s", c.api, c.opts.Action, b.kind, c.opts.Network)
+	path := fmt.Sprintf("/ccu/v3/%s/%s/%s", c.opts.Action, b.kind, c.opts.Network)
 	call := purge.Call{Items: len(b.idx)}
 	var ans answer
 	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, attempt int) error {
 		// Each attempt is a request: it waits for its tokens.
 		if err := c.opts.Budget.Wait(ctx, budget.Cost{Bucket: BucketRequests, N: 1}, budget.Cost{Bucket: b.kind, N: len(b.idx)}); err != nil {
+			return fmt.Errorf("akamai: %s: %w", op, err)
+		}
+		cred, err := c.credential(ctx)
+		if err != nil {
 			return fmt.Errorf("akamai: %s: %w", op, err)
 		}
 		rctx, cancel, err := c.guard.Start(ctx)
@@ -489,13 +542,13 @@ func (c *Client) send(ctx context.Context, b *batch) purge.Call {
 		}
 		defer cancel()
 		// A new request, signature, timestamp and nonce for each attempt.
-		hr, err := http.NewRequestWithContext(rctx, http.MethodPost, url, bytes.NewReader(b.body))
+		hr, err := http.NewRequestWithContext(rctx, http.MethodPost, cred.api+path, bytes.NewReader(b.body))
 		if err != nil {
 			return fmt.Errorf("akamai: %s: %w", op, err)
 		}
 		hr.Header.Set("Content-Type", "application/json")
 		hr.Header.Set("Accept", "application/json")
-		c.cfg.SignRequest(hr)
+		cred.cfg.SignRequest(hr)
 		resp, err := c.hc.Do(hr)
 		if err != nil {
 			if ctx.Err() != nil {

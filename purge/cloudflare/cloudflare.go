@@ -76,8 +76,15 @@ type Options struct {
 	// ZoneID is the zone to purge. Required.
 	ZoneID string
 	// Token is the API token, sent as "Authorization: Bearer"; it needs the
-	// zone's Cache Purge permission. Required. It never appears in errors.
+	// zone's Cache Purge permission. Required, or TokenFunc. It never
+	// appears in errors.
 	Token string
+	// TokenFunc returns the token for each request, for a token that
+	// rotates: config.Resolver.Func reads a secret reference through the
+	// cache, so a new value is used once the old one's max age has passed,
+	// without a restart. It must be safe for concurrent use, and fast.
+	// Default nil: Token. Set one of the two.
+	TokenFunc func(ctx context.Context) (string, error)
 	// BaseURL turns path items into URLs: "https://www.example.com".
 	// Default "": path items fail.
 	BaseURL string
@@ -130,8 +137,14 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	if opts.ZoneID == "" {
 		return nil, errors.New("cloudflare: Options.ZoneID is required")
 	}
-	if opts.Token == "" {
-		return nil, errors.New("cloudflare: Options.Token is required")
+	switch {
+	case opts.Token == "" && opts.TokenFunc == nil:
+		return nil, errors.New("cloudflare: Options.Token or Options.TokenFunc is required")
+	case opts.Token != "" && opts.TokenFunc != nil:
+		return nil, errors.New("cloudflare: set Options.Token or Options.TokenFunc, not both")
+	case opts.TokenFunc == nil:
+		token := opts.Token
+		opts.TokenFunc = func(context.Context) (string, error) { return token, nil }
 	}
 	opts.APIURL = cmp.Or(opts.APIURL, DefaultAPIURL)
 	if u, err := url.Parse(opts.APIURL); err != nil || u.Host == "" {
@@ -334,6 +347,10 @@ func (c *Client) send(ctx context.Context, j job) purge.Call {
 		if err := c.opts.Budget.Wait(ctx, costs...); err != nil {
 			return err
 		}
+		token, err := c.opts.TokenFunc(ctx)
+		if err != nil {
+			return fmt.Errorf("the API token: %w", err)
+		}
 		rctx, cancel, err := c.guard.Start(ctx)
 		if err != nil {
 			return err
@@ -343,7 +360,7 @@ func (c *Client) send(ctx context.Context, j job) purge.Call {
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
+		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := c.opts.HTTPClient.Do(req)
 		if err != nil {

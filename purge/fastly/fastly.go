@@ -45,8 +45,15 @@ func Buckets() map[string]budget.Bucket {
 // Options configure a Client. A zero field means its default.
 type Options struct {
 	// Token is the API token, sent as Fastly-Key; it needs the purge_select
-	// scope (purge_all for KindAll). Required. It never appears in errors.
+	// scope (purge_all for KindAll). Required, or TokenFunc. It never
+	// appears in errors.
 	Token string
+	// TokenFunc returns the token for each request, for a token that
+	// rotates: config.Resolver.Func reads a secret reference through the
+	// cache, so a new value is used once the old one's max age has passed,
+	// without a restart. It must be safe for concurrent use, and fast.
+	// Default nil: Token. Set one of the two.
+	TokenFunc func(ctx context.Context) (string, error)
 	// ServiceID is the service whose surrogate keys (and everything) are
 	// purged. Required for tag and everything purges; URL purges do not use
 	// it. Default "".
@@ -98,8 +105,14 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	for _, fn := range optFns {
 		fn(&opts)
 	}
-	if opts.Token == "" {
-		return nil, errors.New("fastly: Options.Token is required")
+	switch {
+	case opts.Token == "" && opts.TokenFunc == nil:
+		return nil, errors.New("fastly: Options.Token or Options.TokenFunc is required")
+	case opts.Token != "" && opts.TokenFunc != nil:
+		return nil, errors.New("fastly: set Options.Token or Options.TokenFunc, not both")
+	case opts.TokenFunc == nil:
+		token := opts.Token
+		opts.TokenFunc = func(context.Context) (string, error) { return token, nil }
 	}
 	opts.APIURL = cmp.Or(opts.APIURL, DefaultAPIURL)
 	if u, err := url.Parse(opts.APIURL); err != nil || u.Host == "" {
@@ -263,6 +276,10 @@ func (c *Client) send(ctx context.Context, j job) (purge.Call, map[string]string
 		if err := c.opts.Budget.Wait(ctx, costs...); err != nil {
 			return err
 		}
+		token, err := c.opts.TokenFunc(ctx)
+		if err != nil {
+			return fmt.Errorf("the API token: %w", err)
+		}
 		rctx, cancel, err := c.guard.Start(ctx)
 		if err != nil {
 			return err
@@ -272,7 +289,7 @@ func (c *Client) send(ctx context.Context, j job) (purge.Call, map[string]string
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Fastly-Key", c.opts.Token)
+		req.Header.Set("Fastly-Key", token)
 		req.Header.Set("Accept", "application/json")
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
