@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/akamai/AkamaiOPEN-edgegrid-golang/v11/pkg/edgegrid"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -56,10 +57,19 @@ type deps struct {
 	awsErr  error
 
 	boltDB *bolt.Ledger
+
+	edgercMu sync.Mutex
+	edgercs  map[string]*cache.Entry[*edgegrid.Config]
 }
 
-func newDeps(cfg *config.Config, logger *slog.Logger) *deps {
-	d := &deps{cfg: cfg, logger: logger, cache: cache.New(cache.Options{Logger: logger})}
+// newDeps returns the dependencies of cfg; cacheOpts adjust the cache
+// secrets and credentials are read through (a test's clock).
+func newDeps(cfg *config.Config, logger *slog.Logger, cacheOpts ...func(*cache.Options)) *deps {
+	co := cache.Options{Logger: logger}
+	for _, fn := range cacheOpts {
+		fn(&co)
+	}
+	d := &deps{cfg: cfg, logger: logger, cache: cache.New(co), edgercs: map[string]*cache.Entry[*edgegrid.Config]{}}
 	d.secrets = config.NewResolver(d.cache, d.aws)
 	return d
 }
@@ -177,11 +187,14 @@ func (d *deps) ledger(ctx context.Context, readOnly bool) (ledger.Ledger, error)
 func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error) {
 	timeout := cmp.Or(t.Timeout.Duration, config.DefaultTimeout)
 	client := httpClient(timeout)
-	token := func() (string, error) {
-		if t.Token == "" {
-			return "", nil
+	// A token is read on every request, through the cache: a rotated one
+	// is used once the old one's max age has passed. Resolving it once now
+	// refuses a reference that cannot be read before anything runs.
+	token := func() (func(context.Context) (string, error), error) {
+		if _, err := d.secrets.Resolve(ctx, t.Token); err != nil {
+			return nil, err
 		}
-		return d.secrets.Resolve(ctx, t.Token)
+		return d.secrets.Func(t.Token), nil
 	}
 	switch t.Provider {
 	case "log":
@@ -199,7 +212,7 @@ func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error
 			return nil, err
 		}
 		return akamai.New(akamai.Options{
-			EdgeRC: t.EdgeRC, Section: t.Section, Env: true, BaseURL: t.BaseURL, APIURL: t.APIURL,
+			ConfigFunc: d.edgerc(t.EdgeRC, t.Section), BaseURL: t.BaseURL, APIURL: t.APIURL,
 			Network: akamai.Network(t.Network), Action: akamai.Action(t.Action), HTTPClient: client, Timeout: timeout,
 			Budget: b,
 		})
@@ -212,7 +225,7 @@ func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error
 		if err != nil {
 			return nil, err
 		}
-		return fastly.New(fastly.Options{Token: tok, ServiceID: t.ServiceID, BaseURL: t.BaseURL, Soft: t.Soft, APIURL: t.APIURL,
+		return fastly.New(fastly.Options{TokenFunc: tok, ServiceID: t.ServiceID, BaseURL: t.BaseURL, Soft: t.Soft, APIURL: t.APIURL,
 			HTTPClient: client, Timeout: timeout, Budget: b})
 	case "cloudflare":
 		tok, err := token()
@@ -227,7 +240,7 @@ func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error
 		if err != nil {
 			return nil, err
 		}
-		return cloudflare.New(cloudflare.Options{Token: tok, ZoneID: t.ZoneID, BaseURL: t.BaseURL, URLsPerRequest: t.URLsPerRequest,
+		return cloudflare.New(cloudflare.Options{TokenFunc: tok, ZoneID: t.ZoneID, BaseURL: t.BaseURL, URLsPerRequest: t.URLsPerRequest,
 			APIURL: t.APIURL, HTTPClient: client, Timeout: timeout, Plan: cloudflare.Plan(t.Plan), Budget: b})
 	case "varnish":
 		return varnish.New(varnish.Options{Endpoints: t.Endpoints, Method: t.Method, Host: hostOf(t), HTTPClient: client, Timeout: timeout})
@@ -261,6 +274,25 @@ func sharedBudget(provider string, buckets map[string]budget.Bucket, id ...strin
 	}
 	budgets.m[key] = b
 	return b, nil
+}
+
+// edgerc returns the EdgeGrid credential of an akamai target, read through
+// the cache: the AKAMAI_* variables first, else the .edgerc section, read
+// again once the cache's max age has passed, so a rotated credential is
+// used without a restart (and a bad new file leaves the old one in use
+// for the cache's stale time, as a secret's refresh does).
+func (d *deps) edgerc(path, section string) func(context.Context) (*edgegrid.Config, error) {
+	key := "edgerc:" + path + "#" + section
+	d.edgercMu.Lock()
+	defer d.edgercMu.Unlock()
+	e, ok := d.edgercs[key]
+	if !ok {
+		e = cache.Add(d.cache, cache.Func(key, func(context.Context) (*edgegrid.Config, error) {
+			return akamai.LoadConfig(path, section, true)
+		}))
+		d.edgercs[key] = e
+	}
+	return e.Get
 }
 
 // pipeline builds the whole pipeline for the configuration.
@@ -333,11 +365,11 @@ func hostOf(t config.Target) string {
 func (d *deps) mirror(ctx context.Context, m config.Mirror) (mirror.Mirror, error) {
 	switch m.Provider {
 	case "netstorage":
-		key, err := d.secrets.Resolve(ctx, m.Key)
-		if err != nil {
+		// Read on every request, through the cache (see purger's token).
+		if _, err := d.secrets.Resolve(ctx, m.Key); err != nil {
 			return nil, err
 		}
-		return netstorage.New(netstorage.Options{Host: m.Host, CPCode: m.CPCode, Dir: m.Dir, KeyName: m.KeyName, Key: key, APIURL: m.APIURL,
+		return netstorage.New(netstorage.Options{Host: m.Host, CPCode: m.CPCode, Dir: m.Dir, KeyName: m.KeyName, KeyFunc: d.secrets.Func(m.Key), APIURL: m.APIURL,
 			HTTPClient: httpClient(cmp.Or(m.Timeout.Duration, config.DefaultTimeout)), Timeout: m.Timeout.Duration})
 	case "s3":
 		return d.s3Mirror(ctx, m)
