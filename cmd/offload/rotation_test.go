@@ -108,7 +108,7 @@ func TestCredentialRotation(t *testing.T) {
 		name    string
 		desk    func(r *http.Request, valid map[string]bool) string
 		setup   func(t *testing.T, old string) (config.Secret, func(new string)) // stores old; returns the reference and a rotation
-		fetches []string                                                        // the AWS calls that read the secret
+		fetches []string                                                         // the AWS calls that read the secret
 		target  func(ref config.Secret, api string) config.Target
 		mirror  func(ref config.Secret, api string) config.Mirror
 	}{

@@ -250,6 +250,9 @@ type credential struct {
 // per value it returns.
 func (c *Client) credential(ctx context.Context) (credential, error) {
 	cfg, err := c.opts.ConfigFunc(ctx)
+	if errors.Is(err, ErrConfig) {
+		return credential{}, err
+	}
 	if err != nil {
 		return credential{}, fmt.Errorf("%w: the EdgeGrid credential: %w", ErrConfig, err)
 	}
