@@ -72,6 +72,10 @@ type Cost struct {
 // bucket: it could never be paid.
 var ErrTooLarge = errors.New("budget: more tokens than the bucket holds")
 
+// ErrPastDeadline is wrapped by Wait's error when the tokens would come
+// only after the context's deadline.
+var ErrPastDeadline = errors.New("budget: no tokens before the deadline")
+
 // New returns a Budget, after applying optFns to a copy of opts. Buckets
 // start full.
 func New(opts Options, optFns ...func(*Options)) (*Budget, error) {
@@ -115,8 +119,10 @@ func (b *Budget) Buckets() map[string]Bucket {
 
 // Wait returns when every cost can be paid, having paid them all at once,
 // the way a provider's server takes a request's tokens. If ctx ends first
-// it pays nothing and returns ctx's error; a cost larger than its bucket
-// fails at once with an error wrapping ErrTooLarge.
+// it pays nothing and returns ctx's error; if the tokens would come only
+// after ctx's deadline, it pays nothing and fails at once with an error
+// wrapping ErrPastDeadline; a cost larger than its bucket fails at once
+// with an error wrapping ErrTooLarge.
 func (b *Budget) Wait(ctx context.Context, costs ...Cost) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -141,13 +147,23 @@ func (b *Budget) Wait(ctx context.Context, costs ...Cost) error {
 		rs = append(rs, r)
 		delay = max(delay, r.DelayFrom(now))
 	}
-	b.mu.Unlock()
 	if delay <= 0 {
+		b.mu.Unlock()
 		return nil
 	}
 	// Whole milliseconds, rounded up: the server's bucket, refilled by its
 	// own arithmetic, has the tokens by then.
 	delay = (delay + time.Millisecond - 1).Truncate(time.Millisecond)
+	if dl, ok := ctx.Deadline(); ok && now.Add(delay).After(dl) {
+		// Waiting would only end at the deadline with nothing sent: say so
+		// now, and leave the tokens to a request that can use them.
+		for _, r := range rs {
+			r.CancelAt(now)
+		}
+		b.mu.Unlock()
+		return fmt.Errorf("%w: the tokens come in %s, after the deadline", ErrPastDeadline, delay)
+	}
+	b.mu.Unlock()
 	if err := b.clock.SleepUntil(ctx, now.Add(delay)); err != nil {
 		at := b.clock.Now()
 		for _, r := range rs {

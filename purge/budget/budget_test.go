@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/offload-dev/offload/internal/fakeclock"
@@ -74,6 +75,37 @@ func TestWaitRefusals(t *testing.T) {
 	if got := clock.Now().Sub(before); got != 0 {
 		t.Errorf("after the refusals: waited %v, want 0 (nothing was taken)", got)
 	}
+}
+
+// Tokens that would come after the context's deadline are not waited for:
+// Wait fails at once and takes nothing.
+func TestWaitPastDeadline(t *testing.T) {
+	// In a synctest bubble: the context's deadline and the budget's clock
+	// are the bubble's fake time.
+	synctest.Test(t, func(t *testing.T) {
+		b, err := budget.New(budget.Options{Buckets: map[string]budget.Bucket{"url": {Size: 10, PerSecond: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Wait(context.Background(), budget.Cost{Bucket: "url", N: 10}); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		defer cancel()
+		start := time.Now()
+		if err := b.Wait(ctx, budget.Cost{Bucket: "url", N: 5}); !errors.Is(err, budget.ErrPastDeadline) {
+			t.Fatalf("5 tokens in 5s with 4s left: got %v, want ErrPastDeadline", err)
+		}
+		if got := time.Since(start); got != 0 {
+			t.Errorf("waited %v, want 0", got)
+		}
+		if err := b.Wait(ctx, budget.Cost{Bucket: "url", N: 3}); err != nil {
+			t.Fatalf("3 tokens in 3s with 4s left: got %v, want nil", err)
+		}
+		if got := time.Since(start); got != 3*time.Second {
+			t.Errorf("waited %v, want 3s (the refused request took nothing)", got)
+		}
+	})
 }
 
 func TestNewRefusesEmptyBuckets(t *testing.T) {
