@@ -41,9 +41,6 @@ func New(timeout time.Duration, now func() time.Time) *Guard {
 	return &Guard{timeout: timeout, now: now}
 }
 
-// Timeout is the deadline of one request.
-func (g *Guard) Timeout() time.Duration { return g.timeout }
-
 // Held returns an error wrapping ErrNoAnswer while the provider is held
 // as not answering, else nil. A request must not be sent while it is held.
 func (g *Guard) Held() error {

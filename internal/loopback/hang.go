@@ -15,7 +15,6 @@ type Hang struct {
 
 	mu       sync.Mutex
 	accepted int
-	open     int
 	conns    map[net.Conn]bool
 	changed  chan struct{} // closed and replaced on every accept and close
 }
@@ -49,14 +48,6 @@ func (h *Hang) Accepted() int {
 	return h.accepted
 }
 
-// Open counts the connections the other side has not closed (a NewStall
-// Hang reads nothing, so it never sees a close: they count until Close).
-func (h *Hang) Open() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.open
-}
-
 // Changed returns a channel closed at the next accept or close.
 func (h *Hang) Changed() <-chan struct{} {
 	h.mu.Lock()
@@ -83,7 +74,6 @@ func (h *Hang) accept() {
 		}
 		h.mu.Lock()
 		h.accepted++
-		h.open++
 		h.conns[c] = true
 		h.notify()
 		h.mu.Unlock()
@@ -94,7 +84,6 @@ func (h *Hang) accept() {
 			_, _ = io.Copy(io.Discard, c) // until the client gives up
 			c.Close()
 			h.mu.Lock()
-			h.open--
 			delete(h.conns, c)
 			h.notify()
 			h.mu.Unlock()

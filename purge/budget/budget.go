@@ -108,15 +108,6 @@ func Unlimited() *Budget {
 	return b
 }
 
-// Buckets returns a copy of the budget's buckets.
-func (b *Budget) Buckets() map[string]Bucket {
-	out := make(map[string]Bucket, len(b.buckets))
-	for k, v := range b.buckets {
-		out[k] = v
-	}
-	return out
-}
-
 // Wait returns when every cost can be paid, having paid them all at once,
 // the way a provider's server takes a request's tokens. If ctx ends first
 // it pays nothing and returns ctx's error; if the tokens would come only
