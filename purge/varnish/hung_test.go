@@ -26,8 +26,8 @@ func TestHungTimeout(t *testing.T) {
 		name string
 		opts func(*varnish.Options)
 	}{
-		{"Options.Timeout", func(o *varnish.Options) { o.Timeout = 500 * time.Millisecond }},
-		{"the client's own timeout", func(o *varnish.Options) { o.HTTPClient = &http.Client{Timeout: 500 * time.Millisecond} }},
+		{"Options.Timeout", func(o *varnish.Options) { o.Timeout = 2 * time.Second }},
+		{"the client's own timeout", func(o *varnish.Options) { o.HTTPClient = &http.Client{Timeout: 2 * time.Second} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
