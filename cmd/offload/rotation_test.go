@@ -24,6 +24,7 @@ import (
 	"github.com/offload-dev/offload/internal/akamaitest"
 	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/internal/fakeclock"
+	"github.com/offload-dev/offload/internal/redact"
 	"github.com/offload-dev/offload/mirror"
 	"github.com/offload-dev/offload/mirror/netstorage"
 	"github.com/offload-dev/offload/purge"
@@ -176,7 +177,10 @@ func TestCredentialRotation(t *testing.T) {
 
 			clock := fakeclock.New()
 			cfg := &config.Config{State: config.State{Driver: "memory"}}
-			d := newDeps(cfg, slog.New(slog.DiscardHandler), func(o *cache.Options) { o.Clock, o.MaxAge, o.Jitter = clock, maxAge, -1 })
+			d, err := newDeps(cfg, slog.New(slog.DiscardHandler), redact.New(), func(o *cache.Options) { o.Clock, o.MaxAge, o.Jitter = clock, maxAge, -1 })
+			if err != nil {
+				t.Fatal(err)
+			}
 			var send func() error
 			if tt.target != nil {
 				p, err := d.purger(ctx, tt.target(ref, api.URL))
@@ -244,8 +248,11 @@ func TestCredentialRotation(t *testing.T) {
 		}
 		write(old)
 		clock := fakeclock.New()
-		d := newDeps(&config.Config{State: config.State{Driver: "memory"}}, slog.New(slog.DiscardHandler),
+		d, err := newDeps(&config.Config{State: config.State{Driver: "memory"}}, slog.New(slog.DiscardHandler), redact.New(),
 			func(o *cache.Options) { o.Clock, o.MaxAge, o.Jitter = clock, maxAge, -1 })
+		if err != nil {
+			t.Fatal(err)
+		}
 		// The purger as wire builds it, but with the test server's client,
 		// which trusts its certificate.
 		p, err := akamai.New(akamai.Options{ConfigFunc: d.edgerc(rc, "ccu"), BaseURL: "https://www.example.com", HTTPClient: f.Client()})

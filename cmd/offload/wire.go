@@ -22,9 +22,9 @@ import (
 	awscloudfront "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/config"

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/internal/loopback"
+	"github.com/offload-dev/offload/internal/memtest"
 	"github.com/offload-dev/offload/mirror"
 	"github.com/offload-dev/offload/mirror/s3mirror"
 	"github.com/offload-dev/offload/purge/purgetest"
@@ -76,3 +79,81 @@ func TestHungTimeout(t *testing.T) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// A multipart upload that stops, because a request of it hangs or because
+// its caller gives up, is aborted: no part is left behind to be billed,
+// even though the store is then held as not answering.
+func TestMultipartStoppedAborted(t *testing.T) {
+	const partSize = 5 << 20
+	data, _ := io.ReadAll(memtest.Reader(12<<20 + 123))
+	tests := []struct {
+		name    string
+		fault   func(bucket string) *awstest.Fault
+		cancel  bool // the caller's context ends while the second part is read
+		wantErr string
+	}{
+		{"a part hangs", func(b string) *awstest.Fault {
+			return &awstest.Fault{Op: "PUT /" + b + "/big.bin", Times: 1, Hang: true}
+		}, false, `upload part \d of s3://.*no answer`},
+		{"complete hangs", func(b string) *awstest.Fault {
+			return &awstest.Fault{Op: "POST /" + b + "/big.bin", Body: "<CompleteMultipartUpload", Times: 1, Hang: true}
+		}, false, "complete multipart upload s3://.*no answer"},
+		{"the caller gives up", nil, true, "context canceled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, true)
+			if tt.fault != nil {
+				e.proxy.Inject(*tt.fault(e.bucket))
+			}
+			c, err := s3mirror.New(s3mirror.Options{Client: e.s3, Bucket: e.bucket, PartSize: partSize, SinglePutMax: s3mirror.NoSinglePut,
+				Retry: purgetest.NewSleeper().Policy(), Timeout: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var body io.Reader = onlyReader{bytes.NewReader(data)}
+			if tt.cancel {
+				body = &cancelAt{r: body, at: partSize + 1, cancel: cancel}
+			}
+			done := make(chan error, 1)
+			go func() { done <- c.Put(ctx, mirror.Object{Key: "big.bin", Size: int64(len(data))}, body) }()
+			select {
+			case err = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("Put: no return 20s after its 1s timeout")
+			}
+			if err == nil || !regexp.MustCompile(tt.wantErr).MatchString(err.Error()) {
+				t.Fatalf("Put: got %v, want it to match %q", err, tt.wantErr)
+			}
+			ups, err := e.s3.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(e.bucket)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(ups.Uploads); n != 0 {
+				t.Errorf("multipart uploads left: got %d, want 0 (aborted)", n)
+			}
+			if got := e.counter.Count("DELETE /" + e.bucket + "/big.bin"); got != 1 {
+				t.Errorf("AbortMultipartUpload calls: got %d, want 1", got)
+			}
+		})
+	}
+}
+
+// cancelAt reads r and calls cancel once at bytes have been read.
+type cancelAt struct {
+	r      io.Reader
+	at     int64
+	read   int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAt) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.read += int64(n)
+	if c.read >= c.at {
+		c.cancel()
+	}
+	return n, err
+}
