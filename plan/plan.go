@@ -593,10 +593,19 @@ func compareContent(a, b event.Change) int {
 		strings.Compare(a.EventName, b.EventName), strings.Compare(a.MessageID, b.MessageID))
 }
 
-// check returns why a change can be neither planned nor recorded, or "":
-// what S3 never sends, so only a crafted event (a webhook) carries it. A
-// sequencer that is not hex, or longer than any S3 gives, would compare
-// above every real change to its key and pin it.
+// Check returns why a put, copy or remove can be neither planned nor
+// recorded, or "": what S3 never sends, so only a crafted event (a
+// webhook) carries it. A sequencer that is not hex, or longer than any S3
+// gives, would compare above every real change to its key and pin it. The
+// planner makes such a change invalid; the webhook refuses it at the door.
+func Check(c event.Change) string {
+	switch c.Kind {
+	case event.KindPut, event.KindCopy, event.KindRemove:
+		return check(c)
+	}
+	return ""
+}
+
 func check(c event.Change) string {
 	why := func(err error) string { return strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": ") }
 	if len(c.Key) > MaxKeyBytes {
