@@ -173,6 +173,7 @@ type Target struct {
 	// cloudflare
 	ZoneID         string `yaml:"zone_id"`          // required
 	URLsPerRequest int    `yaml:"urls_per_request"` // 30 (default), 100 or 500, by plan
+	Plan           string `yaml:"plan"`             // free (default) | pro | business | enterprise: the purge rate limits spent
 
 	// fastly, cloudflare
 	Token Secret `yaml:"token"` // required: the API token
@@ -181,6 +182,9 @@ type Target struct {
 	Endpoints []string `yaml:"endpoints"` // required: each cache's base URL
 	Method    string   `yaml:"method"`    // PURGE (default) | BAN
 	Host      string   `yaml:"host"`      // Host header; default base_url's host; set host or base_url
+
+	// every provider but log
+	Timeout Duration `yaml:"timeout"` // the deadline of each request to the provider; default 30s
 }
 
 // Mirror is one edge store objects are copied to.
@@ -201,7 +205,13 @@ type Mirror struct {
 	Region    string `yaml:"region"`     // default the AWS configuration's
 	Prefix    string `yaml:"prefix"`     // directory keys are put under; default the bucket's root
 	PathStyle bool   `yaml:"path_style"` // path-style requests; default false, or $OFFLOAD_S3_PATH_STYLE
+
+	// netstorage, s3
+	Timeout Duration `yaml:"timeout"` // how long a request may make no progress; default 30s
 }
+
+// DefaultTimeout is the default of targets[].timeout and mirrors[].timeout.
+const DefaultTimeout = 30 * time.Second
 
 // Duration is a time.Duration written as "500ms" or "2s".
 type Duration struct{ time.Duration }
@@ -400,8 +410,16 @@ func (c *Config) fill() {
 	if c.Batch.Window.Duration == 0 {
 		c.Batch.Window.Duration = 500 * time.Millisecond
 	}
+	for i := range c.Mirrors {
+		if c.Mirrors[i].Timeout.Duration == 0 {
+			c.Mirrors[i].Timeout.Duration = DefaultTimeout
+		}
+	}
 	for i := range c.Targets {
 		t := &c.Targets[i]
+		if t.Timeout.Duration == 0 && t.Provider != "log" {
+			t.Timeout.Duration = DefaultTimeout
+		}
 		switch t.Provider {
 		case "akamai":
 			t.Network = cmpOr(t.Network, "production")
@@ -411,6 +429,7 @@ func (c *Config) fill() {
 			if t.URLsPerRequest == 0 {
 				t.URLsPerRequest = 30
 			}
+			t.Plan = cmpOr(t.Plan, "free")
 		case "varnish":
 			t.Method = cmpOr(strings.ToUpper(t.Method), "PURGE")
 		}

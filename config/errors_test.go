@@ -45,7 +45,7 @@ func TestWrongTypes(t *testing.T) {
 		{"mapping for a list", "targets:\n  cf: {provider: cloudfront}\n", []string{"bad.yaml:2:3: targets: want a list, got a mapping"}},
 		{"not a mapping at all", "- listen\n", []string{"bad.yaml:1:1: want a mapping of settings (listen, auth, state, inbox, batch, sites, targets, mirrors), got a list"}},
 		{"a field the provider does not use", "targets:\n  - {name: cf, provider: cloudfront, distribution_id: E1, api_url: http://127.0.0.1:5000}\n",
-			[]string{"bad.yaml:2:59: targets[0].api_url: not used by provider cloudfront (its fields: name, provider, distribution_id, collapse)"}},
+			[]string{"bad.yaml:2:59: targets[0].api_url: not used by provider cloudfront (its fields: name, provider, distribution_id, collapse, timeout)"}},
 		{"a field set twice", "state:\n  driver: bolt\n  driver: memory\n", []string{"bad.yaml:3:3: state.driver: set twice (first at line 2, column 3)"}},
 		{"decode and validation together", "state:\n  driver: x\nbatch:\n  window: [1s]\nsites:\n  - name: www\n",
 			[]string{`bad.yaml:2:11: state.driver: "x" is not a driver`, "bad.yaml:4:11: batch.window: want a duration such as 500ms or 2s, got a list", "bad.yaml:6:5: sites[0].bucket: required"}},

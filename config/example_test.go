@@ -30,7 +30,7 @@ targets:
 	// offload.yaml:4:16: sites[0].purge_new: want true or false, got "sometimes"
 	// offload.yaml:5:19: sites[0].targets[1]: no target is named "edge" (configured: "cf")
 	// offload.yaml:7:5: targets[0].distribution_id: required by provider cloudfront
-	// offload.yaml:9:5: targets[0].distribtion_id: unknown field; did you mean "distribution_id"? (the fields of a cloudfront target: name, provider, distribution_id, collapse)
+	// offload.yaml:9:5: targets[0].distribtion_id: unknown field; did you mean "distribution_id"? (the fields of a cloudfront target: name, provider, distribution_id, collapse, timeout)
 }
 
 // ExampleYAML is a complete configuration that sets every field.

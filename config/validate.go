@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v4"
 )
@@ -14,11 +15,11 @@ import (
 // another provider uses is refused rather than ignored.
 var (
 	targetFields = map[string][]string{
-		"cloudfront": {"distribution_id", "collapse"}, // the endpoint is the AWS SDK's: AWS_ENDPOINT_URL_CLOUDFRONT
-		"akamai":     {"base_url", "edgerc", "section", "network", "action", "api_url"},
-		"fastly":     {"base_url", "service_id", "token", "soft", "api_url"},
-		"cloudflare": {"base_url", "zone_id", "token", "urls_per_request", "api_url"},
-		"varnish":    {"base_url", "endpoints", "method", "host"},
+		"cloudfront": {"distribution_id", "collapse", "timeout"}, // the endpoint is the AWS SDK's: AWS_ENDPOINT_URL_CLOUDFRONT
+		"akamai":     {"base_url", "edgerc", "section", "network", "action", "api_url", "timeout"},
+		"fastly":     {"base_url", "service_id", "token", "soft", "api_url", "timeout"},
+		"cloudflare": {"base_url", "zone_id", "token", "urls_per_request", "plan", "api_url", "timeout"},
+		"varnish":    {"base_url", "endpoints", "method", "host", "timeout"},
 		"log":        {"base_url"},
 	}
 	targetRequired = map[string][]string{
@@ -29,8 +30,8 @@ var (
 		"varnish":    {"endpoints"},
 	}
 	mirrorFields = map[string][]string{
-		"netstorage": {"host", "cpcode", "dir", "keyname", "key", "api_url"},
-		"s3":         {"bucket", "region", "prefix", "path_style", "api_url"},
+		"netstorage": {"host", "cpcode", "dir", "keyname", "key", "api_url", "timeout"},
+		"s3":         {"bucket", "region", "prefix", "path_style", "api_url", "timeout"},
 	}
 	mirrorRequired = map[string][]string{
 		"netstorage": {"host", "cpcode", "keyname", "key"},
@@ -120,6 +121,9 @@ func (c *Config) validate(root *yaml.Node, d *decoder) Errors {
 			if !slices.Contains([]int{30, 100, 500}, t.URLsPerRequest) {
 				v.add(field+".urls_per_request", at("urls_per_request"), "%d: use 30, 100 or 500, as your Cloudflare plan allows", t.URLsPerRequest)
 			}
+			if plans := []string{"free", "pro", "business", "enterprise"}; !slices.Contains(plans, t.Plan) {
+				v.add(field+".plan", at("plan"), "%q: use free, pro, business or enterprise, the zone's Cloudflare plan%s", t.Plan, suggest(t.Plan, plans))
+			}
 		case "varnish":
 			if t.Method != "PURGE" && t.Method != "BAN" {
 				v.add(field+".method", at("method"), "%q: use PURGE or BAN", t.Method)
@@ -137,6 +141,9 @@ func (c *Config) validate(root *yaml.Node, d *decoder) Errors {
 		}
 		if t.Token != "" {
 			v.secret(t.Token, field+".token", "targets", i, "token")
+		}
+		if slices.Contains(targetFields[t.Provider], "timeout") {
+			v.timeout(t.Timeout.Duration, field+".timeout", at("timeout"))
 		}
 	}
 
@@ -163,6 +170,7 @@ func (c *Config) validate(root *yaml.Node, d *decoder) Errors {
 		if m.Dir != "" && !strings.HasPrefix(m.Dir, "/") {
 			v.add(field+".dir", at("dir"), "%q must start with /", m.Dir)
 		}
+		v.timeout(m.Timeout.Duration, field+".timeout", at("timeout"))
 	}
 
 	sites := map[string]bool{}
@@ -263,6 +271,17 @@ func (v *validator) url(s, field string, n *yaml.Node, example string) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		v.add(field, n, "%q is not an absolute http(s) URL (write it like %s)", s, example)
+	}
+}
+
+// maxTimeout bounds a request's timeout: past it a hung provider would
+// hold serve's batch longer than the batch's own bound (5 minutes).
+const maxTimeout = 5 * time.Minute
+
+// timeout checks a request timeout: 1ms to maxTimeout.
+func (v *validator) timeout(d time.Duration, field string, n *yaml.Node) {
+	if d < time.Millisecond || d > maxTimeout {
+		v.add(field, n, "%s: use a duration from 1ms to %s (default %s)", d, maxTimeout, DefaultTimeout)
 	}
 }
 

@@ -50,6 +50,10 @@ type WorkerOptions struct {
 	// Timeout bounds one batch's Apply, which goes on after Run's context
 	// ends so a batch is finished on shutdown. Default 5m.
 	Timeout time.Duration
+	// Grace bounds how long the batch in hand goes on after Run's context
+	// ends: past it the batch is cancelled, its unfinished changes fail
+	// and stay in the inbox for the next start. Default Timeout.
+	Grace time.Duration
 	// Now tells the time. Default time.Now.
 	Now func() time.Time
 }
@@ -79,6 +83,7 @@ func NewWorker(opts WorkerOptions, optFns ...func(*WorkerOptions)) (*Worker, err
 		bad  bool
 	}{
 		{"Window", opts.Window < 0}, {"BatchSize", opts.BatchSize < 0}, {"BatchBytes", opts.BatchBytes < 0}, {"Timeout", opts.Timeout < 0},
+		{"Grace", opts.Grace < 0},
 	} {
 		if f.bad {
 			return nil, fmt.Errorf("pipeline: WorkerOptions.%s is negative", f.name)
@@ -90,6 +95,7 @@ func NewWorker(opts WorkerOptions, optFns ...func(*WorkerOptions)) (*Worker, err
 	opts.Backoff.Initial = cmp.Or(opts.Backoff.Initial, time.Second)
 	opts.Backoff.Max = cmp.Or(opts.Backoff.Max, 5*time.Minute)
 	opts.Timeout = cmp.Or(opts.Timeout, 5*time.Minute)
+	opts.Grace = cmp.Or(opts.Grace, opts.Timeout)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -145,7 +151,7 @@ func (w *Worker) drain(ctx context.Context) (time.Time, error) {
 // RunOnce applies one batch of the entries due now and settles them. It
 // returns how many entries it took and when the next entry not taken falls
 // due (zero if none is left). The batch runs to its end even if ctx ends
-// meanwhile, within Timeout.
+// meanwhile, within Timeout, and for at most Grace after ctx ends.
 func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 	now := w.opts.Now()
 	entries, next, err := w.opts.Inbox.Due(ctx, now, w.opts.BatchSize, w.opts.BatchBytes)
@@ -154,6 +160,8 @@ func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.Timeout)
 	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(w.opts.Grace, cancel) })
+	defer stop()
 
 	start := time.Now()
 	b := ApplyBatch(actx, w.opts.Applier, entries)

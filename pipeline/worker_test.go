@@ -310,3 +310,51 @@ func TestWorkerRunDrainsOnStartAndFinishesBatchOnShutdown(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// hungPurger is a provider that never answers: each call waits until its
+// context ends.
+type hungPurger struct{ started chan struct{} }
+
+func (h *hungPurger) Purge(ctx context.Context, req purge.Request) (*purge.Result, error) {
+	select {
+	case h.started <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// On shutdown the batch in hand gets Grace, not its whole Timeout: a hung
+// purge is cut off, and its entries stay in the inbox for the next start.
+func TestWorkerGraceCutsHungBatchOnShutdown(t *testing.T) {
+	p := &hungPurger{started: make(chan struct{}, 1)}
+	const grace = 300 * time.Millisecond
+	r := newRig(t, p, func(o *pipeline.WorkerOptions) { o.Now, o.Grace = time.Now, grace })
+	for i, key := range []string{"a.html", "b.html"} {
+		r.add(t, webhook("site", key, "e", "0"+string(rune('1'+i))))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.worker.Run(ctx) }()
+	select {
+	case <-p.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker did not start on the entries in the inbox")
+	}
+	cancel()
+	stopped := time.Now()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Run: got %v, want context.Canceled", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("Run: no return 20s after shutdown, want one after its %v grace", grace)
+	}
+	if took := time.Since(stopped); took < grace {
+		t.Errorf("Run returned %v after shutdown, want the batch to have its %v grace", took, grace)
+	}
+	if st := r.stats(t); st.Depth != 2 || st.Failing != 2 {
+		t.Errorf("inbox: got depth %d, failing %d; want 2 and 2 (kept for the next start)", st.Depth, st.Failing)
+	}
+}

@@ -64,7 +64,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/offload-dev/offload/cache"
@@ -157,7 +156,7 @@ func lambdaConfigSpec(logger *slog.Logger) cache.Spec[lambdaConfig] {
 		err := fmt.Errorf("config: %s and %s are both set; set one", envConfigFile, envConfigSSM)
 		return cache.Func("offload-config", func(context.Context) (lambdaConfig, error) { return lambdaConfig{}, err })
 	case param != "":
-		awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
+		awsCfg, err := loadAWS(context.Background())
 		if err != nil {
 			err = fmt.Errorf("config: ssm:%s: load AWS configuration: %w", param, err)
 			return cache.Func("offload-config", func(context.Context) (lambdaConfig, error) { return lambdaConfig{}, err })

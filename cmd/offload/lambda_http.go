@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
@@ -325,7 +324,7 @@ func (w *lambdaWeb) stageEntry(ctx context.Context, h *lambdaHandler, param stri
 		return e, nil
 	}
 	if w.ssm == nil && w.ssmErr == nil {
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		awsCfg, err := loadAWS(ctx)
 		if err != nil {
 			w.ssmErr = fmt.Errorf("config: load AWS configuration: %w", err)
 		} else {

@@ -91,6 +91,7 @@ func providerFlags() *flag.FlagSet {
 	fs.Bool("soft", false, "fastly: soft purge (mark stale)")
 	fs.String("zone-id", "", "cloudflare: the zone `id`")
 	fs.Int("urls-per-request", 0, "cloudflare: 30 (default), 100 or 500, by plan")
+	fs.String("plan", "", "cloudflare: the zone's plan, free (default), pro, business or enterprise: the purge rate limits kept to")
 	fs.String("token", "", "fastly, cloudflare: the API token as a `reference`: env:NAME, file:PATH, ssm:/name or secretsmanager:name#key")
 	fs.Var(new(stringList), "endpoint", "varnish: a cache endpoint `URL`, http://host:port (repeatable)")
 	fs.String("method", "", "varnish: PURGE (default) or BAN")
@@ -192,6 +193,8 @@ func (o *purgeOptions) flagMessage(e *config.Error) string {
 	// name and provider are in every target's field list; the ad-hoc target
 	// has no --name, and --provider was given.
 	msg := strings.Replace(e.Msg, "(its fields: name, provider, ", "(its fields: ", 1)
+	// timeout has no flag here (--timeout is how long --wait waits).
+	msg = strings.Replace(msg, ", timeout)", ")", 1)
 	msg = words.ReplaceAllStringFunc(msg, func(fd string) string { return flags[fd] })
 	flags["provider"] = "--provider"
 	if f, ok := flags[field]; ok {

@@ -152,8 +152,10 @@ func TestProviderFlagsMatchTargetFields(t *testing.T) {
 		fields[name] = true
 	}
 	// name and provider are purge's own --provider (and "adhoc"); collapse
-	// is the planner's, and purge purges exactly what it is given.
-	notFlags := map[string]bool{"name": true, "provider": true, "collapse": true}
+	// is the planner's, and purge purges exactly what it is given; purge's
+	// own --timeout is how long --wait waits, so an ad-hoc target keeps
+	// the default request timeout.
+	notFlags := map[string]bool{"name": true, "provider": true, "collapse": true, "timeout": true}
 	flagged := map[string]bool{}
 	providerFlags().VisitAll(func(f *flag.Flag) {
 		field := providerFlagField(f.Name)

@@ -35,8 +35,8 @@ func newServeCmd() *command {
 to a durable inbox, in the state's bolt file (or, with inbox.driver: nats, a NATS
 JetStream stream that several replicas share), before the answer, and are applied
 in batches. On the embedded defaults purges are logged, not sent, and with no
-auth.tokens only loopback callers are served. Ctrl-C finishes the current batch
-and stops.`,
+auth.tokens only loopback callers are served. Ctrl-C gives the current batch up
+to 15s to finish and stops; what is unfinished stays in the inbox.`,
 		flags: flags(fs),
 		run: noArgs(func(ctx context.Context, s streams) error {
 			return runServe(ctx, o, s)
@@ -55,8 +55,8 @@ func runServe(ctx context.Context, o *serveOptions, s streams) error {
 	return serve(ctx, cfg, o.common.logger(s.err), s.redact)
 }
 
-// shutdownGrace bounds how long in-flight requests get to finish on
-// shutdown; the worker's batch has its own bound (pipeline.Worker.Timeout).
+// shutdownGrace bounds how long in-flight requests, and the worker's batch
+// in hand, get to finish on shutdown; the two run out together.
 const shutdownGrace = 15 * time.Second
 
 // serve runs the server until ctx ends, then stops taking requests,
@@ -134,12 +134,12 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, red *re
 	case err := <-served:
 		stopped = fmt.Errorf("server stopped: %w", err)
 	}
+	stopWorker() // the batch in hand has shutdownGrace, from now
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("shutdown: requests still in flight were cut off", "err", err)
 	}
-	stopWorker()
 	<-workerDone
 	logger.Info("stopped", "inbox_depth", inboxDepth(context.WithoutCancel(ctx), inbox))
 	return stopped

@@ -44,7 +44,7 @@ func (d *deps) serveInbox(ctx context.Context, logger *slog.Logger, a pipeline.A
 		closeDB()
 		return nil, nil, nil, err
 	}
-	w, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: inbox, Applier: a, Logger: logger, Window: d.cfg.Batch.Window.Duration})
+	w, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: inbox, Applier: a, Logger: logger, Window: d.cfg.Batch.Window.Duration, Grace: shutdownGrace})
 	if err != nil {
 		closeDB()
 		return nil, nil, nil, badInput(err)

@@ -1,21 +1,28 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/akamai/AkamaiOPEN-edgegrid-golang/v11/pkg/edgegrid"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awscloudfront "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -32,6 +39,7 @@ import (
 	"github.com/offload-dev/offload/plan"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/purge/akamai"
+	"github.com/offload-dev/offload/purge/budget"
 	"github.com/offload-dev/offload/purge/cloudflare"
 	"github.com/offload-dev/offload/purge/cloudfront"
 	"github.com/offload-dev/offload/purge/dryrun"
@@ -58,17 +66,21 @@ type deps struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	natsErr  error
+
+	edgercMu sync.Mutex
+	edgercs  map[string]*cache.Entry[*edgegrid.Config]
 }
 
 // newDeps returns the deps of cfg. Every secret value they resolve is told
-// to red, which what the process prints, logs and answers goes through.
-// It fails on a bad $OFFLOAD_CACHE_MAX_AGE.
-func newDeps(cfg *config.Config, logger *slog.Logger, red *redact.Redactor) (*deps, error) {
-	c, err := cache.New(cache.Options{Logger: logger})
+// to red, which what the process prints, logs and answers goes through;
+// cacheOpts adjust the cache secrets and credentials are read through (a
+// test's clock). It fails on a bad $OFFLOAD_CACHE_MAX_AGE.
+func newDeps(cfg *config.Config, logger *slog.Logger, red *redact.Redactor, cacheOpts ...func(*cache.Options)) (*deps, error) {
+	c, err := cache.New(cache.Options{Logger: logger}, cacheOpts...)
 	if err != nil {
 		return nil, err
 	}
-	d := &deps{cfg: cfg, logger: logger, cache: c, redact: red}
+	d := &deps{cfg: cfg, logger: logger, cache: c, redact: red, edgercs: map[string]*cache.Entry[*edgegrid.Config]{}}
 	d.secrets = config.NewResolver(d.cache, d.aws)
 	d.secrets.SetRedactor(red)
 	return d, nil
@@ -78,12 +90,69 @@ func newDeps(cfg *config.Config, logger *slog.Logger, red *redact.Redactor) (*de
 // files, the Lambda role), honouring AWS_ENDPOINT_URL and friends.
 func (d *deps) aws(ctx context.Context) (aws.Config, error) {
 	d.awsOnce.Do(func() {
-		d.awsCfg, d.awsErr = awsconfig.LoadDefaultConfig(ctx)
+		d.awsCfg, d.awsErr = loadAWS(ctx)
 		if d.awsErr == nil && d.awsCfg.Region == "" {
 			d.awsCfg.Region = "us-east-1"
 		}
 	})
 	return d.awsCfg, d.awsErr
+}
+
+// Bounds of every AWS call: the SDK's clients have none of their own.
+const (
+	awsConnect   = 10 * time.Second // TCP connect, and the TLS handshake
+	awsAnswer    = 30 * time.Second // from the request sent to the answer's headers
+	awsOperation = time.Minute      // a whole operation, its retries included (not S3, not CloudFront)
+)
+
+// loadAWS is awsconfig.LoadDefaultConfig with deadlines: connect and TLS
+// in awsConnect, an answer's headers within awsAnswer of the request, and
+// each operation of DynamoDB, SSM and Secrets Manager, retries included,
+// within awsOperation. S3 streams bodies for as long as they take, and the
+// purger and mirrors bound CloudFront and S3 calls themselves.
+func loadAWS(ctx context.Context) (aws.Config, error) {
+	return awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithHTTPClient(awsHTTPClient(awsAnswer)),
+		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{operationDeadline(awsOperation)}))
+}
+
+// awsHTTPClient is the SDK's own HTTP client with connect, TLS and
+// answer timeouts.
+func awsHTTPClient(answer time.Duration) *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = min(awsConnect, answer) }).
+		WithTransportOptions(func(t *http.Transport) {
+			t.TLSHandshakeTimeout = min(awsConnect, answer)
+			t.ResponseHeaderTimeout = answer
+		})
+}
+
+// operationDeadline bounds each operation of the services that answer in
+// one piece, retries included.
+func operationDeadline(d time.Duration) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("OffloadOperationDeadline",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				switch awsmiddleware.GetServiceID(ctx) {
+				case "S3", "CloudFront":
+					return next.HandleInitialize(ctx, in)
+				}
+				ctx, cancel := context.WithTimeout(ctx, d)
+				defer cancel()
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+	}
+}
+
+// httpClient is the HTTP client of one provider or mirror: connect and TLS
+// bounded by awsConnect (or the timeout, if shorter), and an answer's
+// headers by the timeout. The provider bounds the whole request itself.
+func httpClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: min(awsConnect, timeout), KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = min(awsConnect, timeout)
+	t.ResponseHeaderTimeout = timeout
+	return &http.Client{Transport: t}
 }
 
 // s3Client returns an S3 client; path-style addressing when
@@ -130,12 +199,16 @@ func (d *deps) ledger(ctx context.Context, readOnly bool) (ledger.Ledger, error)
 
 // purger builds the purger of one target.
 func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error) {
-	client := &http.Client{Timeout: 30 * time.Second}
-	token := func() (string, error) {
-		if t.Token == "" {
-			return "", nil
+	timeout := cmp.Or(t.Timeout.Duration, config.DefaultTimeout)
+	client := httpClient(timeout)
+	// A token is read on every request, through the cache: a rotated one
+	// is used once the old one's max age has passed. Resolving it once now
+	// refuses a reference that cannot be read before anything runs.
+	token := func() (func(context.Context) (string, error), error) {
+		if _, err := d.secrets.Resolve(ctx, t.Token); err != nil {
+			return nil, err
 		}
-		return d.secrets.Resolve(ctx, t.Token)
+		return d.secrets.Func(t.Token), nil
 	}
 	switch t.Provider {
 	case "log":
@@ -145,28 +218,99 @@ func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error
 		if err != nil {
 			return nil, err
 		}
-		return cloudfront.New(cloudfront.Options{Client: awscloudfront.NewFromConfig(cfg), DistributionID: t.DistributionID})
+		api := awscloudfront.NewFromConfig(cfg, func(o *awscloudfront.Options) { o.HTTPClient = awsHTTPClient(timeout) })
+		return cloudfront.New(cloudfront.Options{Client: api, DistributionID: t.DistributionID, Timeout: timeout})
 	case "akamai":
+		b, err := sharedBudget("akamai", akamai.Buckets(), t.EdgeRC, t.Section)
+		if err != nil {
+			return nil, err
+		}
 		return akamai.New(akamai.Options{
-			EdgeRC: t.EdgeRC, Section: t.Section, Env: true, BaseURL: t.BaseURL, APIURL: t.APIURL,
-			Network: akamai.Network(t.Network), Action: akamai.Action(t.Action), HTTPClient: client,
+			ConfigFunc: d.edgerc(t.EdgeRC, t.Section), BaseURL: t.BaseURL, APIURL: t.APIURL,
+			Network: akamai.Network(t.Network), Action: akamai.Action(t.Action), HTTPClient: client, Timeout: timeout,
+			Budget: b,
 		})
 	case "fastly":
 		tok, err := token()
 		if err != nil {
 			return nil, err
 		}
-		return fastly.New(fastly.Options{Token: tok, ServiceID: t.ServiceID, BaseURL: t.BaseURL, Soft: t.Soft, APIURL: t.APIURL, HTTPClient: client})
+		b, err := sharedBudget("fastly", fastly.Buckets(), t.APIURL, string(t.Token))
+		if err != nil {
+			return nil, err
+		}
+		return fastly.New(fastly.Options{TokenFunc: tok, ServiceID: t.ServiceID, BaseURL: t.BaseURL, Soft: t.Soft, APIURL: t.APIURL,
+			HTTPClient: client, Timeout: timeout, Budget: b})
 	case "cloudflare":
 		tok, err := token()
 		if err != nil {
 			return nil, err
 		}
-		return cloudflare.New(cloudflare.Options{Token: tok, ZoneID: t.ZoneID, BaseURL: t.BaseURL, URLsPerRequest: t.URLsPerRequest, APIURL: t.APIURL, HTTPClient: client})
+		buckets, err := cloudflare.Buckets(cloudflare.Plan(t.Plan))
+		if err != nil {
+			return nil, err
+		}
+		b, err := sharedBudget("cloudflare", buckets, t.APIURL, string(t.Token), t.Plan)
+		if err != nil {
+			return nil, err
+		}
+		return cloudflare.New(cloudflare.Options{TokenFunc: tok, ZoneID: t.ZoneID, BaseURL: t.BaseURL, URLsPerRequest: t.URLsPerRequest,
+			APIURL: t.APIURL, HTTPClient: client, Timeout: timeout, Plan: cloudflare.Plan(t.Plan), Budget: b})
 	case "varnish":
-		return varnish.New(varnish.Options{Endpoints: t.Endpoints, Method: t.Method, Host: hostOf(t), HTTPClient: client})
+		return varnish.New(varnish.Options{Endpoints: t.Endpoints, Method: t.Method, Host: hostOf(t), HTTPClient: client, Timeout: timeout})
 	}
 	return nil, fmt.Errorf("target %s: unknown provider %q", t.Name, t.Provider)
+}
+
+// budgets holds the process's rate-limit budgets, one per provider account
+// as the configuration names it: every purger of that account, in every
+// pipeline this process builds (serve's, the API's, each configuration a
+// Lambda function loads), draws on it.
+var budgets = struct {
+	sync.Mutex
+	m map[string]*budget.Budget
+}{m: map[string]*budget.Budget{}}
+
+// sharedBudget returns the budget of the account that provider and id
+// name, made with buckets on first use. The id is the configuration's
+// names for the credential (its file and section, its secret reference),
+// never the secret itself, and the same when the secret rotates.
+func sharedBudget(provider string, buckets map[string]budget.Bucket, id ...string) (*budget.Budget, error) {
+	key := provider + "\x00" + strings.Join(id, "\x00")
+	budgets.Lock()
+	defer budgets.Unlock()
+	if b, ok := budgets.m[key]; ok {
+		return b, nil
+	}
+	b, err := budget.New(budget.Options{Buckets: buckets})
+	if err != nil {
+		return nil, err
+	}
+	budgets.m[key] = b
+	return b, nil
+}
+
+// edgerc returns the EdgeGrid credential of an akamai target, read through
+// the cache: the AKAMAI_* variables first, else the .edgerc section, read
+// again once the cache's max age has passed, so a rotated credential is
+// used without a restart (and a bad new file leaves the old one in use
+// for the cache's stale time, as a secret's refresh does).
+func (d *deps) edgerc(path, section string) func(context.Context) (*edgegrid.Config, error) {
+	key := "edgerc:" + path + "#" + section
+	d.edgercMu.Lock()
+	defer d.edgercMu.Unlock()
+	e, ok := d.edgercs[key]
+	if !ok {
+		var err error
+		e, err = cache.Add(d.cache, cache.Func(key, func(context.Context) (*edgegrid.Config, error) {
+			return akamai.LoadConfig(path, section, true)
+		}))
+		if err != nil { // a key is added once, with one type: this cannot fail
+			return func(context.Context) (*edgegrid.Config, error) { return nil, err }
+		}
+		d.edgercs[key] = e
+	}
+	return e.Get
 }
 
 // pipeline builds the whole pipeline for the configuration.
@@ -240,11 +384,12 @@ func hostOf(t config.Target) string {
 func (d *deps) mirror(ctx context.Context, m config.Mirror) (mirror.Mirror, error) {
 	switch m.Provider {
 	case "netstorage":
-		key, err := d.secrets.Resolve(ctx, m.Key)
-		if err != nil {
+		// Read on every request, through the cache (see purger's token).
+		if _, err := d.secrets.Resolve(ctx, m.Key); err != nil {
 			return nil, err
 		}
-		return netstorage.New(netstorage.Options{Host: m.Host, CPCode: m.CPCode, Dir: m.Dir, KeyName: m.KeyName, Key: key, APIURL: m.APIURL})
+		return netstorage.New(netstorage.Options{Host: m.Host, CPCode: m.CPCode, Dir: m.Dir, KeyName: m.KeyName, KeyFunc: d.secrets.Func(m.Key), APIURL: m.APIURL,
+			HTTPClient: httpClient(cmp.Or(m.Timeout.Duration, config.DefaultTimeout)), Timeout: m.Timeout.Duration})
 	case "s3":
 		return d.s3Mirror(ctx, m)
 	}

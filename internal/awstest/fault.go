@@ -29,6 +29,9 @@ type Fault struct {
 	// Drop closes the connection without an answer instead of sending
 	// Status and Code: a client sees the connection break.
 	Drop bool
+	// Hang reads the request and never answers, until the client gives up
+	// or the proxy is closed: a store that stopped answering.
+	Hang bool
 }
 
 // FaultProxy forwards to a real endpoint (moto) and answers with injected
@@ -59,6 +62,10 @@ func NewFaultProxy(target string) *FaultProxy {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		if f := p.take(Operation(r), body); f != nil {
+			if f.Hang {
+				<-r.Context().Done()
+				return
+			}
 			if f.Forward {
 				rp.ServeHTTP(httptest.NewRecorder(), r)
 			}

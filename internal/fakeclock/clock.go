@@ -2,6 +2,7 @@
 package fakeclock
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -29,4 +30,19 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
+}
+
+// SleepUntil moves the clock to t if it is behind, and returns ctx's
+// error, if any. Concurrent sleepers leave it at the latest of their
+// times, as real ones would wake by then.
+func (c *Clock) SleepUntil(ctx context.Context, t time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if t.After(c.now) {
+		c.now = t
+	}
+	c.mu.Unlock()
+	return nil
 }

@@ -1,4 +1,5 @@
-// Package loopback finds free ports on 127.0.0.1 for the servers tests start.
+// Package loopback finds free ports on 127.0.0.1 for the servers tests
+// start, and holds a listener that never answers (Hang).
 package loopback
 
 import (

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/mirror"
 	"github.com/offload-dev/offload/retry"
 )
@@ -36,14 +37,29 @@ type Options struct {
 	Dir string
 	// KeyName is the upload account's HTTP API key name. Required.
 	KeyName string
-	// Key is the HTTP API key. Required. It never appears in errors.
+	// Key is the HTTP API key. Required, or KeyFunc. It never appears in
+	// errors.
 	Key string
+	// KeyFunc returns the key for each request, for a key that rotates:
+	// config.Resolver.Func reads a secret reference through the cache, so a
+	// new key is used once the old one's max age has passed, without a
+	// restart. It must be safe for concurrent use, and fast. Default nil:
+	// Key. Set one of the two.
+	KeyFunc func(ctx context.Context) (string, error)
 
 	// APIURL replaces "https://" + Host, for tests. Default "".
 	APIURL string
 	// HTTPClient sends the requests. Default: a client without an overall
-	// timeout (an upload lasts as long as its body), cancelled through ctx.
+	// timeout (an upload lasts as long as its body), cancelled through ctx;
+	// the bound is Timeout.
 	HTTPClient *http.Client
+	// Timeout is how long a request may go without progress: nothing of
+	// the body sent, or no answer after it. Past it the request fails and
+	// is not retried, and for one Timeout after it the requests that follow
+	// fail without being sent: NetStorage is not answering, and waiting out
+	// each request's deadline in turn would hold the pipeline for many.
+	// Default 30s.
+	Timeout time.Duration
 	// Retry is the retry policy. A zero field takes the retry package's
 	// default.
 	Retry retry.Policy
@@ -58,6 +74,7 @@ type Client struct {
 	opts   Options
 	api    string
 	hc     *http.Client
+	guard  *deadline.Guard
 	offset atomic.Int64 // server clock minus ours, learned from a refusal
 }
 
@@ -74,19 +91,35 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	if opts.Host == "" && opts.APIURL == "" {
 		missing = append(missing, "Options.Host")
 	}
-	for _, f := range []struct{ name, v string }{{"CPCode", opts.CPCode}, {"KeyName", opts.KeyName}, {"Key", opts.Key}} {
+	for _, f := range []struct{ name, v string }{{"CPCode", opts.CPCode}, {"KeyName", opts.KeyName}} {
 		if f.v == "" {
 			missing = append(missing, "Options."+f.name)
 		}
 	}
+	if opts.Key == "" && opts.KeyFunc == nil {
+		missing = append(missing, "Options.Key (or KeyFunc)")
+	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w: %s required", ErrConfig, strings.Join(missing, ", "))
+	}
+	switch {
+	case opts.Key != "" && opts.KeyFunc != nil:
+		return nil, fmt.Errorf("%w: set Options.Key or Options.KeyFunc, not both", ErrConfig)
+	case opts.KeyFunc == nil:
+		key := opts.Key
+		opts.KeyFunc = func(context.Context) (string, error) { return key, nil }
 	}
 	if _, err := strconv.ParseUint(opts.CPCode, 10, 64); err != nil {
 		return nil, fmt.Errorf("%w: Options.CPCode %q is not a number", ErrConfig, opts.CPCode)
 	}
 	if strings.Contains(opts.Dir, "..") {
 		return nil, fmt.Errorf("%w: Options.Dir %q holds \"..\"", ErrConfig, opts.Dir)
+	}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("%w: Options.Timeout %s is negative", ErrConfig, opts.Timeout)
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 30 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -99,7 +132,7 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	if api == "" {
 		api = "https://" + opts.Host
 	}
-	return &Client{opts: opts, api: api, hc: hc}, nil
+	return &Client{opts: opts, api: api, hc: hc, guard: deadline.New(opts.Timeout, nil)}, nil
 }
 
 // String names the client without its key.
@@ -172,16 +205,26 @@ func (e *Error) Error() string {
 }
 
 // do sends one signed request and classifies its answer.
-func (c *Client) do(ctx context.Context, method, op, nsPath, action string, body io.Reader, size int64) (*http.Response, error) {
+func (c *Client) do(ctx context.Context, method, op, nsPath, action string, body io.Reader, size int64) error {
+	key, err := c.opts.KeyFunc(ctx)
+	if err != nil {
+		return fmt.Errorf("netstorage: %s %s: the key: %w", op, nsPath, err)
+	}
+	rctx, progress, cancel, err := c.guard.StartIdle(ctx)
+	if err != nil {
+		return fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err)
+	}
+	defer cancel()
 	wire := escape(nsPath)
 	if body == nil {
 		body = http.NoBody
 	} else if size != 0 {
-		body = io.NopCloser(body) // the caller's reader is not ours to close
+		// The caller's reader is not ours to close.
+		body = io.NopCloser(deadline.Reader(body, progress))
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.api+wire, body)
+	req, err := http.NewRequestWithContext(rctx, method, c.api+wire, body)
 	if err != nil {
-		return nil, fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err)
+		return fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err)
 	}
 	if size >= 0 {
 		req.ContentLength = size // -1: unknown, sent chunked
@@ -192,19 +235,31 @@ func (c *Client) do(ctx context.Context, method, op, nsPath, action string, body
 	ad := c.authData()
 	req.Header.Set("X-Akamai-ACS-Action", action)
 	req.Header.Set("X-Akamai-ACS-Auth-Data", ad)
-	req.Header.Set("X-Akamai-ACS-Auth-Sign", Sign(c.opts.Key, ad, wire, action))
+	req.Header.Set("X-Akamai-ACS-Auth-Sign", Sign(key, ad, wire, action))
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("netstorage: %s %s: %w", op, nsPath, ctx.Err())
+			return fmt.Errorf("netstorage: %s %s: %w", op, nsPath, ctx.Err())
 		}
-		return nil, retry.Retryable(fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err))
+		if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+			return fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err)
+		}
+		return retry.Retryable(fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err))
+	}
+	progress()
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if err != nil {
+		if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+			return fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err)
+		}
+		if resp.StatusCode < 300 {
+			return retry.Retryable(fmt.Errorf("netstorage: %s %s: read the answer: %w", op, nsPath, err))
+		}
 	}
 	if resp.StatusCode < 300 {
-		return resp, nil
+		return nil
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	e := &Error{Op: op, Path: nsPath, StatusCode: resp.StatusCode, Message: message(raw)}
 	if resp.StatusCode == http.StatusForbidden {
 		// A refused signature may only be our clock: learn the server's
@@ -214,11 +269,11 @@ func (c *Client) do(ctx context.Context, method, op, nsPath, action string, body
 			if (skew > 30 || skew < -30) && skew != c.offset.Load() {
 				c.offset.Store(skew)
 				e.Message += fmt.Sprintf(" (local clock %ds off the server's; corrected)", -skew)
-				return resp, retry.Retryable(e)
+				return retry.Retryable(e)
 			}
 		}
 	}
-	return resp, retry.HTTPStatus(resp, e)
+	return retry.HTTPStatus(resp, e)
 }
 
 // message keeps NetStorage's text without markup.
@@ -285,13 +340,7 @@ func (c *Client) Put(ctx context.Context, obj mirror.Object, body io.Reader) err
 				return fmt.Errorf("netstorage: upload %s: rewind body: %w", nsPath, err)
 			}
 		}
-		resp, err := c.do(ctx, http.MethodPut, "upload", nsPath, action, body, obj.Size)
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		resp.Body.Close()
-		return nil
+		return c.do(ctx, http.MethodPut, "upload", nsPath, action, body, obj.Size)
 	})
 	return err
 }
@@ -303,16 +352,12 @@ func (c *Client) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("netstorage: delete: %w", err)
 	}
 	_, err = c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		resp, err := c.do(ctx, http.MethodPost, "delete", nsPath, "version=1&action=delete", nil, 0)
+		err := c.do(ctx, http.MethodPost, "delete", nsPath, "version=1&action=delete", nil, 0)
 		var e *Error
 		if errors.As(err, &e) && e.StatusCode == http.StatusNotFound {
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		return nil
+		return err
 	})
 	return err
 }

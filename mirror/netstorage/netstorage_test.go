@@ -265,8 +265,10 @@ func TestNewAndSecrets(t *testing.T) {
 		opts netstorage.Options
 		want string
 	}{
-		{netstorage.Options{Host: "h", CPCode: "1", KeyName: "k"}, "netstorage: bad configuration: Options.Key required"},
-		{netstorage.Options{}, "Options.Host, Options.CPCode, Options.KeyName, Options.Key required"},
+		{netstorage.Options{Host: "h", CPCode: "1", KeyName: "k"}, "netstorage: bad configuration: Options.Key (or KeyFunc) required"},
+		{netstorage.Options{}, "Options.Host, Options.CPCode, Options.KeyName, Options.Key (or KeyFunc) required"},
+		{netstorage.Options{Host: "h", CPCode: "1", KeyName: "k", Key: key, KeyFunc: func(context.Context) (string, error) { return key, nil }},
+			"set Options.Key or Options.KeyFunc, not both"},
 		{netstorage.Options{CPCode: "1", KeyName: "k", Key: key}, "Options.Host required"},
 		{netstorage.Options{Host: "h", CPCode: "abc", KeyName: "k", Key: key}, `Options.CPCode "abc" is not a number`},
 		{netstorage.Options{Host: "h", CPCode: "1", KeyName: "k", Key: key, Dir: "/a/../.."}, `Options.Dir "/a/../.." holds ".."`},

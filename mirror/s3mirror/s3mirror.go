@@ -17,9 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/mirror"
 	"github.com/offload-dev/offload/retry"
 )
@@ -84,6 +86,18 @@ type Options struct {
 	SinglePutMax int64
 	// CacheControl, when set, is stored with every object. Default "".
 	CacheControl string
+	// Timeout is how long each request (PutObject, CreateMultipartUpload,
+	// each UploadPart, CompleteMultipartUpload, DeleteObject) may go
+	// without progress: nothing of its body sent, and no answer or nothing
+	// of the answer read (S3 sends spaces while it completes a large
+	// multipart upload). Past it the request fails and is not retried, and
+	// for one Timeout after it the operations that follow fail without
+	// being sent: the store is not answering, and waiting out each one's
+	// deadline in turn would hold the pipeline for many. The upload it
+	// belonged to is still aborted, within a Timeout of its own, since its
+	// parts would be billed. The client's HTTP transport should have
+	// connect and TLS timeouts of its own. Default 30s.
+	Timeout time.Duration
 	// Retry is the retry policy for each request. Every body is read into
 	// a buffer first (the whole object, or one part), so every request can
 	// be sent again, whatever the body passed to Put. A zero field takes the
@@ -94,8 +108,9 @@ type Options struct {
 
 // Client mirrors to one bucket and prefix. It is safe for concurrent use.
 type Client struct {
-	api  API
-	opts Options
+	api   API
+	opts  Options
+	guard *deadline.Guard
 }
 
 // ErrConfig is wrapped by New's errors.
@@ -130,7 +145,11 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 		return nil, fmt.Errorf("%w: Options.SinglePutMax %d: want a size, 0 (the default) or NoSinglePut", ErrConfig, opts.SinglePutMax)
 	}
 	opts.SinglePutMax = cmp.Or(opts.SinglePutMax, DefaultSinglePutMax)
-	return &Client{api: opts.Client, opts: opts}, nil
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("%w: Options.Timeout %s is negative", ErrConfig, opts.Timeout)
+	}
+	opts.Timeout = cmp.Or(opts.Timeout, 30*time.Second)
+	return &Client{api: opts.Client, opts: opts, guard: deadline.New(opts.Timeout, nil)}, nil
 }
 
 // key is the object key of a mirror key: "prefix/key", never with a
@@ -146,6 +165,9 @@ func (c *Client) Put(ctx context.Context, obj mirror.Object, body io.Reader) err
 	key, err := c.key(obj.Key)
 	if err != nil {
 		return fmt.Errorf("s3mirror: put: %w", err)
+	}
+	if err := c.guard.Held(); err != nil { // before reading anything
+		return fmt.Errorf("s3mirror: put s3://%s/%s: %w", c.opts.Bucket, key, err)
 	}
 	if body == nil {
 		body = http.NoBody
@@ -192,10 +214,12 @@ func (c *Client) putOnce(ctx context.Context, in *s3.PutObjectInput, buf []byte)
 	key := aws.ToString(in.Key)
 	in.ContentLength = aws.Int64(int64(len(buf)))
 	_, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		in := *in
-		in.Body = bytes.NewReader(buf)
-		_, err := c.api.PutObject(ctx, &in)
-		return classify(ctx, err, "put", c.opts.Bucket, key)
+		return c.idle(ctx, "put", key, func(ctx context.Context) error {
+			in := *in
+			in.Body = sending(ctx, buf)
+			_, err := c.api.PutObject(ctx, &in, answerProgress)
+			return err
+		})
 	})
 	return err
 }
@@ -250,11 +274,13 @@ func (c *Client) putParts(ctx context.Context, in *s3.PutObjectInput, size int64
 		CacheControl: in.CacheControl, Metadata: in.Metadata, ChecksumAlgorithm: types.ChecksumAlgorithmCrc32}
 	var id string
 	_, err = c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		out, err := c.api.CreateMultipartUpload(ctx, create)
-		if err == nil {
-			id = aws.ToString(out.UploadId)
-		}
-		return classify(ctx, err, "create multipart upload", c.opts.Bucket, key)
+		return c.idle(ctx, "create multipart upload", key, func(ctx context.Context) error {
+			out, err := c.api.CreateMultipartUpload(ctx, create, answerProgress)
+			if err == nil {
+				id = aws.ToString(out.UploadId)
+			}
+			return err
+		})
 	})
 	if err != nil {
 		return err
@@ -337,13 +363,15 @@ func (c *Client) putParts(ctx context.Context, in *s3.PutObjectInput, size int64
 func (c *Client) uploadPart(ctx context.Context, up *s3.CreateMultipartUploadInput, id string, num int32, part []byte) (types.CompletedPart, error) {
 	var done types.CompletedPart
 	_, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		out, err := c.api.UploadPart(ctx, &s3.UploadPartInput{Bucket: up.Bucket, Key: up.Key, UploadId: aws.String(id),
-			PartNumber: aws.Int32(num), Body: bytes.NewReader(part), ContentLength: aws.Int64(int64(len(part))),
-			ChecksumAlgorithm: up.ChecksumAlgorithm})
-		if err == nil {
-			done = types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32}
-		}
-		return classify(ctx, err, fmt.Sprintf("upload part %d of", num), c.opts.Bucket, aws.ToString(up.Key))
+		return c.idle(ctx, fmt.Sprintf("upload part %d of", num), aws.ToString(up.Key), func(ctx context.Context) error {
+			out, err := c.api.UploadPart(ctx, &s3.UploadPartInput{Bucket: up.Bucket, Key: up.Key, UploadId: aws.String(id),
+				PartNumber: aws.Int32(num), Body: sending(ctx, part), ContentLength: aws.Int64(int64(len(part))),
+				ChecksumAlgorithm: up.ChecksumAlgorithm}, answerProgress)
+			if err == nil {
+				done = types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32}
+			}
+			return err
+		})
 	})
 	return done, err
 }
@@ -355,17 +383,20 @@ func (c *Client) complete(ctx context.Context, up *s3.CreateMultipartUploadInput
 		return cmp.Compare(aws.ToInt32(a.PartNumber), aws.ToInt32(b.PartNumber))
 	})
 	_, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		_, err := c.api.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: up.Bucket, Key: up.Key,
-			UploadId: aws.String(id), MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
-		return classify(ctx, err, "complete multipart upload", c.opts.Bucket, aws.ToString(up.Key))
+		return c.idle(ctx, "complete multipart upload", aws.ToString(up.Key), func(ctx context.Context) error {
+			_, err := c.api.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: up.Bucket, Key: up.Key,
+				UploadId: aws.String(id), MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}, answerProgress)
+			return err
+		})
 	})
 	return err
 }
 
-// abort drops the parts of a failed upload, even when ctx has ended: a
-// part left behind is billed until the bucket's lifecycle rules remove it.
+// abort drops the parts of a failed upload, even when ctx has ended or the
+// store was not answering: a part left behind is billed until the bucket's
+// lifecycle rules remove it.
 func (c *Client) abort(ctx context.Context, up *s3.CreateMultipartUploadInput, id string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.Timeout)
 	defer cancel()
 	// Best effort: the upload's own error is what the caller needs.
 	_, _ = c.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: up.Bucket, Key: up.Key, UploadId: aws.String(id)})
@@ -378,10 +409,54 @@ func (c *Client) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("s3mirror: delete: %w", err)
 	}
 	_, err = c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		_, err := c.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(c.opts.Bucket), Key: aws.String(k)})
-		return classify(ctx, err, "delete", c.opts.Bucket, k)
+		return c.idle(ctx, "delete", k, func(ctx context.Context) error {
+			_, err := c.api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(c.opts.Bucket), Key: aws.String(k)}, answerProgress)
+			return err
+		})
 	})
 	return err
+}
+
+// idle sends one request that may take as long as it makes progress (see
+// Options.Timeout), and classifies its error.
+func (c *Client) idle(ctx context.Context, op, key string, fn func(ctx context.Context) error) error {
+	rctx, _, cancel, err := c.guard.StartIdle(ctx)
+	if err != nil {
+		return fmt.Errorf("s3mirror: %s s3://%s/%s: %w", op, c.opts.Bucket, key, err)
+	}
+	defer cancel()
+	err = fn(rctx)
+	if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+		return fmt.Errorf("s3mirror: %s s3://%s/%s: %w", op, c.opts.Bucket, key, err)
+	}
+	return classify(ctx, err, op, c.opts.Bucket, key)
+}
+
+// sending is a request body read from buf, each read of which, as the
+// request is sent, is progress of the request ctx belongs to. It stays
+// seekable, so the SDK can send it again.
+func sending(ctx context.Context, buf []byte) io.ReadSeeker {
+	return deadline.ReadSeeker(bytes.NewReader(buf), deadline.Progress(ctx))
+}
+
+// answerProgress counts an answer's arrival, and each read of its body, as
+// progress: S3 sends spaces while it completes a large multipart upload.
+func answerProgress(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("OffloadAnswerProgress",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleDeserialize(ctx, in)
+				if r, ok := out.RawResponse.(*smithyhttp.Response); ok && r.Response != nil {
+					progress := deadline.Progress(ctx)
+					progress()
+					r.Body = struct {
+						io.Reader
+						io.Closer
+					}{deadline.Reader(r.Body, progress), r.Body}
+				}
+				return out, md, err
+			}), middleware.After)
+	})
 }
 
 // classify names the operation and marks what may pass on a retry:

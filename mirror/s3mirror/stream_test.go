@@ -56,12 +56,14 @@ func TestStreamChild(t *testing.T) {
 	}
 	n := memtest.Size(t)
 	e := newEnv(t, false)
-	// No client timeout: moto takes its time over a large multipart upload
-	// and its read-back, the more so on a busy machine.
+	// No client timeout, and a long one for the mirror: moto takes its
+	// time over a large multipart upload and its read-back, the more so
+	// on a busy machine, and unlike S3 it sends nothing while it
+	// completes the upload.
 	cfg := awstest.SharedMoto(t).Config()
 	cfg.HTTPClient = &http.Client{Transport: awstest.Transport()}
 	e.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	c, err := s3mirror.New(s3mirror.Options{Client: e.s3, Bucket: e.bucket})
+	c, err := s3mirror.New(s3mirror.Options{Client: e.s3, Bucket: e.bucket, Timeout: 5 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,16 @@ import (
 	"github.com/akamai/AkamaiOPEN-edgegrid-golang/v11/pkg/edgegrid"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/budget"
 	"github.com/offload-dev/offload/retry"
 )
 
 // Fast Purge's limits (techdocs.akamai.com/purge-cache/reference/rate-limiting).
+// The token buckets are the account's, shared by all its API clients:
+// requests 100, refilled at 50 a second; URLs 10,000 at 12,000 a minute;
+// CP codes 300 at 30 a minute; cache tags 5,000 at 500 a minute.
 const (
 	// MaxBodyBytes is the largest request body Fast Purge accepts; past it
 	// the answer is 413.
@@ -34,6 +39,21 @@ const (
 	MaxCPCodes = 300
 	MaxTags    = 5000
 )
+
+// The buckets' names: "requests", and each object type's.
+const BucketRequests = "requests"
+
+// Buckets returns Fast Purge's token buckets as Akamai documents them
+// (techdocs.akamai.com/purge-cache/reference/rate-limiting), by name:
+// "requests", "url", "cpcode" and "tag".
+func Buckets() map[string]budget.Bucket {
+	return map[string]budget.Bucket{
+		BucketRequests: {Size: 100, PerSecond: 50},
+		kindURL:        budget.Per(MaxURLs, 12000, time.Minute),
+		kindCPCode:     budget.Per(MaxCPCodes, 30, time.Minute),
+		kindTag:        budget.Per(MaxTags, 500, time.Minute),
+	}
+}
 
 // Network is the Akamai network a purge acts on.
 type Network string
@@ -69,6 +89,12 @@ type Options struct {
 	// Env, when true, reads the credential from the AKAMAI_* environment
 	// variables first and falls back to EdgeRC. Default false: EdgeRC only.
 	Env bool
+	// ConfigFunc returns the credential for each request, for one that
+	// rotates: wrap LoadConfig in a cache entry with a max age, and a new
+	// .edgerc is read once the old one's age has passed, without a restart.
+	// New calls it once to check it. It must be safe for concurrent use,
+	// and fast. Default nil: Config, or the credential loaded once by New.
+	ConfigFunc func(ctx context.Context) (*edgegrid.Config, error)
 
 	// Network is Staging or Production. Default Production.
 	Network Network
@@ -81,8 +107,15 @@ type Options struct {
 	// APIURL replaces "https://" + the credential's host, for tests.
 	// Default "".
 	APIURL string
-	// HTTPClient sends the requests. Default: a client with a 30s timeout.
+	// HTTPClient sends the requests. Default: http.DefaultClient's
+	// transport; the deadline is Timeout.
 	HTTPClient *http.Client
+	// Timeout is the deadline of each request: connecting, sending and
+	// reading the whole answer. A request past it is not retried, and the
+	// requests after it fail without being sent for one Timeout: Fast Purge
+	// is not answering, and waiting out each request's deadline in turn
+	// would hold the purge for many. Default 30s.
+	Timeout time.Duration
 	// Retry is the retry policy. A zero field takes the retry package's
 	// default.
 	Retry retry.Policy
@@ -90,6 +123,12 @@ type Options struct {
 	// Fast Purge's request bucket is 100 deep and refills at 50 a second,
 	// shared by the whole account.
 	Concurrency int
+	// Budget spends the account's token buckets (Buckets) before each
+	// request is sent, so a burst waits for its tokens instead of being
+	// refused with 429s. Share one among every Client of an account.
+	// Default: a Budget of this Client's own, with Buckets; budget.Unlimited
+	// for none.
+	Budget *budget.Budget
 	// MaxBodyBytes caps each request body, counted on the JSON actually
 	// sent, at most MaxBodyBytes. Default MaxBodyBytes (50,000).
 	MaxBodyBytes int
@@ -103,10 +142,12 @@ type Options struct {
 
 // Client purges through Fast Purge v3. It is safe for concurrent use.
 type Client struct {
-	cfg      *edgegrid.Config
-	api      string
 	opts     Options
 	hc       *http.Client
+	guard    *deadline.Guard
+	credMu   sync.Mutex
+	credFrom *edgegrid.Config // what ConfigFunc last returned
+	cred     credential       // credFrom, checked
 	mu       sync.Mutex
 	accepted map[string]accepted // purgeId → when, for Status
 }
@@ -120,36 +161,24 @@ type accepted struct {
 var ErrConfig = errors.New("akamai: bad configuration")
 
 // New returns a client, after applying optFns to a copy of opts. It loads
-// the EdgeGrid credential unless Options.Config is set, and validates the
-// options; its errors wrap ErrConfig.
+// the EdgeGrid credential unless Options.Config or ConfigFunc is set, and
+// validates the options; its errors wrap ErrConfig.
 func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	for _, fn := range optFns {
 		fn(&opts)
 	}
-	if opts.Section == "" {
-		opts.Section = edgegrid.DefaultSection
+	if opts.Config != nil && opts.ConfigFunc != nil {
+		return nil, fmt.Errorf("%w: set Options.Config or Options.ConfigFunc, not both", ErrConfig)
 	}
-	if opts.EdgeRC == "" {
-		opts.EdgeRC = edgegrid.DefaultConfigFile
-	}
-	cfg := opts.Config
-	if cfg == nil {
-		var err error
-		cfg, err = edgegrid.New(edgegrid.WithEnv(opts.Env), edgegrid.WithFile(opts.EdgeRC), edgegrid.WithSection(opts.Section))
-		if err != nil {
-			return nil, fmt.Errorf("%w: load EdgeGrid credential from %s (section %q): %w", ErrConfig, opts.EdgeRC, opts.Section, safeErr(err))
+	if opts.ConfigFunc == nil {
+		cfg := opts.Config
+		if cfg == nil {
+			var err error
+			if cfg, err = LoadConfig(opts.EdgeRC, opts.Section, opts.Env); err != nil {
+				return nil, err
+			}
 		}
-	}
-	if cfg.Host == "" || cfg.ClientToken == "" || cfg.ClientSecret == "" || cfg.AccessToken == "" {
-		return nil, fmt.Errorf("%w: EdgeGrid credential needs host, client_token, client_secret and access_token", ErrConfig)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	if cfg.MaxBody <= 0 {
-		c := *cfg
-		c.MaxBody = edgegrid.MaxBodySize
-		cfg = &c
+		opts.ConfigFunc = func(context.Context) (*edgegrid.Config, error) { return cfg, nil }
 	}
 	switch opts.Network {
 	case "":
@@ -173,6 +202,13 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 			return nil, fmt.Errorf("%w: Options.%s %d: want 0 (the default) to %d", ErrConfig, f.name, f.n, f.max)
 		}
 	}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("%w: Options.Timeout %s is negative", ErrConfig, opts.Timeout)
+	}
+	opts.Timeout = cmp.Or(opts.Timeout, 30*time.Second)
+	if opts.Budget == nil {
+		opts.Budget, _ = budget.New(budget.Options{Buckets: Buckets()})
+	}
 	opts.MaxBodyBytes = cmp.Or(opts.MaxBodyBytes, MaxBodyBytes)
 	opts.Concurrency = cmp.Or(opts.Concurrency, 2)
 	if opts.Now == nil {
@@ -180,13 +216,67 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = &http.Client{}
 	}
-	api := strings.TrimRight(opts.APIURL, "/")
+	c := &Client{opts: opts, hc: hc, guard: deadline.New(opts.Timeout, nil), accepted: map[string]accepted{}}
+	if _, err := c.credential(context.Background()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// LoadConfig reads an EdgeGrid credential: from the AKAMAI_* environment
+// variables first when env is set (AKAMAI_<SECTION>_* for a section other
+// than "default"), else from section of the .edgerc file at path (""
+// means ~/.edgerc and "default"). Its errors wrap ErrConfig and never
+// quote the file.
+func LoadConfig(path, section string, env bool) (*edgegrid.Config, error) {
+	section = cmp.Or(section, edgegrid.DefaultSection)
+	path = cmp.Or(path, edgegrid.DefaultConfigFile)
+	cfg, err := edgegrid.New(edgegrid.WithEnv(env), edgegrid.WithFile(path), edgegrid.WithSection(section))
+	if err != nil {
+		return nil, fmt.Errorf("%w: load EdgeGrid credential from %s (section %q): %w", ErrConfig, path, section, safeErr(err))
+	}
+	return cfg, nil
+}
+
+// credential is a checked EdgeGrid credential and the API's base URL.
+type credential struct {
+	cfg *edgegrid.Config
+	api string
+}
+
+// credential returns the current credential, checked: ConfigFunc's, once
+// per value it returns.
+func (c *Client) credential(ctx context.Context) (credential, error) {
+	cfg, err := c.opts.ConfigFunc(ctx)
+	if errors.Is(err, ErrConfig) {
+		return credential{}, err
+	}
+	if err != nil {
+		return credential{}, fmt.Errorf("%w: the EdgeGrid credential: %w", ErrConfig, err)
+	}
+	c.credMu.Lock()
+	defer c.credMu.Unlock()
+	if cfg != nil && cfg == c.credFrom {
+		return c.cred, nil
+	}
+	if cfg == nil || cfg.Host == "" || cfg.ClientToken == "" || cfg.ClientSecret == "" || cfg.AccessToken == "" {
+		return credential{}, fmt.Errorf("%w: EdgeGrid credential needs host, client_token, client_secret and access_token", ErrConfig)
+	}
+	if err := cfg.Validate(); err != nil {
+		return credential{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	checked := *cfg
+	if checked.MaxBody <= 0 {
+		checked.MaxBody = edgegrid.MaxBodySize
+	}
+	api := strings.TrimRight(c.opts.APIURL, "/")
 	if api == "" {
-		api = "https://" + cfg.Host
+		api = "https://" + checked.Host
 	}
-	return &Client{cfg: cfg, api: api, opts: opts, hc: hc, accepted: map[string]accepted{}}, nil
+	c.credFrom, c.cred = cfg, credential{cfg: &checked, api: api}
+	return c.cred, nil
 }
 
 // String names the client without its secrets.
@@ -206,7 +296,10 @@ func safeErr(err error) error {
 }
 
 func (c *Client) String() string {
-	return fmt.Sprintf("akamai.Client{host: %s, network: %s, action: %s}", c.cfg.Host, c.opts.Network, c.opts.Action)
+	c.credMu.Lock()
+	host := c.cred.cfg.Host
+	c.credMu.Unlock()
+	return fmt.Sprintf("akamai.Client{host: %s, network: %s, action: %s}", host, c.opts.Network, c.opts.Action)
 }
 
 // GoString is String, so %#v does not print the credential either.
@@ -365,8 +458,11 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 		b := &bs[bi]
 		g.Go(func() error {
 			call := purge.Call{Err: "akamai: not sent"}
-			if err := ctx.Err(); err != nil { // not started: every item still gets an outcome
+			// Not started: every item still gets an outcome.
+			if err := ctx.Err(); err != nil {
 				call.Err += ": " + err.Error()
+			} else if err := c.guard.Held(); err != nil {
+				call.Err = "akamai: " + err.Error()
 			} else {
 				call = c.send(ctx, b)
 				calls[bi] = &call
@@ -431,28 +527,50 @@ func (e *Error) Error() string {
 
 func (c *Client) send(ctx context.Context, b *batch) purge.Call {
 	op := fmt.Sprintf("%s %s %s", c.opts.Action, b.kind, c.opts.Network)
-	url := fmt.Sprintf("%s/ccu/v3/%s/%s/%s", c.api, c.opts.Action, b.kind, c.opts.Network)
+	path := fmt.Sprintf("/ccu/v3/%s/%s/%s", c.opts.Action, b.kind, c.opts.Network)
 	call := purge.Call{Items: len(b.idx)}
 	var ans answer
 	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, attempt int) error {
+		// Each attempt is a request: it waits for its tokens.
+		if err := c.opts.Budget.Wait(ctx, budget.Cost{Bucket: BucketRequests, N: 1}, budget.Cost{Bucket: b.kind, N: len(b.idx)}); err != nil {
+			return fmt.Errorf("akamai: %s: %w", op, err)
+		}
+		cred, err := c.credential(ctx)
+		if err != nil {
+			return fmt.Errorf("akamai: %s: %w", op, err)
+		}
+		rctx, cancel, err := c.guard.Start(ctx)
+		if err != nil {
+			return fmt.Errorf("akamai: %s: %w", op, err)
+		}
+		defer cancel()
 		// A new request, signature, timestamp and nonce for each attempt.
-		hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.body))
+		hr, err := http.NewRequestWithContext(rctx, http.MethodPost, cred.api+path, bytes.NewReader(b.body))
 		if err != nil {
 			return fmt.Errorf("akamai: %s: %w", op, err)
 		}
 		hr.Header.Set("Content-Type", "application/json")
 		hr.Header.Set("Accept", "application/json")
-		c.cfg.SignRequest(hr)
+		cred.cfg.SignRequest(hr)
 		resp, err := c.hc.Do(hr)
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("akamai: %s: %w", op, ctx.Err())
 			}
+			if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return fmt.Errorf("akamai: %s: %w", op, err)
+			}
 			// A purge sent twice does no harm, so a lost answer is retried.
 			return retry.Retryable(fmt.Errorf("akamai: %s: %w", op, err))
 		}
 		defer resp.Body.Close()
-		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return fmt.Errorf("akamai: %s: %w", op, err)
+			}
+			return retry.Retryable(fmt.Errorf("akamai: %s: read the answer: %w", op, err))
+		}
 		ans = answer{}
 		_ = json.Unmarshal(raw, &ans)
 		if resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusOK {

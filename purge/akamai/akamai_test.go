@@ -19,6 +19,7 @@ import (
 	"github.com/offload-dev/offload/internal/fakeclock"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/purge/akamai"
+	"github.com/offload-dev/offload/purge/budget"
 	"github.com/offload-dev/offload/purge/purgetest"
 	"github.com/offload-dev/offload/retry"
 )
@@ -343,7 +344,9 @@ func TestRefusals(t *testing.T) {
 }
 
 // 429s are waited out as the X-Ratelimit-* headers say, on a fake clock
-// shared by the server's token buckets and the retry policy.
+// shared by the server's token buckets and the retry policy. The client
+// spends no budget of its own here (another client of the account spent
+// the tokens), so the server's buckets are what refuse.
 func TestRateLimits(t *testing.T) {
 	cpcodes := func(n int) []purge.Item {
 		out := make([]purge.Item, n)
@@ -383,7 +386,9 @@ func TestRateLimits(t *testing.T) {
 			f.Now = s.Now
 			p := s.Policy()
 			p.MaxAttempts, p.Initial = 3, time.Millisecond // backoff below the waits Akamai asks for
-			c := newClient(t, f, func(o *akamai.Options) { o.Retry, o.ItemsPerCall, o.Concurrency = p, tt.perCall, 1 })
+			c := newClient(t, f, func(o *akamai.Options) {
+				o.Retry, o.ItemsPerCall, o.Concurrency, o.Budget = p, tt.perCall, 1, budget.Unlimited()
+			})
 			res, err := c.Purge(context.Background(), purge.Request{Items: tt.items})
 			if err != nil {
 				t.Fatalf("Purge: got %v, want nil", err)

@@ -16,7 +16,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/budget"
 	"github.com/offload-dev/offload/retry"
 )
 
@@ -27,13 +29,62 @@ const DefaultAPIURL = "https://api.cloudflare.com/client/v4"
 // (the Enterprise URL limit).
 const MaxPerRequest = 500
 
+// Plan is a zone's Cloudflare plan: its purge rate limits depend on it.
+type Plan string
+
+const (
+	Free       Plan = "free"
+	Pro        Plan = "pro"
+	Business   Plan = "business"
+	Enterprise Plan = "enterprise"
+)
+
+// The buckets' names.
+const (
+	BucketAPI        = "api"        // every API call of a user: 1,200 per five minutes
+	BucketURLs       = "urls"       // URLs purged one by one (single-file purge)
+	BucketKeys       = "keys"       // requests that purge by tag, prefix or host (and everything, but on Free)
+	BucketEverything = "everything" // purge-everything requests
+)
+
+// Buckets returns the purge rate limits of plan as Cloudflare documents
+// them (developers.cloudflare.com/cache/how-to/purge-cache/, "Purge
+// limits"; developers.cloudflare.com/fundamentals/api/reference/limits/),
+// by name. They are the account's (the API's, the user's), shared by its
+// zones and tokens.
+func Buckets(plan Plan) (map[string]budget.Bucket, error) {
+	api := budget.Per(1200, 1200, 5*time.Minute)
+	switch plan {
+	case Free:
+		return map[string]budget.Bucket{BucketAPI: api, BucketURLs: {Size: 800, PerSecond: 800},
+			BucketKeys: budget.Per(25, 5, time.Minute), BucketEverything: {Size: 25, PerSecond: 5}}, nil
+	case Pro:
+		return map[string]budget.Bucket{BucketAPI: api, BucketURLs: {Size: 1500, PerSecond: 1500},
+			BucketKeys: {Size: 25, PerSecond: 5}}, nil
+	case Business:
+		return map[string]budget.Bucket{BucketAPI: api, BucketURLs: {Size: 1500, PerSecond: 1500},
+			BucketKeys: {Size: 50, PerSecond: 10}}, nil
+	case Enterprise:
+		return map[string]budget.Bucket{BucketAPI: api, BucketURLs: {Size: 3000, PerSecond: 3000},
+			BucketKeys: {Size: 500, PerSecond: 50}}, nil
+	}
+	return nil, fmt.Errorf("cloudflare: plan %q: want %q, %q, %q or %q", plan, Free, Pro, Business, Enterprise)
+}
+
 // Options configure a Client. A zero field means its default.
 type Options struct {
 	// ZoneID is the zone to purge. Required.
 	ZoneID string
 	// Token is the API token, sent as "Authorization: Bearer"; it needs the
-	// zone's Cache Purge permission. Required. It never appears in errors.
+	// zone's Cache Purge permission. Required, or TokenFunc. It never
+	// appears in errors.
 	Token string
+	// TokenFunc returns the token for each request, for a token that
+	// rotates: config.Resolver.Func reads a secret reference through the
+	// cache, so a new value is used once the old one's max age has passed,
+	// without a restart. It must be safe for concurrent use, and fast.
+	// Default nil: Token. Set one of the two.
+	TokenFunc func(ctx context.Context) (string, error)
 	// BaseURL turns path items into URLs: "https://www.example.com".
 	// Default "": path items fail.
 	BaseURL string
@@ -46,10 +97,25 @@ type Options struct {
 	KeysPerRequest int
 	// APIURL is the API's base URL. Default DefaultAPIURL.
 	APIURL string
-	// HTTPClient sends the requests. Default: a client with a 30s timeout.
+	// HTTPClient sends the requests. Default: http.DefaultClient's
+	// transport; the deadline is Timeout.
 	HTTPClient *http.Client
+	// Timeout is the deadline of each request: connecting, sending and
+	// reading the whole answer. A request past it is not retried, and the
+	// requests after it fail without being sent for one Timeout: Cloudflare
+	// is not answering, and waiting out each request's deadline in turn
+	// would hold the purge for many. Default 30s.
+	Timeout time.Duration
 	// Concurrency is the most requests one Purge has in flight. Default 4.
 	Concurrency int
+	// Plan is the zone's plan, which sets the default Budget. Default Free,
+	// whose limits every plan allows.
+	Plan Plan
+	// Budget spends the account's purge rate limits before each request
+	// is sent, so a burst waits instead of being refused with 429s. Share
+	// one among every Client of an account. Default: a Budget of this
+	// Client's own, with Buckets(Plan); budget.Unlimited for none.
+	Budget *budget.Budget
 	// Retry is the retry policy for each request. A zero field takes the
 	// retry package's default.
 	Retry retry.Policy
@@ -59,6 +125,7 @@ type Options struct {
 type Client struct {
 	opts     Options
 	endpoint string
+	guard    *deadline.Guard
 }
 
 // New returns a Client, after applying optFns to a copy of opts, or an
@@ -70,8 +137,14 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	if opts.ZoneID == "" {
 		return nil, errors.New("cloudflare: Options.ZoneID is required")
 	}
-	if opts.Token == "" {
-		return nil, errors.New("cloudflare: Options.Token is required")
+	switch {
+	case opts.Token == "" && opts.TokenFunc == nil:
+		return nil, errors.New("cloudflare: Options.Token or Options.TokenFunc is required")
+	case opts.Token != "" && opts.TokenFunc != nil:
+		return nil, errors.New("cloudflare: set Options.Token or Options.TokenFunc, not both")
+	case opts.TokenFunc == nil:
+		token := opts.Token
+		opts.TokenFunc = func(context.Context) (string, error) { return token, nil }
 	}
 	opts.APIURL = cmp.Or(opts.APIURL, DefaultAPIURL)
 	if u, err := url.Parse(opts.APIURL); err != nil || u.Host == "" {
@@ -88,13 +161,26 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	if opts.Concurrency < 0 {
 		return nil, fmt.Errorf("cloudflare: Options.Concurrency %d is negative", opts.Concurrency)
 	}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("cloudflare: Options.Timeout %s is negative", opts.Timeout)
+	}
+	opts.Plan = cmp.Or(opts.Plan, Free)
+	buckets, err := Buckets(opts.Plan)
+	if err != nil {
+		return nil, fmt.Errorf("cloudflare: Options.Plan %q: want %q, %q, %q or %q", opts.Plan, Free, Pro, Business, Enterprise)
+	}
+	if opts.Budget == nil {
+		opts.Budget, _ = budget.New(budget.Options{Buckets: buckets})
+	}
 	opts.URLsPerRequest = cmp.Or(opts.URLsPerRequest, 30)
 	opts.KeysPerRequest = cmp.Or(opts.KeysPerRequest, 30)
 	opts.Concurrency = cmp.Or(opts.Concurrency, 4)
+	opts.Timeout = cmp.Or(opts.Timeout, 30*time.Second)
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		opts.HTTPClient = &http.Client{}
 	}
-	return &Client{opts: opts, endpoint: strings.TrimRight(opts.APIURL, "/") + "/zones/" + url.PathEscape(opts.ZoneID) + "/purge_cache"}, nil
+	return &Client{opts: opts, guard: deadline.New(opts.Timeout, nil),
+		endpoint: strings.TrimRight(opts.APIURL, "/") + "/zones/" + url.PathEscape(opts.ZoneID) + "/purge_cache"}, nil
 }
 
 // Limits reports the per-request limits.
@@ -162,8 +248,9 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 	g.SetLimit(c.opts.Concurrency)
 	for n, j := range jobs {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil { // not started: every item still gets an outcome
-				calls[n] = purge.Call{Items: len(j.items), Err: err.Error()}
+			// Not started: every item still gets an outcome.
+			if err := cmp.Or(ctx.Err(), c.guard.Held()); err != nil {
+				calls[n] = purge.Call{Items: len(j.items), Err: "cloudflare: " + err.Error()}
 				return nil
 			}
 			calls[n] = c.send(ctx, j)
@@ -246,17 +333,42 @@ func (c *Client) send(ctx context.Context, j job) purge.Call {
 		body, _ = json.Marshal(map[string][]string{j.field: j.values})
 	}
 	what := fmt.Sprintf("cloudflare: purge %s in zone %s", j.field, c.opts.ZoneID)
+	costs := []budget.Cost{{Bucket: BucketAPI, N: 1}}
+	switch {
+	case j.field == "files":
+		costs = append(costs, budget.Cost{Bucket: BucketURLs, N: len(j.values)})
+	case j.field == "purge_everything" && c.opts.Plan == Free:
+		costs = append(costs, budget.Cost{Bucket: BucketEverything, N: 1})
+	default:
+		costs = append(costs, budget.Cost{Bucket: BucketKeys, N: 1})
+	}
 	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+		// Each attempt is a request: it waits for its tokens.
+		if err := c.opts.Budget.Wait(ctx, costs...); err != nil {
+			return err
+		}
+		token, err := c.opts.TokenFunc(ctx)
+		if err != nil {
+			return fmt.Errorf("the API token: %w", err)
+		}
+		rctx, cancel, err := c.guard.Start(ctx)
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
+		defer cancel()
+		req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := c.opts.HTTPClient.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return err
 			}
 			// A purge is idempotent: repeating one that may have been done is safe.
 			return retry.Retryable(err)
@@ -264,6 +376,9 @@ func (c *Client) send(ctx context.Context, j job) purge.Call {
 		defer resp.Body.Close()
 		data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if err != nil {
+			if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return err
+			}
 			return retry.Retryable(err)
 		}
 		var a answer

@@ -168,7 +168,8 @@ func TestNew(t *testing.T) {
 	}{
 		{"ok", cloudflare.Options{ZoneID: "z", Token: "t"}, ""},
 		{"no zone", cloudflare.Options{Token: "t"}, "cloudflare: Options.ZoneID is required"},
-		{"no token", cloudflare.Options{ZoneID: "z"}, "cloudflare: Options.Token is required"},
+		{"no token", cloudflare.Options{ZoneID: "z"}, "cloudflare: Options.Token or Options.TokenFunc is required"},
+		{"two tokens", cloudflare.Options{ZoneID: "z", Token: "t", TokenFunc: func(context.Context) (string, error) { return "u", nil }}, "cloudflare: set Options.Token or Options.TokenFunc, not both"},
 		{"too many urls", cloudflare.Options{ZoneID: "z", Token: "t", URLsPerRequest: 1000}, "cloudflare: Options.URLsPerRequest 1000: want 0 (the default) to 500"},
 		{"negative keys", cloudflare.Options{ZoneID: "z", Token: "t", KeysPerRequest: -1}, "Options.KeysPerRequest -1"},
 		{"negative concurrency", cloudflare.Options{ZoneID: "z", Token: "t", Concurrency: -1}, "Options.Concurrency -1 is negative"},

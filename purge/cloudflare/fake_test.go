@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/offload-dev/offload/purge/purgetest"
 )
@@ -29,6 +30,11 @@ type fakeCloudflare struct {
 	keyLimit   int  // tags, hosts, prefixes per request
 	enterprise bool // may purge by tag, host, prefix
 	backend    *purgetest.Backend
+	// limits, when set, are the account's token buckets by name ("api",
+	// "urls", "keys", "everything"), kept on time.Now as Cloudflare keeps
+	// them: a request short of tokens gets 429 and takes none.
+	limits  map[string]*tokenBucket
+	limited int // requests refused with 429 by limits
 
 	mu     sync.Mutex
 	seq    int
@@ -125,6 +131,21 @@ func (f *fakeCloudflare) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if f.limits != nil {
+		cost := map[string]float64{"api": 1}
+		switch kind {
+		case "files":
+			cost["urls"] = float64(len(keys))
+		case "purge_everything":
+			cost["everything"] = 1
+		default:
+			cost["keys"] = 1
+		}
+		if !f.take(cost) {
+			cfError(w, http.StatusTooManyRequests, 971, "Please wait and consider throttling your request speed")
+			return
+		}
+	}
 	if f.backend != nil {
 		if fault := f.backend.Receive(keys); fault != nil {
 			fault.SetRetryAfter(w.Header())
@@ -143,6 +164,50 @@ func (f *fakeCloudflare) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"success": true, "errors": []any{}, "messages": []any{}, "result": map[string]string{"id": id}})
+}
+
+// tokenBucket is one of the fake's rate limits.
+type tokenBucket struct {
+	size, perSecond float64
+	tokens          float64
+	at              time.Time
+}
+
+func (b *tokenBucket) refill(now time.Time) {
+	if b.at.IsZero() {
+		b.tokens, b.at = b.size, now
+	}
+	b.tokens = min(b.size, b.tokens+now.Sub(b.at).Seconds()*b.perSecond)
+	b.at = now
+}
+
+// take takes cost from the buckets if every one holds enough, else none.
+func (f *fakeCloudflare) take(cost map[string]float64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now()
+	for name, n := range cost {
+		if b := f.limits[name]; b != nil {
+			b.refill(now)
+			if b.tokens+1e-9 < n {
+				f.limited++
+				return false
+			}
+		}
+	}
+	for name, n := range cost {
+		if b := f.limits[name]; b != nil {
+			b.tokens -= n
+		}
+	}
+	return true
+}
+
+// refused returns the requests refused with 429 by limits so far.
+func (f *fakeCloudflare) refused() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.limited
 }
 
 func (f *fakeCloudflare) received() []map[string]json.RawMessage {

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/retry"
 )
@@ -61,6 +62,13 @@ type Options struct {
 	// PollInterval is how often Wait asks for an invalidation's status.
 	// Default 10s. Wait sleeps with Retry.Sleep when it is set.
 	PollInterval time.Duration
+	// Timeout is the deadline of each call to CloudFront, answer included.
+	// A call past it is not retried, and for one Timeout after it the calls
+	// that follow fail without being sent: CloudFront is not answering,
+	// and waiting out each call's deadline in turn would hold the pipeline
+	// for many. Default 30s. The client's HTTP transport should have
+	// shorter connect and TLS timeouts of its own.
+	Timeout time.Duration
 }
 
 // defaultRetry is what a zero Options.Retry field means: invalidations stay
@@ -69,8 +77,9 @@ var defaultRetry = retry.Policy{Initial: time.Second, Max: time.Minute, Budget: 
 
 // Client purges one distribution. It is safe for concurrent use.
 type Client struct {
-	api  API
-	opts Options
+	api   API
+	opts  Options
+	guard *deadline.Guard
 }
 
 // New returns a Client for opts.DistributionID, after applying optFns to a
@@ -94,6 +103,10 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	if opts.PollInterval < 0 {
 		return nil, fmt.Errorf("cloudfront: Options.PollInterval %s is negative", opts.PollInterval)
 	}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("cloudfront: Options.Timeout %s is negative", opts.Timeout)
+	}
+	opts.Timeout = cmp.Or(opts.Timeout, 30*time.Second)
 	opts.PathsPerCall = cmp.Or(opts.PathsPerCall, MaxPaths)
 	opts.WildcardsPerCall = cmp.Or(opts.WildcardsPerCall, MaxWildcards)
 	opts.PollInterval = cmp.Or(opts.PollInterval, 10*time.Second)
@@ -101,7 +114,7 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	opts.Retry.Max = cmp.Or(opts.Retry.Max, defaultRetry.Max)
 	opts.Retry.Budget = cmp.Or(opts.Retry.Budget, defaultRetry.Budget)
 	opts.Retry.MaxAttempts = cmp.Or(opts.Retry.MaxAttempts, defaultRetry.MaxAttempts)
-	return &Client{api: opts.Client, opts: opts}, nil
+	return &Client{api: opts.Client, opts: opts, guard: deadline.New(opts.Timeout, nil)}, nil
 }
 
 // Limits reports the per-invalidation limits.
@@ -160,6 +173,10 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 			fail(err.Error())
 			continue
 		}
+		if err := c.guard.Held(); err != nil {
+			fail(fmt.Sprintf("cloudfront: create invalidation for %s: %v", c.opts.DistributionID, err))
+			continue
+		}
 		call := c.create(ctx, paths, CallerReference(c.opts.DistributionID, nonce, paths))
 		res.Calls = append(res.Calls, call)
 		if call.Err != "" {
@@ -187,9 +204,10 @@ func (c *Client) create(ctx context.Context, paths []string, ref string) purge.C
 	}
 	var out *cloudfront.CreateInvalidationOutput
 	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		var err error
-		out, err = c.api.CreateInvalidation(ctx, in, noSDKRetry)
-		return classify(ctx, err)
+		return c.call(ctx, func(ctx context.Context) (err error) {
+			out, err = c.api.CreateInvalidation(ctx, in, noSDKRetry)
+			return err
+		})
 	})
 	call.Attempts = rr.Attempts
 	if err != nil {
@@ -209,10 +227,11 @@ func (c *Client) create(ctx context.Context, paths []string, ref string) purge.C
 func (c *Client) Status(ctx context.Context, id string) (purge.Status, error) {
 	var out *cloudfront.GetInvalidationOutput
 	_, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		var err error
-		out, err = c.api.GetInvalidation(ctx, &cloudfront.GetInvalidationInput{
-			DistributionId: aws.String(c.opts.DistributionID), Id: aws.String(id)}, noSDKRetry)
-		return classify(ctx, err)
+		return c.call(ctx, func(ctx context.Context) (err error) {
+			out, err = c.api.GetInvalidation(ctx, &cloudfront.GetInvalidationInput{
+				DistributionId: aws.String(c.opts.DistributionID), Id: aws.String(id)}, noSDKRetry)
+			return err
+		})
 	})
 	if err != nil {
 		return purge.Status{ID: id}, fmt.Errorf("cloudfront: get invalidation %s for %s: %w", id, c.opts.DistributionID, err)
@@ -251,6 +270,21 @@ func (c *Client) Wait(ctx context.Context, id string) (purge.Status, error) {
 			return st, fmt.Errorf("cloudfront: wait for invalidation %s: %w", id, err)
 		}
 	}
+}
+
+// call makes one call to CloudFront within the deadline, and classifies
+// its error for the retry policy.
+func (c *Client) call(ctx context.Context, fn func(ctx context.Context) error) error {
+	rctx, cancel, err := c.guard.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	err = fn(rctx)
+	if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+		return err
+	}
+	return classify(ctx, err)
 }
 
 func noSDKRetry(o *cloudfront.Options) { o.Retryer = aws.NopRetryer{} }

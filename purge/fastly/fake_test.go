@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/offload-dev/offload/purge/purgetest"
 )
@@ -23,6 +25,13 @@ type fakeFastly struct {
 	readOnly  string // valid, but without purge_select
 	serviceID string
 	backend   *purgetest.Backend // nil: serve everything
+	// writeLimit, when above 0, is how many purge-all requests an hour the
+	// fake takes (Fastly's non-read limit), in windows from the first
+	// one's time.Now; past it the answer is 429 with Fastly-RateLimit-*.
+	writeLimit int
+	window     time.Time
+	writes     int
+	limited    int
 
 	mu    sync.Mutex
 	seq   int
@@ -83,6 +92,9 @@ func (f *fakeFastly) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if rest[1] == "purge_all" {
 			keys = []string{"purge_all"}
+			if !f.write(w) {
+				return
+			}
 			break
 		}
 		var body struct {
@@ -124,6 +136,37 @@ func (f *fakeFastly) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	json.NewEncoder(w).Encode(map[string]string{"status": "ok", "id": fmt.Sprintf("%d-1700000000-0", seq)})
+}
+
+// write counts a non-read request against writeLimit, and answers 429 as
+// Fastly does past it.
+func (f *fakeFastly) write(w http.ResponseWriter) bool {
+	if f.writeLimit <= 0 {
+		return true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now()
+	if f.window.IsZero() || !now.Before(f.window.Add(time.Hour)) {
+		f.window, f.writes = now, 0
+	}
+	w.Header().Set("Fastly-RateLimit-Reset", strconv.FormatInt(f.window.Add(time.Hour).Unix(), 10))
+	if f.writes >= f.writeLimit {
+		f.limited++
+		w.Header().Set("Fastly-RateLimit-Remaining", "0")
+		fail(w, http.StatusTooManyRequests, "Too many requests", "")
+		return false
+	}
+	f.writes++
+	w.Header().Set("Fastly-RateLimit-Remaining", strconv.Itoa(f.writeLimit-f.writes))
+	return true
+}
+
+// limits returns the 429s so far and when the current window resets.
+func (f *fakeFastly) limits() (limited int, reset time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.limited, f.window.Add(time.Hour)
 }
 
 func (f *fakeFastly) accepted() (paths, soft []string) {

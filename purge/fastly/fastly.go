@@ -10,12 +10,15 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/budget"
 	"github.com/offload-dev/offload/retry"
 )
 
@@ -25,11 +28,32 @@ const MaxKeys = 256
 // DefaultAPIURL is Fastly's API.
 const DefaultAPIURL = "https://api.fastly.com"
 
+// BucketWrites is the bucket of the API's non-read requests.
+const BucketWrites = "writes"
+
+// Buckets returns Fastly's API rate limit as a token bucket: Fastly
+// documents (docs.fastly.com/api, "Rate limiting") 1,000 non-read requests
+// an hour per user or token, which a purge-all request counts against,
+// counted in windows that reset at a time it names. A bucket of 500
+// refilled at 500 an hour never sends more than 1,000 in any hour,
+// wherever the window falls. URL and surrogate-key purges are not
+// limited, so they draw on no bucket.
+func Buckets() map[string]budget.Bucket {
+	return map[string]budget.Bucket{BucketWrites: budget.Per(500, 500, time.Hour)}
+}
+
 // Options configure a Client. A zero field means its default.
 type Options struct {
 	// Token is the API token, sent as Fastly-Key; it needs the purge_select
-	// scope (purge_all for KindAll). Required. It never appears in errors.
+	// scope (purge_all for KindAll). Required, or TokenFunc. It never
+	// appears in errors.
 	Token string
+	// TokenFunc returns the token for each request, for a token that
+	// rotates: config.Resolver.Func reads a secret reference through the
+	// cache, so a new value is used once the old one's max age has passed,
+	// without a restart. It must be safe for concurrent use, and fast.
+	// Default nil: Token. Set one of the two.
+	TokenFunc func(ctx context.Context) (string, error)
 	// ServiceID is the service whose surrogate keys (and everything) are
 	// purged. Required for tag and everything purges; URL purges do not use
 	// it. Default "".
@@ -45,20 +69,34 @@ type Options struct {
 	KeysPerCall int
 	// APIURL is the API's base URL. Default DefaultAPIURL.
 	APIURL string
-	// HTTPClient sends the requests. Default: a client with a 30s timeout.
+	// HTTPClient sends the requests. Default: http.DefaultClient's
+	// transport; the deadline is Timeout.
 	HTTPClient *http.Client
+	// Timeout is the deadline of each request: connecting, sending and
+	// reading the whole answer. A request past it is not retried, and the
+	// requests after it fail without being sent for one Timeout: Fastly is
+	// not answering, and waiting out each request's deadline in turn would
+	// hold the purge for many. Default 30s.
+	Timeout time.Duration
 	// Concurrency is the most requests one Purge has in flight (each URL is
 	// its own request). Default 8.
 	Concurrency int
 	// Retry is the retry policy for each request. A zero field takes the
-	// retry package's default.
+	// retry package's default. A 429 is waited out until
+	// Fastly-RateLimit-Reset when it has no Retry-After.
 	Retry retry.Policy
+	// Budget spends the token's rate limit (Buckets) before each request
+	// that counts against it, so purge-all requests wait instead of being
+	// refused. Share one among the Clients of a token. Default: a Budget
+	// of this Client's own, with Buckets; budget.Unlimited for none.
+	Budget *budget.Budget
 }
 
 // Client purges through the Fastly API. It is safe for concurrent use.
 type Client struct {
-	opts Options
-	api  string
+	opts  Options
+	api   string
+	guard *deadline.Guard
 }
 
 // New returns a Client, after applying optFns to a copy of opts, or an
@@ -67,8 +105,14 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	for _, fn := range optFns {
 		fn(&opts)
 	}
-	if opts.Token == "" {
-		return nil, errors.New("fastly: Options.Token is required")
+	switch {
+	case opts.Token == "" && opts.TokenFunc == nil:
+		return nil, errors.New("fastly: Options.Token or Options.TokenFunc is required")
+	case opts.Token != "" && opts.TokenFunc != nil:
+		return nil, errors.New("fastly: set Options.Token or Options.TokenFunc, not both")
+	case opts.TokenFunc == nil:
+		token := opts.Token
+		opts.TokenFunc = func(context.Context) (string, error) { return token, nil }
 	}
 	opts.APIURL = cmp.Or(opts.APIURL, DefaultAPIURL)
 	if u, err := url.Parse(opts.APIURL); err != nil || u.Host == "" {
@@ -80,12 +124,19 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	if opts.Concurrency < 0 {
 		return nil, fmt.Errorf("fastly: Options.Concurrency %d is negative", opts.Concurrency)
 	}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("fastly: Options.Timeout %s is negative", opts.Timeout)
+	}
 	opts.KeysPerCall = cmp.Or(opts.KeysPerCall, MaxKeys)
 	opts.Concurrency = cmp.Or(opts.Concurrency, 8)
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	opts.Timeout = cmp.Or(opts.Timeout, 30*time.Second)
+	if opts.Budget == nil {
+		opts.Budget, _ = budget.New(budget.Options{Buckets: Buckets()})
 	}
-	return &Client{opts: opts, api: strings.TrimRight(opts.APIURL, "/")}, nil
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{}
+	}
+	return &Client{opts: opts, api: strings.TrimRight(opts.APIURL, "/"), guard: deadline.New(opts.Timeout, nil)}, nil
 }
 
 // Limits reports the per-request limits.
@@ -153,8 +204,9 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 	g.SetLimit(c.opts.Concurrency)
 	for n, j := range jobs {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil { // not started: every item still gets an outcome
-				results[n].call = purge.Call{Items: len(j.items), Err: err.Error()}
+			// Not started: every item still gets an outcome.
+			if err := cmp.Or(ctx.Err(), c.guard.Held()); err != nil {
+				results[n].call = purge.Call{Items: len(j.items), Err: "fastly: " + err.Error()}
 				return nil
 			}
 			results[n].call, results[n].ids = c.send(ctx, j)
@@ -215,13 +267,29 @@ func (c *Client) send(ctx context.Context, j job) (purge.Call, map[string]string
 		body, _ = json.Marshal(map[string][]string{"surrogate_keys": j.keys})
 	}
 	what := "fastly: POST " + c.api + j.path
+	var costs []budget.Cost
+	if strings.HasSuffix(j.path, "/purge_all") {
+		costs = append(costs, budget.Cost{Bucket: BucketWrites, N: 1})
+	}
 	var ids map[string]string
 	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api+j.path, bytes.NewReader(body))
+		if err := c.opts.Budget.Wait(ctx, costs...); err != nil {
+			return err
+		}
+		token, err := c.opts.TokenFunc(ctx)
+		if err != nil {
+			return fmt.Errorf("the API token: %w", err)
+		}
+		rctx, cancel, err := c.guard.Start(ctx)
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Fastly-Key", c.opts.Token)
+		defer cancel()
+		req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.api+j.path, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Fastly-Key", token)
 		req.Header.Set("Accept", "application/json")
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
@@ -234,13 +302,22 @@ func (c *Client) send(ctx context.Context, j job) (purge.Call, map[string]string
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return err
+			}
 			// A purge is idempotent: repeating one that may have been done is safe.
 			return retry.Retryable(err)
 		}
 		defer resp.Body.Close()
 		data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if err != nil {
+			if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return err
+			}
 			return retry.Retryable(err)
+		}
+		if resp.StatusCode == http.StatusTooManyRequests && retry.RetryAfter(resp.Header, time.Now()) == 0 {
+			return retry.After(fmt.Errorf("%s%s", resp.Status, apiMessage(data)), resetWait(resp.Header, time.Now()))
 		}
 		if resp.StatusCode >= 300 {
 			return retry.HTTPStatus(resp, fmt.Errorf("%s%s", resp.Status, apiMessage(data)))
@@ -267,6 +344,16 @@ func (c *Client) send(ctx context.Context, j job) (purge.Call, map[string]string
 		call.Err = fmt.Sprintf("%s: %v", what, err)
 	}
 	return call, ids
+}
+
+// resetWait is the time until Fastly-RateLimit-Reset (UTC epoch seconds),
+// when the rate limit's window starts again; 0 if absent or past.
+func resetWait(h http.Header, now time.Time) time.Duration {
+	sec, err := strconv.ParseInt(strings.TrimSpace(h.Get("Fastly-RateLimit-Reset")), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return max(0, time.Unix(sec, 0).Sub(now))
 }
 
 // apiMessage is Fastly's own message from an error body:

@@ -158,7 +158,8 @@ func TestNew(t *testing.T) {
 		want string
 	}{
 		{"ok", fastly.Options{Token: "t"}, ""},
-		{"no token", fastly.Options{}, "fastly: Options.Token is required"},
+		{"no token", fastly.Options{}, "fastly: Options.Token or Options.TokenFunc is required"},
+		{"two tokens", fastly.Options{Token: "t", TokenFunc: func(context.Context) (string, error) { return "u", nil }}, "fastly: set Options.Token or Options.TokenFunc, not both"},
 		{"too many keys", fastly.Options{Token: "t", KeysPerCall: 257}, "fastly: Options.KeysPerCall 257: want 0 (the default) to 256"},
 		{"negative concurrency", fastly.Options{Token: "t", Concurrency: -1}, "fastly: Options.Concurrency -1 is negative"},
 		{"bad api url", fastly.Options{Token: "t", APIURL: "api.fastly.com"}, `fastly: Options.APIURL "api.fastly.com" is not an absolute URL`},

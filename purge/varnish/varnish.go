@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/offload-dev/offload/internal/deadline"
 	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/retry"
 )
@@ -29,8 +30,16 @@ type Options struct {
 	// "www.example.com". Default "": a URL item's own host, or for a path
 	// item the endpoint's host.
 	Host string
-	// HTTPClient sends the requests. Default: a client with a 30s timeout.
+	// HTTPClient sends the requests. Default: http.DefaultClient's
+	// transport; the deadline is Timeout.
 	HTTPClient *http.Client
+	// Timeout is the deadline of each request: connecting, sending and
+	// reading the whole answer. A request past it is not retried, and the
+	// requests to the same endpoint after it fail without being sent for
+	// one Timeout: that cache is not answering, and waiting out each
+	// request's deadline in turn would hold the purge for many. The other
+	// endpoints are purged all the same. Default 30s.
+	Timeout time.Duration
 	// Concurrency is the most requests one Purge has in flight. Default 4.
 	Concurrency int
 	// Retry is the retry policy for each request. A zero field takes the
@@ -44,6 +53,7 @@ type Options struct {
 type Client struct {
 	opts      Options
 	endpoints []*url.URL
+	guards    []*deadline.Guard // by endpoint
 }
 
 // New returns a Client, after applying optFns to a copy of opts, or an
@@ -74,9 +84,16 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	if opts.Concurrency < 0 {
 		return nil, fmt.Errorf("varnish: Options.Concurrency %d is negative", opts.Concurrency)
 	}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("varnish: Options.Timeout %s is negative", opts.Timeout)
+	}
 	opts.Concurrency = cmp.Or(opts.Concurrency, 4)
+	opts.Timeout = cmp.Or(opts.Timeout, 30*time.Second)
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		opts.HTTPClient = &http.Client{}
+	}
+	for range c.endpoints {
+		c.guards = append(c.guards, deadline.New(opts.Timeout, nil))
 	}
 	c.opts = opts
 	return c, nil
@@ -116,8 +133,9 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 	g.SetLimit(c.opts.Concurrency)
 	for n, t := range tasks {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil { // not started: every item still gets an outcome
-				calls[n] = purge.Call{Items: 1, Err: err.Error()}
+			// Not started: every item still gets an outcome.
+			if err := cmp.Or(ctx.Err(), c.guards[t.endpoint].Held()); err != nil {
+				calls[n] = purge.Call{Items: 1, Err: fmt.Sprintf("varnish: %s: %v", c.endpoints[t.endpoint].Host, err)}
 				return nil
 			}
 			calls[n] = c.send(ctx, t)
@@ -158,8 +176,14 @@ func (c *Client) send(ctx context.Context, t task) purge.Call {
 	u := ep.Scheme + "://" + ep.Host + ep.Path + t.target
 	what := fmt.Sprintf("varnish: %s %s (Host %s)", c.opts.Method, u, host)
 	call := purge.Call{Items: 1}
+	guard := c.guards[t.endpoint]
 	rr, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		req, err := http.NewRequestWithContext(ctx, c.opts.Method, u, nil)
+		rctx, cancel, err := guard.Start(ctx)
+		if err != nil {
+			return err
+		}
+		defer cancel()
+		req, err := http.NewRequestWithContext(rctx, c.opts.Method, u, nil)
 		if err != nil {
 			return err
 		}
@@ -169,11 +193,20 @@ func (c *Client) send(ctx context.Context, t task) purge.Call {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if err := guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return err
+			}
 			return retry.Retryable(err)
 		}
 		defer resp.Body.Close()
 		call.ID = resp.Header.Get("X-Varnish")
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if err != nil {
+			if err := guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
+				return err
+			}
+			return retry.Retryable(err)
+		}
 		if resp.StatusCode < 300 {
 			call.Status = resp.Status
 			return nil
