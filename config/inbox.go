@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -32,11 +33,14 @@ func (c *Config) fillInbox() {
 	}
 }
 
+// Compiled on first use, not in package init: the Lambda bootstrap's cold
+// start pays for every package-level regexp, and only a nats configuration
+// needs these.
 var (
 	// JetStream names: no whitespace, dots or wildcards.
-	natsName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	natsName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
 	// A subject: dot-separated tokens, none empty; * or > whole tokens.
-	natsToken = regexp.MustCompile(`^([^.*>\s]+|\*|>)$`)
+	natsToken = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([^.*>\s]+|\*|>)$`) })
 )
 
 // validateInbox checks the inbox and the nats state driver. Its settings
@@ -52,7 +56,7 @@ func (v *validator) validateInbox(c *Config) {
 	if c.State.Driver == "nats" && in.Driver != "nats" {
 		v.add("state.driver", v.at("state", "driver"), "nats keeps the ledger on the inbox's NATS connection: set inbox.driver: nats and inbox.url")
 	}
-	if c.State.Bucket != "" && !natsName.MatchString(c.State.Bucket) {
+	if c.State.Bucket != "" && !natsName().MatchString(c.State.Bucket) {
 		v.add("state.bucket", v.at("state", "bucket"), "%q is not a key-value bucket name: use letters, digits, - and _", c.State.Bucket)
 	}
 	if in.Driver != "nats" {
@@ -75,13 +79,13 @@ func (v *validator) validateInbox(c *Config) {
 		}
 	}
 	for _, f := range []struct{ field, val string }{{"stream", in.Stream}, {"consumer", in.Consumer}, {"dead_letter_stream", in.DeadLetterStream}} {
-		if !natsName.MatchString(f.val) {
+		if !natsName().MatchString(f.val) {
 			v.add("inbox."+f.field, v.at("inbox", f.field), "%q is not a JetStream name: use letters, digits, - and _", f.val)
 		}
 	}
 	for _, f := range []struct{ field, val string }{{"subject", in.Subject}, {"dead_letter_subject", in.DeadLetterSubject}} {
 		for _, tok := range strings.Split(f.val, ".") {
-			if !natsToken.MatchString(tok) {
+			if !natsToken().MatchString(tok) {
 				v.add("inbox."+f.field, v.at("inbox", f.field), "%q is not a subject: dot-separated tokens such as offload.events, without spaces", f.val)
 				break
 			}

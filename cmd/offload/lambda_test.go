@@ -12,6 +12,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -386,6 +387,36 @@ targets: [{name: cf, provider: cloudfront, distribution_id: %s}]
 		float64(st.Size())/(1<<20), runtime.GOARCH, runs, med(inits), med(firsts), med(warms))
 	if m := med(firsts); m > 5*time.Second {
 		t.Errorf("median cold start %s, want well under 5s", m)
+	}
+}
+
+// TestBootstrapNoSchemaTables checks that the bootstrap, as deployed, links
+// no AWS SDK schemas package but the credential chain's small ones: the
+// schema-based serde of newer SDK service releases builds its tables in
+// package init, most of the cold start's package init (see go.mod), and an
+// upgrade would bring them back unseen.
+func TestBootstrapNoSchemaTables(t *testing.T) {
+	// config and credentials are kept current for their fixes; these come
+	// with them and cost about 2 ms of init together.
+	credentialChain := map[string]bool{
+		"github.com/aws/aws-sdk-go-v2/service/sso/schemas":     true,
+		"github.com/aws/aws-sdk-go-v2/service/ssooidc/schemas": true,
+		"github.com/aws/aws-sdk-go-v2/service/signin/schemas":  true,
+	}
+	cmd := exec.Command("go", "list", "-tags", "lambda.norpc", "-deps", ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var got []string
+	for _, p := range strings.Fields(string(out)) {
+		if strings.HasPrefix(p, "github.com/aws/aws-sdk-go-v2/") && strings.HasSuffix(p, "/schemas") && !credentialChain[p] {
+			got = append(got, p)
+		}
+	}
+	if len(got) > 0 {
+		t.Errorf("got the bootstrap linking %v, want none but the credential chain's: hold those modules at their last release before schema-based serde (go.mod says which)", got)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -242,19 +243,21 @@ func (c *Client) target(it purge.Item) (target, host string, err error) {
 	return "", "", fmt.Errorf("varnish: %s: %w", it.Kind, purge.ErrUnsupported)
 }
 
+// Compiled on first use, not in package init, which the Lambda bootstrap's
+// cold start pays for: only an error body needs them.
 var (
-	titleRE = regexp.MustCompile(`(?is)<title>(.*?)</title>`)
-	spaceRE = regexp.MustCompile(`\s+`)
+	titleRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<title>(.*?)</title>`) })
+	spaceRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s+`) })
 )
 
 // message is the cache's own words from an error body: the title of
 // Varnish's synthetic HTML page, or the start of a plain body.
 func message(body []byte) string {
 	s := string(body)
-	if m := titleRE.FindStringSubmatch(s); m != nil {
+	if m := titleRE().FindStringSubmatch(s); m != nil {
 		s = m[1]
 	}
-	s = strings.TrimSpace(spaceRE.ReplaceAllString(s, " "))
+	s = strings.TrimSpace(spaceRE().ReplaceAllString(s, " "))
 	if len(s) > 200 {
 		s = s[:200] + "…"
 	}
