@@ -115,6 +115,21 @@ func ListAppend(o *Object, name string, n int, item func(b []byte, i int) []byte
 	o.w.WriteByte(']')
 }
 
+// ListStream is ListAppend for items that may be long (a purge batch of
+// 100,000 URLs): item may hand what it has appended so far to flush, which
+// writes it and returns b[:0], so that the item is never held whole.
+// Indented, flush keeps it: json.Indent takes a whole value.
+func ListStream(o *Object, name string, n int, item func(b []byte, i int, flush func([]byte) []byte) []byte) {
+	flush := func(b []byte) []byte { return b }
+	if !o.indent {
+		flush = func(b []byte) []byte {
+			o.w.Write(b)
+			return b[:0]
+		}
+	}
+	ListAppend(o, name, n, func(b []byte, i int) []byte { return item(b, i, flush) })
+}
+
 // Close ends the object, flushes it, and returns the first error.
 func (o *Object) Close() error {
 	if o.indent && o.members > 0 {
