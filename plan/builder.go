@@ -26,6 +26,10 @@ type Builder struct {
 	index  map[string]uint32
 	buf    []byte
 	objs   []builtObject // by first change; nil until grouped
+	// The few changes with a time not in UTC, and, once planned, with a
+	// Detail not in details.
+	times   map[int32]time.Time
+	details map[int32]string
 }
 
 const builderChunk = 4096
@@ -34,18 +38,23 @@ const builderChunk = 4096
 type rec struct {
 	// The key, ETag, version id, sequencer, message id and error, one
 	// after the other: one string, so one allocation, per change.
-	s                   string
-	ends                [5]uint32 // where each but the error ends in s
-	time                time.Time
-	size                int64
-	bucket, kind, event uint32 // in names
-	obj, next           int32  // its object and the next change to it (-1: none)
+	s    string
+	sec  int64 // its time, if UTC (as decoded); else in Builder.times
+	size int64
+	ends [5]uint32 // where each but the error ends in s
+	nsec int32
+	// The bucket, kind and event name, in names.
+	bucket, kind, event uint32
+	obj, next           int32 // its object and the next change to it (-1: none)
 
 	purge  bool
 	reason uint8 // in reasons, less 1
-	sites  int16 // 0: none; i+1: only site i; -1: in sitesOf
-	detail string
+	detail uint8 // in details, less 1; 0: in Builder.details, or none
+	sites  int16 // 0: none; i+1: only site i; -1: the object's, in sitesOf
 }
+
+// details are the Details that do not depend on the change.
+var details = []string{noSite, detailPurgeNewOff, detailSeen, detailLate, detailNewer, detailSameETag}
 
 // builtObject is one object changes name, without the changes the planner
 // finds invalid.
@@ -69,7 +78,15 @@ func (b *Builder) Add(c event.Change) {
 	}
 	buf = append(buf, c.Err...)
 	r.s, b.buf = string(buf), buf
-	r.time, r.size = c.Time, c.Size
+	r.size = c.Size
+	if c.Time.Location() == time.UTC {
+		r.sec, r.nsec = c.Time.Unix(), int32(c.Time.Nanosecond())
+	} else {
+		if b.times == nil {
+			b.times = map[int32]time.Time{}
+		}
+		b.times[int32(b.n)] = c.Time
+	}
 	r.bucket, r.kind, r.event = b.intern(c.Bucket), b.intern(string(c.Kind)), b.intern(c.EventName)
 	last := &b.chunks[b.n/builderChunk]
 	*last = append(*last, r)
@@ -99,6 +116,7 @@ func (b *Builder) Truncate(n int) {
 		b.n--
 		c := &b.chunks[b.n/builderChunk]
 		*c = (*c)[:len(*c)-1]
+		delete(b.times, int32(b.n))
 	}
 	b.objs = nil
 }
@@ -109,9 +127,13 @@ func (b *Builder) at(i int) *rec { return &b.chunks[i/builderChunk][i%builderChu
 func (b *Builder) change(i int) event.Change {
 	r := b.at(i)
 	e := &r.ends
+	t, ok := b.times[int32(i)]
+	if !ok {
+		t = time.Unix(r.sec, int64(r.nsec)).UTC()
+	}
 	return event.Change{Bucket: b.names[r.bucket], Key: r.s[:e[0]], Kind: event.Kind(b.names[r.kind]),
 		ETag: r.s[e[0]:e[1]], Size: r.size, VersionID: r.s[e[1]:e[2]], Sequencer: r.s[e[2]:e[3]],
-		Time: r.time, EventName: b.names[r.event], MessageID: r.s[e[3]:e[4]], Record: i, Err: r.s[e[4]:]}
+		Time: t, EventName: b.names[r.event], MessageID: r.s[e[3]:e[4]], Record: i, Err: r.s[e[4]:]}
 }
 
 // object returns the bucket and key of change i.
@@ -153,9 +175,19 @@ func (b *Builder) group() {
 func (b *Builder) Objects() map[string][]string {
 	b.group()
 	out := map[string][]string{}
+	// Runs of one bucket (the usual batch, all of it) go in one append each.
+	var run []string
+	runBucket := ""
 	for _, o := range b.objs {
 		bucket, key := b.object(o.first)
-		out[bucket] = append(out[bucket], key)
+		if bucket != runBucket && len(run) > 0 {
+			out[runBucket] = append(out[runBucket], run...)
+			run = run[:0]
+		}
+		run, runBucket = append(run, key), bucket
+	}
+	if len(run) > 0 {
+		out[runBucket] = append(out[runBucket], run...)
 	}
 	return out
 }
@@ -229,11 +261,7 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 		}
 		b.decided(r, &d)
 	}
-	slices.SortFunc(plannable, func(x, y int32) int {
-		xb, xk := b.object(b.objs[x].first)
-		yb, yk := b.object(b.objs[y].first)
-		return cmp.Or(strings.Compare(xb, yb), strings.Compare(xk, yk))
-	})
+	sortObjects(b, plannable)
 
 	done := map[int32][]string{} // by change, the few with targets already purged
 	pl := newPlanner(cfg, held, receipts, len(plannable), b.n)
@@ -264,7 +292,12 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 	o := jsonstream.NewObject(w, indent)
 	jsonstream.ListAppend(o, "changes", b.n, func(out []byte, i int) []byte {
 		r := b.at(i)
-		d := Decision{Change: b.change(i), Decision: Skip, Detail: r.detail, Done: done[int32(i)]}
+		d := Decision{Change: b.change(i), Decision: Skip, Done: done[int32(i)]}
+		if r.detail > 0 {
+			d.Detail = details[r.detail-1]
+		} else {
+			d.Detail = b.details[int32(i)]
+		}
 		if r.purge {
 			d.Decision = Purge
 		}
@@ -304,10 +337,36 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 	return o.Close()
 }
 
+// sortObjects sorts objects by bucket and key.
+func sortObjects(b *Builder, objects []int32) {
+	type named struct {
+		bucket, key string
+		k           int32
+	}
+	byName := make([]named, len(objects))
+	for i, k := range objects {
+		bucket, key := b.object(b.objs[k].first)
+		byName[i] = named{bucket, key, k}
+	}
+	slices.SortFunc(byName, func(x, y named) int {
+		return cmp.Or(strings.Compare(x.bucket, y.bucket), strings.Compare(x.key, y.key))
+	})
+	for i := range byName {
+		objects[i] = byName[i].k
+	}
+}
+
 // decided keeps d's decision in r.
 func (b *Builder) decided(r *rec, d *Decision) {
-	r.purge, r.detail = d.Decision == Purge, d.Detail
+	r.purge = d.Decision == Purge
 	r.reason = uint8(slices.Index(reasons, d.Reason) + 1)
+	r.detail = uint8(slices.Index(details, d.Detail) + 1)
+	if r.detail == 0 && d.Detail != "" {
+		if b.details == nil {
+			b.details = map[int32]string{}
+		}
+		b.details[int32(d.Record)] = d.Detail
+	}
 }
 
 var _ event.Sink = (*Builder)(nil)

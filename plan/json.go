@@ -112,7 +112,7 @@ func appendBatch(out []byte, b *Batch, base string, flush func([]byte) []byte) [
 			if i > 0 {
 				out = append(out, ',')
 			}
-			out = jsonstream.String(out, l.base+it)
+			out = jsonstream.Joined(out, l.base, it)
 			if len(out) > chunk {
 				out = flush(out)
 			}

@@ -296,7 +296,15 @@ func decide(cfg Config, ds []Decision, held map[Object]ledger.Record, receipts m
 	return p
 }
 
-const noSite = "no site serves this bucket and key"
+// Details that do not depend on the change.
+const (
+	noSite            = "no site serves this bucket and key"
+	detailPurgeNewOff = "purge_new is off for every site of this object"
+	detailSeen        = "the same event was already seen"
+	detailLate        = "arrived late, but after the object was last purged"
+	detailNewer       = "a newer change to this object was already applied"
+	detailSameETag    = "same ETag as the last change applied"
+)
 
 // siteNames returns each site's name as a list of one: the Sites of a
 // change only one site serves, shared (capacity 1, so an append copies).
@@ -343,6 +351,7 @@ type planner struct {
 	purges   *purgeSet
 	mirrors  []MirrorOp
 	commits  []commitRef
+	odd      map[int32]oddCommit // by commit
 	// Every change is purged for at most one object, so the commits'
 	// change lists are cut, per object, from one array.
 	purging []int
@@ -355,7 +364,7 @@ func newPlanner(cfg Config, held map[Object]ledger.Record, receipts map[Object]l
 		targets[t.Name] = t
 	}
 	return &planner{sites: cfg.Sites, held: held, receipts: receipts, purges: newPurgeSet(targets, objects),
-		commits: make([]commitRef, 0, objects), purging: make([]int, 0, changes)}
+		commits: make([]commitRef, 0, objects), odd: map[int32]oddCommit{}, purging: make([]int, 0, changes)}
 }
 
 // object decides ds, the changes to one object that a site serves, in
@@ -378,8 +387,11 @@ func (pl *planner) object(ds []Decision) {
 	if last >= 0 && pl.purgeObject(&ds[last], rc) {
 		pl.purging = append(pl.purging, ds[last].Record)
 	}
-	if c, ok := commitFor(ds, h, last, late, len(pl.purging) > start); ok {
-		c.start, c.end = int32(start), int32(len(pl.purging))
+	if c, odd, ok := commitFor(ds, h, last, late, len(pl.purging) > start); ok {
+		if odd != nil {
+			pl.odd[int32(len(pl.commits))] = *odd
+		}
+		c.start = int32(start)
 		pl.commits = append(pl.commits, c)
 	}
 }
@@ -430,55 +442,73 @@ func (pl *planner) purgeObject(d *Decision, rc ledger.Receipt) bool {
 	if purged {
 		d.Decision = Purge
 	} else {
-		d.Decision, d.Detail = Skip, "purge_new is off for every site of this object"
+		d.Decision, d.Detail = Skip, detailPurgeNewOff
 	}
 	return purged
 }
 
 // commitRef is a commit as the planner keeps it until the plan is made
-// or written: which change it records, not a copy of its fields.
+// or written: which change it records, not a copy of its fields. Its
+// Changes run in planner.purging from its start to the next one's.
 type commitRef struct {
-	change     int32 // the change recorded (its Record); -1: held
-	start, end int32 // its Changes, in planner.purging
-	purged     string
-	held       *ledger.Record // the ledger's record, recorded again
+	change int32 // the change recorded (its Record); -1: in planner.odd
+	start  int32
+	own    bool // the CDN is fresh up to the change's own sequencer
+}
+
+// oddCommit is a commit whose record is not its change's with that
+// change's sequencer as Purged.
+type oddCommit struct {
+	change int32 // -1: the ledger's record, recorded again
+	purged string
+	held   ledger.Record
 }
 
 // commitFor returns what to record for an object once its purges are
 // done (purging: it has some): its newest change, with the sequencer the
 // CDN is now fresh up to.
-func commitFor(ds []Decision, h ledger.Record, last int, late []int, purging bool) (commitRef, bool) {
+func commitFor(ds []Decision, h ledger.Record, last int, late []int, purging bool) (commitRef, *oddCommit, bool) {
 	switch {
 	case last >= 0:
 		ref := commitRef{change: int32(ds[last].Record)}
 		if purging || ds[last].Reason == ReasonNew {
-			ref.purged = ds[last].Sequencer // fresh now, or new and left alone by choice
-		} else {
-			ref.purged = purgedUpTo(h) // unchanged: the CDN is as fresh as it was
+			ref.own = true // fresh now, or new and left alone by choice
+			return ref, nil, true
 		}
-		return ref, true
+		// Unchanged: the CDN is as fresh as it was.
+		return ref, &oddCommit{change: ref.change, purged: purgedUpTo(h)}, true
 	case len(late) > 0 && purging:
 		r := h
 		r.Purged = h.Sequencer
-		return commitRef{change: -1, held: &r}, true
+		return commitRef{change: -1}, &oddCommit{change: -1, held: r}, true
 	}
-	return commitRef{}, false
+	return commitRef{}, nil, false
 }
 
 // commit returns commit k, reading the change it records with change.
 func (pl *planner) commit(k int, change func(int) event.Change) Commit {
 	ref := &pl.commits[k]
-	c := Commit{Changes: []int{}}
-	if ref.end > ref.start {
-		c.Changes = pl.purging[ref.start:ref.end:ref.end]
+	end := int32(len(pl.purging))
+	if k+1 < len(pl.commits) {
+		end = pl.commits[k+1].start
 	}
-	if ref.held != nil {
-		c.Record = *ref.held
+	c := Commit{Changes: []int{}}
+	if end > ref.start {
+		c.Changes = pl.purging[ref.start:end:end]
+	}
+	odd := pl.odd[int32(k)]
+	if !ref.own && odd.change < 0 {
+		c.Record = odd.held
 		return c
 	}
-	d := change(int(ref.change))
+	d := change(int(odd.change))
+	purged := odd.purged
+	if ref.own {
+		d = change(int(ref.change))
+		purged = d.Sequencer
+	}
 	c.Record = ledger.Record{Bucket: d.Bucket, Key: d.Key, Sequencer: d.Sequencer, ETag: d.ETag,
-		VersionID: d.VersionID, Time: d.Time, Deleted: d.Kind == event.KindRemove, Purged: ref.purged}
+		VersionID: d.VersionID, Time: d.Time, Deleted: d.Kind == event.KindRemove, Purged: purged}
 	return c
 }
 
@@ -513,14 +543,14 @@ func decideObject(ds []Decision, idx []int, h ledger.Record, seen bool) (int, []
 			d.Decision = Skip
 			switch {
 			case sameChange(r, prev):
-				d.Reason, d.Detail = ReasonDuplicate, "the same event was already seen"
+				d.Reason, d.Detail = ReasonDuplicate, detailSeen
 			case slices.ContainsFunc(late, func(j int) bool { return sameChange(r, recordOf(ds[j].Change)) }):
-				d.Reason, d.Detail = ReasonDuplicate, "the same event was already seen"
+				d.Reason, d.Detail = ReasonDuplicate, detailSeen
 			case seen && len(accepted) == 0 && arrivedLate(d.Change, h):
-				d.Decision, d.Reason, d.Detail = Purge, ReasonChanged, "arrived late, but after the object was last purged"
+				d.Decision, d.Reason, d.Detail = Purge, ReasonChanged, detailLate
 				late = append(late, i)
 			default:
-				d.Reason, d.Detail = ReasonStale, "a newer change to this object was already applied"
+				d.Reason, d.Detail = ReasonStale, detailNewer
 			}
 			continue
 		}
@@ -548,7 +578,7 @@ func decideObject(ds []Decision, idx []int, h ledger.Record, seen bool) (int, []
 		d.Reason = ReasonNew
 		d.Decision = Skip // Make turns it into a purge for sites with purge_new
 	case !h.Deleted && h.ETag != "" && allPutsOf(ds, accepted, h.ETag) && len(late) == 0:
-		d.Decision, d.Reason, d.Detail = Skip, ReasonUnchanged, "same ETag as the last change applied"
+		d.Decision, d.Reason, d.Detail = Skip, ReasonUnchanged, detailSameETag
 	default:
 		d.Reason = ReasonChanged
 	}
