@@ -425,7 +425,7 @@ func (pl *planner) purgeObject(d *Decision, rc ledger.Receipt) bool {
 			}
 			pl.mirrors = append(pl.mirrors, MirrorOp{Mirror: m, Op: op, Bucket: d.Bucket, Key: d.Key, Path: key, Change: d.Record})
 		}
-		paths := objectPaths(key, s.Index)
+		paths, n := objectPaths(key, s.Index)
 		for _, tn := range s.Targets {
 			if slices.Contains(done, tn) {
 				if !slices.Contains(d.Done, tn) {
@@ -433,7 +433,7 @@ func (pl *planner) purgeObject(d *Decision, rc ledger.Receipt) bool {
 				}
 				continue
 			}
-			for _, path := range paths {
+			for _, path := range paths[:n] {
 				pl.purges.add(tn, path, d.Record)
 			}
 		}
