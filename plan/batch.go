@@ -58,7 +58,7 @@ func (s *purgeSet) add(target, path string, change int) {
 	}
 	es, ok := s.entries[target]
 	if !ok {
-		es = make([]purgeEntry, 0, s.hint)
+		es = make([]purgeEntry, 0, s.hint+s.hint/4) // room for index documents' second path
 		s.order = append(s.order, target)
 	}
 	s.entries[target] = append(es, purgeEntry{item, int32(change), int32(len(es))})

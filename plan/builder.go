@@ -148,8 +148,8 @@ func (b *Builder) group() {
 	if b.objs != nil {
 		return
 	}
-	b.objs = []builtObject{}
-	index := map[Object]int32{}
+	b.objs = make([]builtObject, 0, b.n)
+	index := make(map[Object]int32, b.n)
 	for i := range b.n {
 		r := b.at(i)
 		r.obj, r.next = -1, -1
