@@ -50,7 +50,7 @@ type rec struct {
 	purge  bool
 	reason uint8 // in reasons, less 1
 	detail uint8 // in details, less 1; 0: in Builder.details, or none
-	sites  int16 // 0: none; i+1: only site i; -1: the object's, in sitesOf
+	sites  int32 // 0: none; i+1: only site i; -1: the object's, in multi
 }
 
 // details are the Details that do not depend on the change.
@@ -222,7 +222,7 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 	names := siteNames(cfg)
 	// Which sites serve each object: a change to an object no site serves
 	// is filtered.
-	objSites := make([]int16, len(b.objs))
+	objSites := make([]int32, len(b.objs))
 	multi := map[int32][]string{} // by object, where more than one site serves it
 	var plannable []int32         // objects with a put, copy or remove, by bucket and key
 	for k, o := range b.objs {
@@ -233,7 +233,7 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 			}
 			switch objSites[k] {
 			case 0:
-				objSites[k] = int16(si + 1)
+				objSites[k] = int32(si + 1)
 			default:
 				if objSites[k] > 0 {
 					multi[int32(k)] = names[objSites[k]-1]
