@@ -61,6 +61,7 @@ type decoder struct {
 	bufs  [maxDepth + 2]depthBufs
 	name  []byte            // the member name just read, unescaped
 	tmp   []byte            // a string value just read, unescaped
+	all   []byte            // the strings of a change, before they are one
 	names map[string]string // bucket and event names, interned
 
 	// Where the payload being read is, for errors: how each nested one
@@ -390,7 +391,7 @@ type s3Entity struct {
 	key                        []byte // as it came, form-encoded
 	hasKey                     bool
 	size                       int64
-	etag, versionID, sequencer string
+	etag, versionID, sequencer []byte
 }
 
 // record is one element of a Records array: an S3 record, an SQS message or
@@ -535,7 +536,7 @@ func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, 
 // s3Entity reads a record's s3 field into s, reporting whether it was
 // there (not null).
 func (d *decoder) s3Entity(dec *jsontext.Decoder, s *s3Entity, bad *problem) (bool, error) {
-	*s = s3Entity{key: s.key[:0]}
+	*s = s3Entity{key: s.key[:0], etag: s.etag[:0], versionID: s.versionID[:0], sequencer: s.sequencer[:0]}
 	ok, err := d.beginObject(dec, "s3", bad)
 	for err == nil && ok && dec.PeekKind() != '}' {
 		var n string
@@ -561,11 +562,11 @@ func (d *decoder) s3Entity(dec *jsontext.Decoder, s *s3Entity, bad *problem) (bo
 				case "size":
 					return d.readInt(dec, "s3.object.size", &s.size, bad)
 				case "eTag":
-					return d.readString(dec, "s3.object.eTag", &s.etag, bad)
+					return d.readBytes(dec, "s3.object.eTag", &s.etag, bad)
 				case "versionId":
-					return d.readString(dec, "s3.object.versionId", &s.versionID, bad)
+					return d.readBytes(dec, "s3.object.versionId", &s.versionID, bad)
 				case "sequencer":
-					return d.readString(dec, "s3.object.sequencer", &s.sequencer, bad)
+					return d.readBytes(dec, "s3.object.sequencer", &s.sequencer, bad)
 				}
 				return dec.SkipValue()
 			})
@@ -607,7 +608,7 @@ func (d *decoder) s3Record(r *record, id string, i, depth int) {
 	case !validBucket(o.bucket):
 		d.invalid(id, "%s %s %s", d.where(depth, i, "s3.bucket.name"), quote([]byte(o.bucket)), notBucket)
 		return
-	case !utf8.ValidString(key):
+	case !utf8.Valid(key):
 		// Every store keeps keys in UTF-8: these bytes name no object.
 		d.invalid(id, "%s %s is not UTF-8 once URL-decoded", d.where(depth, i, "s3.object.key"), quote(o.key))
 		return
@@ -618,9 +619,16 @@ func (d *decoder) s3Record(r *record, id string, i, depth int) {
 		d.invalid(id, "%s %s %s", d.where(depth, i, "eventTime"), quote(r.rawTime), notTime)
 		return
 	}
+	// The key, ETag, version id and sequencer cut from one string: one
+	// allocation for the four.
+	etag := bytes.Trim(o.etag, `"`)
+	all := append(append(append(append(d.all[:0], key...), etag...), o.versionID...), o.sequencer...)
+	d.all = all
+	str := string(all)
+	k, e, v := len(key), len(key)+len(etag), len(key)+len(etag)+len(o.versionID)
 	d.add(Change{
-		Bucket: o.bucket, Key: key, Kind: kindOf(r.eventName),
-		ETag: trimETag(o.etag), Size: o.size, VersionID: o.versionID, Sequencer: o.sequencer,
+		Bucket: o.bucket, Key: str[:k], Kind: kindOf(r.eventName),
+		ETag: str[k:e], Size: o.size, VersionID: str[e:v], Sequencer: str[v:],
 		Time: r.eventTime, EventName: r.eventName, MessageID: id,
 	})
 }
@@ -801,6 +809,15 @@ func (d *decoder) readStringBytes(dec *jsontext.Decoder, field string, bad *prob
 	return nil, false, nil
 }
 
+// readBytes is readString into a buffer of the caller's.
+func (d *decoder) readBytes(dec *jsontext.Decoder, field string, dst *[]byte, bad *problem) error {
+	v, present, err := d.readStringBytes(dec, field, bad)
+	if present {
+		*dst = append((*dst)[:0], v...)
+	}
+	return err
+}
+
 func (d *decoder) readString(dec *jsontext.Decoder, field string, dst *string, bad *problem) error {
 	v, present, err := d.readStringBytes(dec, field, bad)
 	if present {
@@ -920,10 +937,11 @@ func (d *decoder) intern(b []byte) string {
 	return s
 }
 
-// queryUnescape is url.QueryUnescape of b, without a copy of the input.
-func queryUnescape(b []byte, buf *[]byte) (string, bool) {
+// queryUnescape is url.QueryUnescape of b: b itself if nothing in it is
+// escaped, else its unescaped bytes in buf.
+func queryUnescape(b []byte, buf *[]byte) ([]byte, bool) {
 	if bytes.IndexByte(b, '%') < 0 && bytes.IndexByte(b, '+') < 0 {
-		return string(b), true
+		return b, true
 	}
 	out := (*buf)[:0]
 	for i := 0; i < len(b); i++ {
@@ -932,7 +950,7 @@ func queryUnescape(b []byte, buf *[]byte) (string, bool) {
 			out = append(out, ' ')
 		case '%':
 			if i+2 >= len(b) || !ishex(b[i+1]) || !ishex(b[i+2]) {
-				return "", false
+				return nil, false
 			}
 			out = append(out, unhex(b[i+1])<<4|unhex(b[i+2]))
 			i += 2
@@ -941,7 +959,7 @@ func queryUnescape(b []byte, buf *[]byte) (string, bool) {
 		}
 	}
 	*buf = out
-	return string(out), true
+	return out, true
 }
 
 func ishex(c byte) bool {

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -189,6 +190,22 @@ func (p *Pipeline) MakePlanFrom(ctx context.Context, b *plan.Builder) (*plan.Pla
 		return nil, err
 	}
 	return b.Make(p.opts.Plan, held, receipts), nil
+}
+
+// WritePlanFrom plans the changes a Builder gathered, as MakePlanFrom does,
+// and writes the plan to w as plan.Plan's WriteJSON does, without holding
+// a decision for every change (plan.Builder's WriteJSON); it empties the
+// Builder.
+func (p *Pipeline) WritePlanFrom(ctx context.Context, b *plan.Builder, w io.Writer, indent bool) error {
+	held, err := p.held(ctx, b.Objects())
+	if err != nil {
+		return err
+	}
+	receipts, err := p.readReceipts(ctx, b.MultiTarget(p.opts.Plan))
+	if err != nil {
+		return err
+	}
+	return b.WriteJSON(w, p.opts.Plan, held, receipts, indent)
 }
 
 // readReceipts reads the ledger's receipts of objects, by bucket.

@@ -11,7 +11,8 @@ import (
 )
 
 // purgeSet gathers, per target, the encoded paths or URLs to purge and the
-// changes each is purged for.
+// changes each is purged for: a list of both, sorted only when the batches
+// are cut, instead of a map of every item.
 type purgeSet struct {
 	// The last path encoded: a path is added for each target of a site in
 	// turn, so one entry does what a map of every path did, in no memory.
@@ -19,15 +20,20 @@ type purgeSet struct {
 	cf, url       string // its CloudFront path and URL path
 	haveCF, haveU bool
 	targets       map[string]Target
-	items         map[string]map[string][]int // target -> item -> changes
-	order         []string                    // targets in first-use order
-	hint          int                         // objects in the plan, to size the maps
-	ints          []int                       // backing array of the items' change lists
+	entries       map[string][]purgeEntry // by target, in the order added
+	order         []string                // targets in first-use order
+	hint          int                     // objects in the plan, to size the lists
+}
+
+// purgeEntry is one item to purge for one change. A URL is kept without
+// its target's base URL, the same for all of a target's items.
+type purgeEntry struct {
+	item      string
+	change, n int32 // n: its place in the order added
 }
 
 func newPurgeSet(targets map[string]Target, objects int) *purgeSet {
-	return &purgeSet{targets: targets, items: map[string]map[string][]int{}, hint: objects,
-		ints: make([]int, 0, max(256, objects))}
+	return &purgeSet{targets: targets, entries: map[string][]purgeEntry{}, hint: objects}
 }
 
 func (s *purgeSet) add(target, path string, change int) {
@@ -48,47 +54,58 @@ func (s *purgeSet) add(target, path string, change int) {
 		if !s.haveU {
 			s.url, s.haveU = URLPath(path), true
 		}
-		item = purge.JoinURL(t.BaseURL, s.url)
+		item = s.url
 	}
-	m := s.items[target]
-	if m == nil {
-		m = make(map[string][]int, s.hint)
-		s.items[target] = m
+	es, ok := s.entries[target]
+	if !ok {
+		es = make([]purgeEntry, 0, s.hint+s.hint/4) // room for index documents' second path
 		s.order = append(s.order, target)
 	}
-	switch cs := m[item]; {
-	case len(cs) == 0:
-		// Most items are purged for one change: cut its list from one
-		// shared array (capacity 1, so a second change copies it).
-		if len(s.ints) == cap(s.ints) {
-			s.ints = make([]int, 0, max(256, s.hint)) // a new chunk; the old one stays with its items
-		}
-		s.ints = append(s.ints, change)
-		n := len(s.ints)
-		m[item] = s.ints[n-1 : n : n]
-	case cs[len(cs)-1] != change:
-		m[item] = append(cs, change)
-	}
+	s.entries[target] = append(es, purgeEntry{item, int32(change), int32(len(es))})
 }
 
-// batches returns every target's items sorted and split to its limits.
-func (s *purgeSet) batches() []Batch {
+// batches returns every target's items sorted and split to its limits,
+// with the changes each item is purged for (Batch.Of) if of. URLs are
+// joined to their target's base URL if join; if not, the batches hold
+// them as they are kept, and writeBatch joins them.
+func (s *purgeSet) batches(of, join bool) []Batch {
 	slices.Sort(s.order)
 	var out []Batch
 	for _, tn := range s.order {
 		t := s.targets[tn]
-		m := s.items[tn]
+		es := s.entries[tn]
+		delete(s.entries, tn) // free as it goes
 		if t.Provider == "cloudfront" && t.Collapse > 0 {
-			m = collapse(m, t.Collapse, t.Limits.Wildcards)
+			es = collapseEntries(es, t.Collapse, t.Limits.Wildcards)
 		}
-		items := make([]string, 0, len(m))
-		for it := range m {
-			items = append(items, it)
+		// By item, each item's changes in the order added, without a
+		// change added twice in a row (two sites of one object).
+		slices.SortFunc(es, func(a, b purgeEntry) int { return cmp.Or(strings.Compare(a.item, b.item), cmp.Compare(a.n, b.n)) })
+		items := make([]string, 0, len(es))
+		starts := make([]int32, 0, len(es)+1) // item i's changes are es[starts[i]:starts[i+1]]
+		kept := es[:0]
+		for i, e := range es {
+			switch {
+			case i == 0 || e.item != es[i-1].item:
+				items = append(items, e.item)
+				starts = append(starts, int32(len(kept)))
+			case e.change == kept[len(kept)-1].change:
+				continue
+			}
+			kept = append(kept, e)
 		}
-		slices.Sort(items)
+		starts = append(starts, int32(len(kept)))
 		kind := purge.KindURL
+		base := strings.TrimRight(t.BaseURL, "/")
+		itemLen := func(it string) int { return quotedLen(base) - 2 + quotedLen(it) }
 		if t.Provider == "cloudfront" {
-			kind = purge.KindPath
+			kind, base = purge.KindPath, ""
+		}
+		if join || base == "" {
+			for i, it := range items {
+				items[i] = base + it
+			}
+			itemLen = quotedLen
 		}
 		// A provider that takes one item per request (Fastly's URL purge,
 		// Varnish) gets them in groups it sends concurrently.
@@ -96,8 +113,9 @@ func (s *purgeSet) batches() []Batch {
 		if perCall == 1 {
 			perCall, perRequest = oneByOneGroup, true
 		}
-		for _, chunk := range split(items, perCall, t.Limits.BodyBytes) {
-			b := Batch{Target: tn, Provider: t.Provider, Requests: 1, Of: make([][]int, 0, len(chunk)), Changes: make([]int, 0, len(chunk))}
+		first := 0 // the chunk's first item
+		for _, chunk := range split(items, perCall, t.Limits.BodyBytes, itemLen) {
+			b := Batch{Target: tn, Provider: t.Provider, Requests: 1}
 			if perRequest {
 				b.Requests = len(chunk)
 			}
@@ -106,13 +124,41 @@ func (s *purgeSet) batches() []Batch {
 			} else {
 				b.URLs = chunk
 			}
-			for _, it := range chunk {
-				b.Changes = append(b.Changes, m[it]...)
-				b.Of = append(b.Of, m[it])
+			cs := kept[starts[first]:starts[first+len(chunk)]]
+			b.Changes = make([]int, 0, len(cs))
+			for _, e := range cs {
+				b.Changes = append(b.Changes, int(e.change))
+			}
+			if of {
+				b.Of = make([][]int, len(chunk))
+				for j := range chunk {
+					from, to := starts[first+j]-starts[first], starts[first+j+1]-starts[first]
+					b.Of[j] = b.Changes[from:to:to]
+				}
+				b.Changes = slices.Clone(b.Changes)
 			}
 			slices.Sort(b.Changes)
 			b.Changes = slices.Compact(b.Changes)
 			out = append(out, b)
+			first += len(chunk)
+		}
+	}
+	return out
+}
+
+// collapseEntries is collapse of a target's entries.
+func collapseEntries(es []purgeEntry, minPaths, maxWild int) []purgeEntry {
+	m := map[string][]int{}
+	for _, e := range es {
+		if cs := m[e.item]; len(cs) == 0 || cs[len(cs)-1] != int(e.change) {
+			m[e.item] = append(cs, int(e.change))
+		}
+	}
+	m = collapse(m, minPaths, maxWild)
+	out := es[:0]
+	for it, cs := range m {
+		for _, c := range cs {
+			out = append(out, purgeEntry{it, int32(c), int32(len(out))})
 		}
 	}
 	return out
@@ -123,23 +169,22 @@ func (s *purgeSet) batches() []Batch {
 const oneByOneGroup = 500
 
 // split cuts sorted items into runs of at most n items whose JSON array
-// ({"objects":[...]}, as Akamai takes it) stays within maxBody bytes.
-func split(items []string, n, maxBody int) [][]string {
+// ({"objects":[...]}, as Akamai takes it) stays within maxBody bytes, an
+// item taking size(item) bytes quoted.
+func split(items []string, n, maxBody int, size func(string) int) [][]string {
 	var out [][]string
-	var cur []string
-	size := 0
+	start, body := 0, 0
 	const overhead = len(`{"objects":[]}`)
-	for _, it := range items {
-		sz := quotedLen(it) + 1
-		if len(cur) > 0 && ((n > 0 && len(cur) >= n) || (maxBody > 0 && overhead+size+sz > maxBody)) {
-			out = append(out, cur)
-			cur, size = nil, 0
+	for i, it := range items {
+		sz := size(it) + 1
+		if i > start && ((n > 0 && i-start >= n) || (maxBody > 0 && overhead+body+sz > maxBody)) {
+			out = append(out, items[start:i:i]) // cut from items, not copied
+			start, body = i, 0
 		}
-		cur = append(cur, it)
-		size += sz
+		body += sz
 	}
-	if len(cur) > 0 {
-		out = append(out, cur)
+	if len(items) > start {
+		out = append(out, items[start:len(items):len(items)])
 	}
 	return out
 }

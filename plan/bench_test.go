@@ -1,8 +1,10 @@
 package plan_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/offload-dev/offload/event"
@@ -75,5 +77,22 @@ func BenchmarkPlan10000(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		plan.Make(benchConfig, changes, nil)
+	}
+}
+
+// What `offload plan` does with a 10,000-record SQS batch: read it into a
+// Builder as a stream and write the plan, compact, as it is made.
+func BenchmarkReadAndWritePlan10000(b *testing.B) {
+	payload := sqsBatch(10000)
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var pb plan.Builder
+		if err := event.Read(bytes.NewReader(payload), &pb); err != nil {
+			b.Fatal(err)
+		}
+		if err := pb.WriteJSON(io.Discard, benchConfig, nil, nil, false); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

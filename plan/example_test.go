@@ -2,6 +2,8 @@ package plan_test
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/offload-dev/offload/event"
@@ -85,4 +87,24 @@ func ExampleChangeID() {
 	fmt.Println(plan.ChangeID(c))
 	// Output:
 	// seq:000000000000000055AED6DCD90281E5 put e1
+}
+
+// Stream a payload into a Builder and write its plan as it is made, as
+// `offload plan` does: a redelivered put is a duplicate of the first.
+func ExampleBuilder_WriteJSON() {
+	cfg := plan.Config{
+		Sites:   []plan.Site{{Name: "www", Bucket: "my-site", PurgeNew: true, Targets: []string{"cf"}}},
+		Targets: []plan.Target{{Name: "cf", Provider: "cloudfront"}},
+	}
+	const put = `{"eventName":"ObjectCreated:Put","eventTime":"2026-11-20T10:00:00Z","s3":{"bucket":{"name":"my-site"},"object":{"key":"a.html","eTag":"e1","sequencer":"01"}}}`
+	var b plan.Builder
+	if err := event.Read(strings.NewReader(`{"Records":[`+put+`,`+put+`]}`), &b); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := b.WriteJSON(os.Stdout, cfg, nil, nil, false); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// {"changes":[{"bucket":"my-site","key":"a.html","kind":"put","etag":"e1","sequencer":"01","time":"2026-11-20T10:00:00Z","event":"ObjectCreated:Put","record":0,"decision":"purge","reason":"new","sites":["www"]},{"bucket":"my-site","key":"a.html","kind":"put","etag":"e1","sequencer":"01","time":"2026-11-20T10:00:00Z","event":"ObjectCreated:Put","record":1,"decision":"skip","reason":"duplicate","detail":"the same event was already seen","sites":["www"]}],"mirrors":[],"purges":[{"target":"cf","provider":"cloudfront","paths":["/a.html"],"changes":[0],"requests":1}],"commits":[{"record":{"bucket":"my-site","key":"a.html","sequencer":"01","etag":"e1","time":"2026-11-20T10:00:00Z","purged":"01"},"changes":[0]}],"stats":{"changes":2,"purge":1,"skip":1,"reasons":{"duplicate":1,"new":1},"requests":{"cf":1},"items":{"cf":1},"billed_paths":1}}
 }

@@ -15,10 +15,11 @@ func URLPath(p string) string {
 // serve it: "/docs/a.html"; an index document also at its directory, so
 // "docs/index.html" gives "/docs/" and "/docs/index.html", and "index.html"
 // gives "/" and "/index.html".
-func objectPaths(key, index string) []string {
+// They come as an array, not a slice made for each object.
+func objectPaths(key, index string) ([2]string, int) {
 	p := "/" + key
-	if index != "" && (key == index || strings.HasSuffix(key, "/"+index)) {
-		return []string{strings.TrimSuffix(p, index), p}
+	if index != "" && (key == index || (strings.HasSuffix(key, index) && key[len(key)-len(index)-1] == '/')) {
+		return [2]string{strings.TrimSuffix(p, index), p}, 2
 	}
-	return []string{p}
+	return [2]string{p}, 1
 }

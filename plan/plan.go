@@ -160,63 +160,6 @@ func objects(n int, change func(i int) *event.Change) map[string][]string {
 	return out
 }
 
-// A Builder gathers the changes of a plan as they are decoded, each held
-// once, as the Decision it becomes: the event.Sink that `offload plan`
-// streams its input into. Its zero value is ready to use.
-type Builder struct {
-	// In chunks of builderChunk, copied once into the plan, instead of a
-	// slice copied each time it grows.
-	chunks [][]Decision
-	n      int
-}
-
-const builderChunk = 4096
-
-// Add adds a change.
-func (b *Builder) Add(c event.Change) {
-	if b.n%builderChunk == 0 && b.n/builderChunk == len(b.chunks) {
-		b.chunks = append(b.chunks, make([]Decision, 0, builderChunk))
-	}
-	last := &b.chunks[b.n/builderChunk]
-	*last = append(*last, Decision{Change: c})
-	b.n++
-}
-
-// Len returns the number of changes added.
-func (b *Builder) Len() int { return b.n }
-
-// Truncate keeps the first n changes.
-func (b *Builder) Truncate(n int) {
-	for b.n > n {
-		b.n--
-		c := &b.chunks[b.n/builderChunk]
-		*c = (*c)[:len(*c)-1]
-	}
-}
-
-func (b *Builder) at(i int) *Decision { return &b.chunks[i/builderChunk][i%builderChunk] }
-
-// Objects is Objects of the changes added.
-func (b *Builder) Objects() map[string][]string {
-	return objects(b.n, func(i int) *event.Change { return &b.at(i).Change })
-}
-
-// MultiTarget is MultiTarget of the changes added.
-func (b *Builder) MultiTarget(cfg Config) map[string][]string {
-	return multiTarget(cfg, b.n, func(i int) *event.Change { return &b.at(i).Change })
-}
-
-// Make plans the changes added, as Resume does, and empties the Builder.
-func (b *Builder) Make(cfg Config, held map[Object]ledger.Record, receipts map[Object]ledger.Receipt) *Plan {
-	ds := make([]Decision, 0, b.n)
-	for i := range b.chunks {
-		ds = append(ds, b.chunks[i]...)
-		b.chunks[i] = nil // free as it goes
-	}
-	*b = Builder{}
-	return decide(cfg, ds, held, receipts)
-}
-
 // MultiTarget returns, by bucket, the objects of changes that a site
 // purges through more than one target: only a change to one of them can
 // succeed at one target and fail at another, so only their receipts
@@ -235,21 +178,30 @@ func multiTarget(cfg Config, n int, at func(int) *event.Change) map[string][]str
 			continue
 		}
 		seen[o] = true
-		var targets []string
-		for si := range cfg.Sites {
-			if s := &cfg.Sites[si]; serves(s, c) {
-				for _, t := range s.Targets {
-					if !slices.Contains(targets, t) {
-						targets = append(targets, t)
-					}
-				}
-			}
-		}
-		if len(targets) > 1 {
+		if manyTargets(cfg, c) {
 			out[c.Bucket] = append(out[c.Bucket], c.Key)
 		}
 	}
 	return out
+}
+
+// manyTargets reports whether the sites that serve c's object purge it
+// through more than one target.
+func manyTargets(cfg Config, c event.Change) bool {
+	var first string
+	some := false
+	for si := range cfg.Sites {
+		if s := &cfg.Sites[si]; serves(s, c) {
+			for _, t := range s.Targets {
+				if !some {
+					first, some = t, true
+				} else if t != first {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // MaxKeyBytes is the longest key S3 gives an object, in bytes of UTF-8.
@@ -281,39 +233,19 @@ func Resume(cfg Config, changes []event.Change, held map[Object]ledger.Record, r
 // decide plans ds, decisions holding only their changes so far.
 func decide(cfg Config, ds []Decision, held map[Object]ledger.Record, receipts map[Object]ledger.Receipt) *Plan {
 	p := &Plan{Changes: ds}
-	targets := map[string]Target{}
-	for _, t := range cfg.Targets {
-		targets[t.Name] = t
-	}
 	// The changes to plan, grouped by object: sorted, not a map of them.
 	grouped := make([]int, 0, len(ds))
 	// The common case, one site per change, shares one read-only slice of
 	// its name (capacity 1, so an append copies) instead of a new one.
-	names := make([][]string, len(cfg.Sites))
-	for i, s := range cfg.Sites {
-		names[i] = []string{s.Name}
-	}
+	names := siteNames(cfg)
 	for i := range ds {
 		d := &ds[i]
-		c := d.Change
 		d.Record = i
-		switch c.Kind {
-		case event.KindTest:
-			d.Decision, d.Reason = Skip, ReasonTest
-			continue
-		case event.KindInvalid:
-			d.Decision, d.Reason, d.Detail = Skip, ReasonInvalid, c.Err
-			continue
-		case event.KindOther:
-			d.Decision, d.Reason, d.Detail = Skip, ReasonFiltered, "offload does not act on "+c.EventName
-			continue
-		}
-		if why := check(c); why != "" {
-			d.Decision, d.Reason, d.Detail = Skip, ReasonInvalid, why
+		if skipped(d) {
 			continue
 		}
 		for si := range cfg.Sites {
-			if !serves(&cfg.Sites[si], c) {
+			if !serves(&cfg.Sites[si], d.Change) {
 				continue
 			}
 			if d.Sites == nil {
@@ -323,7 +255,7 @@ func decide(cfg Config, ds []Decision, held map[Object]ledger.Record, receipts m
 			}
 		}
 		if d.Sites == nil {
-			d.Decision, d.Reason, d.Detail = Skip, ReasonFiltered, "no site serves this bucket and key"
+			d.Decision, d.Reason, d.Detail = Skip, ReasonFiltered, noSite
 			continue
 		}
 		grouped = append(grouped, i)
@@ -343,44 +275,131 @@ func decide(cfg Config, ds []Decision, held map[Object]ledger.Record, receipts m
 		start = end
 	}
 
-	purges := newPurgeSet(targets, len(objects))
-	p.Commits = make([]Commit, 0, len(objects))
-	// Every change is purged for at most one object, so the commits'
-	// change lists fit in one array of len(changes), cut per object.
-	purgingAll := make([]int, 0, len(ds))
+	pl := newPlanner(cfg, held, receipts, len(objects), len(ds))
+	var local []Decision
 	for _, idx := range objects {
-		first := &ds[idx[0]]
-		o := Object{first.Bucket, first.Key}
-		h, seen := held[o]
-		last, late := decideObject(p.Changes, idx, h, seen)
-		start := len(purgingAll)
-		rc := receipts[o]
-		for _, i := range late {
-			if p.purgeObject(cfg.Sites, purges, i, rc) {
-				purgingAll = append(purgingAll, i)
-			}
+		local = local[:0]
+		for _, i := range idx {
+			local = append(local, ds[i])
 		}
-		if last >= 0 && p.purgeObject(cfg.Sites, purges, last, rc) {
-			purgingAll = append(purgingAll, last)
-		}
-		var purging []int
-		if len(purgingAll) > start {
-			purging = purgingAll[start:len(purgingAll):len(purgingAll)]
-		}
-		if c, ok := commitFor(p.Changes, h, last, late, purging); ok {
-			p.Commits = append(p.Commits, c)
+		pl.object(local)
+		for j, i := range idx {
+			ds[i] = local[j]
 		}
 	}
-	p.Purges = purges.batches()
+	p.Mirrors, p.Purges = pl.mirrors, pl.purges.batches(true, true)
+	p.Commits = make([]Commit, len(pl.commits))
+	for k := range p.Commits {
+		p.Commits[k] = pl.commit(k, func(i int) event.Change { return ds[i].Change })
+	}
 	p.Stats = stats(p)
 	return p
 }
 
-// purgeObject adds the mirrors and purges of decision i, for every site of
-// its object, and reports whether it is purged. The targets rc says the
+// Details that do not depend on the change.
+const (
+	noSite            = "no site serves this bucket and key"
+	detailPurgeNewOff = "purge_new is off for every site of this object"
+	detailSeen        = "the same event was already seen"
+	detailLate        = "arrived late, but after the object was last purged"
+	detailNewer       = "a newer change to this object was already applied"
+	detailSameETag    = "same ETag as the last change applied"
+)
+
+// siteNames returns each site's name as a list of one: the Sites of a
+// change only one site serves, shared (capacity 1, so an append copies).
+func siteNames(cfg Config) [][]string {
+	names := make([][]string, len(cfg.Sites))
+	for i, s := range cfg.Sites {
+		names[i] = []string{s.Name}
+	}
+	return names
+}
+
+// skippedKind reports whether changes of kind k are skipped, whatever
+// they change.
+func skippedKind(k event.Kind) bool {
+	return k == event.KindTest || k == event.KindInvalid || k == event.KindOther
+}
+
+// skipped decides d if it is not a put, copy or remove that can be
+// planned, and reports whether it did.
+func skipped(d *Decision) bool {
+	switch d.Kind {
+	case event.KindTest:
+		d.Decision, d.Reason = Skip, ReasonTest
+	case event.KindInvalid:
+		d.Decision, d.Reason, d.Detail = Skip, ReasonInvalid, d.Err
+	case event.KindOther:
+		d.Decision, d.Reason, d.Detail = Skip, ReasonFiltered, "offload does not act on "+d.EventName
+	default:
+		why := check(d.Change)
+		if why == "" {
+			return false
+		}
+		d.Decision, d.Reason, d.Detail = Skip, ReasonInvalid, why
+	}
+	return true
+}
+
+// planner decides the changes to one object at a time, and gathers the
+// mirrors, purges and commits they make.
+type planner struct {
+	sites    []Site
+	held     map[Object]ledger.Record
+	receipts map[Object]ledger.Receipt
+	purges   *purgeSet
+	mirrors  []MirrorOp
+	commits  []commitRef
+	odd      map[int32]oddCommit // by commit
+	// Every change is purged for at most one object, so the commits'
+	// change lists are cut, per object, from one array.
+	purging []int
+	idx     []int
+}
+
+func newPlanner(cfg Config, held map[Object]ledger.Record, receipts map[Object]ledger.Receipt, objects, changes int) *planner {
+	targets := map[string]Target{}
+	for _, t := range cfg.Targets {
+		targets[t.Name] = t
+	}
+	return &planner{sites: cfg.Sites, held: held, receipts: receipts, purges: newPurgeSet(targets, objects),
+		commits: make([]commitRef, 0, objects), odd: map[int32]oddCommit{}, purging: make([]int, 0, changes)}
+}
+
+// object decides ds, the changes to one object that a site serves, in
+// record order, each with its Record and Sites.
+func (pl *planner) object(ds []Decision) {
+	o := Object{ds[0].Bucket, ds[0].Key}
+	h, seen := pl.held[o]
+	pl.idx = pl.idx[:0]
+	for i := range ds {
+		pl.idx = append(pl.idx, i)
+	}
+	last, late := decideObject(ds, pl.idx, h, seen)
+	start := len(pl.purging)
+	rc := pl.receipts[o]
+	for _, i := range late {
+		if pl.purgeObject(&ds[i], rc) {
+			pl.purging = append(pl.purging, ds[i].Record)
+		}
+	}
+	if last >= 0 && pl.purgeObject(&ds[last], rc) {
+		pl.purging = append(pl.purging, ds[last].Record)
+	}
+	if c, odd, ok := commitFor(ds, h, last, late, len(pl.purging) > start); ok {
+		if odd != nil {
+			pl.odd[int32(len(pl.commits))] = *odd
+		}
+		c.start = int32(start)
+		pl.commits = append(pl.commits, c)
+	}
+}
+
+// purgeObject adds the mirrors and purges of d, for every site of its
+// object, and reports whether it is purged. The targets rc says the
 // change was already purged at are left out, and listed in Done.
-func (p *Plan) purgeObject(sites []Site, purges *purgeSet, i int, rc ledger.Receipt) bool {
-	d := &p.Changes[i]
+func (pl *planner) purgeObject(d *Decision, rc ledger.Receipt) bool {
 	if d.Decision != Purge && d.Reason != ReasonNew {
 		return false
 	}
@@ -389,8 +408,8 @@ func (p *Plan) purgeObject(sites []Site, purges *purgeSet, i int, rc ledger.Rece
 		done = rc.Targets
 	}
 	purged := false
-	for si := range sites {
-		s := &sites[si]
+	for si := range pl.sites {
+		s := &pl.sites[si]
 		if !serves(s, d.Change) {
 			continue
 		}
@@ -404,9 +423,9 @@ func (p *Plan) purgeObject(sites []Site, purges *purgeSet, i int, rc ledger.Rece
 			if d.Kind == event.KindRemove {
 				op = "delete"
 			}
-			p.Mirrors = append(p.Mirrors, MirrorOp{Mirror: m, Op: op, Bucket: d.Bucket, Key: d.Key, Path: key, Change: i})
+			pl.mirrors = append(pl.mirrors, MirrorOp{Mirror: m, Op: op, Bucket: d.Bucket, Key: d.Key, Path: key, Change: d.Record})
 		}
-		paths := objectPaths(key, s.Index)
+		paths, n := objectPaths(key, s.Index)
 		for _, tn := range s.Targets {
 			if slices.Contains(done, tn) {
 				if !slices.Contains(d.Done, tn) {
@@ -414,8 +433,8 @@ func (p *Plan) purgeObject(sites []Site, purges *purgeSet, i int, rc ledger.Rece
 				}
 				continue
 			}
-			for _, path := range paths {
-				purges.add(tn, path, i)
+			for _, path := range paths[:n] {
+				pl.purges.add(tn, path, d.Record)
 			}
 		}
 	}
@@ -423,37 +442,74 @@ func (p *Plan) purgeObject(sites []Site, purges *purgeSet, i int, rc ledger.Rece
 	if purged {
 		d.Decision = Purge
 	} else {
-		d.Decision, d.Detail = Skip, "purge_new is off for every site of this object"
+		d.Decision, d.Detail = Skip, detailPurgeNewOff
 	}
 	return purged
 }
 
+// commitRef is a commit as the planner keeps it until the plan is made
+// or written: which change it records, not a copy of its fields. Its
+// Changes run in planner.purging from its start to the next one's.
+type commitRef struct {
+	change int32 // the change recorded (its Record); -1: in planner.odd
+	start  int32
+	own    bool // the CDN is fresh up to the change's own sequencer
+}
+
+// oddCommit is a commit whose record is not its change's with that
+// change's sequencer as Purged.
+type oddCommit struct {
+	change int32 // -1: the ledger's record, recorded again
+	purged string
+	held   ledger.Record
+}
+
 // commitFor returns what to record for an object once its purges are
-// done: its newest change, with the sequencer the CDN is now fresh up to.
-func commitFor(ds []Decision, h ledger.Record, last int, late, purging []int) (Commit, bool) {
-	var r ledger.Record
+// done (purging: it has some): its newest change, with the sequencer the
+// CDN is now fresh up to.
+func commitFor(ds []Decision, h ledger.Record, last int, late []int, purging bool) (commitRef, *oddCommit, bool) {
 	switch {
 	case last >= 0:
-		d := ds[last].Change
-		r = ledger.Record{Bucket: d.Bucket, Key: d.Key, Sequencer: d.Sequencer, ETag: d.ETag,
-			VersionID: d.VersionID, Time: d.Time, Deleted: d.Kind == event.KindRemove}
-		switch {
-		case len(purging) > 0 || ds[last].Reason == ReasonNew:
-			r.Purged = d.Sequencer // fresh now, or new and left alone by choice
-		default:
-			r.Purged = purgedUpTo(h) // unchanged: the CDN is as fresh as it was
+		ref := commitRef{change: int32(ds[last].Record)}
+		if purging || ds[last].Reason == ReasonNew {
+			ref.own = true // fresh now, or new and left alone by choice
+			return ref, nil, true
 		}
-	case len(late) > 0 && len(purging) > 0:
-		r = h
+		// Unchanged: the CDN is as fresh as it was.
+		return ref, &oddCommit{change: ref.change, purged: purgedUpTo(h)}, true
+	case len(late) > 0 && purging:
+		r := h
 		r.Purged = h.Sequencer
-	default:
-		return Commit{}, false
+		return commitRef{change: -1}, &oddCommit{change: -1, held: r}, true
 	}
-	c := Commit{Record: r, Changes: purging}
-	if c.Changes == nil {
-		c.Changes = []int{}
+	return commitRef{}, nil, false
+}
+
+// commit returns commit k, reading the change it records with change.
+func (pl *planner) commit(k int, change func(int) event.Change) Commit {
+	ref := &pl.commits[k]
+	end := int32(len(pl.purging))
+	if k+1 < len(pl.commits) {
+		end = pl.commits[k+1].start
 	}
-	return c, true
+	c := Commit{Changes: []int{}}
+	if end > ref.start {
+		c.Changes = pl.purging[ref.start:end:end]
+	}
+	odd := pl.odd[int32(k)]
+	if !ref.own && odd.change < 0 {
+		c.Record = odd.held
+		return c
+	}
+	d := change(int(odd.change))
+	purged := odd.purged
+	if ref.own {
+		d = change(int(ref.change))
+		purged = d.Sequencer
+	}
+	c.Record = ledger.Record{Bucket: d.Bucket, Key: d.Key, Sequencer: d.Sequencer, ETag: d.ETag,
+		VersionID: d.VersionID, Time: d.Time, Deleted: d.Kind == event.KindRemove, Purged: purged}
+	return c
 }
 
 func purgedUpTo(h ledger.Record) string {
@@ -487,14 +543,14 @@ func decideObject(ds []Decision, idx []int, h ledger.Record, seen bool) (int, []
 			d.Decision = Skip
 			switch {
 			case sameChange(r, prev):
-				d.Reason, d.Detail = ReasonDuplicate, "the same event was already seen"
+				d.Reason, d.Detail = ReasonDuplicate, detailSeen
 			case slices.ContainsFunc(late, func(j int) bool { return sameChange(r, recordOf(ds[j].Change)) }):
-				d.Reason, d.Detail = ReasonDuplicate, "the same event was already seen"
+				d.Reason, d.Detail = ReasonDuplicate, detailSeen
 			case seen && len(accepted) == 0 && arrivedLate(d.Change, h):
-				d.Decision, d.Reason, d.Detail = Purge, ReasonChanged, "arrived late, but after the object was last purged"
+				d.Decision, d.Reason, d.Detail = Purge, ReasonChanged, detailLate
 				late = append(late, i)
 			default:
-				d.Reason, d.Detail = ReasonStale, "a newer change to this object was already applied"
+				d.Reason, d.Detail = ReasonStale, detailNewer
 			}
 			continue
 		}
@@ -507,7 +563,7 @@ func decideObject(ds []Decision, idx []int, h ledger.Record, seen bool) (int, []
 	last := accepted[len(accepted)-1]
 	for _, i := range accepted[:len(accepted)-1] {
 		ds[i].Decision, ds[i].Reason = Skip, ReasonStale
-		ds[i].Detail = fmt.Sprintf("superseded by a later change in this batch (record %d)", last)
+		ds[i].Detail = fmt.Sprintf("superseded by a later change in this batch (record %d)", ds[last].Record)
 	}
 	d := &ds[last]
 	d.Decision = Purge
@@ -522,7 +578,7 @@ func decideObject(ds []Decision, idx []int, h ledger.Record, seen bool) (int, []
 		d.Reason = ReasonNew
 		d.Decision = Skip // Make turns it into a purge for sites with purge_new
 	case !h.Deleted && h.ETag != "" && allPutsOf(ds, accepted, h.ETag) && len(late) == 0:
-		d.Decision, d.Reason, d.Detail = Skip, ReasonUnchanged, "same ETag as the last change applied"
+		d.Decision, d.Reason, d.Detail = Skip, ReasonUnchanged, detailSameETag
 	default:
 		d.Reason = ReasonChanged
 	}
@@ -674,21 +730,35 @@ func sameChange(a, b ledger.Record) bool {
 }
 
 func stats(p *Plan) Stats {
-	s := Stats{Changes: len(p.Changes), Reasons: map[string]int{}, Requests: map[string]int{}, Items: map[string]int{}}
-	for _, d := range p.Changes {
-		if d.Decision == Purge {
-			s.Purge++
-		} else {
-			s.Skip++
-		}
-		s.Reasons[d.Reason]++
+	s := newStats()
+	for i := range p.Changes {
+		s.count(p.Changes[i].Decision, p.Changes[i].Reason)
 	}
-	for _, b := range p.Purges {
+	s.batches(p.Purges)
+	return s
+}
+
+func newStats() Stats {
+	return Stats{Reasons: map[string]int{}, Requests: map[string]int{}, Items: map[string]int{}}
+}
+
+// count counts one decision.
+func (s *Stats) count(decision, reason string) {
+	s.Changes++
+	if decision == Purge {
+		s.Purge++
+	} else {
+		s.Skip++
+	}
+	s.Reasons[reason]++
+}
+
+func (s *Stats) batches(bs []Batch) {
+	for _, b := range bs {
 		s.Requests[b.Target] += b.Requests
 		s.Items[b.Target] += len(b.Paths) + len(b.URLs)
 		s.BilledPaths += len(b.Paths)
 	}
-	return s
 }
 
 // JSON returns the plan as indented JSON, as `offload plan --pretty` prints it.

@@ -83,9 +83,5 @@ func runPlan(ctx context.Context, o *eventsOptions, s streams) error {
 		return err
 	}
 	defer r.deps.close()
-	pl, err := r.p.MakePlanFrom(ctx, &r.changes)
-	if err != nil {
-		return err
-	}
-	return pl.WriteJSON(s.out, o.pretty)
+	return r.p.WritePlanFrom(ctx, &r.changes, s.out, o.pretty)
 }

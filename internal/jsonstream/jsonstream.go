@@ -115,6 +115,21 @@ func ListAppend(o *Object, name string, n int, item func(b []byte, i int) []byte
 	o.w.WriteByte(']')
 }
 
+// ListStream is ListAppend for items that may be long (a purge batch of
+// 100,000 URLs): item may hand what it has appended so far to flush, which
+// writes it and returns b[:0], so that the item is never held whole.
+// Indented, flush keeps it: json.Indent takes a whole value.
+func ListStream(o *Object, name string, n int, item func(b []byte, i int, flush func([]byte) []byte) []byte) {
+	flush := func(b []byte) []byte { return b }
+	if !o.indent {
+		flush = func(b []byte) []byte {
+			o.w.Write(b)
+			return b[:0]
+		}
+	}
+	ListAppend(o, name, n, func(b []byte, i int) []byte { return item(b, i, flush) })
+}
+
 // Close ends the object, flushes it, and returns the first error.
 func (o *Object) Close() error {
 	if o.indent && o.members > 0 {
@@ -132,15 +147,34 @@ func (o *Object) Close() error {
 // String appends s quoted as encoding/json quotes it: <, > and & escaped
 // for HTML, invalid UTF-8 as U+FFFD.
 func String(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // rare: let it say how
-			return append(b, q...)
-		}
+	if !plain(s) {
+		q, _ := json.Marshal(s) // rare: let it say how
+		return append(b, q...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// Joined appends a+b as String does, without joining them first.
+func Joined(b []byte, a, c string) []byte {
+	if !plain(a) || !plain(c) {
+		return String(b, a+c)
+	}
+	b = append(b, '"')
+	b = append(b, a...)
+	b = append(b, c...)
+	return append(b, '"')
+}
+
+// plain reports whether String writes s as it is, between quotes.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // Member appends `,"name":` (no comma first if first).

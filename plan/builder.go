@@ -1,0 +1,372 @@
+package plan
+
+import (
+	"cmp"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/offload-dev/offload/event"
+	"github.com/offload-dev/offload/internal/jsonstream"
+	"github.com/offload-dev/offload/ledger"
+)
+
+// A Builder gathers the changes of a plan as they are decoded: the
+// event.Sink that `offload plan` streams its input into. It keeps each
+// change in a few bytes beside its strings (one allocation per change,
+// bucket and event names interned), so that a plan of 100,000 changes
+// written by WriteJSON holds no Decision per change, only per object. Its
+// zero value is ready to use.
+type Builder struct {
+	// In chunks of builderChunk, never copied as they grow.
+	chunks [][]rec
+	n      int
+	names  []string // bucket, kind and event names, by rec's indexes
+	index  map[string]uint32
+	buf    []byte
+	objs   []builtObject // by first change; nil until grouped
+	// The few changes with a time not in UTC, and, once planned, with a
+	// Detail not in details.
+	times   map[int32]time.Time
+	details map[int32]string
+}
+
+const builderChunk = 4096
+
+// rec is a change as a Builder keeps it, and, once planned, its decision.
+type rec struct {
+	// The key, ETag, version id, sequencer, message id and error, one
+	// after the other: one string, so one allocation, per change.
+	s    string
+	sec  int64 // its time, if UTC (as decoded); else in Builder.times
+	size int64
+	ends [5]uint32 // where each but the error ends in s
+	nsec int32
+	// The bucket, kind and event name, in names.
+	bucket, kind, event uint32
+	obj, next           int32 // its object and the next change to it (-1: none)
+
+	purge  bool
+	reason uint8 // in reasons, less 1
+	detail uint8 // in details, less 1; 0: in Builder.details, or none
+	sites  int32 // 0: none; i+1: only site i; -1: the object's, in multi
+}
+
+// details are the Details that do not depend on the change.
+var details = []string{noSite, detailPurgeNewOff, detailSeen, detailLate, detailNewer, detailSameETag}
+
+// builtObject is one object changes name, without the changes the planner
+// finds invalid.
+type builtObject struct {
+	first, last int32 // its changes, linked by rec.next
+}
+
+var reasons = []string{ReasonChanged, ReasonNew, ReasonRemoved, ReasonUnchanged, ReasonStale,
+	ReasonDuplicate, ReasonFiltered, ReasonTest, ReasonInvalid}
+
+// Add adds a change.
+func (b *Builder) Add(c event.Change) {
+	if b.n%builderChunk == 0 && b.n/builderChunk == len(b.chunks) {
+		b.chunks = append(b.chunks, make([]rec, 0, builderChunk))
+	}
+	buf := b.buf[:0]
+	var r rec
+	for i, f := range [...]string{c.Key, c.ETag, c.VersionID, c.Sequencer, c.MessageID} {
+		buf = append(buf, f...)
+		r.ends[i] = uint32(len(buf))
+	}
+	buf = append(buf, c.Err...)
+	r.s, b.buf = string(buf), buf
+	r.size = c.Size
+	if c.Time.Location() == time.UTC {
+		r.sec, r.nsec = c.Time.Unix(), int32(c.Time.Nanosecond())
+	} else {
+		if b.times == nil {
+			b.times = map[int32]time.Time{}
+		}
+		b.times[int32(b.n)] = c.Time
+	}
+	r.bucket, r.kind, r.event = b.intern(c.Bucket), b.intern(string(c.Kind)), b.intern(c.EventName)
+	last := &b.chunks[b.n/builderChunk]
+	*last = append(*last, r)
+	b.n++
+	b.objs = nil
+}
+
+func (b *Builder) intern(s string) uint32 {
+	if i, ok := b.index[s]; ok {
+		return i
+	}
+	if b.index == nil {
+		b.index = map[string]uint32{}
+	}
+	i := uint32(len(b.names))
+	b.names = append(b.names, s)
+	b.index[s] = i
+	return i
+}
+
+// Len returns the number of changes added.
+func (b *Builder) Len() int { return b.n }
+
+// Truncate keeps the first n changes.
+func (b *Builder) Truncate(n int) {
+	for b.n > n {
+		b.n--
+		c := &b.chunks[b.n/builderChunk]
+		*c = (*c)[:len(*c)-1]
+		delete(b.times, int32(b.n))
+	}
+	b.objs = nil
+}
+
+func (b *Builder) at(i int) *rec { return &b.chunks[i/builderChunk][i%builderChunk] }
+
+// change returns change i, its strings cut from the one the Builder keeps.
+func (b *Builder) change(i int) event.Change {
+	r := b.at(i)
+	e := &r.ends
+	t, ok := b.times[int32(i)]
+	if !ok {
+		t = time.Unix(r.sec, int64(r.nsec)).UTC()
+	}
+	return event.Change{Bucket: b.names[r.bucket], Key: r.s[:e[0]], Kind: event.Kind(b.names[r.kind]),
+		ETag: r.s[e[0]:e[1]], Size: r.size, VersionID: r.s[e[1]:e[2]], Sequencer: r.s[e[2]:e[3]],
+		Time: t, EventName: b.names[r.event], MessageID: r.s[e[3]:e[4]], Record: i, Err: r.s[e[4]:]}
+}
+
+// object returns the bucket and key of change i.
+func (b *Builder) object(i int32) (bucket, key string) {
+	r := b.at(int(i))
+	return b.names[r.bucket], r.s[:r.ends[0]]
+}
+
+// group links the changes to each object, in record order, leaving out
+// the ones the planner finds invalid.
+func (b *Builder) group() {
+	if b.objs != nil {
+		return
+	}
+	b.objs = make([]builtObject, 0, b.n)
+	index := make(map[Object]int32, b.n)
+	for i := range b.n {
+		r := b.at(i)
+		r.obj, r.next = -1, -1
+		c := b.change(i)
+		if check(c) != "" {
+			continue
+		}
+		o := Object{c.Bucket, c.Key}
+		k, ok := index[o]
+		if !ok {
+			k = int32(len(b.objs))
+			index[o] = k
+			b.objs = append(b.objs, builtObject{first: int32(i), last: int32(i)})
+		} else {
+			b.at(int(b.objs[k].last)).next = int32(i)
+			b.objs[k].last = int32(i)
+		}
+		r.obj = k
+	}
+}
+
+// Objects is Objects of the changes added.
+func (b *Builder) Objects() map[string][]string {
+	b.group()
+	out := map[string][]string{}
+	// Runs of one bucket (the usual batch, all of it) go in one append each.
+	var run []string
+	runBucket := ""
+	for _, o := range b.objs {
+		bucket, key := b.object(o.first)
+		if bucket != runBucket && len(run) > 0 {
+			out[runBucket] = append(out[runBucket], run...)
+			run = run[:0]
+		}
+		run, runBucket = append(run, key), bucket
+	}
+	if len(run) > 0 {
+		out[runBucket] = append(out[runBucket], run...)
+	}
+	return out
+}
+
+// MultiTarget is MultiTarget of the changes added.
+func (b *Builder) MultiTarget(cfg Config) map[string][]string {
+	b.group()
+	out := map[string][]string{}
+	for _, o := range b.objs {
+		if c := b.change(int(o.first)); manyTargets(cfg, c) {
+			out[c.Bucket] = append(out[c.Bucket], c.Key)
+		}
+	}
+	return out
+}
+
+// Make plans the changes added, as Resume does, and empties the Builder.
+func (b *Builder) Make(cfg Config, held map[Object]ledger.Record, receipts map[Object]ledger.Receipt) *Plan {
+	ds := make([]Decision, b.n)
+	for i := range ds {
+		ds[i].Change = b.change(i)
+	}
+	*b = Builder{}
+	return decide(cfg, ds, held, receipts)
+}
+
+// WriteJSON plans the changes added, as Make does, writes the plan to w as
+// Plan.WriteJSON does, and empties the Builder. It holds a Decision only
+// for the changes to one object at a time.
+func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Record, receipts map[Object]ledger.Receipt, indent bool) error {
+	b.group()
+	names := siteNames(cfg)
+	// Which sites serve each object: a change to an object no site serves
+	// is filtered.
+	objSites := make([]int32, len(b.objs))
+	multi := map[int32][]string{} // by object, where more than one site serves it
+	var plannable []int32         // objects with a put, copy or remove, by bucket and key
+	for k, o := range b.objs {
+		c := b.change(int(o.first))
+		for si := range cfg.Sites {
+			if !serves(&cfg.Sites[si], c) {
+				continue
+			}
+			switch objSites[k] {
+			case 0:
+				objSites[k] = int32(si + 1)
+			default:
+				if objSites[k] > 0 {
+					multi[int32(k)] = names[objSites[k]-1]
+					objSites[k] = -1
+				}
+				multi[int32(k)] = append(multi[int32(k)], cfg.Sites[si].Name)
+			}
+		}
+	}
+	planned := make([]bool, len(b.objs))
+	var d Decision
+	for i := range b.n {
+		r := b.at(i)
+		d = Decision{Change: b.change(i)}
+		switch {
+		case skipped(&d):
+		case objSites[r.obj] == 0:
+			d.Decision, d.Reason, d.Detail = Skip, ReasonFiltered, noSite
+		default:
+			if !planned[r.obj] {
+				planned[r.obj] = true
+				plannable = append(plannable, r.obj)
+			}
+			continue
+		}
+		b.decided(r, &d)
+	}
+	sortObjects(b, plannable)
+
+	done := map[int32][]string{} // by change, the few with targets already purged
+	pl := newPlanner(cfg, held, receipts, len(plannable), b.n)
+	var local []Decision
+	for _, k := range plannable {
+		local = local[:0]
+		sites := multi[k]
+		if objSites[k] > 0 {
+			sites = names[objSites[k]-1]
+		}
+		for i := b.objs[k].first; i >= 0; i = b.at(int(i)).next {
+			if c := b.change(int(i)); !skippedKind(c.Kind) {
+				local = append(local, Decision{Change: c, Sites: sites})
+			}
+		}
+		pl.object(local)
+		for j := range local {
+			d := &local[j]
+			r := b.at(d.Record)
+			b.decided(r, d)
+			r.sites = objSites[k]
+			if len(d.Done) > 0 {
+				done[int32(d.Record)] = d.Done
+			}
+		}
+	}
+	st := newStats()
+	o := jsonstream.NewObject(w, indent)
+	jsonstream.ListAppend(o, "changes", b.n, func(out []byte, i int) []byte {
+		r := b.at(i)
+		d := Decision{Change: b.change(i), Decision: Skip, Done: done[int32(i)]}
+		if r.detail > 0 {
+			d.Detail = details[r.detail-1]
+		} else {
+			d.Detail = b.details[int32(i)]
+		}
+		if r.purge {
+			d.Decision = Purge
+		}
+		if r.reason > 0 {
+			d.Reason = reasons[r.reason-1]
+		}
+		switch {
+		case r.sites > 0:
+			d.Sites = names[r.sites-1]
+		case r.sites < 0:
+			d.Sites = multi[r.obj]
+		}
+		st.count(d.Decision, d.Reason)
+		return appendDecision(out, &d)
+	})
+	jsonstream.List(o, "mirrors", len(pl.mirrors), func(i int) *MirrorOp { return &pl.mirrors[i] })
+	// Only now, with the changes written: the batches and the purge set
+	// they come from are the largest part of the plan after the changes.
+	purges := pl.purges.batches(false, false)
+	pl.purges = nil
+	bases := map[string]string{}
+	for _, t := range cfg.Targets {
+		if t.Provider != "cloudfront" {
+			bases[t.Name] = strings.TrimRight(t.BaseURL, "/")
+		}
+	}
+	jsonstream.ListStream(o, "purges", len(purges), func(out []byte, i int, flush func([]byte) []byte) []byte {
+		return appendBatch(out, &purges[i], bases[purges[i].Target], flush)
+	})
+	jsonstream.ListAppend(o, "commits", len(pl.commits), func(out []byte, i int) []byte {
+		c := pl.commit(i, b.change)
+		return appendCommit(out, &c)
+	})
+	*b = Builder{}
+	st.batches(purges)
+	o.Value("stats", st)
+	return o.Close()
+}
+
+// sortObjects sorts objects by bucket and key.
+func sortObjects(b *Builder, objects []int32) {
+	type named struct {
+		bucket, key string
+		k           int32
+	}
+	byName := make([]named, len(objects))
+	for i, k := range objects {
+		bucket, key := b.object(b.objs[k].first)
+		byName[i] = named{bucket, key, k}
+	}
+	slices.SortFunc(byName, func(x, y named) int {
+		return cmp.Or(strings.Compare(x.bucket, y.bucket), strings.Compare(x.key, y.key))
+	})
+	for i := range byName {
+		objects[i] = byName[i].k
+	}
+}
+
+// decided keeps d's decision in r.
+func (b *Builder) decided(r *rec, d *Decision) {
+	r.purge = d.Decision == Purge
+	r.reason = uint8(slices.Index(reasons, d.Reason) + 1)
+	r.detail = uint8(slices.Index(details, d.Detail) + 1)
+	if r.detail == 0 && d.Detail != "" {
+		if b.details == nil {
+			b.details = map[int32]string{}
+		}
+		b.details[int32(d.Record)] = d.Detail
+	}
+}
+
+var _ event.Sink = (*Builder)(nil)
