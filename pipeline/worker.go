@@ -51,8 +51,9 @@ type WorkerOptions struct {
 	Backoff retry.Policy
 	// MaxAttempts is how many times an entry may fail: its last failure
 	// moves it to the dead letters (Inbox.DeadLetters), out of the way,
-	// until an operator replays or discards it. Default 10: about ten
-	// minutes of failures with the default Backoff.
+	// until an operator replays or discards it. Default 10: with the
+	// default Backoff, the tenth attempt comes about four minutes after the
+	// first (at most nine).
 	MaxAttempts int
 	// MaxAge, if set, also moves an entry that fails when it is older than
 	// this to the dead letters, whatever its attempts. Default 0: none.
