@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/offload-dev/offload/event"
-	"github.com/offload-dev/offload/purge"
 	"github.com/offload-dev/offload/retry"
 )
 
@@ -36,11 +35,8 @@ type WorkerOptions struct {
 	// Quiet is the pause in arrivals that ends the gathering (Gather).
 	// Default Window/20 (25ms).
 	Quiet time.Duration
-	// Fill is how many entries are applied at once, without waiting for
-	// more (Gather). Default BatchSize; serve sets the most paths one purge
-	// request of its targets takes (FillFor).
-	Fill int
-	// BatchSize bounds the entries applied together. Default 1000.
+	// BatchSize bounds the entries applied together; that many are applied
+	// at once, without waiting for more (Gather's Fill). Default 1000.
 	BatchSize int
 	// BatchBytes bounds the bodies applied together (a batch always holds
 	// at least one entry). Default 64 MiB.
@@ -94,7 +90,7 @@ func NewWorker(opts WorkerOptions, optFns ...func(*WorkerOptions)) (*Worker, err
 		name string
 		bad  bool
 	}{
-		{"Window", opts.Window < 0}, {"Quiet", opts.Quiet < 0}, {"Fill", opts.Fill < 0}, {"BatchSize", opts.BatchSize < 0},
+		{"Window", opts.Window < 0}, {"Quiet", opts.Quiet < 0}, {"BatchSize", opts.BatchSize < 0},
 		{"BatchBytes", opts.BatchBytes < 0}, {"MaxAttempts", opts.MaxAttempts < 0}, {"MaxAge", opts.MaxAge < 0}, {"Timeout", opts.Timeout < 0},
 	} {
 		if f.bad {
@@ -104,7 +100,6 @@ func NewWorker(opts WorkerOptions, optFns ...func(*WorkerOptions)) (*Worker, err
 	opts.Window = cmp.Or(opts.Window, 500*time.Millisecond)
 	opts.Quiet = cmp.Or(opts.Quiet, opts.Window/20)
 	opts.BatchSize = cmp.Or(opts.BatchSize, 1000)
-	opts.Fill = min(cmp.Or(opts.Fill, opts.BatchSize), opts.BatchSize)
 	opts.BatchBytes = cmp.Or(opts.BatchBytes, 64<<20)
 	opts.Backoff.Initial = cmp.Or(opts.Backoff.Initial, time.Second)
 	opts.Backoff.Max = cmp.Or(opts.Backoff.Max, 5*time.Minute)
@@ -119,7 +114,7 @@ func NewWorker(opts WorkerOptions, optFns ...func(*WorkerOptions)) (*Worker, err
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Worker{opts: opts, gather: Gather{Window: opts.Window, Quiet: opts.Quiet, Fill: opts.Fill}}, nil
+	return &Worker{opts: opts, gather: Gather{Window: opts.Window, Quiet: opts.Quiet, Fill: opts.BatchSize}}, nil
 }
 
 // Run drains the inbox until ctx ends, starting with what it already holds
@@ -251,9 +246,10 @@ func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 // Gather is the rule a worker gathers events by before it applies them
 // together: an event that finds the inbox idle (nothing arrived for Quiet)
 // is applied at once, since waiting would only delay it; events that keep
-// arriving are gathered, so that a burst becomes few plans and few purge
-// requests, until Fill of them are there, none has arrived for Quiet, or
-// the first has waited Window. Events that arrived while a batch was being
+// arriving are gathered, so that a burst becomes few plans, ledger commits
+// and purge requests, until Fill of them are there (a full batch: the
+// planner splits it by each provider's request limits), none has arrived
+// for Quiet, or the first has waited Window. Events that arrived while a batch was being
 // applied are gathered the same way. Both workers use it: this package's
 // for the bolt Inbox, and pipeline/natsinbox's.
 type Gather struct {
@@ -274,26 +270,4 @@ func (g Gather) Due(n int, prev, first, last time.Time) time.Time {
 		due = q
 	}
 	return due
-}
-
-// FillFor is WorkerOptions.Fill for purgers: the most paths or URLs one
-// request of any of them takes, so that a batch is applied as soon as it
-// fills a request (gathering more would save no request), within
-// batchSize; batchSize when none reports limits.
-func FillFor(purgers map[string]purge.Purger, batchSize int) int {
-	most := 0
-	for _, p := range purgers {
-		l, ok := p.(purge.Limiter)
-		if !ok {
-			return batchSize // no limit: one request takes the batch
-		}
-		lim := l.Limits()
-		for _, k := range []purge.Kind{purge.KindPath, purge.KindURL} {
-			most = max(most, lim.ItemsPerCall[k])
-		}
-	}
-	if most == 0 {
-		return batchSize
-	}
-	return min(most, batchSize)
 }

@@ -72,11 +72,11 @@ func (b *batchPurger) batches() [][]string {
 // TestWorkerRunGathers drives Run on a fake clock, which the test moves
 // only once the worker waits on it: an event that finds the inbox idle is
 // applied at once, events that follow on its heels are gathered until a
-// pause of Quiet, Fill of them, or the Window.
+// pause of Quiet, a full batch, or the Window.
 func TestWorkerRunGathers(t *testing.T) {
 	p := &batchPurger{calls: make(chan struct{}, 100)}
 	r := newRig(t, p, func(o *pipeline.WorkerOptions) {
-		o.Window, o.Quiet, o.Fill = 100*time.Millisecond, 10*time.Millisecond, 3
+		o.Window, o.Quiet, o.BatchSize = 100*time.Millisecond, 10*time.Millisecond, 3
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -141,7 +141,7 @@ func TestWorkerRunGathers(t *testing.T) {
 	applied("d.html")
 	add("e.html", "f.html") // gathered…
 	waiting(ms(36), 3)
-	add("g.html") // …until Fill
+	add("g.html") // …until a full batch
 	applied("e.html", "f.html", "g.html")
 
 }

@@ -79,7 +79,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, red *re
 
 	// The monitor sees the API's traffic and every batch the worker applies.
 	monitor := httpapi.NewMonitor(httpapi.MonitorOptions{})
-	inbox, runWorker, closeInbox, err := d.serveInbox(ctx, logger, p, monitor.Wrap(p))
+	inbox, runWorker, closeInbox, err := d.serveInbox(ctx, logger, monitor.Wrap(p))
 	if err != nil {
 		return err
 	}

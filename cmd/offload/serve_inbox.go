@@ -12,15 +12,13 @@ import (
 )
 
 // serveInbox opens the inbox the configuration names, and returns it, the
-// worker that drains it through a, and what closes it. Its worker applies
-// a batch as soon as it fills one request of p's purgers.
-func (d *deps) serveInbox(ctx context.Context, logger *slog.Logger, p *pipeline.Pipeline, a pipeline.Applier) (pipeline.Queue, func(context.Context) error, func(), error) {
-	fill := pipeline.FillFor(p.Options().Purgers, batchSize)
+// worker that drains it through a, and what closes it.
+func (d *deps) serveInbox(ctx context.Context, logger *slog.Logger, a pipeline.Applier) (pipeline.Queue, func(context.Context) error, func(), error) {
 	if d.cfg.Inbox.Driver == "nats" {
 		if d.cfg.State.Driver == "bolt" {
 			logger.Warn("inbox.driver is nats but state.driver is bolt: each replica keeps a ledger of its own, so a redelivered event may purge again; use state.driver: nats for several replicas")
 		}
-		q, err := d.natsInbox(ctx, logger, fill)
+		q, err := d.natsInbox(ctx, logger)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -47,7 +45,7 @@ func (d *deps) serveInbox(ctx context.Context, logger *slog.Logger, p *pipeline.
 		return nil, nil, nil, err
 	}
 	w, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: inbox, Applier: a, Logger: logger, Window: d.cfg.Batch.Window.Duration,
-		Fill: fill, BatchSize: batchSize, MaxAttempts: d.cfg.Inbox.MaxDeliveries, MaxAge: d.cfg.Inbox.MaxAge.Duration})
+		BatchSize: batchSize, MaxAttempts: d.cfg.Inbox.MaxDeliveries, MaxAge: d.cfg.Inbox.MaxAge.Duration})
 	if err != nil {
 		closeDB()
 		return nil, nil, nil, badInput(err)

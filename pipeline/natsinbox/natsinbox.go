@@ -58,14 +58,13 @@ type Options struct {
 	// keeps, for streams this package creates. Default 1.
 	Replicas int
 
-	// Window, Quiet and Fill are how a worker gathers messages before it
-	// applies them together (pipeline.Gather): a message that finds the
-	// consumer idle at once, with whatever is there; messages that keep
-	// coming until they pause for Quiet, Fill of them are there, or the
-	// first has waited Window. Default 500ms, Window/20 and BatchSize.
+	// Window and Quiet are how a worker gathers messages before it applies
+	// them together (pipeline.Gather): a message that finds the consumer
+	// idle at once, with whatever is there; messages that keep coming until
+	// they pause for Quiet, BatchSize of them are there, or the first has
+	// waited Window. Default 500ms and Window/20.
 	Window time.Duration
 	Quiet  time.Duration
-	Fill   int
 	// BatchSize and BatchBytes bound a batch. Default 1000 and 64 MiB.
 	BatchSize  int
 	BatchBytes int
@@ -109,7 +108,7 @@ func New(opts Options, optFns ...func(*Options)) (*Inbox, error) {
 		v    int64
 	}{
 		{"MaxDeliveries", int64(opts.MaxDeliveries)}, {"AckWait", int64(opts.AckWait)}, {"MaxAckPending", int64(opts.MaxAckPending)},
-		{"Replicas", int64(opts.Replicas)}, {"Window", int64(opts.Window)}, {"Quiet", int64(opts.Quiet)}, {"Fill", int64(opts.Fill)},
+		{"Replicas", int64(opts.Replicas)}, {"Window", int64(opts.Window)}, {"Quiet", int64(opts.Quiet)},
 		{"BatchSize", int64(opts.BatchSize)}, {"BatchBytes", int64(opts.BatchBytes)}, {"MaxAge", int64(opts.MaxAge)}, {"Timeout", int64(opts.Timeout)},
 	} {
 		if c.v < 0 {
@@ -145,9 +144,6 @@ func New(opts Options, optFns ...func(*Options)) (*Inbox, error) {
 	}
 	if o.Quiet == 0 {
 		o.Quiet = o.Window / 20
-	}
-	if o.Fill == 0 || o.Fill > o.BatchSize {
-		o.Fill = o.BatchSize
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 5 * time.Minute

@@ -310,11 +310,11 @@ func TestDeleteAndDiscard(t *testing.T) {
 // event is applied once, and the work is spread.
 // TestRunGathers: with a window and a pause of an hour, a message that
 // finds the consumer idle is applied at once, and messages that follow on
-// its heels are gathered until Fill of them are there.
+// its heels are gathered until BatchSize of them are there.
 func TestRunGathers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	in := newInbox(t, connect(t, server.URL), fast(t), func(o *natsinbox.Options) { o.Window, o.Quiet, o.Fill = time.Hour, time.Hour, 3 })
+	in := newInbox(t, connect(t, server.URL), fast(t), func(o *natsinbox.Options) { o.Window, o.Quiet, o.BatchSize = time.Hour, time.Hour, 3 })
 	rec := &recorder{}
 	done := make(chan error, 1)
 	go func() { done <- in.Run(ctx, rec) }()
@@ -329,7 +329,7 @@ func TestRunGathers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "b, c and d applied once there are Fill of them", func() bool { return rec.count("d") == 1 })
+	waitFor(t, "b, c and d applied once there are BatchSize of them", func() bool { return rec.count("d") == 1 })
 	got := rec.batchKeys()
 	if want := [][]string{{"a"}, {"b", "c", "d"}}; !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("batches: got %v, want %v", got, want)
@@ -530,7 +530,7 @@ func TestNewOptions(t *testing.T) {
 			if err == nil && tt.name == "defaults" {
 				o := in.Options()
 				if o.Stream != "OFFLOAD" || o.Subject != "offload.events" || o.Consumer != "offload" || o.DeadLetterStream != "OFFLOAD_DEAD" ||
-					o.DeadLetterSubject != "offload.dead" || o.MaxDeliveries != 10 || o.AckWait != 30*time.Second || o.BatchSize != 1000 || o.Quiet != 25*time.Millisecond || o.Fill != 1000 || o.MaxAge != 0 {
+					o.DeadLetterSubject != "offload.dead" || o.MaxDeliveries != 10 || o.AckWait != 30*time.Second || o.BatchSize != 1000 || o.Quiet != 25*time.Millisecond || o.MaxAge != 0 {
 					t.Errorf("defaults: got %+v", o)
 				}
 			}

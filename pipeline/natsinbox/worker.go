@@ -19,7 +19,7 @@ import (
 const idleWait = 10 * time.Second
 
 // Run drains the shared consumer until ctx ends: it waits for a message,
-// gathers more as Options.Window, Quiet and Fill say (up to BatchBytes),
+// gathers more as Options.Window, Quiet and BatchSize say (up to BatchBytes),
 // applies them as one batch through a, and settles each message: an ack when all
 // its changes succeeded (the ledger commit included), a nak with backoff
 // when one failed, and after MaxDeliveries a move to the dead-letter
@@ -90,12 +90,12 @@ func (in *Inbox) pull(ctx context.Context) ([]jetstream.Msg, error) {
 	in.mu.Lock()
 	prev := in.last
 	in.mu.Unlock()
-	g := pipeline.Gather{Window: in.o.Window, Quiet: in.o.Quiet, Fill: in.o.Fill}
+	g := pipeline.Gather{Window: in.o.Window, Quiet: in.o.Quiet, Fill: in.o.BatchSize}
 	// What is there already comes at once (within a millisecond); then,
 	// unless the consumer was idle, more for as long as Gather says.
 	wait := time.Millisecond
-	for len(msgs) < in.o.Fill && size < in.o.BatchBytes && wait > 0 {
-		b, err := c.Fetch(in.o.Fill-len(msgs), jetstream.FetchMaxWait(wait), jetstream.FetchMaxBytes(in.o.BatchBytes-size))
+	for len(msgs) < in.o.BatchSize && size < in.o.BatchBytes && wait > 0 {
+		b, err := c.Fetch(in.o.BatchSize-len(msgs), jetstream.FetchMaxWait(wait), jetstream.FetchMaxBytes(in.o.BatchBytes-size))
 		if err != nil {
 			in.o.Logger.Warn("inbox: gather a batch", "err", err) // apply what is in hand
 			break
