@@ -13,14 +13,26 @@ import (
 
 // BenchmarkInboxAdd stores single-record webhook bodies from 16 concurrent
 // senders, as `offload serve` does under a burst: each Add returns once its
-// entry is fsynced, in a real bolt file.
+// entry is fsynced, in a real bolt file ("bolt"), or in the log beside it
+// ("log", as serve runs it).
 func BenchmarkInboxAdd(b *testing.B) {
-	db := openDB(b, filepath.Join(b.TempDir(), "state.db"))
+	b.Run("bolt", func(b *testing.B) { benchmarkInboxAdd(b, false) })
+	b.Run("log", func(b *testing.B) { benchmarkInboxAdd(b, true) })
+}
+
+func benchmarkInboxAdd(b *testing.B, logged bool) {
+	dir := b.TempDir()
+	db := openDB(b, filepath.Join(dir, "state.db"))
 	defer db.Close()
-	in, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db})
+	opts := pipeline.InboxOptions{DB: db}
+	if logged {
+		opts.Log = filepath.Join(dir, "state.db.inbox-log")
+	}
+	in, err := pipeline.NewInbox(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer in.Close()
 	const senders = 16
 	b.SetParallelism((senders + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	var n atomic.Int64

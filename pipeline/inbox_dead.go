@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.etcd.io/bbolt"
@@ -39,12 +40,16 @@ func (in *Inbox) DeadLetters(ctx context.Context, limit int) ([]Entry, error) {
 	return out, nil
 }
 
-// Replay moves dead letter id back into the inbox as a new entry, received
-// now and with no attempts, in one transaction, and returns its id.
+// Replay adds dead letter id's body to the inbox as a new entry, received
+// now and with no attempts, and then removes the dead letter; it returns
+// the new entry's id. A crash between the two leaves both: the event is
+// applied once more, which the ledger makes a duplicate.
 func (in *Inbox) Replay(ctx context.Context, id uint64) (uint64, error) {
-	var newID uint64
-	err := in.db.Update(func(tx *bbolt.Tx) error {
-		b, d, err := buckets(tx)
+	in.replay.Lock()
+	defer in.replay.Unlock()
+	var body []byte
+	err := in.db.View(func(tx *bbolt.Tx) error {
+		_, d, err := buckets(tx)
 		if err != nil {
 			return err
 		}
@@ -54,31 +59,33 @@ func (in *Inbox) Replay(ctx context.Context, id uint64) (uint64, error) {
 			return ErrNotFound
 		}
 		e, err := decodeEntry(k, v)
-		if err != nil {
-			return err
-		}
-		if newID, err = b.NextSequence(); err != nil {
-			return err
-		}
-		if err := b.Put(key(newID), encodeEntry(Entry{Received: in.now(), Body: e.Body})); err != nil {
-			return err
-		}
-		return d.Delete(k)
+		body = e.Body
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("inbox: replay dead letter %d in %s: %w", id, in.db.Path(), err)
 	}
-	in.dead.Add(-1)
-	in.depth.Add(1)
-	in.mu.Lock()
-	in.arr.add(1, in.now(), newID)
-	in.mu.Unlock()
-	in.signal()
+	newID, err := in.Add(ctx, body)
+	if err != nil {
+		return 0, fmt.Errorf("inbox: replay dead letter %d: %w", id, err)
+	}
+	if err := in.discard(id); err != nil && !errors.Is(err, ErrNotFound) {
+		return newID, fmt.Errorf("inbox: replayed dead letter %d as %d, but it stays a dead letter: %w", id, newID, err)
+	}
 	return newID, nil
 }
 
 // Discard removes dead letter id for good.
 func (in *Inbox) Discard(ctx context.Context, id uint64) error {
+	in.replay.Lock()
+	defer in.replay.Unlock()
+	if err := in.discard(id); err != nil {
+		return fmt.Errorf("inbox: discard dead letter %d in %s: %w", id, in.db.Path(), err)
+	}
+	return nil
+}
+
+func (in *Inbox) discard(id uint64) error {
 	err := in.db.Update(func(tx *bbolt.Tx) error {
 		_, d, err := buckets(tx)
 		if err != nil {
@@ -90,11 +97,10 @@ func (in *Inbox) Discard(ctx context.Context, id uint64) error {
 		}
 		return d.Delete(k)
 	})
-	if err != nil {
-		return fmt.Errorf("inbox: discard dead letter %d in %s: %w", id, in.db.Path(), err)
+	if err == nil {
+		in.dead.Add(-1)
 	}
-	in.dead.Add(-1)
-	return nil
+	return err
 }
 
 var _ Queue = (*Inbox)(nil)
