@@ -75,6 +75,7 @@ type Inbox struct {
 	leading bool        // an Add is committing a group
 	lastID  uint64      // the last id given
 	arr     arrivals
+	readID  uint64 // the worker has read every entry up to it
 	replay  sync.Mutex // one Replay at a time
 }
 
@@ -222,7 +223,7 @@ func (in *Inbox) commitGroup() {
 
 	in.mu.Lock()
 	if err == nil {
-		in.arr.add(len(group), in.now(), group[len(group)-1].e.ID)
+		in.arr.add(len(group), in.now(), group[len(group)-1].e.ID, in.readID)
 	}
 	if len(in.queue) > 0 {
 		in.queue[0].lead = true
@@ -259,7 +260,14 @@ type arrivals struct {
 	lastID            uint64
 }
 
-func (a *arrivals) add(n int, t time.Time, lastID uint64) {
+// add counts n entries, the last lastID, added at t; those the worker has
+// read already (read up to readID: it reads what is in the bucket, which
+// the log's mover fills before it counts) are not waiting.
+func (a *arrivals) add(n int, t time.Time, lastID, readID uint64) {
+	if lastID <= readID {
+		return
+	}
+	n = min(n, int(lastID-readID))
 	if a.n == 0 {
 		a.first = t
 	}
@@ -275,13 +283,19 @@ func (in *Inbox) arrived() arrivals {
 }
 
 // read tells the inbox the worker has read every entry up to id: arrivals
-// up to there are no longer waiting. When some after id are, all are kept:
-// their first arrived no later than the one kept, so they are applied no
-// later than the rule says.
+// up to there are no longer waiting. When some after id are, they are
+// counted from the ids (an arrival's ids follow one another) and keep the
+// first time of all: they are applied no later than the rule says.
 func (in *Inbox) read(id uint64) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if in.arr.n == 0 || in.arr.lastID > id {
+	in.readID = max(in.readID, id)
+	if in.arr.n == 0 {
+		return
+	}
+	if in.arr.lastID > id {
+		// The rest followed those read: still gathering, not idle.
+		in.arr.n, in.arr.prev = min(in.arr.n, int(in.arr.lastID-id)), in.arr.first
 		return
 	}
 	in.arr = arrivals{prev: in.arr.last}

@@ -286,7 +286,7 @@ func (l *inboxLog) move(in *Inbox) {
 		}
 		l.err = nil
 		l.pending = l.pending[len(batch):]
-		in.arr.add(len(batch), in.now(), last)
+		in.arr.add(len(batch), in.now(), last, in.readID)
 		in.mu.Unlock()
 		in.signal()
 	}

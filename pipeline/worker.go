@@ -160,15 +160,23 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // drain applies due batches until none is due and returns when the next
-// entry falls due (zero: the inbox is empty).
+// entry falls due (zero: the inbox is empty). What is left of a burst
+// after a full batch is gathered again (Gather), so that a burst is
+// applied in full batches, not a full one and a remnant.
 func (w *Worker) drain(ctx context.Context) (time.Time, error) {
 	for {
 		if ctx.Err() != nil {
 			return time.Time{}, nil
 		}
 		n, next, err := w.RunOnce(ctx)
-		if err != nil || n == 0 || next.IsZero() || next.After(w.opts.Now()) {
+		now := w.opts.Now()
+		if err != nil || n == 0 || next.IsZero() || next.After(now) {
 			return next, err
+		}
+		if a := w.opts.Inbox.arrived(); a.n > 0 {
+			if due := w.gather.Due(a.n, a.prev, a.first, a.last); due.After(now) {
+				return due, nil
+			}
 		}
 	}
 }
