@@ -75,7 +75,7 @@ type Inbox struct {
 	leading bool        // an Add is committing a group
 	lastID  uint64      // the last id given
 	arr     arrivals
-	readID  uint64 // the worker has read every entry up to it
+	readID  uint64     // the worker has read every entry up to it
 	replay  sync.Mutex // one Replay at a time
 }
 
