@@ -276,7 +276,7 @@ func offloadReaders(p *ssm.Client, s *secretsmanager.Client, params, secrets []s
 		typed := make([]*cache.Entry[string], len(names))
 		all := make([]cache.Loadable, len(names))
 		for i, name := range names {
-			if typed[i], err = cache.Add(c, spec(name), cache.Name(name)); err != nil {
+			if typed[i], err = cache.Add(c, spec(name)); err != nil {
 				return nil, err
 			}
 			all[i] = typed[i]
@@ -327,11 +327,11 @@ func offloadHit(ctx context.Context, p *ssm.Client, s *secretsmanager.Client, pa
 	if err != nil {
 		return nil, nil, err
 	}
-	pe, err := cache.Add(c, ps.String(param), cache.Name("param"))
+	pe, err := cache.Add(c, ps.String(param))
 	if err != nil {
 		return nil, nil, err
 	}
-	se, err := cache.Add(c, ss.String(secret), cache.Name("secret"))
+	se, err := cache.Add(c, ss.String(secret))
 	if err != nil {
 		return nil, nil, err
 	}

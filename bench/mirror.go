@@ -409,7 +409,7 @@ func writeMirror(p printer, mr *mirrorResult) {
 	p("  in the harness's process.")
 	p("- **S3**: `mirror/s3mirror` with its defaults to another bucket in the same MinIO: an object of")
 	p("  known size up to %s (`SinglePutMax`) is read into one buffer of its size and sent in one", sizeName(s3mirror.DefaultSinglePutMax))
-	p("  `PutObject`; a larger one goes through the SDK's multipart uploader in %s parts, %d in flight.", sizeName(s3mirror.DefaultPartSize), s3mirror.DefaultConcurrency)
+	p("  `PutObject`; a larger one goes up as a multipart upload in %s parts, %d in flight.", sizeName(s3mirror.DefaultPartSize), s3mirror.DefaultConcurrency)
 	p("")
 	p("The S3 clients are built from the SDK's default configuration, as `offload` builds them. Every")
 	p("copy was checked after it was made: its size and SHA-256 as the fake hashed it, or the S3 copy")
@@ -429,8 +429,8 @@ func writeMirror(p printer, mr *mirrorResult) {
 	p("or S3 across the internet is bound by the network instead; the memory figures are the ones")
 	p("that carry over. Each child is a fresh process, as a Lambda cold start is, and each upload has")
 	p("a fixed cost, which weighs most on the smallest object: for S3, the buffers (the whole object")
-	p("for a single `PutObject`; for a multipart upload, the first part, which the SDK's uploader reads")
-	p("with `io.ReadAll`, and up to three more parts), memory the fresh process touches for the first")
+	p("for a single `PutObject`; for a multipart upload, up to Concurrency = %d part buffers), memory", s3mirror.DefaultConcurrency)
+	p("the fresh process touches for the first")
 	p("time, and for a multipart upload two more requests (create and complete). %d rounds, run", mirrorRounds(mr))
 	p("round by round across the sizes; median")
 	p("(range).")
@@ -479,9 +479,9 @@ func writeMirror(p printer, mr *mirrorResult) {
 		p("")
 		if mr.Sizes[0] <= s3mirror.DefaultSinglePutMax {
 			p("To S3, the %s object goes up in one `PutObject` from a buffer of its own size, which is why", names[0])
-			p("its peak is lower than the larger objects'. Those go up in parts: the SDK's uploader holds the")
-			p("first part in a slice of its own and keeps a pool of up to Concurrency+1 = %d part buffers for", s3mirror.DefaultConcurrency+1)
-			p("the others, whatever the object's size.")
+			p("its peak is lower than the larger objects'. Those go up in parts read into up to")
+			p("Concurrency = %d part buffers of `s3mirror`'s own (each part being read or sent), whatever", s3mirror.DefaultConcurrency)
+			p("the object's size.")
 			p("")
 		}
 	}

@@ -121,7 +121,7 @@ type Cache struct {
 
 	mu        sync.Mutex // guards the fields below
 	byKey     map[Key]*entry
-	byName    map[string]*entry
+	byName    map[string][]*entry  // by short name, in the order added
 	byFetcher map[Fetcher][]*entry // registered and fetched entries, for ride-along
 	rnd       *rand.Rand
 }
@@ -187,7 +187,7 @@ func New(opts Options, optFns ...func(*Options)) (*Cache, error) {
 
 	c := &Cache{
 		opts: opts, clock: opts.Clock,
-		byKey: map[Key]*entry{}, byName: map[string]*entry{}, byFetcher: map[Fetcher][]*entry{},
+		byKey: map[Key]*entry{}, byName: map[string][]*entry{}, byFetcher: map[Fetcher][]*entry{},
 		rnd: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
 	if c.clock == nil {

@@ -597,17 +597,14 @@ func TestKeysDoNotCollide(t *testing.T) {
 	ssmLike := newSource(10, "/prod/x/pw", "prod", "/dev/x/pw", "dev")
 	secretLike := newSource(20, "pw", "secret")
 	prod := cache.MustAdd(c, ssmLike.spec("/prod/x/pw"))
-	dev := cache.MustAdd(c, ssmLike.spec("/dev/x/pw"), cache.Name("dev-pw"))
-	sec := cache.MustAdd(c, cache.Spec[string]{Key: cache.Key{Source: "secretsmanager", Name: "pw"}, Fetcher: secretLike}, cache.Name("secret-pw"))
+	dev := cache.MustAdd(c, ssmLike.spec("/dev/x/pw"))
+	sec := cache.MustAdd(c, cache.Spec[string]{Key: cache.Key{Source: "secretsmanager", Name: "pw"}, Fetcher: secretLike})
 	for _, tt := range []struct {
-		e          *cache.Entry[string]
-		want, name string
-	}{{prod, "prod", "pw"}, {dev, "dev", "dev-pw"}, {sec, "secret", "secret-pw"}} {
+		e    *cache.Entry[string]
+		want string
+	}{{prod, "prod"}, {dev, "dev"}, {sec, "secret"}} {
 		if got := mustGet(t, tt.e); got != tt.want {
 			t.Fatalf("%s: got %q, want %q", tt.e.Key(), got, tt.want)
-		}
-		if got := tt.e.Name(); got != tt.name {
-			t.Fatalf("%s: short name: got %q, want %q", tt.e.Key(), got, tt.name)
 		}
 	}
 }

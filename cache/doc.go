@@ -34,7 +34,8 @@
 //     name.
 //   - Entries are keyed by source and full name (and decryption, version,
 //     file), so "/prod/x/pw", "/dev/x/pw" and a secret "pw" never overwrite
-//     each other. A key is one entry: adding it again returns it.
+//     each other, though all three have the short name "pw" by default.
+//     A key is one entry: adding it again returns it.
 //   - At most one fetch per entry is in flight; concurrent readers share it.
 //     The fetch runs on its own context: a reader that gives up gets its
 //     own context's error, and the others still get the value.

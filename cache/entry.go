@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,7 +33,9 @@ func MaxAge(d time.Duration) EntryOption {
 
 // Name sets the short name of an entry added with Add, by which Lookup
 // finds it and Stats report it; the default is the spec's Name, or the last
-// segment of the key's name. Short names are unique within a cache. It does
+// segment of the key's name. Default short names may repeat ("/prod/x/pw"
+// and "/dev/x/pw" are both "pw"); a name given with Name is unique among
+// the names given with Name, and Lookup prefers it to a default one. It does
 // not change the key: values are cached by source and full name.
 func Name(name string) EntryOption {
 	return EntryOption{name: name}
@@ -69,8 +72,8 @@ func (c *Cache) entryOptions(opts []EntryOption) (EntryOption, time.Duration, er
 // Adding a spec whose key is already in c returns the entry already there,
 // as long as its type is the same and the options given agree with it. It
 // is an error to add a spec that could not be built (Spec.Err), a key held
-// as another type, a short name another entry has (use the Name option), or
-// a negative MaxAge other than AlwaysFetch.
+// as another type, a Name another entry was given, or a negative MaxAge
+// other than AlwaysFetch.
 func Add[T any](c *Cache, s Spec[T], opts ...EntryOption) (*Entry[T], error) {
 	o, maxAge, err := c.entryOptions(opts)
 	if err != nil {
@@ -96,14 +99,24 @@ func Add[T any](c *Cache, s Spec[T], opts ...EntryOption) (*Entry[T], error) {
 		case o.name != "" && e.name != o.name:
 			return nil, errInvalid("%s is already added with the name %q, not %q", s.Key, e.name, o.name)
 		}
+		if o.name != "" && !e.named {
+			if err := c.nameFree(o.name, s.Key); err != nil {
+				return nil, err
+			}
+			e.named = true
+		}
 		return e.typed.(*Entry[T]), nil
 	}
-	if other := c.byName[name]; other != nil {
-		return nil, errInvalid("%s and %s would share the short name %q; name one with cache.Name", other.key, s.Key, name)
+	if o.name != "" {
+		if err := c.nameFree(o.name, s.Key); err != nil {
+			return nil, err
+		}
 	}
 	ens := c.entries()
 	e := newEntry(c, s, len(ens), name, maxAge)
-	c.byKey[s.Key], c.byName[name] = e, e
+	e.named = o.name != ""
+	c.byKey[s.Key] = e
+	c.byName[name] = append(c.byName[name], e)
 	c.byFetcher[s.Fetcher] = append(c.byFetcher[s.Fetcher], e)
 	ens = append(ens, e)
 	c.registered.Store(&ens)
@@ -120,15 +133,49 @@ func MustAdd[T any](c *Cache, s Spec[T], opts ...EntryOption) *Entry[T] {
 	return e
 }
 
+// namedAs returns the entry given the name n with the Name option, if any.
+// c.mu is held.
+func (c *Cache) namedAs(n string) *entry {
+	for _, e := range c.byName[n] {
+		if e.named {
+			return e
+		}
+	}
+	return nil
+}
+
+// nameFree fails when another entry than k's was given the name n. c.mu is
+// held.
+func (c *Cache) nameFree(n string, k Key) error {
+	if other := c.namedAs(n); other != nil {
+		return errInvalid("%s and %s are both given the name %q", other.key, k, n)
+	}
+	return nil
+}
+
 // Lookup returns the entry added to c under the short name name, as
-// lambda-cache hands a handler values by entry_name. It fails when no entry
-// has that name, or when its values are not of type T.
+// lambda-cache hands a handler values by entry_name: the entry given that
+// name with the Name option, or else the one entry whose default short name
+// it is. It fails when no entry has that name, when several have it by
+// default (name one with the Name option), or when its values are not of
+// type T.
 func Lookup[T any](c *Cache, name string) (*Entry[T], error) {
 	c.mu.Lock()
-	e := c.byName[name]
+	e, all := c.namedAs(name), c.byName[name]
 	c.mu.Unlock()
-	if e == nil {
+	switch {
+	case e != nil:
+	case len(all) == 0:
 		return nil, fmt.Errorf("cache: no entry is named %q", name)
+	case len(all) > 1:
+		keys := make([]string, len(all))
+		for i, o := range all {
+			keys[i] = o.key.String()
+		}
+		return nil, fmt.Errorf("cache: short name %q is ambiguous: %s and %s; give one a cache.Name",
+			name, strings.Join(keys[:len(keys)-1], ", "), keys[len(keys)-1])
+	default:
+		e = all[0]
 	}
 	en, ok := e.typed.(*Entry[T])
 	if !ok {
@@ -294,6 +341,7 @@ type entry struct {
 	id      int // index in Cache.registered; -1 for an entry Fetch keeps
 	key     Key
 	name    string
+	named   bool // name was given with the Name option; guarded by Cache.mu
 	typ     reflect.Type
 	typed   any          // the *Entry[typ] that Add and Lookup return
 	maxAge  atomic.Int64 // a time.Duration, or AlwaysFetch

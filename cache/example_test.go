@@ -37,9 +37,10 @@ func ExampleFunc() {
 	// loads: 1
 }
 
-// Each entry is added once. Adding the same key again returns the same
-// entry; a short name that another entry has is an error, not a panic at
-// cold start.
+// Each entry is added once: adding the same key again returns the same
+// entry. Entries are keyed by source and full name, so "/prod/app/password"
+// and "/dev/app/password" are two entries, both named "password" by
+// default. A mistake is an error from Add, not a panic at cold start.
 func ExampleAdd() {
 	c, err := cache.New(cache.Options{})
 	if err != nil {
@@ -53,14 +54,15 @@ func ExampleAdd() {
 	again, _ := cache.Add(c, cache.Func("/prod/app/password", load))
 	fmt.Println(again == prod)
 
-	_, err = cache.Add(c, cache.Func("/dev/app/password", load))
+	dev, err := cache.Add(c, cache.Func("/dev/app/password", load))
+	fmt.Println(prod.Name(), dev.Name(), err)
+
+	_, err = cache.Add(c, cache.Func("/prod/app/password", func(context.Context) (int, error) { return 0, nil }))
 	fmt.Println(err)
-	dev, err := cache.Add(c, cache.Func("/dev/app/password", load), cache.Name("dev-password"))
-	fmt.Println(dev.Name(), err)
 	// Output:
 	// true
-	// cache: invalid entry: func:/prod/app/password and func:/dev/app/password would share the short name "password"; name one with cache.Name
-	// dev-password <nil>
+	// password password <nil>
+	// cache: invalid entry: func:/prod/app/password is already added as a string entry, not int
 }
 
 // A value whose name is known only at request time, as Powertools'
@@ -124,7 +126,12 @@ func ExampleLookup() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cache.MustAdd(c, cache.Func("/prod/app/region", func(context.Context) (string, error) { return "eu-west-1", nil }))
+	value := func(v string) func(context.Context) (string, error) {
+		return func(context.Context) (string, error) { return v, nil }
+	}
+	cache.MustAdd(c, cache.Func("/prod/app/region", value("eu-west-1")))
+	cache.MustAdd(c, cache.Func("/prod/app/password", value("s3cr3t")))
+	cache.MustAdd(c, cache.Func("/dev/app/password", value("hunter2")))
 
 	region, err := cache.Lookup[string](c, "region")
 	if err != nil {
@@ -134,9 +141,12 @@ func ExampleLookup() {
 	fmt.Println(v)
 	_, err = cache.Lookup[int](c, "region")
 	fmt.Println(err)
+	_, err = cache.Lookup[string](c, "password")
+	fmt.Println(err)
 	// Output:
 	// eu-west-1
 	// cache: entry "region" (func:/prod/app/region) holds string, not int
+	// cache: short name "password" is ambiguous: func:/prod/app/password and func:/dev/app/password; give one a cache.Name
 }
 
 // A bounded store for per-user data, least recently used out first.

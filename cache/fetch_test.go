@@ -107,7 +107,7 @@ func TestFetchIsBounded(t *testing.T) {
 			clk := fakeclock.New()
 			c, _ := newCache(t, clk, tt.opts)
 			src := newSource(1)
-			added := cache.MustAdd(c, src.spec("/added"), cache.Name("added"))
+			added := cache.MustAdd(c, src.spec("/added"))
 			src.set("/added", "kept")
 			for i := range 2000 {
 				name := fmt.Sprint("/user/", i)

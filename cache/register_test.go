@@ -47,12 +47,12 @@ func TestAddOnce(t *testing.T) {
 			_, err := cache.Add(c, src.spec("/prod/x/pw"), cache.Name("password"))
 			return err
 		}, `test:/prod/x/pw is already added with the name "pw", not "password"`},
-		{"another key, the same short name", func() error {
-			_, err := cache.Add(c, src.spec("/dev/x/pw"))
+		{"another key, a name given to another entry", func() error {
+			_, err := cache.Add(c, src.spec("/dev/x/pw"), cache.Name("pw"))
 			return err
-		}, `test:/prod/x/pw and test:/dev/x/pw would share the short name "pw"; name one with cache.Name`},
+		}, `test:/prod/x/pw and test:/dev/x/pw are both given the name "pw"`},
 		{"negative max age", func() error {
-			_, err := cache.Add(c, src.spec("/dev/x/pw"), cache.Name("dev"), cache.MaxAge(-time.Second))
+			_, err := cache.Add(c, src.spec("/dev/x/pw"), cache.MaxAge(-time.Second))
 			return err
 		}, "MaxAge(-1s)"},
 	}
@@ -75,8 +75,66 @@ func TestAddOnce(t *testing.T) {
 				t.Fatalf("got panic %v, want the error naming the short name pw", err)
 			}
 		}()
-		cache.MustAdd(c, src.spec("/dev/x/pw"))
+		cache.MustAdd(c, src.spec("/dev/x/pw"), cache.Name("pw"))
 	})
+}
+
+// Default short names may repeat: entries are keyed by their full key, and
+// only Lookup needs a name to be unique.
+func TestShortNames(t *testing.T) {
+	c, _ := newCache(t, fakeclock.New())
+	src := newSource(10, "/prod/x/pw", "prod", "/dev/x/pw", "dev", "/test/x/pw", "test", "/prod/y/user", "u")
+	prod := cache.MustAdd(c, src.spec("/prod/x/pw"))
+	dev := cache.MustAdd(c, src.spec("/dev/x/pw"))
+	for _, tt := range []struct {
+		e    *cache.Entry[string]
+		want string
+	}{{prod, "prod"}, {dev, "dev"}} {
+		if got := mustGet(t, tt.e); got != tt.want {
+			t.Fatalf("%s: got %q, want %q", tt.e.Key(), got, tt.want)
+		}
+		if got := tt.e.Name(); got != "pw" {
+			t.Fatalf("%s: short name: got %q, want pw", tt.e.Key(), got)
+		}
+	}
+
+	_, err := cache.Lookup[string](c, "pw")
+	if want := `cache: short name "pw" is ambiguous: test:/prod/x/pw and test:/dev/x/pw; give one a cache.Name`; fmt.Sprint(err) != want {
+		t.Fatalf("Lookup of a repeated short name: got %v, want %q", err, want)
+	}
+	cache.MustAdd(c, src.spec("/test/x/pw"))
+	_, err = cache.Lookup[string](c, "pw")
+	if want := `cache: short name "pw" is ambiguous: test:/prod/x/pw, test:/dev/x/pw and test:/test/x/pw; give one a cache.Name`; fmt.Sprint(err) != want {
+		t.Fatalf("Lookup of a short name three entries have: got %v, want %q", err, want)
+	}
+
+	// A name given with Name is unique, and wins over default ones.
+	if _, err := cache.Add(c, src.spec("/prod/x/pw"), cache.Name("pw")); err != nil {
+		t.Fatalf("naming an entry what it is named by default: got %v, want no error", err)
+	}
+	if got, err := cache.Lookup[string](c, "pw"); got != prod || err != nil {
+		t.Fatalf("Lookup of the name given to /prod/x/pw: got %v, %v; want its entry", got, err)
+	}
+	named := []struct {
+		name string
+		key  string
+		opt  string
+		want string
+	}{
+		{"a default name taken by Name", "/dev/x/pw", "pw", `test:/prod/x/pw and test:/dev/x/pw are both given the name "pw"`},
+		{"a new entry, a name taken by Name", "/prod/y/user", "pw", `test:/prod/x/pw and test:/prod/y/user are both given the name "pw"`},
+	}
+	for _, tt := range named {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := cache.Add(c, src.spec(tt.key), cache.Name(tt.opt))
+			if !errors.Is(err, cache.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want ErrInvalid saying %q", err, tt.want)
+			}
+		})
+	}
+	if got := len(c.Stats()); got != 3 {
+		t.Fatalf("entries: got %d, want 3", got)
+	}
 }
 
 func TestLookup(t *testing.T) {

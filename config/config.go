@@ -84,6 +84,8 @@ var APIRoutes = []string{
 	"GET /v1/purges/{id}",
 	"POST /v1/plan",
 	"GET /v1/status",
+	"GET /v1/ledger",
+	"DELETE /v1/ledger",
 	"GET /metrics",
 	"GET /",
 }

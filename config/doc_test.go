@@ -36,6 +36,27 @@ func TestDocNamesEveryField(t *testing.T) {
 	}
 }
 
+// The routes a scoped token may name are listed, all of them, in the
+// order of APIRoutes.
+func TestDocNamesEveryRoute(t *testing.T) {
+	var line string
+	for l := range strings.Lines(readDoc(t)) {
+		if strings.HasPrefix(l, "| `auth.scoped_tokens[].routes` |") {
+			line = l
+		}
+	}
+	if line == "" {
+		t.Fatalf("%s has no row for auth.scoped_tokens[].routes", docPath)
+	}
+	var got []string
+	for _, m := range regexp.MustCompile("`([A-Z]+ /[^`]*)`").FindAllStringSubmatch(line, -1) {
+		got = append(got, m[1])
+	}
+	if !slices.Equal(got, APIRoutes) {
+		t.Errorf("%s lists routes %q, want %q", docPath, got, APIRoutes)
+	}
+}
+
 // Every YAML block of the document is a valid configuration; one of them
 // is the complete example, as embedded, and one the embedded defaults.
 func TestDocYAMLParses(t *testing.T) {

@@ -176,9 +176,7 @@ func (r *Resolver) entry(ctx context.Context, s Secret, ref ref) (*cache.Entry[s
 			spec = r.sm.String(ref.name)
 		}
 	}
-	// Named by the reference: short names are unique in a cache, and two
-	// references may end in the same segment.
-	e, err := cache.Add(r.c, spec, cache.Name(string(s)))
+	e, err := cache.Add(r.c, spec)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -101,9 +104,15 @@ func TestIAMAllowsWhatTheFunctionCalls(t *testing.T) {
 
 	// A batch from the site's queue: a put (mirrored from the bucket, then
 	// purged) and a remove, both recorded in the ledger.
-	out := invoke(f.sqsBatch())
+	out := invoke(f.sqsBatch(f.object))
 	if !strings.Contains(string(out), `"batchItemFailures":[]`) {
 		t.Fatalf("got %s, want no batch item failures", out)
+	}
+	// A change purged at CloudFront and refused at the other target fails,
+	// and its receipt is recorded for its redelivery.
+	out = invoke(f.sqsBatch(f.refused))
+	if !strings.Contains(string(out), `"itemIdentifier":"m0"`) {
+		t.Fatalf("got %s, want m0 failed (refused at edge)", out)
 	}
 	// The HTTP API: a purge, then its status.
 	var resp events.APIGatewayV2HTTPResponse
@@ -115,6 +124,17 @@ func TestIAMAllowsWhatTheFunctionCalls(t *testing.T) {
 	decode(t, invoke(f.httpRequest("GET", "/v1/purges/"+purge.ID, "")), &resp)
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET /v1/purges/%s: got %d %s, want 200", purge.ID, resp.StatusCode, resp.Body)
+	}
+
+	// The ledger: the refused change's receipt, and an operator's reset.
+	ledgerKey := "/v1/ledger?bucket=my-site&key=" + url.QueryEscape(f.refused.key)
+	decode(t, invoke(f.httpRequest("GET", ledgerKey, "")), &resp)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"receipt"`) {
+		t.Fatalf("GET %s: got %d %s, want 200 with the receipt", ledgerKey, resp.StatusCode, resp.Body)
+	}
+	decode(t, invoke(f.httpRequest("DELETE", ledgerKey, "")), &resp)
+	if resp.StatusCode != 200 {
+		t.Fatalf("DELETE %s: got %d %s, want 200", ledgerKey, resp.StatusCode, resp.Body)
 	}
 
 	// The warm-up schedule's ping, with its input from the template: it
@@ -185,10 +205,13 @@ func decode(t *testing.T, data []byte, v any) {
 // table, the distribution, the configuration parameter and the secrets,
 // and a NetStorage test server to mirror to.
 type functionWorld struct {
-	etag  string
-	param string
-	token string
+	object  object // mirrored and purged
+	refused object // mirrored, purged at cf, refused at edge
+	param   string
+	token   string
 }
+
+type object struct{ key, etag string }
 
 func newFunctionWorld(t *testing.T, moto *awstest.Moto) *functionWorld {
 	ctx := context.Background()
@@ -197,17 +220,27 @@ func newFunctionWorld(t *testing.T, moto *awstest.Moto) *functionWorld {
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("my-site")}); err != nil {
 		t.Fatal(err)
 	}
-	put, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("my-site"), Key: aws.String("docs/a b.html"), Body: strings.NewReader("<p>a b</p>")})
-	if err != nil {
-		t.Fatal(err)
+	put := func(key string) object {
+		out, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("my-site"), Key: aws.String(key), Body: strings.NewReader("<p>" + key + "</p>")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return object{key, strings.Trim(aws.ToString(out.ETag), `"`)}
 	}
+	// A cache in front of the site that refuses to purge one page.
+	edge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/docs/refused.html" {
+			http.Error(w, "not allowed", http.StatusBadRequest)
+		}
+	}))
+	t.Cleanup(edge.Close)
 	if err := dynamo.CreateTable(ctx, dynamodb.NewFromConfig(cfg), "offload-ledger", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	dist := moto.CreateDistribution(t)
 	ns := akamaitest.NewNetStorage("123456", "uploader", "ns-secret-key")
 	t.Cleanup(ns.Close)
-	f := &functionWorld{etag: strings.Trim(aws.ToString(put.ETag), `"`), param: "/offload/config", token: "api-token-for-the-test"}
+	f := &functionWorld{object: put("docs/a b.html"), refused: put("docs/refused.html"), param: "/offload/config", token: "api-token-for-the-test"}
 
 	sm := secretsmanager.NewFromConfig(cfg)
 	for name, value := range map[string]string{
@@ -220,26 +253,29 @@ func newFunctionWorld(t *testing.T, moto *awstest.Moto) *functionWorld {
 	}
 	yaml := fmt.Sprintf(`auth: {tokens: ["secretsmanager:offload/api#token"]}
 state: {driver: dynamodb, table: offload-ledger}
-sites: [{name: www, bucket: my-site, mirrors: [ns], targets: [cf]}]
-targets: [{name: cf, provider: cloudfront, distribution_id: %s}]
+sites: [{name: www, bucket: my-site, mirrors: [ns], targets: [cf, edge]}]
+targets:
+  - {name: cf, provider: cloudfront, distribution_id: %s}
+  - {name: edge, provider: varnish, endpoints: [%s], base_url: "http://www.example.com"}
 mirrors:
   - {name: ns, provider: netstorage, host: example-nsu.akamaihd.net, api_url: %s, cpcode: "123456", dir: /site, keyname: uploader, key: "secretsmanager:offload/netstorage#key"}
-`, dist, ns.URL)
-	_, err = ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(f.param), Value: aws.String(yaml), Type: ssmtypes.ParameterTypeString})
+`, dist, edge.URL, ns.URL)
+	_, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(f.param), Value: aws.String(yaml), Type: ssmtypes.ParameterTypeString})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
-func (f *functionWorld) sqsBatch() []byte {
+// sqsBatch is a batch from the site's queue: a put of obj and a remove.
+func (f *functionWorld) sqsBatch(obj object) []byte {
 	record := func(name, key, etag string) events.S3EventRecord {
 		return events.S3EventRecord{EventVersion: "2.1", EventSource: "aws:s3", AWSRegion: awstest.Region, EventName: name,
 			EventTime: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC),
 			S3:        events.S3Entity{Bucket: events.S3Bucket{Name: "my-site"}, Object: events.S3Object{Key: key, ETag: etag, Sequencer: "0A1B2C3D4E5F678901"}}}
 	}
 	var ev events.SQSEvent
-	for i, r := range []events.S3EventRecord{record("ObjectCreated:Put", "docs/a+b.html", f.etag), record("ObjectRemoved:Delete", "old.html", "")} {
+	for i, r := range []events.S3EventRecord{record("ObjectCreated:Put", url.QueryEscape(obj.key), obj.etag), record("ObjectRemoved:Delete", "old.html", "")} {
 		body, _ := json.Marshal(events.S3Event{Records: []events.S3EventRecord{r}})
 		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprint("m", i), EventSource: "aws:sqs", Body: string(body)})
 	}
@@ -250,8 +286,9 @@ func (f *functionWorld) sqsBatch() []byte {
 // httpRequest is a request through the template's HTTP API (payload format
 // 2.0), on the stage whose variable names the configuration.
 func (f *functionWorld) httpRequest(method, path, body string) []byte {
+	path, query, _ := strings.Cut(path, "?")
 	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "ANY /v1/{proxy+}", RawPath: path,
+		Version: "2.0", RouteKey: "ANY /v1/{proxy+}", RawPath: path, RawQueryString: query,
 		Headers: map[string]string{"authorization": "Bearer " + f.token, "content-type": "application/json"},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			Stage: "live", DomainName: "abcdef.execute-api.us-east-1.amazonaws.com", RequestID: "req-" + method,

@@ -17,7 +17,12 @@ import (
 // Decode reads one payload — a Lambda event (S3, SNS, SQS or EventBridge)
 // or a webhook body — and returns its changes in the order they appear. It
 // never fails as a whole: what it cannot read comes back as KindInvalid
-// changes, with the message id they came in where there is one.
+// changes, with the message id they came in where there is one. So does
+// what no object store sends: a bucket name no S3-compatible store allows,
+// a key that is not UTF-8 once URL-decoded, a negative size, a time that is
+// not RFC 3339 (with or without a zone), and a message inside a batch (an
+// SQS body, an SNS message) without records. A key is kept as stored,
+// control characters included.
 func Decode(payload []byte) []Change {
 	var l list
 	newDecoder(&l).bytes(payload, "", 0)
@@ -57,6 +62,12 @@ type decoder struct {
 	name  []byte            // the member name just read, unescaped
 	tmp   []byte            // a string value just read, unescaped
 	names map[string]string // bucket and event names, interned
+
+	// Where the payload being read is, for errors: how each nested one
+	// was reached, and where the outermost is in a stream Read reads.
+	hops     [maxDepth + 2]hop
+	rootKind byte // 0: Decode's payload; 'l': line rootN; 'a': element rootN of an array
+	rootN    int
 }
 
 // depthBufs hold the unescaped payloads found at one depth until the value
@@ -80,11 +91,80 @@ func (d *decoder) invalid(id, format string, args ...any) {
 	d.add(Change{Kind: KindInvalid, MessageID: id, Err: fmt.Sprintf(format, args...)})
 }
 
+// hop is how a nested payload was reached: the body or SNS message of
+// record rec of the Records array (field "body", "Sns.Message"), or, rec
+// -1, the envelope's Message.
+type hop struct {
+	rec   int
+	field string
+}
+
+// where returns the path to field ("s3.object.key"; "" for the record
+// itself) of record rec (-1: of the envelope) of the payload at depth, from
+// the top of what was sent: "Records[1].body.Records[0].s3.object.key".
+// Only errors call it.
+func (d *decoder) where(depth, rec int, field string) string {
+	var b strings.Builder
+	step := func(rec int, field string) {
+		if rec >= 0 {
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprintf(&b, "Records[%d]", rec)
+		}
+		if field != "" {
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(field)
+		}
+	}
+	for _, h := range d.hops[:depth] {
+		step(h.rec, h.field)
+	}
+	step(rec, field)
+	path := b.String()
+	switch d.rootKind {
+	case 'l':
+		return prefixed("line "+strconv.Itoa(d.rootN), path)
+	case 'a':
+		if path == "" {
+			return "[" + strconv.Itoa(d.rootN) + "]"
+		}
+		return "[" + strconv.Itoa(d.rootN) + "]." + path
+	}
+	return path
+}
+
+// prefixed is msg after where it is about, if it is about a part.
+func prefixed(where, msg string) string {
+	switch {
+	case where == "":
+		return msg
+	case msg == "":
+		return where
+	}
+	return where + ": " + msg
+}
+
+// at says what p is about, in the payload at depth: in record rec (-1: the
+// envelope), under field.
+func (d *decoder) at(p problem, depth, rec int, field string) string {
+	f := p.field
+	if field != "" {
+		f = field
+		if p.field != "" {
+			f += "." + p.field
+		}
+	}
+	return prefixed(d.where(depth, rec, f), p.msg)
+}
+
 // bytes reads data as one payload, as Decode does: if it is not JSON, what
 // it added so far is dropped and it is one invalid change.
 func (d *decoder) bytes(data []byte, id string, depth int) {
 	if depth > maxDepth {
-		d.invalid(id, "envelopes nested more than %d deep", maxDepth)
+		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), fmt.Sprintf("envelopes nested more than %d deep", maxDepth)))
 		return
 	}
 	// A bytes.Buffer is read in place, not copied.
@@ -102,9 +182,14 @@ func (d *decoder) bytes(data []byte, id string, depth int) {
 	if err == nil {
 		err = atEOF(dec)
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		d.sink.Truncate(mark)
-		d.invalid(id, "not a JSON object: %s", jsonError(err))
+		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), "not a JSON object: "+jsonError(err)))
+	case depth > 0 && d.sink.Len() == mark:
+		// A message in a batch with no change would be taken as done and
+		// dropped unseen; S3 sends none, so it was sent here by mistake.
+		d.invalid(id, "%s has no records: an S3 event notification has at least one", d.where(depth, -1, ""))
 	}
 }
 
@@ -142,7 +227,7 @@ var envelopeFields = []string{"Records", "Event", "Bucket", "Time", "Type", "Mes
 // the payload added and reports it. Everything else is an invalid change.
 func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 	if depth > maxDepth {
-		d.invalid(id, "envelopes nested more than %d deep", maxDepth)
+		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), fmt.Sprintf("envelopes nested more than %d deep", maxDepth)))
 		return dec.SkipValue()
 	}
 	switch k := dec.PeekKind(); k {
@@ -150,7 +235,7 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 	case 'n': // encoding/json leaves the envelope empty
 		_, err := dec.ReadToken()
 		if err == nil {
-			d.invalid(id, noEnvelope)
+			d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), noEnvelope))
 		}
 		return err
 	case 0:
@@ -163,7 +248,7 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 		if err := dec.SkipValue(); err != nil {
 			return err
 		}
-		d.invalid(id, "not a JSON object: %s", kindName(k))
+		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), "not a JSON object: "+kindName(k)))
 		return nil
 	}
 	if _, err := dec.ReadToken(); err != nil {
@@ -172,12 +257,12 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 	mark := d.sink.Len()
 	var (
 		e           envelope
-		bad         string // the first field of the wrong type: as if encoding/json failed
-		recordsMark = -1   // where the Records array's changes start; -1: none
-		recordsBad  bool   // Records is not an array
-		badRecord   bool   // a record did not decode
+		bad         problem // the first field of the wrong type: as if encoding/json failed
+		recordsMark = -1    // where the Records array's changes start; -1: none
+		recordsBad  bool    // Records is not an array
+		badRecord   bool    // a record did not decode
 		detailSeen  bool
-		detailErr   string
+		detailErr   problem
 		msgBuf      = &d.bufs[depth].envelopeMsg
 	)
 	str := func(f string, dst *string) error { return d.readString(dec, f, dst, &bad) }
@@ -204,7 +289,7 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 			default:
 				err = dec.SkipValue()
 				recordsBad = true
-				note(&bad, "Records: want an array, got %s", kindName(k))
+				note(&bad, "Records", "want an array, got %s", kindName(k))
 			}
 		case "Event":
 			err = str("Event", &e.event)
@@ -227,7 +312,7 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 		case "time":
 			err = str("time", &e.eventTime)
 		case "detail":
-			detailSeen, detailErr, e.detail = true, "", ebDetail{}
+			detailSeen, detailErr, e.detail = true, problem{}, ebDetail{}
 			err = d.ebDetail(dec, &e.detail, &detailErr)
 		default:
 			err = dec.SkipValue()
@@ -239,36 +324,45 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 	if _, err := dec.ReadToken(); err != nil {
 		return err
 	}
-	if bad != "" || badRecord {
+	if bad.msg != "" || badRecord {
 		// encoding/json failed on the envelope: the records are read one
 		// at a time, the bad ones failing alone, if there is an array of
 		// them; else the payload is unreadable.
 		if recordsMark < 0 || recordsBad {
-			note(&bad, "Records: a record does not decode")
+			note(&bad, "Records", "a record does not decode")
 			d.sink.Truncate(mark)
-			d.invalid(id, "not a JSON object: %s", bad)
+			d.invalid(id, "%s", d.at(bad, depth, -1, ""))
 		}
 		return nil
 	}
 	switch {
 	case e.event == "s3:TestEvent":
 		d.sink.Truncate(mark)
-		d.add(Change{Kind: KindTest, Bucket: e.bucket, EventName: e.event, MessageID: id, Time: parseTime(e.time)})
+		t, ok := parseTime(e.time)
+		switch {
+		case e.bucket != "" && !validBucket(e.bucket):
+			d.invalid(id, "%s %s %s", d.where(depth, -1, "Bucket"), quote([]byte(e.bucket)), notBucket)
+		case !ok:
+			d.invalid(id, "%s %s %s", d.where(depth, -1, "Time"), quote([]byte(e.time)), notTime)
+		default:
+			d.add(Change{Kind: KindTest, Bucket: e.bucket, EventName: e.event, MessageID: id, Time: t})
+		}
 	case e.typ == "Notification" && e.hasMessage:
 		d.sink.Truncate(mark)
 		if id == "" {
 			id = e.messageID
 		}
+		d.hops[depth] = hop{rec: -1, field: "Message"}
 		d.bytes(*msgBuf, id, depth+1)
 	case e.detailType != "" && e.source != "":
 		d.sink.Truncate(mark)
 		if id == "" {
 			id = e.id
 		}
-		d.eventBridge(&e, detailSeen, detailErr, id)
+		d.eventBridge(&e, detailSeen, detailErr, id, depth)
 	case recordsMark >= 0:
 	default:
-		d.invalid(id, noEnvelope)
+		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), noEnvelope))
 	}
 	return nil
 }
@@ -305,6 +399,8 @@ type record struct {
 	eventSource []byte // also matches SNS's "EventSource"
 	eventName   string
 	eventTime   time.Time
+	timeBad     bool // eventTime does not parse: it is in rawTime
+	rawTime     []byte
 	s3          *s3Entity
 
 	// SQS
@@ -330,8 +426,8 @@ var (
 func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, error) {
 	bufs := &d.bufs[depth]
 	r, s3 := &bufs.rec, &bufs.s3
-	*r = record{eventSource: r.eventSource[:0]}
-	var bad string
+	*r = record{eventSource: r.eventSource[:0], rawTime: r.rawTime[:0]}
+	var bad problem
 	ok, err := d.beginObject(dec, "", &bad)
 	if err != nil {
 		return false, err
@@ -358,7 +454,11 @@ func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, 
 			var v []byte
 			var present bool
 			if v, present, err = d.readStringBytes(dec, "eventTime", &bad); present {
-				r.eventTime = parseTimeBytes(v)
+				var ok bool
+				r.eventTime, ok = parseTimeBytes(v)
+				if r.timeBad = !ok; r.timeBad {
+					r.rawTime = append(r.rawTime[:0], v...)
+				}
 			}
 		case "s3":
 			r.s3 = nil
@@ -402,37 +502,39 @@ func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, 
 			return false, err
 		}
 	}
-	if bad != "" {
-		d.invalid(id, "record %d: %s", i, bad)
+	if bad.msg != "" {
+		d.invalid(id, "%s", d.at(bad, depth, i, ""))
 		return true, nil
 	}
 	switch src := string(r.eventSource); {
 	case src == "aws:sqs" || (r.hasBody && r.s3 == nil):
 		mid := r.sqsMessageID
 		if !r.hasBody {
-			d.invalid(mid, "SQS message %d has no body", i)
+			d.invalid(mid, "%s is missing (SQS message %s)", d.where(depth, i, "body"), quote([]byte(mid)))
 			return false, nil
 		}
+		d.hops[depth] = hop{rec: i, field: "body"}
 		d.bytes(bufs.body, mid, depth+1)
 	case src == "aws:sns" || r.hasSns:
 		if !r.hasSns || !r.hasSnsMessage {
-			d.invalid(id, "SNS record %d has no Sns.Message", i)
+			d.invalid(id, "%s is missing", d.where(depth, i, "Sns.Message"))
 			return false, nil
 		}
 		mid := id
 		if mid == "" {
 			mid = r.snsMessageID
 		}
+		d.hops[depth] = hop{rec: i, field: "Sns.Message"}
 		d.bytes(bufs.recordMsg, mid, depth+1)
 	default:
-		d.s3Record(r, id, i)
+		d.s3Record(r, id, i, depth)
 	}
 	return false, nil
 }
 
 // s3Entity reads a record's s3 field into s, reporting whether it was
 // there (not null).
-func (d *decoder) s3Entity(dec *jsontext.Decoder, s *s3Entity, bad *string) (bool, error) {
+func (d *decoder) s3Entity(dec *jsontext.Decoder, s *s3Entity, bad *problem) (bool, error) {
 	*s = s3Entity{key: s.key[:0]}
 	ok, err := d.beginObject(dec, "s3", bad)
 	for err == nil && ok && dec.PeekKind() != '}' {
@@ -477,19 +579,19 @@ func (d *decoder) s3Entity(dec *jsontext.Decoder, s *s3Entity, bad *string) (boo
 	return ok, err
 }
 
-func (d *decoder) s3Record(r *record, id string, i int) {
+func (d *decoder) s3Record(r *record, id string, i, depth int) {
 	switch {
 	case r.s3 == nil:
-		d.invalid(id, "record %d: no s3 field (eventSource %q)", i, r.eventSource)
+		d.invalid(id, "%s is missing (eventSource %s)", d.where(depth, i, "s3"), quote(r.eventSource))
 		return
 	case r.s3.bucket == "":
-		d.invalid(id, "record %d: s3.bucket.name is empty", i)
+		d.invalid(id, "%s is empty", d.where(depth, i, "s3.bucket.name"))
 		return
 	case !r.s3.hasKey || len(r.s3.key) == 0:
-		d.invalid(id, "record %d: s3.object.key is missing", i)
+		d.invalid(id, "%s is missing", d.where(depth, i, "s3.object.key"))
 		return
 	case r.eventName == "":
-		d.invalid(id, "record %d: eventName is missing", i)
+		d.invalid(id, "%s is missing", d.where(depth, i, "eventName"))
 		return
 	}
 	// S3 form-encodes keys ("a b+c" arrives as "a+b%2Bc"); MinIO escapes
@@ -497,10 +599,25 @@ func (d *decoder) s3Record(r *record, id string, i int) {
 	key, ok := queryUnescape(r.s3.key, &d.tmp)
 	if !ok {
 		_, err := url.QueryUnescape(string(r.s3.key))
-		d.invalid(id, "record %d: s3.object.key %q is not URL-encoded: %v", i, r.s3.key, err)
+		d.invalid(id, "%s %s is not URL-encoded: %v", d.where(depth, i, "s3.object.key"), quote(r.s3.key), err)
 		return
 	}
 	o := r.s3
+	switch {
+	case !validBucket(o.bucket):
+		d.invalid(id, "%s %s %s", d.where(depth, i, "s3.bucket.name"), quote([]byte(o.bucket)), notBucket)
+		return
+	case !utf8.ValidString(key):
+		// Every store keeps keys in UTF-8: these bytes name no object.
+		d.invalid(id, "%s %s is not UTF-8 once URL-decoded", d.where(depth, i, "s3.object.key"), quote(o.key))
+		return
+	case o.size < 0:
+		d.invalid(id, "%s: want 0 or more, got %d", d.where(depth, i, "s3.object.size"), o.size)
+		return
+	case r.timeBad:
+		d.invalid(id, "%s %s %s", d.where(depth, i, "eventTime"), quote(r.rawTime), notTime)
+		return
+	}
 	d.add(Change{
 		Bucket: o.bucket, Key: key, Kind: kindOf(r.eventName),
 		ETag: trimETag(o.etag), Size: o.size, VersionID: o.versionID, Sequencer: o.sequencer,
@@ -523,7 +640,7 @@ var (
 
 // ebDetail reads an EventBridge detail; what is wrong with it goes to bad,
 // to be reported only if the event is an EventBridge event.
-func (d *decoder) ebDetail(dec *jsontext.Decoder, det *ebDetail, bad *string) error {
+func (d *decoder) ebDetail(dec *jsontext.Decoder, det *ebDetail, bad *problem) error {
 	ok, err := d.beginObject(dec, "", bad)
 	for err == nil && ok && dec.PeekKind() != '}' {
 		var n string
@@ -569,40 +686,55 @@ func (d *decoder) ebDetail(dec *jsontext.Decoder, det *ebDetail, bad *string) er
 
 // eventBridge reads an S3 event from EventBridge. Its keys are not
 // form-encoded: they arrive as stored.
-func (d *decoder) eventBridge(e *envelope, detailSeen bool, detailErr, id string) {
+func (d *decoder) eventBridge(e *envelope, detailSeen bool, detailErr problem, id string, depth int) {
 	if e.source != "aws.s3" {
-		d.invalid(id, "EventBridge event from %q, not aws.s3", e.source)
+		d.invalid(id, "%s: EventBridge event from %s, not aws.s3", d.where(depth, -1, "source"), quote([]byte(e.source)))
 		return
 	}
 	det := &e.detail
 	switch {
 	case !detailSeen:
-		d.invalid(id, "EventBridge detail: missing")
+		d.invalid(id, "%s is missing (EventBridge)", d.where(depth, -1, "detail"))
 		return
-	case detailErr != "":
-		d.invalid(id, "EventBridge detail: %s", detailErr)
+	case detailErr.msg != "":
+		d.invalid(id, "%s", d.at(detailErr, depth, -1, "detail"))
 		return
 	case det.bucket == "":
-		d.invalid(id, "EventBridge detail.bucket.name is empty")
+		d.invalid(id, "%s is empty", d.where(depth, -1, "detail.bucket.name"))
 		return
 	case det.key == "":
-		d.invalid(id, "EventBridge detail.object.key is missing")
+		d.invalid(id, "%s is missing", d.where(depth, -1, "detail.object.key"))
+		return
+	case !validBucket(det.bucket):
+		d.invalid(id, "%s %s %s", d.where(depth, -1, "detail.bucket.name"), quote([]byte(det.bucket)), notBucket)
+		return
+	case det.size < 0:
+		d.invalid(id, "%s: want 0 or more, got %d", d.where(depth, -1, "detail.object.size"), det.size)
+		return
+	}
+	t, ok := parseTime(e.eventTime)
+	if !ok {
+		d.invalid(id, "%s %s %s", d.where(depth, -1, "time"), quote([]byte(e.eventTime)), notTime)
 		return
 	}
 	d.add(Change{
 		Bucket: det.bucket, Key: det.key, Kind: kindOfEventBridge(e.detailType, det.reason),
 		ETag: trimETag(det.etag), Size: det.size, VersionID: det.versionID, Sequencer: det.sequencer,
-		Time: parseTime(e.eventTime), EventName: e.detailType, MessageID: id,
+		Time: t, EventName: e.detailType, MessageID: id,
 	})
 }
 
 // Reading values. A value of the wrong kind is skipped and noted in bad, as
 // encoding/json goes on past a type error; null reads as absent.
 
+// problem is the first value of the wrong kind in a record, an envelope or
+// a detail: the field it is in, relative to that, and what is wrong.
+type problem struct{ field, msg string }
+
 // note keeps the first problem found.
-func note(bad *string, format string, args ...any) {
-	if *bad == "" {
-		*bad = fmt.Sprintf(format, args...)
+func note(bad *problem, field, format string, args ...any) {
+	if bad.msg == "" {
+		*bad = problem{field, fmt.Sprintf(format, args...)}
 	}
 }
 
@@ -654,7 +786,7 @@ func asciiEqualFold(a []byte, b string) bool {
 }
 
 // readStringBytes reads a string; the bytes are good until the next read.
-func (d *decoder) readStringBytes(dec *jsontext.Decoder, field string, bad *string) ([]byte, bool, error) {
+func (d *decoder) readStringBytes(dec *jsontext.Decoder, field string, bad *problem) ([]byte, bool, error) {
 	v, err := dec.ReadValue()
 	if err != nil {
 		return nil, false, err
@@ -665,11 +797,11 @@ func (d *decoder) readStringBytes(dec *jsontext.Decoder, field string, bad *stri
 	case 'n':
 		return nil, false, nil
 	}
-	note(bad, "%s: want a string, got %s", field, kindName(jsontext.Kind(v[0])))
+	note(bad, field, "want a string, got %s", kindName(jsontext.Kind(v[0])))
 	return nil, false, nil
 }
 
-func (d *decoder) readString(dec *jsontext.Decoder, field string, dst *string, bad *string) error {
+func (d *decoder) readString(dec *jsontext.Decoder, field string, dst *string, bad *problem) error {
 	v, present, err := d.readStringBytes(dec, field, bad)
 	if present {
 		*dst = string(v)
@@ -679,7 +811,7 @@ func (d *decoder) readString(dec *jsontext.Decoder, field string, dst *string, b
 
 // readPayloadString reads a string holding JSON (an SQS body, an SNS
 // message) unescaped into buf, reporting whether it was there.
-func (d *decoder) readPayloadString(dec *jsontext.Decoder, field string, buf *[]byte, bad *string) (bool, error) {
+func (d *decoder) readPayloadString(dec *jsontext.Decoder, field string, buf *[]byte, bad *problem) (bool, error) {
 	v, err := dec.ReadValue()
 	if err != nil {
 		return false, err
@@ -691,11 +823,11 @@ func (d *decoder) readPayloadString(dec *jsontext.Decoder, field string, buf *[]
 	case 'n':
 		return false, nil
 	}
-	note(bad, "%s: want a string, got %s", field, kindName(jsontext.Kind(v[0])))
+	note(bad, field, "want a string, got %s", kindName(jsontext.Kind(v[0])))
 	return false, nil
 }
 
-func (d *decoder) readInt(dec *jsontext.Decoder, field string, dst *int64, bad *string) error {
+func (d *decoder) readInt(dec *jsontext.Decoder, field string, dst *int64, bad *problem) error {
 	v, err := dec.ReadValue()
 	if err != nil {
 		return err
@@ -705,19 +837,19 @@ func (d *decoder) readInt(dec *jsontext.Decoder, field string, dst *int64, bad *
 	case k == '-' || ('0' <= k && k <= '9'):
 		n, err := strconv.ParseInt(string(v), 10, 64)
 		if err != nil {
-			note(bad, "%s: want an integer, got %s", field, v)
+			note(bad, field, "want an integer, got %s", cut(v))
 			break
 		}
 		*dst = n
 	default:
-		note(bad, "%s: want an integer, got %s", field, kindName(k))
+		note(bad, field, "want an integer, got %s", kindName(k))
 	}
 	return nil
 }
 
 // beginObject reads the '{' of an object, reporting false for null or a
 // value of another kind (skipped, and noted in bad).
-func (d *decoder) beginObject(dec *jsontext.Decoder, field string, bad *string) (bool, error) {
+func (d *decoder) beginObject(dec *jsontext.Decoder, field string, bad *problem) (bool, error) {
 	switch k := dec.PeekKind(); k {
 	case '{':
 		_, err := dec.ReadToken()
@@ -729,18 +861,14 @@ func (d *decoder) beginObject(dec *jsontext.Decoder, field string, bad *string) 
 		_, err := dec.ReadToken()
 		return false, err
 	default:
-		if field == "" {
-			note(bad, "want an object, got %s", kindName(k))
-		} else {
-			note(bad, "%s: want an object, got %s", field, kindName(k))
-		}
+		note(bad, field, "want an object, got %s", kindName(k))
 		return false, dec.SkipValue()
 	}
 }
 
 // object reads an object, calling member for each member named in fields
 // and skipping the others.
-func (d *decoder) object(dec *jsontext.Decoder, field string, fields []string, bad *string, member func(f string) error) error {
+func (d *decoder) object(dec *jsontext.Decoder, field string, fields []string, bad *problem, member func(f string) error) error {
 	ok, err := d.beginObject(dec, field, bad)
 	for err == nil && ok && dec.PeekKind() != '}' {
 		var n string
@@ -849,22 +977,77 @@ func kindName(k jsontext.Kind) string {
 // parseTimeBytes is parseTime without a string to parse: the strict
 // RFC 3339 of time.Time's UnmarshalText, which time.Parse agrees with where
 // it succeeds, is tried first.
-func parseTimeBytes(b []byte) time.Time {
+func parseTimeBytes(b []byte) (time.Time, bool) {
 	var t time.Time
 	if len(b) > 0 && t.UnmarshalText(b) == nil {
-		return t.UTC()
+		return t.UTC(), true
 	}
 	return parseTime(string(b))
 }
 
-func parseTime(s string) time.Time {
+// parseTime reads an event's time, reporting false for one that does not
+// parse. S3, MinIO and EventBridge write RFC 3339; moto, standing in for
+// S3, leaves out the zone, and S3's times are UTC. "" is no time (zero), as
+// a missing one is.
+func parseTime(s string) (time.Time, bool) {
 	if s == "" {
-		return time.Time{}
+		return time.Time{}, true
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC()
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t, err = time.Parse(zoneless, s)
 	}
-	return time.Time{}
+	return t.UTC(), err == nil
+}
+
+const (
+	zoneless = "2006-01-02T15:04:05.999999999"
+	notTime  = "is not an RFC 3339 time"
+)
+
+// notBucket says what validBucket wants.
+const notBucket = `is not a bucket name: want 1 to 255 letters, digits, ".", "-" or "_", not starting with "."`
+
+// validBucket reports whether s can name a bucket in an S3-compatible
+// store. S3's rules (3 to 63 of a-z 0-9 . -, as MinIO's) are the
+// strictest; legacy us-east-1 buckets and Ceph's relaxed names add
+// capitals and "_" and go to 255. Only what none of them allows is
+// refused: a "/", white space, a control character or any other byte, a
+// name too long, or one that starts with "." (".." is a path segment).
+func validBucket(s string) bool {
+	if s == "" || len(s) > 255 || s[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// quote quotes a value for an error message, cut short: enough to find it,
+// not all of a crafted 40,000-byte key.
+func quote(b []byte) string {
+	const max = 100
+	if len(b) <= max {
+		return strconv.Quote(string(b))
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return strconv.Quote(string(b[:n])) + "..."
+}
+
+// cut is a JSON number for an error message, cut short as quote cuts.
+func cut(num []byte) string {
+	if len(num) > 100 {
+		return string(num[:100]) + "..."
+	}
+	return string(num)
 }
 
 // jsonError shortens the decoder's errors to what a reader needs.

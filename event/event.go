@@ -5,8 +5,10 @@
 // and "Object Deleted" events, and S3-compatible webhooks such as MinIO's.
 //
 // Decoding never stops at a bad record: a record that cannot be read
-// becomes a Change of KindInvalid that says which message it came in and
-// what was wrong, and the rest of the batch is decoded as usual.
+// becomes a Change of KindInvalid that says which message it came in, what
+// was wrong and where, as a path from the top of the payload through every
+// envelope ("Records[1].body.Records[0].s3.object.key is missing"), and the
+// rest of the batch is decoded as usual.
 package event
 
 import (
@@ -40,7 +42,7 @@ type Change struct {
 	EventName string    `json:"event,omitempty"`      // as the source named it: "ObjectCreated:Put", "Object Created"
 	MessageID string    `json:"message_id,omitempty"` // the SQS/SNS/EventBridge message it came in, for partial batch failures
 	Record    int       `json:"record"`               // its position in the decoded batch
-	Err       string    `json:"error,omitempty"`      // KindInvalid: what was wrong
+	Err       string    `json:"error,omitempty"`      // KindInvalid: what was wrong, and where
 }
 
 // kindOf maps an S3 event name ("ObjectCreated:Put", MinIO's

@@ -27,5 +27,5 @@ func ExampleDecode() {
 	// Output:
 	// put s3://my-site/docs/a b+c.html etag="0123456789abcdef" seq=0A1B2C3D4E5F678901
 	// remove s3://my-site/old.html etag="" seq=0A1B2C3D4E5F678902
-	// invalid: record 2: s3.object.key is missing
+	// invalid: Records[2].s3.object.key is missing
 }

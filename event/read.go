@@ -41,7 +41,12 @@ var ErrEmpty = errors.New("event: the input is empty")
 // Each payload is decoded as Decode does it: what cannot be read becomes
 // KindInvalid changes and the rest goes on. So does a line that is not JSON
 // in newline-delimited input: it fails alone, as one KindInvalid change
-// saying "line N". The error is for what leaves the rest unreadable: a read
+// saying "line N". An invalid change names where it is: its line, or its
+// place in the array ("[2]."), then its path in the payload ("line 3:
+// Records[0].s3.object.key is missing"). The first payload of
+// newline-delimited input names no line unless it is not JSON: Read knows
+// the input has lines only once that payload has ended, its changes
+// already in s. The error is for what leaves the rest unreadable: a read
 // that failed, a document over several lines that is not JSON (a first line
 // cut short so that it runs into the next is one), or nothing at all
 // (ErrEmpty).
@@ -70,7 +75,8 @@ func Read(r io.Reader, s Sink) error {
 		}
 		// Within the first line: a bad line, read as the others are.
 		s.Truncate(mark)
-		d.invalid("", "line 1: not a JSON object: %s", jsonError(err))
+		d.rootKind, d.rootN = 'l', 1
+		d.invalid("", "%s", prefixed(d.where(0, -1, ""), "not a JSON object: "+jsonError(err)))
 		rest := restOfLine(dec.UnreadBuffer(), se.ByteOffset-dec.InputOffset())
 		return d.lines(bufio.NewReader(io.MultiReader(bytes.NewReader(rest), br)), 2, rest == nil)
 	}
@@ -95,7 +101,8 @@ func (d *decoder) array(dec *jsontext.Decoder) error {
 	if _, err := dec.ReadToken(); err != nil {
 		return streamError(err)
 	}
-	for dec.PeekKind() != ']' {
+	for i := 0; dec.PeekKind() != ']'; i++ {
+		d.rootKind, d.rootN = 'a', i
 		if err := d.payload(dec, "", 0); err != nil {
 			return streamError(err)
 		}
@@ -138,6 +145,7 @@ func (d *decoder) lines(br *bufio.Reader, line int, skip bool) error {
 			continue
 		}
 		dec.Reset(l, decodeOptions...)
+		d.rootKind, d.rootN = 'l', line
 		mark := d.sink.Len()
 		err = d.payload(dec, "", 0)
 		if err == nil {
@@ -149,7 +157,7 @@ func (d *decoder) lines(br *bufio.Reader, line int, skip bool) error {
 				return streamError(err)
 			}
 			d.sink.Truncate(mark)
-			d.invalid("", "line %d: not a JSON object: %s", line, jsonError(err))
+			d.invalid("", "%s", prefixed(d.where(0, -1, ""), "not a JSON object: "+jsonError(err)))
 		}
 		if err := l.skip(); err != nil {
 			return fmt.Errorf("event: read: %w", err)

@@ -1,13 +1,17 @@
 package event
 
 // The encoding/json decoder Decode replaced, kept as the reference its
-// semantics are checked against (FuzzDecodeAsBefore).
+// semantics are checked against (FuzzDecodeAsBefore), with the rules added
+// since (refRules): what no object store sends is invalid.
 
 import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 type refDecoder struct {
@@ -25,7 +29,7 @@ func (d *refDecoder) invalid(id, format string, args ...any) {
 
 // refEnvelope holds the top-level fields of every shape Decode recognises.
 type refEnvelope struct {
-	Records []refRecord `json:"Records"`
+	Records refRecords `json:"Records"`
 
 	// s3:TestEvent
 	Event  string `json:"Event"`
@@ -76,12 +80,20 @@ func (d *refDecoder) payload(data []byte, id string, depth int) {
 	}
 	switch {
 	case env.Event == "s3:TestEvent":
-		d.add(Change{Kind: KindTest, Bucket: env.Bucket, EventName: env.Event, MessageID: id, Time: parseTime(env.Time)})
+		t, err := refTime(env.Time)
+		switch {
+		case env.Bucket != "" && !refBucket.MatchString(env.Bucket):
+			d.invalid(id, "Bucket %q is not a bucket name", env.Bucket)
+		case err != nil:
+			d.invalid(id, "Time %q: %v", env.Time, err)
+		default:
+			d.add(Change{Kind: KindTest, Bucket: env.Bucket, EventName: env.Event, MessageID: id, Time: t})
+		}
 	case env.Type == "Notification" && env.Message != nil:
 		if id == "" {
 			id = env.MessageID
 		}
-		d.payload([]byte(*env.Message), id, depth+1)
+		d.nested([]byte(*env.Message), id, depth+1)
 	case env.DetailType != "" && env.Source != "":
 		if id == "" {
 			id = env.ID
@@ -99,13 +111,23 @@ func (d *refDecoder) payload(data []byte, id string, depth int) {
 	}
 }
 
+// nested reads a payload inside another, an SQS body or an SNS message: one
+// that holds no change is invalid.
+func (d *refDecoder) nested(data []byte, id string, depth int) {
+	n := len(d.out)
+	d.payload(data, id, depth)
+	if len(d.out) == n {
+		d.invalid(id, "no records")
+	}
+}
+
 // refRecord is one element of a Records array: an S3 record, an SQS message or
 // an SNS record.
 type refRecord struct {
 	EventSource string `json:"eventSource"` // also matches SNS's "EventSource"
 	EventName   string `json:"eventName"`
 	EventTime   string `json:"eventTime"`
-	S3          *struct {
+	S3          refOpt[struct {
 		Bucket struct {
 			Name string `json:"name"`
 		} `json:"bucket"`
@@ -116,52 +138,79 @@ type refRecord struct {
 			VersionID string  `json:"versionId"`
 			Sequencer string  `json:"sequencer"`
 		} `json:"object"`
-	} `json:"s3"`
+	}] `json:"s3"`
 
 	// SQS
 	SQSMessageID string  `json:"messageId"`
 	Body         *string `json:"body"`
 
 	// SNS
-	Sns *struct {
+	Sns refOpt[struct {
 		MessageID string  `json:"MessageId"`
 		Message   *string `json:"Message"`
-	} `json:"Sns"`
+	}] `json:"Sns"`
+}
+
+// A repeated name's last value wins whole, in Decode: encoding/json would
+// decode a second Records array into the elements of the first, and a
+// second s3 or Sns object into the first, merging them. refRecords and
+// refOpt decode each value afresh. An error inside one ends the decoding of
+// all of it, where encoding/json would note a type error and go on; either
+// way the whole fails, and its records are then read one by one.
+type refRecords []refRecord
+
+func (r *refRecords) UnmarshalJSON(b []byte) error {
+	var v []refRecord
+	err := json.Unmarshal(b, &v)
+	*r = v
+	return err
+}
+
+// refOpt is an optional object: p is nil when it is missing or null.
+type refOpt[T any] struct{ p *T }
+
+func (o *refOpt[T]) UnmarshalJSON(b []byte) error {
+	var p *T
+	err := json.Unmarshal(b, &p)
+	o.p = p
+	return err
 }
 
 func (d *refDecoder) refRecord(r refRecord, id string, i, depth int) {
+	sns := r.Sns.p
 	switch {
-	case r.EventSource == "aws:sqs" || (r.Body != nil && r.S3 == nil):
+	case r.EventSource == "aws:sqs" || (r.Body != nil && r.S3.p == nil):
 		mid := r.SQSMessageID
 		if r.Body == nil {
 			d.invalid(mid, "SQS message %d has no body", i)
 			return
 		}
-		d.payload([]byte(*r.Body), mid, depth+1)
-	case r.EventSource == "aws:sns" || r.Sns != nil:
-		if r.Sns == nil || r.Sns.Message == nil {
+		d.nested([]byte(*r.Body), mid, depth+1)
+	case r.EventSource == "aws:sns" || sns != nil:
+		if sns == nil || sns.Message == nil {
 			d.invalid(id, "SNS record %d has no Sns.Message", i)
 			return
 		}
 		mid := id
 		if mid == "" {
-			mid = r.Sns.MessageID
+			mid = sns.MessageID
 		}
-		d.payload([]byte(*r.Sns.Message), mid, depth+1)
+		d.nested([]byte(*sns.Message), mid, depth+1)
 	default:
 		d.s3Record(r, id, i)
 	}
 }
 
 func (d *refDecoder) s3Record(r refRecord, id string, i int) {
+	s3 := r.S3.p
 	switch {
-	case r.S3 == nil:
+	case s3 == nil:
 		d.invalid(id, "record %d: no s3 field (eventSource %q)", i, r.EventSource)
 		return
-	case r.S3.Bucket.Name == "":
+	case s3.Bucket.Name == "":
 		d.invalid(id, "record %d: s3.bucket.name is empty", i)
 		return
-	case r.S3.Object.Key == nil || *r.S3.Object.Key == "":
+	case s3.Object.Key == nil || *s3.Object.Key == "":
 		d.invalid(id, "record %d: s3.object.key is missing", i)
 		return
 	case r.EventName == "":
@@ -170,16 +219,21 @@ func (d *refDecoder) s3Record(r refRecord, id string, i int) {
 	}
 	// S3 form-encodes keys ("a b+c" arrives as "a+b%2Bc"); MinIO escapes
 	// "/" as "%2F" the same way.
-	key, err := url.QueryUnescape(*r.S3.Object.Key)
+	key, err := url.QueryUnescape(*s3.Object.Key)
 	if err != nil {
-		d.invalid(id, "record %d: s3.object.key %q is not URL-encoded: %v", i, *r.S3.Object.Key, err)
+		d.invalid(id, "record %d: s3.object.key %q is not URL-encoded: %v", i, *s3.Object.Key, err)
 		return
 	}
-	o := r.S3.Object
+	o := s3.Object
+	if msg := refRules(s3.Bucket.Name, key, o.Size, r.EventTime); msg != "" {
+		d.invalid(id, "record %d: %s", i, msg)
+		return
+	}
+	t, _ := refTime(r.EventTime)
 	d.add(Change{
-		Bucket: r.S3.Bucket.Name, Key: key, Kind: kindOf(r.EventName),
+		Bucket: s3.Bucket.Name, Key: key, Kind: kindOf(r.EventName),
 		ETag: trimETag(o.ETag), Size: o.Size, VersionID: o.VersionID, Sequencer: o.Sequencer,
-		Time: parseTime(r.EventTime), EventName: r.EventName, MessageID: id,
+		Time: t, EventName: r.EventName, MessageID: id,
 	})
 }
 
@@ -218,14 +272,53 @@ func (d *refDecoder) eventBridge(env refEnvelope, id string) {
 		return
 	}
 	o := det.Object
+	if msg := refRules(det.Bucket.Name, *o.Key, o.Size, env.EventTime); msg != "" {
+		d.invalid(id, "EventBridge: %s", msg)
+		return
+	}
+	t, _ := refTime(env.EventTime)
 	d.add(Change{
 		Bucket: det.Bucket.Name, Key: *o.Key, Kind: kindOfEventBridge(env.DetailType, det.Reason),
 		ETag: trimETag(o.ETag), Size: o.Size, VersionID: o.VersionID, Sequencer: o.Sequencer,
-		Time: parseTime(env.EventTime), EventName: env.DetailType, MessageID: id,
+		Time: t, EventName: env.DetailType, MessageID: id,
 	})
 }
 
-// RefDecode is what Decode did.
+// refBucket is what a bucket name may be in some S3-compatible store: S3's
+// rules, widened by legacy us-east-1 and Ceph's relaxed names.
+var refBucket = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$`)
+
+// refRules says what is wrong with a record's values that no store sends:
+// a bucket that cannot be one, a key that is not UTF-8, a negative size, a
+// time that is not RFC 3339 ("" is no time).
+func refRules(bucket, key string, size int64, eventTime string) string {
+	switch {
+	case !refBucket.MatchString(bucket):
+		return fmt.Sprintf("bucket %q", bucket)
+	case !utf8.ValidString(key):
+		return fmt.Sprintf("key %q is not UTF-8", key)
+	case size < 0:
+		return fmt.Sprintf("size %d", size)
+	}
+	if _, err := refTime(eventTime); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// refTime reads RFC 3339, or the same without a zone (UTC); "" is no time.
+func refTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t, err = time.Parse("2006-01-02T15:04:05.999999999", s)
+	}
+	return t.UTC(), err
+}
+
+// RefDecode is what Decode does.
 func RefDecode(payload []byte) []Change {
 	d := &refDecoder{}
 	d.payload(payload, "", 0)

@@ -30,6 +30,36 @@ func minioRecord(key, size string) string {
 		`"s3":{"bucket":{"name":"my-site"},"object":{"key":"` + key + `","size":` + size + `,"eTag":"e1","sequencer":"17A8F3B5F1C6E0A8"}}}`
 }
 
+// A change the planner can neither plan nor record (plan.Check) is refused
+// at the door too: a key longer than S3 allows, a sequencer no store gives
+// (it would pin the key: every real change after it would look stale).
+func TestEventsRefusedByPlanCheck(t *testing.T) {
+	withSeq := func(key, seq string) string {
+		return `{"Records":[{"eventVersion":"2.0","eventSource":"minio:s3","eventTime":"2026-11-20T10:00:07Z","eventName":"s3:ObjectCreated:Put",` +
+			`"s3":{"bucket":{"name":"my-site"},"object":{"key":"` + key + `","size":1,"eTag":"e1","sequencer":"` + seq + `"}}}]}`
+	}
+	tests := []struct{ name, body, says string }{
+		{"key of 40,000 bytes", withSeq(strings.Repeat("k", 40000), "17A8F3B5F1C6E0A8"), "S3 keys are at most 1024 bytes"},
+		{"sequencer of 40 hex digits", withSeq("a", strings.Repeat("F", 40)), "sequencer"},
+		{"sequencer not hex", withSeq("a", "ZZZZZZZZZZZZZZZZ"), "sequencer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			rec := e.do(req{method: "POST", target: "/v1/events", body: tt.body})
+			if rec.Code != http.StatusBadRequest || errorCode(t, rec) != "invalid_event" {
+				t.Fatalf("got %d %s, want 400 invalid_event", rec.Code, rec.Body)
+			}
+			if !strings.Contains(rec.Body.String(), tt.says) {
+				t.Errorf("got %s, want the message to say %q", rec.Body, tt.says)
+			}
+			if d := e.inbox.Depth(); d != 0 {
+				t.Errorf("inbox depth: got %d, want 0 (nothing stored)", d)
+			}
+		})
+	}
+}
+
 // A body that can never become a change is refused at the door with 400
 // invalid_event, saying what is wrong and where, and nothing is stored:
 // kept, it would fail in the inbox forever.

@@ -16,6 +16,7 @@ import (
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/event"
 	"github.com/offload-dev/offload/pipeline"
+	"github.com/offload-dev/offload/plan"
 )
 
 // Inbox is what the handlers need of the durable inbox; *pipeline.Inbox is
@@ -106,6 +107,8 @@ var routes = []route{
 	{"GET /v1/purges/{id}", "GET /v1/purges/{id}", false, (*server).getPurge},
 	{"POST /v1/plan", "POST /v1/plan", false, (*server).postPlan},
 	{"GET /v1/status", "GET /v1/status", false, (*server).status},
+	{"GET /v1/ledger", "GET /v1/ledger", false, (*server).getLedger},
+	{"DELETE /v1/ledger", "DELETE /v1/ledger", false, (*server).deleteLedger},
 	{"GET /metrics", "GET /metrics", false, (*server).metrics},
 	{"GET /", "GET /{$}", false, (*server).dashboard},
 	{"GET /healthz", "GET /healthz", true, (*server).healthz},
@@ -295,7 +298,7 @@ const maxEventErrors = 5
 
 // unprocessable says why decoded changes cannot be applied, "" when they
 // can: a body without changes, or any change event.Decode found invalid
-// (its Err says what and where). One bad record refuses the whole body:
+// (its Err says what and where) or the planner would (plan.Check). One bad record refuses the whole body:
 // the sender's delivery is the unit it retries, and a 202 for part of it
 // would hide the rest. An s3:TestEvent is applied as any event is: the
 // pipeline skips it, and the dashboard shows that notifications arrive.
@@ -306,11 +309,12 @@ func unprocessable(changes []event.Change) string {
 	var errs []string
 	n := 0
 	for _, c := range changes {
-		if c.Kind != event.KindInvalid {
+		why := plan.Check(c) // a key or sequencer no store gives: the planner would refuse it
+		if c.Kind != event.KindInvalid && why == "" {
 			continue
 		}
 		if n++; len(errs) < maxEventErrors {
-			msg := cmp.Or(c.Err, "invalid")
+			msg := cmp.Or(c.Err, why, "invalid")
 			if c.MessageID != "" {
 				msg = "message " + quote(c.MessageID) + ": " + msg
 			}

@@ -255,6 +255,31 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	}
 }
 
+// Every route answers 413 for a body over the limit, and every route that
+// needs a token the answers of the middleware in front of it: no token or
+// a wrong one (401), a scoped token not allowed there (403), too many
+// requests (429), the tokens unreadable (503). No test can make each
+// answer on each route, so the document is checked for them.
+func TestOpenAPIDocumentsTheMiddlewaresAnswers(t *testing.T) {
+	doc, err := loadDoc()
+	if err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			want := []string{"413"}
+			if op.Security == nil || len(*op.Security) > 0 {
+				want = append(want, "401", "403", "429", "503")
+			}
+			for _, code := range want {
+				if op.Responses.Value(code) == nil {
+					t.Errorf("%s %s: no %s answer documented", method, path, code)
+				}
+			}
+		}
+	}
+}
+
 // check reports what does not match the document: each case is an
 // exchange it must refuse.
 func TestSpecCheckRejects(t *testing.T) {

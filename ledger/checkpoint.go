@@ -9,7 +9,7 @@ import (
 // beside their records, so that a long job which commits as it goes (offload
 // backfill, page by page) resumes after a crash where it last committed,
 // and the mark lives and dies with the records it speaks for. Memory,
-// ledger/bolt and ledger/dynamo implement it.
+// ledger/bolt, ledger/dynamo and ledger/natskv implement it.
 //
 // Checkpoint returns the value set for name, or "" if none is. SetCheckpoint
 // sets it; an empty value removes it. A mark is set after the records it

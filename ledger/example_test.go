@@ -64,3 +64,32 @@ func ExampleCheckpointer() {
 	// start after ""
 	// start after "b.html"
 }
+
+// An operator's reset: a crafted event recorded a sequencer above any S3
+// gives, so every real change to the key is stale. Delete forgets the key,
+// and the next real change is recorded.
+func ExampleLookup() {
+	ctx := context.Background()
+	l := ledger.NewMemory()
+	defer l.Close()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	crafted := ledger.Record{Bucket: "my-site", Key: "index.html", Sequencer: "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", Time: t0}
+	real := ledger.Record{Bucket: "my-site", Key: "index.html", Sequencer: "0055AED6DCD90281E5", ETag: "e1", Time: t0}
+	l.Commit(ctx, []ledger.Record{crafted})
+	errs, _ := l.Commit(ctx, []ledger.Record{real})
+	fmt.Println("real change:", errs[0])
+
+	e, _ := ledger.Lookup(ctx, l, "my-site", "index.html")
+	fmt.Println("held:", e.Record.Sequencer)
+	fmt.Println("reset:", l.Delete(ctx, "my-site", "index.html"))
+	_, err := ledger.Lookup(ctx, l, "my-site", "index.html")
+	fmt.Println("after:", errors.Is(err, ledger.ErrNotFound))
+	errs, _ = l.Commit(ctx, []ledger.Record{real})
+	fmt.Println("real change again:", errs[0])
+	// Output:
+	// real change: ledger: a newer change is already recorded
+	// held: FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
+	// reset: <nil>
+	// after: true
+	// real change again: <nil>
+}

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -11,8 +12,9 @@ import (
 // value is an empty ledger, ready to use; it is safe for concurrent use.
 type Memory struct {
 	mu     sync.RWMutex
-	recs   map[string]map[string]Record // bucket → key → record
-	marks  map[string]string            // checkpoints, by name
+	recs   map[string]map[string]Record  // bucket → key → record
+	rcpts  map[string]map[string]Receipt // bucket → key → receipt
+	marks  map[string]string             // checkpoints, by name
 	closed bool
 }
 
@@ -43,14 +45,11 @@ func (m *Memory) Get(ctx context.Context, bucket string, keys []string) (map[str
 }
 
 // Commit records each of recs that is Newer than what is held, in order,
-// and reports ErrStale for the others. It fails as a whole, writing
-// nothing, when ctx is done, the ledger is closed or a record has no
-// bucket or key.
+// and reports ErrStale for the others and ErrInvalid for those Check
+// refuses. It fails as a whole, writing nothing, when ctx is done or the
+// ledger is closed.
 func (m *Memory) Commit(ctx context.Context, recs []Record) ([]error, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("ledger: memory: commit: %w", err)
-	}
-	if err := Validate(recs); err != nil {
 		return nil, fmt.Errorf("ledger: memory: commit: %w", err)
 	}
 	m.mu.Lock()
@@ -63,6 +62,10 @@ func (m *Memory) Commit(ctx context.Context, recs []Record) ([]error, error) {
 	}
 	errs := make([]error, len(recs))
 	for i, r := range recs {
+		if err := Check(r); err != nil {
+			errs[i] = Invalid(i, r.Bucket, r.Key, err)
+			continue
+		}
 		held := m.recs[r.Bucket]
 		if held == nil {
 			held = make(map[string]Record)
@@ -74,8 +77,83 @@ func (m *Memory) Commit(ctx context.Context, recs []Record) ([]error, error) {
 		}
 		r.Time = r.Time.Round(0) // drop the monotonic reading, as a store would
 		held[r.Key] = r
+		delete(m.rcpts[r.Bucket], r.Key)
 	}
 	return errs, nil
+}
+
+// Receipts returns the receipts held for keys of bucket.
+func (m *Memory) Receipts(ctx context.Context, bucket string, keys []string) (map[string]Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("ledger: memory: receipts from %s: %w", bucket, err)
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, fmt.Errorf("ledger: memory: receipts from %s: %w", bucket, ErrClosed)
+	}
+	out := make(map[string]Receipt, len(keys))
+	held := m.rcpts[bucket]
+	for _, k := range keys {
+		if rc, ok := held[k]; ok {
+			rc.Targets = slices.Clone(rc.Targets)
+			out[k] = rc
+		}
+	}
+	return out, nil
+}
+
+// AddReceipts adds each receipt to its key's (MergeReceipt), and reports
+// ErrInvalid for those CheckReceipt refuses.
+func (m *Memory) AddReceipts(ctx context.Context, rs []Receipt) ([]error, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("ledger: memory: add receipts: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, fmt.Errorf("ledger: memory: add receipts: %w", ErrClosed)
+	}
+	if m.rcpts == nil {
+		m.rcpts = make(map[string]map[string]Receipt)
+	}
+	errs := make([]error, len(rs))
+	for i, rc := range rs {
+		if err := CheckReceipt(rc); err != nil {
+			errs[i] = Invalid(i, rc.Bucket, rc.Key, err)
+			continue
+		}
+		held := m.rcpts[rc.Bucket]
+		if held == nil {
+			held = make(map[string]Receipt)
+			m.rcpts[rc.Bucket] = held
+		}
+		held[rc.Key] = MergeReceipt(held[rc.Key], rc)
+	}
+	return errs, nil
+}
+
+// Delete removes the key's record and receipt.
+func (m *Memory) Delete(ctx context.Context, bucket, key string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ledger: memory: delete %s/%.100q: %w", bucket, key, err)
+	}
+	if err := CheckKey(bucket, key); err != nil {
+		return fmt.Errorf("ledger: memory: delete %s/%.100q: %w", bucket, key, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return fmt.Errorf("ledger: memory: delete %s/%.100q: %w", bucket, key, ErrClosed)
+	}
+	_, rec := m.recs[bucket][key]
+	_, rc := m.rcpts[bucket][key]
+	if !rec && !rc {
+		return fmt.Errorf("ledger: memory: delete %s/%.100q: %w", bucket, key, ErrNotFound)
+	}
+	delete(m.recs[bucket], key)
+	delete(m.rcpts[bucket], key)
+	return nil
 }
 
 // Close empties the ledger; later calls fail with ErrClosed. Closing twice
@@ -84,7 +162,7 @@ func (m *Memory) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
-	m.recs, m.marks = nil, nil
+	m.recs, m.rcpts, m.marks = nil, nil, nil
 	return nil
 }
 

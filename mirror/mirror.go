@@ -30,7 +30,8 @@ type Object struct {
 // (Size -1) is accepted. Delete removes a key and succeeds when the key is
 // already absent. Both honour ctx and retry, with the retry.Policy their
 // constructor takes, what is safe to retry; a retried Put needs a body it can
-// read again, so Put retries only when body is an io.Seeker. A key that would
+// read again, so Put retries only when body is an io.Seeker or what it sends
+// is held in memory (s3mirror's parts). A key that would
 // leave the mirror's directory fails with ErrUnsafeKey before anything is
 // sent. Implementations are safe for concurrent use.
 type Mirror interface {

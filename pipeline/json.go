@@ -34,5 +34,8 @@ func (r *Result) WriteJSON(w io.Writer, indent bool) error {
 	jsonstream.List(o, "purges", len(r.Purges), func(i int) *PurgeResult { return &r.Purges[i] })
 	o.Value("stats", r.Stats)
 	o.Value("committed", r.Committed)
+	if r.Receipts != 0 { // omitempty
+		o.Value("receipts", r.Receipts)
+	}
 	return o.Close()
 }

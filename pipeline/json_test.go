@@ -3,6 +3,8 @@ package pipeline_test
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +38,7 @@ func TestResultWriteJSONIsMarshal(t *testing.T) {
 	changes := event.Decode([]byte(`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","eventTime":"2026-11-20T10:00:00.5Z","s3":{"bucket":{"name":"b"},"object":{"key":"a%3Cb%3E.html","eTag":"\"x\"","size":3}}},{"eventSource":"aws:s3"}]}`))
 	pl := plan.Make(plan.Config{Sites: []plan.Site{{Name: "www", Bucket: "b", PurgeNew: true, Mirrors: []string{"m"}, Targets: []string{"cf"}}},
 		Targets: []plan.Target{{Name: "cf", Provider: "cloudfront"}}}, changes, nil)
-	full := &pipeline.Result{Stats: pl.Stats, Committed: 1}
+	full := &pipeline.Result{Stats: pl.Stats, Committed: 1, Receipts: 2}
 	for _, d := range pl.Changes {
 		full.Changes = append(full.Changes, pipeline.ChangeResult{Decision: d, Status: pipeline.StatusFailed, Error: "mirror m: upload a<b>.html: 503"})
 	}
@@ -76,5 +78,18 @@ func TestResultWriteJSONIsMarshal(t *testing.T) {
 				t.Errorf("indented: got\n%s\nwant\n%s", got, indented.String())
 			}
 		})
+	}
+}
+
+// The fields WriteJSON writes by hand are every field of Result: a new one
+// fails here until WriteJSON writes it.
+func TestResultFieldsKnown(t *testing.T) {
+	typ := reflect.TypeOf(pipeline.Result{})
+	var got []string
+	for i := range typ.NumField() {
+		got = append(got, typ.Field(i).Name)
+	}
+	if want := []string{"Changes", "Mirrors", "Purges", "Stats", "Committed", "Receipts"}; !slices.Equal(got, want) {
+		t.Errorf("pipeline.Result: got fields %v, want %v: write the new ones in pipeline/json.go", got, want)
 	}
 }

@@ -134,6 +134,10 @@ type Result struct {
 	Stats   plan.Stats     `json:"stats"`
 	// Committed counts ledger records written.
 	Committed int `json:"committed"`
+	// Receipts counts the changes that failed after a purge succeeded at
+	// some of their targets, recorded in the ledger so that their next
+	// delivery purges only the others (ledger.Receipt).
+	Receipts int `json:"receipts,omitempty"`
 }
 
 // FailedMessages returns the ids of the messages with a change that
@@ -159,13 +163,18 @@ func (r *Result) Failed() int {
 	return n
 }
 
-// MakePlan reads the ledger for the objects the changes name and plans them.
+// MakePlan reads the ledger for the objects the changes name, and the
+// receipts of those purged through more than one target, and plans them.
 func (p *Pipeline) MakePlan(ctx context.Context, changes []event.Change) (*plan.Plan, error) {
 	held, err := p.held(ctx, plan.Objects(changes))
 	if err != nil {
 		return nil, err
 	}
-	return plan.Make(p.opts.Plan, changes, held), nil
+	receipts, err := p.readReceipts(ctx, plan.MultiTarget(p.opts.Plan, changes))
+	if err != nil {
+		return nil, err
+	}
+	return plan.Resume(p.opts.Plan, changes, held, receipts), nil
 }
 
 // MakePlanFrom is MakePlan of the changes a Builder gathered (a stream of
@@ -175,7 +184,26 @@ func (p *Pipeline) MakePlanFrom(ctx context.Context, b *plan.Builder) (*plan.Pla
 	if err != nil {
 		return nil, err
 	}
-	return b.Make(p.opts.Plan, held), nil
+	receipts, err := p.readReceipts(ctx, b.MultiTarget(p.opts.Plan))
+	if err != nil {
+		return nil, err
+	}
+	return b.Make(p.opts.Plan, held, receipts), nil
+}
+
+// readReceipts reads the ledger's receipts of objects, by bucket.
+func (p *Pipeline) readReceipts(ctx context.Context, objects map[string][]string) (map[plan.Object]ledger.Receipt, error) {
+	receipts := map[plan.Object]ledger.Receipt{}
+	for bucket, keys := range objects {
+		rs, err := p.opts.Ledger.Receipts(ctx, bucket, keys)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: read receipts: %w", err)
+		}
+		for k, rc := range rs {
+			receipts[plan.Object{Bucket: bucket, Key: k}] = rc
+		}
+	}
+	return receipts, nil
 }
 
 // held reads the ledger's records of objects, by bucket.
@@ -224,6 +252,10 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 			fail(i, errors.New("invalid record: "+d.Detail))
 		}
 	}
+	// A purge is worth a receipt only after the change's mirrors: one sent
+	// before the mirror had the new bytes may have let the edge fetch the
+	// old ones again.
+	unmirrored := make([]bool, len(pl.Changes))
 
 	// Mirrors first, so the CDN refetches the new bytes.
 	res.Mirrors = make([]MirrorResult, len(pl.Mirrors))
@@ -235,6 +267,9 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 			if err := p.Mirror(ctx, op); err != nil {
 				res.Mirrors[i].Status, res.Mirrors[i].Error = StatusFailed, err.Error()
 				fail(op.Change, err)
+				mu.Lock()
+				unmirrored[op.Change] = true
+				mu.Unlock()
 			}
 			return nil
 		})
@@ -273,13 +308,13 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 			commits = append(commits, c)
 		}
 	}
+	// The purges are done: record them even if the caller's context has
+	// just ended (the deadline reserve is for this), or a redelivery would
+	// purge them again.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.commitBudget(ctx))
+	defer cancel()
 	if len(recs) > 0 {
-		// The purges are done: record them even if the caller's context has
-		// just ended (the deadline reserve is for this), or a redelivery
-		// would purge them again.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.commitBudget(ctx))
 		errs, err := p.opts.Ledger.Commit(cctx, recs)
-		cancel()
 		for i, c := range commits {
 			var e error
 			switch {
@@ -305,6 +340,10 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 		}
 	}
 
+	// Receipts before the replan: its purges are another plan's, and a
+	// change it plans again is its to record a receipt for (the purges
+	// here may have run before the other writer's put).
+	res.Receipts = p.receipts(cctx, pl, res.Purges, failed, unmirrored)
 	p.replan(ctx, res, pl, lost, fail)
 
 	for i, d := range pl.Changes {
@@ -318,6 +357,96 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 		res.Changes[i] = cr
 	}
 	return res
+}
+
+// receipts records, for each object whose changes failed, the targets its
+// change was purged at all the same (ledger.Receipt), so that a redelivery
+// purges only the others, and returns how many it recorded. A change is
+// done at a target when every item it had there was purged and its
+// mirrors succeeded; the targets it was done at before (Decision.Done)
+// count too. One receipt per object, for the latest such change, and only
+// for an object purged through more than one target: the only ones whose
+// receipts MakePlan reads. A receipt that
+// cannot be written costs only a purge more on the next delivery, so its
+// failure is not the change's.
+func (p *Pipeline) receipts(ctx context.Context, pl *plan.Plan, purges []PurgeResult, failed []error, unmirrored []bool) int {
+	done := doneAt(purges)
+	var rs []ledger.Receipt
+	for _, c := range pl.Commits {
+		if !slices.ContainsFunc(c.Changes, func(i int) bool { return failed[i] != nil }) {
+			continue
+		}
+		for _, i := range slices.Backward(c.Changes) {
+			d := pl.Changes[i]
+			// MakePlan reads the receipts of objects purged through more
+			// than one target only.
+			if unmirrored[i] || len(done[i]) == 0 || len(plan.MultiTarget(p.opts.Plan, []event.Change{d.Change})) == 0 {
+				continue
+			}
+			rs = append(rs, ledger.Receipt{Bucket: d.Bucket, Key: d.Key, Change: plan.ChangeID(d.Change),
+				Targets: append(slices.Clone(d.Done), done[i]...)})
+			break
+		}
+	}
+	if len(rs) == 0 {
+		return 0
+	}
+	errs, err := p.opts.Ledger.AddReceipts(ctx, rs)
+	if err != nil && len(errs) != len(rs) {
+		return 0
+	}
+	n := 0
+	for _, e := range errs {
+		if e == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// doneAt returns, by change, the targets at which every item of the change
+// was purged in this delivery.
+func doneAt(purges []PurgeResult) map[int][]string {
+	has := map[int][]string{}        // targets a change had items at
+	bad := map[int]map[string]bool{} // targets an item of it failed at
+	for _, pr := range purges {
+		for _, i := range pr.Changes {
+			if !slices.Contains(has[i], pr.Target) {
+				has[i] = append(has[i], pr.Target)
+			}
+		}
+		if pr.Status == StatusOK {
+			continue
+		}
+		var failedItems [][]int
+		switch {
+		case pr.Status == StatusFailed && pr.Result != nil && len(pr.Result.Outcomes) == len(pr.Of):
+			for j, o := range pr.Result.Outcomes {
+				if !o.OK {
+					failedItems = append(failedItems, pr.Of[j])
+				}
+			}
+		default: // skipped, or failed as a whole
+			failedItems = [][]int{pr.Changes}
+		}
+		for _, idx := range failedItems {
+			for _, i := range idx {
+				if bad[i] == nil {
+					bad[i] = map[string]bool{}
+				}
+				bad[i][pr.Target] = true
+			}
+		}
+	}
+	out := map[int][]string{}
+	for i, targets := range has {
+		for _, t := range targets {
+			if !bad[i][t] {
+				out[i] = append(out[i], t)
+			}
+		}
+	}
+	return out
 }
 
 // answerMargin is the time left after the ledger commit for answering

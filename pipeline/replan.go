@@ -46,6 +46,7 @@ func (p *Pipeline) replan(ctx context.Context, res *Result, pl *plan.Plan, lost 
 	res.Mirrors = append(res.Mirrors, sub.Mirrors...)
 	res.Purges = append(res.Purges, sub.Purges...)
 	res.Committed += sub.Committed
+	res.Receipts += sub.Receipts
 	for j, c := range sub.Changes {
 		if c.Status == StatusFailed {
 			fail(lost[j], fmt.Errorf("planned again after another writer recorded the object: %s", c.Error))

@@ -2,6 +2,8 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -87,4 +89,77 @@ func sameRecord(got, want ledger.Record) string {
 			", want seq " + want.Sequencer + " etag " + want.ETag + " purged " + want.Purged
 	}
 	return ""
+}
+
+// failCall purges as recorder does, but fails call number fail as a whole.
+type failCall struct {
+	recorder
+	fail, calls int
+}
+
+func (f *failCall) Purge(ctx context.Context, req purge.Request) (*purge.Result, error) {
+	f.recorder.mu.Lock()
+	f.calls++
+	n := f.calls
+	f.recorder.mu.Unlock()
+	if n == f.fail {
+		return nil, errors.New("refused once")
+	}
+	return f.recorder.Purge(ctx, req)
+}
+
+// A change purged at both targets loses its commit, and its replan fails
+// at one of them (b). Its receipt is the replan's, for the target the
+// replan purged it at: the first purges, which may have run before the
+// other writer's put, must not count, or the change's redelivery would
+// purge b for it no more.
+func TestReceiptAfterAFailedReplan(t *testing.T) {
+	ctx := context.Background()
+	mem := ledger.NewMemory()
+	if _, err := mem.Commit(ctx, []ledger.Record{{Bucket: "my-site", Key: "k.html", Sequencer: "04", ETag: "X", Time: t0, Purged: "04"}}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := &recorder{}, &failCall{fail: 2}
+	p := newPipeline(t, pipeline.Options{Plan: plan.Config{
+		Sites: []plan.Site{{Name: "www", Bucket: "my-site", PurgeNew: true, Targets: []string{"a", "b"}}},
+		Targets: []plan.Target{
+			{Name: "a", Provider: "varnish", BaseURL: "http://a.example.com"},
+			{Name: "b", Provider: "varnish", BaseURL: "http://b.example.com"},
+		},
+	}, Ledger: &racing{Memory: mem, other: []ledger.Record{{Bucket: "my-site", Key: "k.html", Sequencer: "06", ETag: "X", Time: t0, Purged: "04"}}},
+		Purgers: map[string]purge.Purger{"a": a, "b": b},
+		// One purge at a time, a's first: a batch whose change already
+		// failed (at b) is not sent.
+		Concurrency: 1})
+
+	// k.html second, so that the replan's decision 0 is not its.
+	late := put("k.html", "Y", "05", "m1")
+	res, err := p.Apply(ctx, []event.Change{put("other.html", "Z", "01", "m0"), late})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.FailedMessages(); !slices.Equal(got, []string{"m1"}) {
+		t.Fatalf("first delivery: got failed messages %v, want [m1]", got)
+	}
+	rcs, err := mem.Receipts(ctx, "my-site", []string{"k.html"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rcs["k.html"].Targets; !slices.Equal(got, []string{"a"}) {
+		t.Errorf("receipt of k.html: got targets %v, want [a]", got)
+	}
+	if res.Receipts != 1 {
+		t.Errorf("receipts recorded: got %d, want 1", res.Receipts)
+	}
+
+	beforeA, beforeB := len(a.sent()), len(b.sent())
+	if res, err = p.Apply(ctx, []event.Change{late}); err != nil || res.Failed() != 0 {
+		t.Fatalf("second delivery: got %v, %d failed, want none", err, res.Failed())
+	}
+	if got := a.sent()[beforeA:]; len(got) != 0 {
+		t.Errorf("second delivery: got %q purged at a, want nothing", got)
+	}
+	if got, want := b.sent()[beforeB:], []string{"http://b.example.com/k.html"}; !slices.Equal(got, want) {
+		t.Errorf("second delivery: got %q purged at b, want %q", got, want)
+	}
 }

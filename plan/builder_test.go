@@ -39,7 +39,7 @@ func TestBuilderIsMake(t *testing.T) {
 			if got, want := len(b.Objects()["my-site"]), len(plan.Objects(keep)["my-site"]); got != want {
 				t.Errorf("Objects: got %d keys, want %d", got, want)
 			}
-			got, _ := json.Marshal(b.Make(benchConfig, nil))
+			got, _ := json.Marshal(b.Make(benchConfig, nil, nil))
 			want, _ := json.Marshal(plan.Make(benchConfig, keep, nil))
 			if string(got) != string(want) {
 				t.Errorf("got a plan of %d bytes, want the %d of Make's", len(got), len(want))

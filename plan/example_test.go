@@ -51,3 +51,38 @@ func ExampleMake() {
 	// ak [https://www.example.com/docs/ https://www.example.com/docs/a%20b.html https://www.example.com/docs/index.html]
 	// cf [/docs/ /docs/a%20b.html /docs/index.html]
 }
+
+// A change redelivered after it was purged at CloudFront and failed at
+// Akamai: its receipt, read from the ledger, leaves CloudFront out.
+func ExampleResume() {
+	cfg := plan.Config{
+		Sites: []plan.Site{{Name: "www", Bucket: "my-site", Targets: []string{"cf", "ak"}}},
+		Targets: []plan.Target{
+			{Name: "cf", Provider: "cloudfront"},
+			{Name: "ak", Provider: "akamai", BaseURL: "https://www.example.com"},
+		},
+	}
+	t := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	c := event.Change{Bucket: "my-site", Key: "a.html", Kind: event.KindPut, ETag: "e2", Sequencer: "02", Time: t}
+	o := plan.Object{Bucket: "my-site", Key: "a.html"}
+	held := map[plan.Object]ledger.Record{o: {Bucket: "my-site", Key: "a.html", ETag: "e1", Sequencer: "01", Time: t}}
+	receipts := map[plan.Object]ledger.Receipt{o: {Bucket: "my-site", Key: "a.html", Change: plan.ChangeID(c), Targets: []string{"cf"}}}
+
+	p := plan.Resume(cfg, []event.Change{c}, held, receipts)
+	fmt.Println(p.Changes[0].Decision, p.Changes[0].Reason, "done at", p.Changes[0].Done)
+	for _, b := range p.Purges {
+		fmt.Println(b.Target, b.URLs)
+	}
+	fmt.Println("purged up to", p.Commits[0].Record.Purged)
+	// Output:
+	// purge changed done at [cf]
+	// ak [https://www.example.com/a.html]
+	// purged up to 02
+}
+
+func ExampleChangeID() {
+	c := event.Change{Bucket: "my-site", Key: "a.html", Kind: event.KindPut, ETag: "e1", Sequencer: "0055AED6DCD90281E5"}
+	fmt.Println(plan.ChangeID(c))
+	// Output:
+	// seq:000000000000000055AED6DCD90281E5 put e1
+}

@@ -86,6 +86,9 @@ func appendDecision(b []byte, d *Decision) []byte {
 	if len(d.Sites) > 0 {
 		b = jsonstream.Strings(jsonstream.Member(b, "sites", false), d.Sites)
 	}
+	if len(d.Done) > 0 {
+		b = jsonstream.Strings(jsonstream.Member(b, "done", false), d.Done)
+	}
 	return append(b, '}')
 }
 

@@ -78,7 +78,7 @@ func TestWriteJSONIsMarshal(t *testing.T) {
 		{"every field set, by hand", &plan.Plan{
 			Changes: []plan.Decision{{Change: event.Change{Bucket: "b\u2028", Key: "<a>&\"\\\x01\xff.html", Kind: event.KindRemove, ETag: "e", Size: -3, VersionID: "v",
 				Sequencer: "s", Time: time.Date(2026, 1, 2, 3, 4, 5, 600, time.FixedZone("x", 3600)), EventName: "n", MessageID: "m", Record: 7, Err: "bad"},
-				Decision: plan.Skip, Reason: plan.ReasonInvalid, Detail: "d", Sites: []string{"a", "b<"}}, {Sites: []string{}}},
+				Decision: plan.Skip, Reason: plan.ReasonInvalid, Detail: "d", Sites: []string{"a", "b<"}, Done: []string{"ak", "cf<"}}, {Sites: []string{}, Done: []string{}}},
 			Commits: []plan.Commit{{Record: ledger.Record{Bucket: "b", Key: "k", Sequencer: "s", ETag: "e", VersionID: "v", Time: time.Unix(5, 6), Deleted: true, Purged: "p"}, Changes: []int{1, 2}},
 				{Record: ledger.Record{Bucket: "b", Key: "k"}}},
 		}},
@@ -120,7 +120,7 @@ func TestJSONFieldsKnown(t *testing.T) {
 		v    any
 		want []string
 	}{
-		{plan.Decision{}, []string{"Change", "Decision", "Reason", "Detail", "Sites"}},
+		{plan.Decision{}, []string{"Change", "Decision", "Reason", "Detail", "Sites", "Done"}},
 		{event.Change{}, []string{"Bucket", "Key", "Kind", "ETag", "Size", "VersionID", "Sequencer", "Time", "EventName", "MessageID", "Record", "Err"}},
 		{plan.Commit{}, []string{"Record", "Changes"}},
 		{ledger.Record{}, []string{"Bucket", "Key", "Sequencer", "ETag", "VersionID", "Time", "Deleted", "Purged"}},

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/offload-dev/offload/event"
 	"github.com/offload-dev/offload/ledger"
@@ -73,6 +75,9 @@ type Decision struct {
 	Reason   string   `json:"reason"`
 	Detail   string   `json:"detail,omitempty"`
 	Sites    []string `json:"sites,omitempty"`
+	// Done lists the targets this change was already purged at in an
+	// earlier delivery (its ledger.Receipt), which the plan leaves out.
+	Done []string `json:"done,omitempty"`
 }
 
 // MirrorOp copies or deletes one object at one mirror.
@@ -133,7 +138,9 @@ type Stats struct {
 }
 
 // Objects returns the objects whose ledger records the planner needs, by
-// bucket: the ones changes name, without duplicates.
+// bucket: the ones changes name, without duplicates, and without those of
+// changes the planner will find invalid (no ledger holds a key of 40,000
+// bytes; asking DynamoDB for one fails the whole read).
 func Objects(changes []event.Change) map[string][]string {
 	return objects(len(changes), func(i int) *event.Change { return &changes[i] })
 }
@@ -144,7 +151,7 @@ func objects(n int, change func(i int) *event.Change) map[string][]string {
 	for i := range n {
 		c := change(i)
 		o := Object{c.Bucket, c.Key}
-		if c.Bucket == "" || c.Key == "" || seen[o] {
+		if seen[o] || check(*c) != "" {
 			continue
 		}
 		seen[o] = true
@@ -194,29 +201,85 @@ func (b *Builder) Objects() map[string][]string {
 	return objects(b.n, func(i int) *event.Change { return &b.at(i).Change })
 }
 
-// Make plans the changes added, as Make does, and empties the Builder.
-func (b *Builder) Make(cfg Config, held map[Object]ledger.Record) *Plan {
+// MultiTarget is MultiTarget of the changes added.
+func (b *Builder) MultiTarget(cfg Config) map[string][]string {
+	return multiTarget(cfg, b.n, func(i int) *event.Change { return &b.at(i).Change })
+}
+
+// Make plans the changes added, as Resume does, and empties the Builder.
+func (b *Builder) Make(cfg Config, held map[Object]ledger.Record, receipts map[Object]ledger.Receipt) *Plan {
 	ds := make([]Decision, 0, b.n)
 	for i := range b.chunks {
 		ds = append(ds, b.chunks[i]...)
 		b.chunks[i] = nil // free as it goes
 	}
 	*b = Builder{}
-	return decide(cfg, ds, held)
+	return decide(cfg, ds, held, receipts)
 }
+
+// MultiTarget returns, by bucket, the objects of changes that a site
+// purges through more than one target: only a change to one of them can
+// succeed at one target and fail at another, so only their receipts
+// (ledger.Receipt) are worth reading.
+func MultiTarget(cfg Config, changes []event.Change) map[string][]string {
+	return multiTarget(cfg, len(changes), func(i int) *event.Change { return &changes[i] })
+}
+
+func multiTarget(cfg Config, n int, at func(int) *event.Change) map[string][]string {
+	out := map[string][]string{}
+	seen := map[Object]bool{}
+	for i := range n {
+		c := *at(i)
+		o := Object{c.Bucket, c.Key}
+		if seen[o] || check(c) != "" {
+			continue
+		}
+		seen[o] = true
+		var targets []string
+		for si := range cfg.Sites {
+			if s := &cfg.Sites[si]; serves(s, c) {
+				for _, t := range s.Targets {
+					if !slices.Contains(targets, t) {
+						targets = append(targets, t)
+					}
+				}
+			}
+		}
+		if len(targets) > 1 {
+			out[c.Bucket] = append(out[c.Bucket], c.Key)
+		}
+	}
+	return out
+}
+
+// MaxKeyBytes is the longest key S3 gives an object, in bytes of UTF-8.
+const MaxKeyBytes = 1024
+
+// maxFieldBytes bounds an ETag or version id, which S3 keeps under 100
+// bytes: a crafted one must not make a record the ledger refuses.
+const maxFieldBytes = 1024
 
 // Make plans a batch of changes against the ledger's records of their
 // objects (held; missing objects were never seen) and the configuration.
 func Make(cfg Config, changes []event.Change, held map[Object]ledger.Record) *Plan {
+	return Resume(cfg, changes, held, nil)
+}
+
+// Resume is Make for changes that may have been delivered before, with the
+// ledger's receipts of their objects (ledger.Receipt): a change that was
+// purged at some targets and failed at others is not purged again at the
+// ones it succeeded at. Its decision lists them in Done; it is purged, and
+// committed, as any other.
+func Resume(cfg Config, changes []event.Change, held map[Object]ledger.Record, receipts map[Object]ledger.Receipt) *Plan {
 	ds := make([]Decision, len(changes))
 	for i, c := range changes {
 		ds[i].Change = c
 	}
-	return decide(cfg, ds, held)
+	return decide(cfg, ds, held, receipts)
 }
 
 // decide plans ds, decisions holding only their changes so far.
-func decide(cfg Config, ds []Decision, held map[Object]ledger.Record) *Plan {
+func decide(cfg Config, ds []Decision, held map[Object]ledger.Record, receipts map[Object]ledger.Receipt) *Plan {
 	p := &Plan{Changes: ds}
 	targets := map[string]Target{}
 	for _, t := range cfg.Targets {
@@ -243,6 +306,10 @@ func decide(cfg Config, ds []Decision, held map[Object]ledger.Record) *Plan {
 			continue
 		case event.KindOther:
 			d.Decision, d.Reason, d.Detail = Skip, ReasonFiltered, "offload does not act on "+c.EventName
+			continue
+		}
+		if why := check(c); why != "" {
+			d.Decision, d.Reason, d.Detail = Skip, ReasonInvalid, why
 			continue
 		}
 		for si := range cfg.Sites {
@@ -283,15 +350,17 @@ func decide(cfg Config, ds []Decision, held map[Object]ledger.Record) *Plan {
 	purgingAll := make([]int, 0, len(ds))
 	for _, idx := range objects {
 		first := &ds[idx[0]]
-		h, seen := held[Object{first.Bucket, first.Key}]
+		o := Object{first.Bucket, first.Key}
+		h, seen := held[o]
 		last, late := decideObject(p.Changes, idx, h, seen)
 		start := len(purgingAll)
+		rc := receipts[o]
 		for _, i := range late {
-			if p.purgeObject(cfg.Sites, purges, i) {
+			if p.purgeObject(cfg.Sites, purges, i, rc) {
 				purgingAll = append(purgingAll, i)
 			}
 		}
-		if last >= 0 && p.purgeObject(cfg.Sites, purges, last) {
+		if last >= 0 && p.purgeObject(cfg.Sites, purges, last, rc) {
 			purgingAll = append(purgingAll, last)
 		}
 		var purging []int
@@ -308,11 +377,16 @@ func decide(cfg Config, ds []Decision, held map[Object]ledger.Record) *Plan {
 }
 
 // purgeObject adds the mirrors and purges of decision i, for every site of
-// its object, and reports whether anything is purged.
-func (p *Plan) purgeObject(sites []Site, purges *purgeSet, i int) bool {
+// its object, and reports whether it is purged. The targets rc says the
+// change was already purged at are left out, and listed in Done.
+func (p *Plan) purgeObject(sites []Site, purges *purgeSet, i int, rc ledger.Receipt) bool {
 	d := &p.Changes[i]
 	if d.Decision != Purge && d.Reason != ReasonNew {
 		return false
+	}
+	var done []string
+	if rc.Change != "" && rc.Change == ChangeID(d.Change) {
+		done = rc.Targets
 	}
 	purged := false
 	for si := range sites {
@@ -332,12 +406,20 @@ func (p *Plan) purgeObject(sites []Site, purges *purgeSet, i int) bool {
 			}
 			p.Mirrors = append(p.Mirrors, MirrorOp{Mirror: m, Op: op, Bucket: d.Bucket, Key: d.Key, Path: key, Change: i})
 		}
-		for _, path := range objectPaths(key, s.Index) {
-			for _, tn := range s.Targets {
+		paths := objectPaths(key, s.Index)
+		for _, tn := range s.Targets {
+			if slices.Contains(done, tn) {
+				if !slices.Contains(d.Done, tn) {
+					d.Done = append(d.Done, tn)
+				}
+				continue
+			}
+			for _, path := range paths {
 				purges.add(tn, path, i)
 			}
 		}
 	}
+	slices.Sort(d.Done)
 	if purged {
 		d.Decision = Purge
 	} else {
@@ -387,22 +469,14 @@ func serves(s *Site, c event.Change) bool {
 }
 
 // decideObject decides every change to one object. Changes are taken in
-// sequencer order; of those newer than the ledger the last decides, and the
-// ones it supersedes are skipped. A change not newer than the ledger is a
-// duplicate or stale, unless it is a real change that happened after the
-// object was last purged (the ledger moved on by an unchanged put, say):
-// then it arrived late and is purged. It returns the deciding change (-1 if
-// none) and the late ones.
+// order (see order); of those newer than the ledger the last decides, and
+// the ones it supersedes are skipped. A change not newer than the ledger
+// is a duplicate or stale, unless it is a real change that happened after
+// the object was last purged (the ledger moved on by an unchanged put,
+// say): then it arrived late and is purged. It returns the deciding change
+// (-1 if none) and the late ones.
 func decideObject(ds []Decision, idx []int, h ledger.Record, seen bool) (int, []int) {
-	slices.SortStableFunc(idx, func(a, b int) int {
-		ca, cb := ds[a].Change, ds[b].Change
-		if ca.Sequencer != "" && cb.Sequencer != "" {
-			if c := ledger.CompareSequencer(ca.Sequencer, cb.Sequencer); c != 0 {
-				return c
-			}
-		}
-		return cmp.Or(ca.Time.Compare(cb.Time), cmp.Compare(ca.Record, cb.Record))
-	})
+	order(ds, idx)
 	accepted := make([]int, 0, 4) // does not escape: on the stack unless it grows
 	var late []int
 	prev, havePrev := h, seen
@@ -453,6 +527,113 @@ func decideObject(ds []Decision, idx []int, h ledger.Record, seen bool) (int, []
 		d.Reason = ReasonChanged
 	}
 	return last, late
+}
+
+// order sorts the changes to one object into the order they are applied
+// in: a total order, so the plan does not depend on the order they came
+// in. Changes with a sequencer keep its order (by time, then by content,
+// where two have the same sequencer). One without a sequencer goes just
+// before the first change with a sequencer whose time is later than its
+// own, or at the end; those without are in time order among themselves,
+// by content at equal times. Comparing pairs (a sequencer where both have
+// one, else the time) would not be a total order: with a = (01, 3s),
+// b = (none, 2s), c = (02, 1s), a < c < b < a.
+func order(ds []Decision, idx []int) {
+	if len(idx) < 2 {
+		return
+	}
+	byTime := func(a, b int) int {
+		return cmp.Or(ds[a].Time.Compare(ds[b].Time), compareContent(ds[a].Change, ds[b].Change), cmp.Compare(a, b))
+	}
+	bySeq := func(a, b int) int {
+		return cmp.Or(ledger.CompareSequencer(ds[a].Sequencer, ds[b].Sequencer), byTime(a, b))
+	}
+	n := 0 // without a sequencer
+	for _, i := range idx {
+		if ds[i].Sequencer == "" {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		slices.SortFunc(idx, bySeq)
+		return
+	case len(idx):
+		slices.SortFunc(idx, byTime)
+		return
+	}
+	withSeq, without := make([]int, 0, len(idx)-n), make([]int, 0, n)
+	for _, i := range idx {
+		if ds[i].Sequencer != "" {
+			withSeq = append(withSeq, i)
+		} else {
+			without = append(without, i)
+		}
+	}
+	slices.SortFunc(withSeq, bySeq)
+	slices.SortFunc(without, byTime)
+	out := idx[:0]
+	j := 0
+	for _, i := range withSeq {
+		for j < len(without) && ds[without[j]].Time.Before(ds[i].Time) {
+			out = append(out, without[j])
+			j++
+		}
+		out = append(out, i)
+	}
+	out = append(out, without[j:]...)
+}
+
+// compareContent orders two changes by what they say, so that changes
+// alike in sequencer and time are ordered whatever their position; only
+// copies of one event are left to it.
+func compareContent(a, b event.Change) int {
+	return cmp.Or(strings.Compare(string(a.Kind), string(b.Kind)), strings.Compare(a.ETag, b.ETag),
+		strings.Compare(a.VersionID, b.VersionID), cmp.Compare(a.Size, b.Size),
+		strings.Compare(a.EventName, b.EventName), strings.Compare(a.MessageID, b.MessageID))
+}
+
+// Check returns why a put, copy or remove can be neither planned nor
+// recorded, or "": what S3 never sends, so only a crafted event (a
+// webhook) carries it. A sequencer that is not hex, or longer than any S3
+// gives, would compare above every real change to its key and pin it. The
+// planner makes such a change invalid; the webhook refuses it at the door.
+func Check(c event.Change) string {
+	switch c.Kind {
+	case event.KindPut, event.KindCopy, event.KindRemove:
+		return check(c)
+	}
+	return ""
+}
+
+func check(c event.Change) string {
+	why := func(err error) string { return strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": ") }
+	if len(c.Key) > MaxKeyBytes {
+		return fmt.Sprintf("key of %d bytes: S3 keys are at most %d bytes of UTF-8", len(c.Key), MaxKeyBytes)
+	}
+	if err := ledger.CheckKey(c.Bucket, c.Key); err != nil {
+		return why(err)
+	}
+	if err := ledger.CheckSequencer(c.Sequencer); err != nil {
+		return why(err)
+	}
+	for _, f := range [...]struct{ name, v string }{{"ETag", c.ETag}, {"version id", c.VersionID}} {
+		if len(f.v) > maxFieldBytes || !utf8.ValidString(f.v) {
+			return fmt.Sprintf("%s of %d bytes that S3 would not send", f.name, len(f.v))
+		}
+	}
+	return ""
+}
+
+// ChangeID names a change for its receipt (ledger.Receipt): its sequencer,
+// padded so that two spellings of one are one, or its time where it has
+// none, with its kind and ETag. Two deliveries of one change have the same.
+func ChangeID(c event.Change) string {
+	id := "time:" + c.Time.UTC().Format(time.RFC3339Nano)
+	if c.Sequencer != "" {
+		id = "seq:" + ledger.PadSequencer(c.Sequencer)
+	}
+	return id + " " + string(c.Kind) + " " + c.ETag
 }
 
 // arrivedLate reports whether c, older than the ledger's record h, changed

@@ -266,7 +266,8 @@ func TestWildcardCollapse(t *testing.T) {
 }
 
 // The same changes in any order make the same plan: the same decision for
-// each change, the same mirrors, batches and commits in the same order.
+// each change, the same mirrors, batches and commits in the same order;
+// also for keys whose changes come with and without sequencers.
 // Plans of shuffled input differ only in how changes are numbered (their
 // index in the input), so both are compared with every index replaced by
 // the change it names.
@@ -282,11 +283,12 @@ func TestDeterministic(t *testing.T) {
 		},
 	}
 	reasons := map[string]bool{}
+	resumed := 0 // changes a receipt left out at some target
 	for seed := range 40 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 12))
-		changes, held := randomBatch(rng)
-		want := plan.Make(c, changes, held)
-		if again := plan.Make(c, changes, held); string(again.JSON()) != string(want.JSON()) {
+		changes, held, receipts := randomBatch(rng)
+		want := plan.Resume(c, changes, held, receipts)
+		if again := plan.Resume(c, changes, held, receipts); string(again.JSON()) != string(want.JSON()) {
 			t.Fatalf("seed %d: the same input planned twice gives different JSON", seed)
 		}
 		if len(want.Purges) == 0 || len(want.Mirrors) == 0 || len(want.Commits) == 0 {
@@ -296,10 +298,15 @@ func TestDeterministic(t *testing.T) {
 		for r := range want.Stats.Reasons {
 			reasons[r] = true
 		}
+		for _, d := range want.Changes {
+			if len(d.Done) > 0 {
+				resumed++
+			}
+		}
 		for try := range 3 {
 			shuffled := slices.Clone(changes)
 			rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-			got := plan.Make(c, shuffled, held)
+			got := plan.Resume(c, shuffled, held, receipts)
 			if g, w := canonical(t, got), canonical(t, want); g != w {
 				t.Fatalf("seed %d, shuffle %d: the plan depends on the input order:\n%s", seed, try, firstDiff(g, w))
 			}
@@ -313,14 +320,19 @@ func TestDeterministic(t *testing.T) {
 			t.Errorf("no seed made a %q decision; got %v", r, reasons)
 		}
 	}
+	if resumed == 0 {
+		t.Error("no seed left a target out for a receipt")
+	}
 }
 
 // randomBatch makes a batch of puts, copies and removes of a few keys,
 // with duplicate deliveries, a test event, an invalid record and a change
-// in a bucket no site serves, and a ledger that has seen some of the keys.
-func randomBatch(rng *rand.Rand) ([]event.Change, map[plan.Object]ledger.Record) {
+// in a bucket no site serves, a ledger that has seen some of the keys, and
+// receipts for some of the changes, at one target or both.
+func randomBatch(rng *rand.Rand) ([]event.Change, map[plan.Object]ledger.Record, map[plan.Object]ledger.Receipt) {
 	var out []event.Change
 	held := map[plan.Object]ledger.Record{}
+	receipts := map[plan.Object]ledger.Receipt{}
 	for k := range 12 {
 		var key string
 		switch {
@@ -336,13 +348,20 @@ func randomBatch(rng *rand.Rand) ([]event.Change, map[plan.Object]ledger.Record)
 			key = fmt.Sprintf("a/%d.html", k)
 		}
 		// Sequencers grow per key; some keys have none (a webhook without
-		// them), and are ordered by time.
-		noSeq := k%6 == 5
+		// them), and are ordered by time; some have both kinds, at times
+		// that may disagree with the sequencers and tie with each other.
+		noSeq, mixed := k%6 == 5, k%6 == 2
 		for s := 1; s <= 1+rng.IntN(5); s++ {
 			ch := event.Change{Bucket: "my-site", Key: key, Kind: event.KindPut, ETag: fmt.Sprint("e", rng.IntN(3)),
 				Sequencer: fmt.Sprintf("%0*X", 2+rng.IntN(3), 0x40*s+k), Time: t0.Add(time.Duration(s) * time.Second)}
-			if noSeq {
+			switch {
+			case noSeq:
 				ch.Sequencer = ""
+			case mixed:
+				ch.Time = t0.Add(time.Duration(rng.IntN(3)) * time.Second)
+				if rng.IntN(2) == 0 {
+					ch.Sequencer = ""
+				}
 			}
 			switch rng.IntN(6) {
 			case 0:
@@ -356,6 +375,11 @@ func randomBatch(rng *rand.Rand) ([]event.Change, map[plan.Object]ledger.Record)
 			held[plan.Object{Bucket: "my-site", Key: key}] = ledger.Record{Bucket: "my-site", Key: key, ETag: fmt.Sprint("e", rng.IntN(3)),
 				Sequencer: fmt.Sprintf("%X", 0x40*(1+rng.IntN(3))+k), Purged: fmt.Sprintf("%X", 0x40+k), Time: t0.Add(2 * time.Second)}
 		}
+		if rng.IntN(3) == 0 {
+			targets := [][]string{{"cf"}, {"ak"}, {"ak", "cf"}}[rng.IntN(3)]
+			receipts[plan.Object{Bucket: "my-site", Key: key}] = ledger.Receipt{Bucket: "my-site", Key: key,
+				Change: plan.ChangeID(out[max(0, len(out)-1-rng.IntN(2))]), Targets: targets}
+		}
 	}
 	for range len(out) / 3 {
 		out = append(out, out[rng.IntN(len(out))])
@@ -364,7 +388,7 @@ func randomBatch(rng *rand.Rand) ([]event.Change, map[plan.Object]ledger.Record)
 		event.Change{Kind: event.KindTest},
 		event.Change{Kind: event.KindInvalid, Err: "record 3: s3.object.key is missing"},
 		event.Change{Bucket: "other", Key: "x.html", Kind: event.KindPut, ETag: "e", Sequencer: "01", Time: t0})
-	return out, held
+	return out, held, receipts
 }
 
 // canonical is the plan's JSON with every change index (into the input)

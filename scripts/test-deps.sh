@@ -66,6 +66,7 @@ if [ ! -x /usr/bin/time ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
+fi
 
 # nats-server (JetStream: the replicated inbox, the key-value ledger, and
 # MinIO's NATS target). A Go module, built with go install, pinned; the tests

@@ -14,10 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/appconfigdata"
 	"github.com/aws/aws-sdk-go-v2/service/appconfigdata/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/cache/internal/awserr"
-	"github.com/offload-dev/offload/internal/par"
 )
 
 // Source is the cache.Key Source of every entry of this package.
@@ -239,11 +239,12 @@ func (f *fetcher) Fetch(ctx context.Context, reqs []*cache.Request) {
 		}
 		groups[t] = append(groups[t], r)
 	}
-	jobs := make([]func(), len(order))
-	for i, t := range order {
-		jobs[i] = func() { f.fetch(ctx, t, groups[t]) }
+	var g errgroup.Group
+	g.SetLimit(f.opts.Concurrency)
+	for _, t := range order {
+		g.Go(func() error { f.fetch(ctx, t, groups[t]); return nil })
 	}
-	par.Run(jobs, f.opts.Concurrency)
+	_ = g.Wait() // each poll answers its requests; none returns an error
 }
 
 func (f *fetcher) fetch(ctx context.Context, t target, reqs []*cache.Request) {

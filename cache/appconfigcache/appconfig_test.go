@@ -19,10 +19,13 @@ import (
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/cache/appconfigcache"
+	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/internal/fakeclock"
 )
 
-// exampleServer serves the examples, on the system clock.
+// exampleServer serves the examples, on the system clock. TestMain points
+// the AWS SDK's default configuration at it, so that the examples read as a
+// function's code: config.LoadDefaultConfig and the real client.
 var exampleServer *fakeAppConfig
 
 type systemClock struct{}
@@ -34,6 +37,7 @@ func TestMain(m *testing.M) {
 	exampleServer.set("shop", "prod", "settings", "application/json", `{"greeting":"hello","maxItems":25}`)
 	exampleServer.set("shop", "prod", "flags", "application/json",
 		`{"checkout_v2":{"enabled":true,"rollout":10},"dark_mode":{"enabled":false}}`)
+	awstest.SetEnv(exampleServer.URL)
 	code := m.Run()
 	exampleServer.Close()
 	os.Exit(code)
@@ -406,9 +410,9 @@ func TestSharedSession(t *testing.T) {
 	f := setup(t, appconfigcache.Options{})
 	f.srv.set("app", "prod", "cfg", "application/json", `{"n":1}`)
 	type conf struct{ N int }
-	raw := cache.MustAdd(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(time.Minute), cache.Name("raw"))
-	typed := cache.MustAdd(f.cache, cache.JSON[conf](f.client.Config("app", "prod", "cfg")), cache.MaxAge(2*time.Minute), cache.Name("typed"))
-	doc := cache.MustAdd(f.cache, f.client.Document("app", "prod", "cfg"), cache.MaxAge(time.Minute), cache.Name("doc"))
+	raw := cache.MustAdd(f.cache, f.client.Config("app", "prod", "cfg"), cache.MaxAge(time.Minute))
+	typed := cache.MustAdd(f.cache, cache.JSON[conf](f.client.Config("app", "prod", "cfg")), cache.MaxAge(2*time.Minute))
+	doc := cache.MustAdd(f.cache, f.client.Document("app", "prod", "cfg"), cache.MaxAge(time.Minute))
 	ctx := context.Background()
 
 	if err := f.cache.Load(ctx, raw, typed, doc); err != nil {

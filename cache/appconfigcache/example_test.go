@@ -7,19 +7,12 @@ import (
 	"log"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/appconfigdata"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/cache/appconfigcache"
-	"github.com/offload-dev/offload/internal/awstest"
 )
-
-// exampleAPI is an AppConfig Data client for the examples' test server. A
-// function builds it with appconfigdata.NewFromConfig(cfg), where cfg comes
-// from config.LoadDefaultConfig.
-func exampleAPI() *appconfigdata.Client {
-	return appconfigdata.NewFromConfig(awstest.Config(exampleServer.URL))
-}
 
 // A JSON configuration, decoded into a struct once per change and served
 // from memory for five minutes.
@@ -28,7 +21,11 @@ func ExampleClient_Config() {
 		Greeting string `json:"greeting"`
 		MaxItems int    `json:"maxItems"`
 	}
-	client, err := appconfigcache.New(appconfigcache.Options{Client: exampleAPI()})
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := appconfigcache.New(appconfigcache.Options{Client: appconfigdata.NewFromConfig(cfg)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -49,7 +46,11 @@ func ExampleClient_Config() {
 
 // Feature flags from a feature-flag configuration profile.
 func ExampleClient_FeatureFlags() {
-	client, err := appconfigcache.New(appconfigcache.Options{Client: exampleAPI()})
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := appconfigcache.New(appconfigcache.Options{Client: appconfigdata.NewFromConfig(cfg)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -73,7 +74,11 @@ func ExampleClient_FeatureFlags() {
 
 // The configuration with its content type and version label.
 func ExampleClient_Document() {
-	client, err := appconfigcache.New(appconfigcache.Options{Client: exampleAPI()})
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := appconfigcache.New(appconfigcache.Options{Client: appconfigdata.NewFromConfig(cfg)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -95,7 +100,11 @@ func ExampleClient_Document() {
 // An application that does not exist fails with cache.ErrNotFound, naming
 // the entry.
 func ExampleClient_Config_notFound() {
-	client, err := appconfigcache.New(appconfigcache.Options{Client: exampleAPI()})
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := appconfigcache.New(appconfigcache.Options{Client: appconfigdata.NewFromConfig(cfg)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -103,11 +112,11 @@ func ExampleClient_Config_notFound() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg := cache.MustAdd(c, client.Config("no-such-app", "prod", "settings"))
+	settings := cache.MustAdd(c, client.Config("no-such-app", "prod", "settings"))
 
-	_, err = cfg.Get(context.Background())
+	_, err = settings.Get(context.Background())
 	fmt.Println(errors.Is(err, cache.ErrNotFound))
-	fmt.Println(cfg.Key())
+	fmt.Println(settings.Key())
 	// Output:
 	// true
 	// appconfig:no-such-app/prod/settings

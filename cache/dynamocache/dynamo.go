@@ -14,10 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/cache/internal/awserr"
-	"github.com/offload-dev/offload/internal/par"
 	"github.com/offload-dev/offload/retry"
 )
 
@@ -265,12 +265,12 @@ func (f *fetcher) Fetch(ctx context.Context, reqs []*cache.Request) {
 		}
 		w.reqs = append(w.reqs, r)
 	}
-	calls := pack(wants)
-	jobs := make([]func(), len(calls))
-	for i, call := range calls {
-		jobs[i] = func() { f.get(ctx, call) }
+	var g errgroup.Group
+	g.SetLimit(f.opts.Concurrency)
+	for _, call := range pack(wants) {
+		g.Go(func() error { f.get(ctx, call); return nil })
 	}
-	par.Run(jobs, f.opts.Concurrency)
+	_ = g.Wait() // each call answers its requests; none returns an error
 }
 
 // pack puts wants into calls of up to MaxBatchKeys keys. A call names each

@@ -124,10 +124,10 @@ func TestPacking(t *testing.T) {
 		id := fmt.Sprintf("k%d", i)
 		put(t, f.admin, a, map[string]types.AttributeValue{"id": s(id), "value": s("a" + id)})
 		put(t, f.admin, b, map[string]types.AttributeValue{"id": s(id), "value": s("b" + id)})
-		cache.MustAdd(f.cache, f.client.Value(a, id), cache.Name("a/"+id))
-		cache.MustAdd(f.cache, f.client.Value(b, id), cache.Name("b/"+id))
+		cache.MustAdd(f.cache, f.client.Value(a, id))
+		cache.MustAdd(f.cache, f.client.Value(b, id))
 		if i < 10 {
-			cache.MustAdd(f.cache, f.client.Value(a, id, dynamocache.ConsistentRead()), cache.Name("a/"+id+"/consistent"))
+			cache.MustAdd(f.cache, f.client.Value(a, id, dynamocache.ConsistentRead()))
 		}
 	}
 	if err := f.cache.Load(context.Background()); err != nil {
@@ -152,8 +152,8 @@ func TestSameItemTwice(t *testing.T) {
 		N  int    `dynamodbav:"n"`
 	}
 	val := cache.MustAdd(f.cache, f.client.Value(table, "a"))
-	typed := cache.MustAdd(f.cache, dynamocache.ItemAs[rec](f.client, table, dynamocache.StringKey("id", "a")), cache.Name("a-typed"))
-	raw := cache.MustAdd(f.cache, f.client.Item(table, dynamocache.StringKey("id", "a")), cache.Name("a-raw"))
+	typed := cache.MustAdd(f.cache, dynamocache.ItemAs[rec](f.client, table, dynamocache.StringKey("id", "a")))
+	raw := cache.MustAdd(f.cache, f.client.Item(table, dynamocache.StringKey("id", "a")))
 	other := cache.MustAdd(f.cache, f.client.Value(table, "b"))
 	ctx := context.Background()
 	if err := f.cache.Load(ctx); err != nil {
@@ -284,7 +284,7 @@ func TestRefusedBatch(t *testing.T) {
 			}
 			var bad []*cache.Entry[map[string]types.AttributeValue]
 			for _, sp := range tt.bad(f.client, table) {
-				bad = append(bad, cache.MustAdd(f.cache, sp, cache.Name("bad:"+sp.Key.Name)))
+				bad = append(bad, cache.MustAdd(f.cache, sp))
 			}
 			ctx := context.Background()
 			_ = f.cache.Load(ctx)
@@ -482,7 +482,7 @@ func TestCompositeKey(t *testing.T) {
 	k1 := map[string]types.AttributeValue{"pk": s("a"), "sk": n("2.50")}
 	k2 := map[string]types.AttributeValue{"pk": s("a"), "sk": n("3.0")}
 	e1 := cache.MustAdd(f.cache, dynamocache.ItemAs[row](f.client, table, k1))
-	e2 := cache.MustAdd(f.cache, dynamocache.ItemAs[row](f.client, table, k2, dynamocache.ConsistentRead()), cache.Name("a/3 consistent"))
+	e2 := cache.MustAdd(f.cache, dynamocache.ItemAs[row](f.client, table, k2, dynamocache.ConsistentRead()))
 	e3 := cache.MustAdd(f.cache, dynamocache.ItemAs[row](f.client, table, k2))
 	ctx := context.Background()
 	if err := f.cache.Load(ctx); err != nil {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -14,43 +14,14 @@ import (
 	"github.com/offload-dev/offload/cache/dynamocache"
 )
 
-// seedExamples creates the examples' tables in moto.
-func seedExamples() error {
-	db := dynamodb.NewFromConfig(moto.Config())
-	ctx := context.Background()
-	if err := createTable(db, "parameters", "id", "", ""); err != nil {
-		return err
-	}
-	if err := createTable(db, "users", "pk", "", ""); err != nil {
-		return err
-	}
-	items := map[string][]map[string]types.AttributeValue{
-		"parameters": {
-			{"id": s("rate-limit"), "value": s("100")},
-			{"id": s("limits"), "value": s(`{"rps":40,"burst":80}`)},
-		},
-		"users": {
-			{"pk": s("user#42"), "name": s("Ada"), "plan": s("pro"), "seats": n("5")},
-		},
-	}
-	for table, list := range items {
-		for _, it := range list {
-			if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: it}); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// exampleDB is a DynamoDB client for moto. A function builds it with
-// dynamodb.NewFromConfig(cfg), where cfg comes from config.LoadDefaultConfig.
-func exampleDB() *dynamodb.Client { return dynamodb.NewFromConfig(moto.Config()) }
-
 // A value kept as Powertools' DynamoDBProvider keeps parameters: the item
 // whose "id" is the name, attribute "value".
 func ExampleClient_Value() {
-	client, err := dynamocache.New(dynamocache.Options{Client: exampleDB()})
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := dynamocache.New(dynamocache.Options{Client: dynamodb.NewFromConfig(cfg)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -78,7 +49,11 @@ func ExampleClient_Value_json() {
 		RPS   int `json:"rps"`
 		Burst int `json:"burst"`
 	}
-	client, err := dynamocache.New(dynamocache.Options{Client: exampleDB()})
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := dynamocache.New(dynamocache.Options{Client: dynamodb.NewFromConfig(cfg)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -104,7 +79,11 @@ func ExampleItemAs() {
 		Plan  string `dynamodbav:"plan"`
 		Seats int    `dynamodbav:"seats"`
 	}
-	client, err := dynamocache.New(dynamocache.Options{Client: exampleDB()})
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := dynamocache.New(dynamocache.Options{Client: dynamodb.NewFromConfig(cfg)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -127,7 +106,11 @@ func ExampleItemAs() {
 // Entries due together are fetched together, and a missing item is
 // reported by table and key.
 func ExampleClient_Item() {
-	client, err := dynamocache.New(dynamocache.Options{Client: exampleDB()})
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := dynamocache.New(dynamocache.Options{Client: dynamodb.NewFromConfig(cfg)})
 	if err != nil {
 		log.Fatal(err)
 	}

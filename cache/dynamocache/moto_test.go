@@ -30,7 +30,10 @@ import (
 )
 
 // moto serves the tests and the examples. Examples have no testing.TB to
-// hand to awstest.SharedMoto, so TestMain starts it.
+// hand to awstest.SharedMoto, so TestMain starts it, and points the AWS
+// SDK's default configuration at it, so that the examples read as a
+// function's code: config.LoadDefaultConfig and the real client. Tests make
+// tables of their own and never reset it.
 var moto *awstest.Moto
 
 func TestMain(m *testing.M) {
@@ -45,9 +48,39 @@ func TestMain(m *testing.M) {
 		moto.Close()
 		os.Exit(1)
 	}
+	awstest.SetEnv(moto.URL)
 	code := m.Run()
 	moto.Close()
 	os.Exit(code)
+}
+
+// seedExamples creates the examples' tables in moto.
+func seedExamples() error {
+	db := dynamodb.NewFromConfig(moto.Config())
+	ctx := context.Background()
+	if err := createTable(db, "parameters", "id", "", ""); err != nil {
+		return err
+	}
+	if err := createTable(db, "users", "pk", "", ""); err != nil {
+		return err
+	}
+	items := map[string][]map[string]types.AttributeValue{
+		"parameters": {
+			{"id": s("rate-limit"), "value": s("100")},
+			{"id": s("limits"), "value": s(`{"rps":40,"burst":80}`)},
+		},
+		"users": {
+			{"pk": s("user#42"), "name": s("Ada"), "plan": s("pro"), "seats": n("5")},
+		},
+	}
+	for table, list := range items {
+		for _, it := range list {
+			if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: it}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

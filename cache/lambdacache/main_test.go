@@ -2,8 +2,6 @@ package lambdacache_test
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"os"
 	"testing"
 
@@ -18,35 +16,10 @@ import (
 // TestMain points the AWS SDK's default configuration at a moto server
 // holding the example's parameters and secret, so that Example reads as a
 // function's code: config.LoadDefaultConfig and the real clients.
-func TestMain(m *testing.M) {
-	flag.Parse() // awstest reads -test.v
-	moto, err := awstest.StartMoto()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": moto.URL, "AWS_REGION": awstest.Region,
-		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "",
-		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_PROFILE": "",
-		"AWS_EC2_METADATA_DISABLED": "true",
-	} {
-		os.Setenv(k, v)
-	}
-	err = seed(moto)
-	code := 1
-	if err == nil {
-		code = m.Run()
-	} else {
-		fmt.Fprintln(os.Stderr, "seed moto:", err)
-	}
-	moto.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(awstest.RunExamples(m, seed)) }
 
-func seed(moto *awstest.Moto) error {
+func seed(cfg aws.Config) error {
 	ctx := context.Background()
-	cfg := moto.Config()
 	params := ssm.NewFromConfig(cfg)
 	for name, v := range map[string]string{
 		"/prod/app/db_url": "postgres://db.internal/app",

@@ -8,29 +8,31 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/cache/s3cache"
-	"github.com/offload-dev/offload/internal/awstest"
-	"github.com/offload-dev/offload/internal/fakeclock"
 )
 
 // An object written to a file under /tmp, downloaded again only when it
 // changed: an unchanged object costs one request and no body.
 func ExampleClient_File() {
-	moto := awstest.MustSharedMoto()
-	_ = moto.Reset()
-	api := s3.NewFromConfig(moto.Config(), func(o *s3.Options) { o.UsePathStyle = true })
 	ctx := context.Background()
-	_, _ = api.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("models")})
-	_, _ = api.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("models"), Key: aws.String("v1/model.bin"), Body: strings.NewReader("weights")})
-	dir, _ := os.MkdirTemp("", "example")
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Path-style addressing for the examples' S3-compatible endpoint; on
+	// AWS, s3.NewFromConfig(cfg) is enough.
+	api := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer os.RemoveAll(dir)
 
-	clock := fakeclock.New() // a real function leaves Clock unset
-	c, err := cache.New(cache.Options{Clock: clock})
+	c, err := cache.New(cache.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -47,8 +49,11 @@ func ExampleClient_File() {
 	b, _ := os.ReadFile(path)
 	fmt.Println(strings.TrimPrefix(path, dir), string(b))
 
-	clock.Advance(time.Minute) // expired: a conditional GET finds it unchanged
-	_, _ = model.Get(ctx)
+	// Fetched again now, as when the minute is up: a conditional GET finds
+	// it unchanged.
+	if _, err := model.Refresh(ctx); err != nil {
+		log.Fatal(err)
+	}
 	st := model.Stats()
 	fmt.Println("fetches:", st.Refreshes, "unchanged:", st.Unchanged)
 	// Output:

@@ -24,10 +24,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/cache/internal/awserr"
-	"github.com/offload-dev/offload/internal/par"
 )
 
 // API is the part of the S3 client this package uses; *s3.Client has it.
@@ -172,11 +172,12 @@ type fetcher struct {
 }
 
 func (f *fetcher) Fetch(ctx context.Context, reqs []*cache.Request) {
-	jobs := make([]func(), len(reqs))
-	for i, r := range reqs {
-		jobs[i] = func() { f.fetch(ctx, r) }
+	var g errgroup.Group
+	g.SetLimit(f.opts.Concurrency)
+	for _, r := range reqs {
+		g.Go(func() error { f.fetch(ctx, r); return nil })
 	}
-	par.Run(jobs, f.opts.Concurrency)
+	_ = g.Wait() // each fetch answers its request; none returns an error
 }
 
 func (f *fetcher) fetch(ctx context.Context, r *cache.Request) {

@@ -23,8 +23,6 @@ import (
 	"github.com/offload-dev/offload/internal/fakeclock"
 )
 
-func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }
-
 // statusRecorder remembers the status and body size of every GetObject answer.
 type statusRecorder struct {
 	next     http.RoundTripper
@@ -207,7 +205,7 @@ func TestTooLarge(t *testing.T) {
 		o.FreeSpace = func(string) (int64, error) { return 1000, nil }
 	})
 	mem := cache.MustAdd(e.c, src.Bytes("s3://models/big.bin"))
-	file := cache.MustAdd(e.c, src.File("s3://models/big.bin", "big.bin"), cache.Name("big-file"))
+	file := cache.MustAdd(e.c, src.File("s3://models/big.bin", "big.bin"))
 	ctx := context.Background()
 	if _, err := mem.Get(ctx); !errors.Is(err, cache.ErrTooLarge) || !strings.Contains(err.Error(), "4096 bytes") {
 		t.Fatalf("memory: got %v, want ErrTooLarge naming the size", err)
@@ -261,7 +259,7 @@ func TestKeysWithSpacesAndVersions(t *testing.T) {
 	e.put(t, "a b/ü.txt", []byte("two"))
 	src := newObjects(t, e.api)
 	latest := cache.MustAdd(e.c, src.Bytes("s3://models/a b/ü.txt"))
-	first := cache.MustAdd(e.c, src.Bytes("s3://models/a%20b/%C3%BC.txt", s3cache.VersionID(aws.ToString(out.VersionId))), cache.Name("first"))
+	first := cache.MustAdd(e.c, src.Bytes("s3://models/a%20b/%C3%BC.txt", s3cache.VersionID(aws.ToString(out.VersionId))))
 	if got, err := latest.Get(ctx); string(got) != "two" {
 		t.Fatalf("latest: got %q, %v", got, err)
 	}

@@ -22,10 +22,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/cache/internal/awserr"
-	"github.com/offload-dev/offload/internal/par"
 )
 
 // API is the part of the Secrets Manager client this package uses;
@@ -241,9 +241,10 @@ func (f *fetcher) Fetch(ctx context.Context, reqs []*cache.Request) {
 			got[a] = sec
 		}
 	}
-	var jobs []func()
+	var g errgroup.Group
+	g.SetLimit(f.opts.Concurrency)
 	for chunk := range slices.Chunk(ids, MaxBatch) {
-		jobs = append(jobs, func() {
+		g.Go(func() error {
 			names := make([]string, len(chunk))
 			for i, a := range chunk {
 				names[i] = a.id
@@ -256,7 +257,7 @@ func (f *fetcher) Fetch(ctx context.Context, reqs []*cache.Request) {
 					sec, err := f.get(ctx, &a)
 					record(a, sec, err)
 				}
-				return
+				return nil
 			}
 			for _, a := range chunk {
 				sec, ok := secs[a.id]
@@ -266,15 +267,17 @@ func (f *fetcher) Fetch(ctx context.Context, reqs []*cache.Request) {
 				}
 				record(a, sec, err)
 			}
+			return nil
 		})
 	}
 	for _, a := range single {
-		jobs = append(jobs, func() {
+		g.Go(func() error {
 			sec, err := f.get(ctx, &a)
 			record(a, sec, err)
+			return nil
 		})
 	}
-	par.Run(jobs, f.opts.Concurrency)
+	_ = g.Wait() // the calls record their errors; none returns one
 	for a, rs := range groups {
 		for _, r := range rs {
 			if err := failed[a]; err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +16,6 @@ import (
 	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/internal/fakeclock"
 )
-
-func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }
 
 type env struct {
 	moto    *awstest.Moto
@@ -77,8 +74,8 @@ func TestStringAndBinaryAsStored(t *testing.T) {
 	sm := newSecrets(t, e.api)
 	key := cache.MustAdd(e.c, sm.String("prod/api-key"))
 	tls := cache.MustAdd(e.c, sm.Binary("prod/tls-key"))
-	keyBytes := cache.MustAdd(e.c, sm.Binary("prod/api-key"), cache.Name("api-key-bytes"))
-	wrong := cache.MustAdd(e.c, sm.String("prod/tls-key"), cache.Name("tls-key-string"))
+	keyBytes := cache.MustAdd(e.c, sm.Binary("prod/api-key"))
+	wrong := cache.MustAdd(e.c, sm.String("prod/tls-key"))
 	ctx := context.Background()
 	_ = e.c.Load(ctx, key, tls, keyBytes, wrong)
 
@@ -156,8 +153,8 @@ func TestStagesAndVersions(t *testing.T) {
 	}
 	sm := newSecrets(t, e.api)
 	current := cache.MustAdd(e.c, sm.String("prod/db"))
-	previous := cache.MustAdd(e.c, sm.String("prod/db", secretcache.Stage("AWSPREVIOUS")), cache.Name("db_previous"))
-	byID := cache.MustAdd(e.c, sm.Secret("prod/db", secretcache.VersionID(aws.ToString(first.VersionId))), cache.Name("db_v1"))
+	previous := cache.MustAdd(e.c, sm.String("prod/db", secretcache.Stage("AWSPREVIOUS")))
+	byID := cache.MustAdd(e.c, sm.Secret("prod/db", secretcache.VersionID(aws.ToString(first.VersionId))))
 	if err := e.c.Load(ctx, current, previous, byID); err != nil {
 		t.Fatal(err)
 	}

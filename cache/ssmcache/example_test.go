@@ -8,42 +8,22 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/cache/lambdacache"
 	"github.com/offload-dev/offload/cache/ssmcache"
-	"github.com/offload-dev/offload/internal/awstest"
 )
-
-// exampleConfig stands in for config.LoadDefaultConfig in the examples: an
-// aws.Config pointed at the test moto server, holding the given parameters,
-// and a counter of the API calls made through it.
-func exampleConfig(params ...string) (aws.Config, *awstest.Counter) {
-	moto := awstest.MustSharedMoto()
-	if err := moto.Reset(); err != nil {
-		log.Fatal(err)
-	}
-	counter := awstest.NewCounter()
-	cfg := moto.Config(counter)
-	api := ssm.NewFromConfig(cfg)
-	for i := 0; i+1 < len(params); i += 2 {
-		_, err := api.PutParameter(context.Background(), &ssm.PutParameterInput{
-			Name: aws.String(params[i]), Value: aws.String(params[i+1]), Type: types.ParameterTypeString, Overwrite: aws.Bool(true),
-		})
-		if err != nil {
-			log.Fatal(err)
-		}
-	}
-	counter.Reset()
-	return cfg, counter
-}
 
 // One parameter, cached for the default 60 seconds.
 func Example() {
-	cfg, _ := exampleConfig("/production/app/var", "hello")
-
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	c, err := cache.New(cache.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -54,7 +34,7 @@ func Example() {
 	}
 	v := cache.MustAdd(c, params.String("/production/app/var"))
 
-	s, err := v.Get(context.Background())
+	s, err := v.Get(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -62,9 +42,14 @@ func Example() {
 	// Output: var = hello
 }
 
-// A max age of five minutes instead of the default.
+// A max age of five minutes instead of the default: one fetch, then reads
+// from memory.
 func Example_maxAge() {
-	cfg, calls := exampleConfig("/production/app/var", "hello")
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	c, err := cache.New(cache.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -76,21 +61,26 @@ func Example_maxAge() {
 	v := cache.MustAdd(c, params.String("/production/app/var"), cache.MaxAge(5*time.Minute))
 
 	for range 3 {
-		s, _ := v.Get(context.Background())
+		s, _ := v.Get(ctx)
 		fmt.Println(s)
 	}
-	fmt.Println("GetParameters calls:", calls.Count("GetParameters"))
+	st := v.Stats()
+	fmt.Println("fetched", st.Refreshes, "hits", st.Hits)
 	// Output:
 	// hello
 	// hello
 	// hello
-	// GetParameters calls: 1
+	// fetched 1 hits 2
 }
 
 // An entry found by a short name of its own; the cache key is still the
 // full name.
 func Example_name() {
-	cfg, _ := exampleConfig("/production/app/var", "hello")
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	c, err := cache.New(cache.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -105,7 +95,7 @@ func Example_name() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	s, _ := greeting.Get(context.Background())
+	s, _ := greeting.Get(ctx)
 	fmt.Println(s, greeting.Key())
 	// Output: hello ssm:/production/app/var
 }
@@ -114,7 +104,11 @@ func Example_name() {
 // its own: Powertools' get_parameter(name, max_age=300). Repeated names
 // share one entry, and due ones are fetched together.
 func Example_fetch() {
-	cfg, calls := exampleConfig("/tenants/acme/plan", "gold", "/tenants/globex/plan", "silver")
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	c, err := cache.New(cache.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -123,7 +117,6 @@ func Example_fetch() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ctx := context.Background()
 	for _, tenant := range []string{"acme", "globex", "acme"} {
 		plan, err := cache.Fetch(ctx, c, params.String("/tenants/"+tenant+"/plan"), cache.MaxAge(5*time.Minute))
 		if err != nil {
@@ -131,18 +124,25 @@ func Example_fetch() {
 		}
 		fmt.Println(tenant, plan)
 	}
-	fmt.Println("GetParameters calls:", calls.Count("GetParameters"))
+	for _, st := range c.Stats() { // most recently used first
+		fmt.Println(st.Key, "fetched", st.Refreshes, "hits", st.Hits)
+	}
 	// Output:
 	// acme gold
 	// globex silver
 	// acme gold
-	// GetParameters calls: 2
+	// ssm:/tenants/acme/plan fetched 1 hits 1
+	// ssm:/tenants/globex/plan fetched 1 hits 0
 }
 
 // Several parameters in one GetParameters call, as a map keyed by each
 // name's last segment.
 func ExampleClient_Map() {
-	cfg, calls := exampleConfig("/production/app/db_host", "db.internal", "/production/app/db_user", "app")
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	c, err := cache.New(cache.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -153,18 +153,23 @@ func ExampleClient_Map() {
 	}
 	db := cache.MustAdd(c, params.Map([]string{"/production/app/db_host", "/production/app/db_user"}))
 
-	m, err := db.Get(context.Background())
+	m, err := db.Get(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(db.Name(), m["db_host"], m["db_user"], "calls:", calls.Count())
-	// Output: app db.internal app calls: 1
+	fmt.Println(db.Name(), m["db_host"], m["db_user"])
+	// Output: app db.internal app
 }
 
 // Stacking: every entry a handler needs is loaded before it runs, in as
-// few calls as SSM allows. lambda-cache makes one call per decorator.
+// few calls as SSM allows (here one GetParameters call for the three).
+// lambda-cache makes one call per decorator.
 func Example_stacking() {
-	cfg, calls := exampleConfig("/prod/a", "1", "/prod/b", "2", "/prod/c", "3")
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	c, err := cache.New(cache.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -185,21 +190,29 @@ func Example_stacking() {
 	})
 	// lambda.Start(handler) in a function; here, three invocations.
 	for range 3 {
-		out, _ := handler.Invoke(context.Background(), []byte(`{}`))
+		out, _ := handler.Invoke(ctx, []byte(`{}`))
 		fmt.Println(string(out))
 	}
-	fmt.Println("GetParameters calls:", calls.Count("GetParameters"))
+	for _, st := range c.Stats() {
+		fmt.Println(st.Key, "fetched", st.Refreshes)
+	}
 	// Output:
 	// "123"
 	// "123"
 	// "123"
-	// GetParameters calls: 1
+	// ssm:/prod/a fetched 1
+	// ssm:/prod/b fetched 1
+	// ssm:/prod/c fetched 1
 }
 
 // A fresh value now, whatever its age: lambda-cache's get_entry with
 // max_age_in_seconds=0.
 func ExampleClient_String_refresh() {
-	cfg, _ := exampleConfig("/production/app/var", "old")
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	c, err := cache.New(cache.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -209,15 +222,23 @@ func ExampleClient_String_refresh() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	v := cache.MustAdd(c, params.String("/production/app/var"), cache.MaxAge(time.Hour))
-	ctx := context.Background()
+	motd := cache.MustAdd(c, params.String("/production/app/motd"), cache.MaxAge(time.Hour))
+	put := func(v string) {
+		_, err := api.PutParameter(ctx, &ssm.PutParameterInput{
+			Name: aws.String("/production/app/motd"), Value: aws.String(v), Type: types.ParameterTypeString, Overwrite: aws.Bool(true),
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
 
-	s, _ := v.Get(ctx)
+	put("old")
+	s, _ := motd.Get(ctx)
 	fmt.Println(s)
-	_, _ = api.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/production/app/var"), Value: aws.String("new"), Type: types.ParameterTypeString, Overwrite: aws.Bool(true)})
-	s, _ = v.Get(ctx)
+	put("new")
+	s, _ = motd.Get(ctx) // cached for an hour
 	fmt.Println(s)
-	s, _ = v.Refresh(ctx)
+	s, _ = motd.Refresh(ctx)
 	fmt.Println(s)
 	// Output:
 	// old

@@ -20,10 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/cache/internal/awserr"
-	"github.com/offload-dev/offload/internal/par"
 )
 
 // API is the part of the SSM client this package uses; *ssm.Client has it.
@@ -262,12 +262,13 @@ func (f *fetcher) BatchSize() int { return MaxNames }
 // decryption setting and sent ten at a time; paths are read page by page.
 func (f *fetcher) Fetch(ctx context.Context, reqs []*cache.Request) {
 	var byName [2][]*cache.Request // [decrypt, encrypted]
-	var jobs []func()
+	var g errgroup.Group
+	g.SetLimit(f.opts.Concurrency)
 	for _, r := range reqs {
 		a := r.Arg.(*arg)
 		switch {
 		case a.path != "":
-			jobs = append(jobs, func() { f.fetchPath(ctx, r, a) })
+			g.Go(func() error { f.fetchPath(ctx, r, a); return nil })
 		case a.encrypted:
 			byName[1] = append(byName[1], r)
 		default:
@@ -290,10 +291,10 @@ func (f *fetcher) Fetch(ctx context.Context, reqs []*cache.Request) {
 		res := &nameResults{params: map[string]Parameter{}, errs: map[string]error{}}
 		results[i] = res
 		for chunk := range slices.Chunk(names, MaxNames) {
-			jobs = append(jobs, func() { f.getParameters(ctx, chunk, i == 0, res) })
+			g.Go(func() error { f.getParameters(ctx, chunk, i == 0, res); return nil })
 		}
 	}
-	par.Run(jobs, f.opts.Concurrency)
+	_ = g.Wait() // the calls answer their requests; none returns an error
 	for i, rs := range byName {
 		for _, r := range rs {
 			answer(r, results[i])

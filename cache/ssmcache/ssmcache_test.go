@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -22,8 +21,6 @@ import (
 	"github.com/offload-dev/offload/internal/awstest"
 	"github.com/offload-dev/offload/internal/fakeclock"
 )
-
-func TestMain(m *testing.M) { os.Exit(awstest.RunMain(m)) }
 
 // env is a fresh moto with a counted SSM client.
 type env struct {
@@ -83,7 +80,7 @@ func TestTypes(t *testing.T) {
 	v := cache.MustAdd(e.c, params.String("/production/app/var"))
 	hosts := cache.MustAdd(e.c, params.StringList("/production/app/hosts"))
 	pw := cache.MustAdd(e.c, params.String("/production/app/password"))
-	pwRaw := cache.MustAdd(e.c, params.Parameter("/production/app/password", ssmcache.Encrypted()), cache.Name("password_raw"))
+	pwRaw := cache.MustAdd(e.c, params.Parameter("/production/app/password", ssmcache.Encrypted()))
 	ctx := context.Background()
 	if err := e.c.Load(ctx, v, hosts, pw, pwRaw); err != nil {
 		t.Fatal(err)
@@ -175,7 +172,7 @@ func TestMapKeyedByLastSegment(t *testing.T) {
 		t.Fatalf("calls: got %d, want 1", got)
 	}
 
-	missing := cache.MustAdd(e.c, params.Map([]string{"/production/app/db_host", "/production/app/nope", "/production/app/gone"}), cache.Name("missing"))
+	missing := cache.MustAdd(e.c, params.Map([]string{"/production/app/db_host", "/production/app/nope", "/production/app/gone"}))
 	_, err = missing.Get(context.Background())
 	if !errors.Is(err, cache.ErrNotFound) || !strings.Contains(err.Error(), `"/production/app/nope", "/production/app/gone"`) {
 		t.Fatalf("got %v, want ErrNotFound naming both missing parameters", err)
@@ -195,7 +192,7 @@ func TestPathPaginatedAndRecursive(t *testing.T) {
 	e.put(t, "/svc/other", "no", types.ParameterTypeString)
 	params := newParams(t, e.api)
 	flat := cache.MustAdd(e.c, params.Path("/svc/app"))
-	tree := cache.MustAdd(e.c, params.Path("/svc/app/", ssmcache.Recursive()), cache.Name("tree"))
+	tree := cache.MustAdd(e.c, params.Path("/svc/app/", ssmcache.Recursive()))
 	ctx := context.Background()
 	gotFlat, err := flat.Get(ctx)
 	if err != nil {
@@ -222,8 +219,8 @@ func TestVersionSelector(t *testing.T) {
 	e.put(t, "/app/flag", "v2", types.ParameterTypeString)
 	params := newParams(t, e.api)
 	latest := cache.MustAdd(e.c, params.String("/app/flag"))
-	first := cache.MustAdd(e.c, params.String("/app/flag", ssmcache.Version(1)), cache.Name("flag_v1"))
-	gone := cache.MustAdd(e.c, params.String("/app/flag", ssmcache.Version(9)), cache.Name("flag_v9"))
+	first := cache.MustAdd(e.c, params.String("/app/flag", ssmcache.Version(1)))
+	gone := cache.MustAdd(e.c, params.String("/app/flag", ssmcache.Version(9)))
 	ctx := context.Background()
 	_ = e.c.Load(ctx, latest, first, gone)
 	if got, err := latest.Get(ctx); got != "v2" {

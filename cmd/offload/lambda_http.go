@@ -342,7 +342,7 @@ func (w *lambdaWeb) stageEntry(ctx context.Context, h *lambdaHandler, param stri
 	// parameter, read through another client.
 	spec := ssmConfigSpec(w.ssm, param)
 	spec.Key = spec.Key.WithVariant("stage")
-	e, err := cache.Add(h.cache, spec, cache.Name("config:"+param))
+	e, err := cache.Add(h.cache, spec)
 	if err != nil {
 		return nil, err
 	}

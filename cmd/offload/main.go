@@ -52,6 +52,7 @@ func newRootCmd() *command {
 			newApplyCmd(),
 			newPurgeCmd(),
 			newBackfillCmd(),
+			newLedgerCmd(),
 			newConfigCmd(),
 			newVersionCmd(),
 		},

@@ -55,7 +55,15 @@ func StartMoto() (*Moto, error) {
 
 func startMoto(bin string, port int) (*Moto, error) {
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.Env = append(os.Environ(), "MOTO_ALLOW_NONEXISTENT_REGION=true")
+	// Not the test process's AWS_ variables (SetEnv's, say): they are for
+	// the clients, and moto runs botocore itself, which fails every call
+	// when AWS_PROFILE is set but empty.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "MOTO_ALLOW_NONEXISTENT_REGION=true")
 	// Its own process group, killed with the test binary if that dies first.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if testing.Verbose() {

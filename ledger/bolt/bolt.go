@@ -144,18 +144,27 @@ func (l *Ledger) Get(ctx context.Context, bucket string, keys []string) (map[str
 }
 
 // Commit writes every record that is newer than the one held, in one
-// transaction, and reports ErrStale for the others. On an error nothing is
-// written: a cancelled ctx, a closed ledger, an invalid record or a failed
-// transaction.
+// transaction, and clears the receipt of each key it writes. It reports
+// ErrStale for the records not newer, and ErrInvalid for those
+// ledger.Check refuses or bbolt cannot hold (a key over bbolt.MaxKeySize
+// bytes); the others are written. On an error nothing is written: a
+// cancelled ctx, a closed ledger or a failed transaction.
 func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, error) {
 	if err := l.usable(ctx); err != nil {
 		return nil, fmt.Errorf("ledger/bolt: commit: %w", err)
 	}
-	if err := ledger.Validate(recs); err != nil {
-		return nil, fmt.Errorf("ledger/bolt: commit: %w", err)
-	}
 	errs := make([]error, len(recs))
-	if len(recs) == 0 {
+	values := make([][]byte, len(recs))
+	valid := 0
+	for i, r := range recs {
+		if err := checkKey(r.Key, ledger.Check(r)); err != nil {
+			errs[i] = ledger.Invalid(i, r.Bucket, r.Key, err)
+			continue
+		}
+		values[i] = encode(r)
+		valid++
+	}
+	if valid == 0 {
 		return errs, nil
 	}
 	err := l.db.Update(func(tx *bbolt.Tx) error {
@@ -167,12 +176,16 @@ func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, err
 		if root == nil {
 			return fmt.Errorf("bucket %q is missing", RootBucket)
 		}
+		receipts := tx.Bucket([]byte(ReceiptBucket))
 		buckets := make(map[string]*bbolt.Bucket)
 		for i, r := range recs {
 			if i%1024 == 1023 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
+			}
+			if values[i] == nil {
+				continue
 			}
 			errs[i] = nil // a retried transaction starts over
 			b := buckets[r.Bucket]
@@ -194,16 +207,60 @@ func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, err
 					continue
 				}
 			}
-			if err := b.Put(k, encode(r)); err != nil {
-				return fmt.Errorf("put %s/%s: %w", r.Bucket, r.Key, err)
+			if err := b.Put(k, values[i]); err != nil {
+				return fmt.Errorf("put %s/%.100q: %w", r.Bucket, r.Key, err)
+			}
+			if rb := nested(receipts, r.Bucket); rb != nil {
+				if err := rb.Delete(k); err != nil {
+					return fmt.Errorf("clear the receipt of %s/%.100q: %w", r.Bucket, r.Key, err)
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ledger/bolt: commit %d records to %s: %w", len(recs), l.db.Path(), err)
+		return nil, fmt.Errorf("ledger/bolt: commit %d records to %s: %w", valid, l.db.Path(), err)
 	}
 	return errs, nil
+}
+
+// checkKey adds bbolt's limit to err, ledger.Check's verdict.
+func checkKey(key string, err error) error {
+	if err == nil && len(key) > bbolt.MaxKeySize {
+		err = fmt.Errorf("%w: key of %d bytes; bbolt holds at most %d", ledger.ErrInvalid, len(key), bbolt.MaxKeySize)
+	}
+	return err
+}
+
+// Delete removes the key's record and receipt, in one transaction.
+func (l *Ledger) Delete(ctx context.Context, bucket, key string) error {
+	if err := l.usable(ctx); err != nil {
+		return fmt.Errorf("ledger/bolt: delete %s/%.100q: %w", bucket, key, err)
+	}
+	if err := ledger.CheckKey(bucket, key); err != nil {
+		return fmt.Errorf("ledger/bolt: delete %s/%.100q: %w", bucket, key, err)
+	}
+	found := false
+	err := l.db.Update(func(tx *bbolt.Tx) error {
+		for _, top := range []string{RootBucket, ReceiptBucket} {
+			b := nested(tx.Bucket([]byte(top)), bucket)
+			if b == nil || len(key) > bbolt.MaxKeySize || b.Get([]byte(key)) == nil {
+				continue
+			}
+			found = true
+			if err := b.Delete([]byte(key)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("ledger/bolt: delete %s/%.100q in %s: %w", bucket, key, l.db.Path(), err)
+	case !found:
+		return fmt.Errorf("ledger/bolt: delete %s/%.100q: %w", bucket, key, ledger.ErrNotFound)
+	}
+	return nil
 }
 
 // Close closes the file if New opened it (Options.Path); later calls fail with
@@ -226,11 +283,15 @@ func (l *Ledger) usable(ctx context.Context) error {
 }
 
 func (l *Ledger) bucket(tx *bbolt.Tx, bucket string) *bbolt.Bucket {
-	root := tx.Bucket([]byte(RootBucket))
-	if root == nil {
+	return nested(tx.Bucket([]byte(RootBucket)), bucket)
+}
+
+// nested returns the bucket named name inside top, or nil.
+func nested(top *bbolt.Bucket, name string) *bbolt.Bucket {
+	if top == nil || name == "" {
 		return nil
 	}
-	return root.Bucket([]byte(bucket))
+	return top.Bucket([]byte(name))
 }
 
 var _ ledger.Ledger = (*Ledger)(nil)

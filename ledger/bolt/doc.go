@@ -12,11 +12,19 @@
 // and purged sequencer, each as a uvarint length and its bytes. Times come
 // back in UTC.
 //
+// Receipts (ledger.Receipt) live apart, under the top-level bucket
+// "receipts", nested by S3 bucket and keyed by object key as the records
+// are: a format byte (1), then the change and each target as a uvarint
+// length and its bytes. Commit deletes a key's receipt in the transaction
+// that writes its record; Delete removes both.
+//
 // # Transactions and locking
 //
 // Commit runs in one read-write transaction however many records it holds,
-// and compares each record with the one held (ledger.Newer) inside that
-// transaction, so concurrent Commits, from goroutines or from other Ledger
+// once it has set aside, each with its own ledger.ErrInvalid, the records
+// bbolt cannot hold (one key over 32,768 bytes would fail the whole
+// transaction), and compares each record with the one held (ledger.Newer)
+// inside that transaction, so concurrent Commits, from goroutines or from other Ledger
 // values over the same *bbolt.DB, cannot move a key backwards. Get reads
 // every key in one read transaction. bbolt locks the file for one process:
 // a second New of the same file waits Options.Timeout and then fails with

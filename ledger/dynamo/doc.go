@@ -16,9 +16,16 @@
 //	deleted     BOOL  present and true if the last change was a remove
 //	purged_seq  S     the sequencer the CDN was last purged for, PadSequencer'd; absent if none
 //	purged      S     the same as it came, returned by Get; absent if none
+//	receipt          S   the change a receipt is for (ledger.Receipt); absent if none
+//	receipt_targets  SS  the targets it was purged at; absent if none
 //
-// The ledger needs dynamodb:BatchGetItem and dynamodb:PutItem on the table;
-// CreateTable also needs dynamodb:CreateTable and dynamodb:DescribeTable.
+// A key whose change failed before it was ever committed has an item with
+// pk and the receipt alone; Get skips it.
+//
+// The ledger needs dynamodb:BatchGetItem, dynamodb:PutItem,
+// dynamodb:UpdateItem (receipts) and dynamodb:DeleteItem (Delete) on the
+// table; CreateTable also needs dynamodb:CreateTable and
+// dynamodb:DescribeTable.
 //
 // # Writes
 //
@@ -26,7 +33,7 @@
 // transaction, so one stale key cannot fail the others. The condition is
 // ledger.Newer written for DynamoDB; for a record with a sequencer:
 //
-//	attribute_not_exists(pk)
+//	attribute_not_exists(#time)
 //	OR #seq < :seq
 //	OR (attribute_not_exists(#seq) AND #time < :time)
 //	OR (#seq = :seq AND P)
@@ -34,12 +41,16 @@
 //
 // and for one without:
 //
-//	attribute_not_exists(pk) OR #time < :time OR (#time = :time AND P)
+//	attribute_not_exists(#time) OR #time < :time OR (#time = :time AND P)
 //
 // where P, "(attribute_not_exists(purged_seq) OR purged_seq < :purged_seq)",
-// is there only if the record's Purged is above zero.
+// is there only if the record's Purged is above zero. "No time" is "no
+// record": an item may hold a receipt alone. The PutItem replaces the
+// whole item, so writing a record clears its key's receipt at no cost.
 // A failed condition (ConditionalCheckFailedException) is the record's
-// ledger.ErrStale, not a failure. Records of different keys are written
+// ledger.ErrStale, not a failure. A record DynamoDB cannot hold (its pk
+// over 2,048 bytes, a string not valid UTF-8) is the record's
+// ledger.ErrInvalid, found before any call. Records of different keys are written
 // concurrently (Options.Concurrency); records of one key in one Commit are
 // written in order. Throttled or failed calls are retried by the SDK
 // client's own retryer; what still fails is reported per record and makes
@@ -49,5 +60,14 @@
 //
 // Get reads with strongly consistent BatchGetItem calls of up to 100 keys,
 // and asks again for the keys DynamoDB left unprocessed, backing off with
-// Options.Retry.
+// Options.Retry. Receipts reads the same way, only the receipt's
+// attributes; the pipeline asks for them only for objects purged through
+// more than one target.
+//
+// # Receipts and Delete
+//
+// AddReceipts writes with UpdateItem, which leaves a record in the item as
+// it is: "SET receipt, receipt_targets" where no receipt or another
+// change's is held, else "ADD receipt_targets" to the same change's.
+// Delete is one DeleteItem, which removes the record and the receipt.
 package dynamo

@@ -9,11 +9,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/offload-dev/offload/ledger"
@@ -32,7 +34,13 @@ const TimeLayout = "2006-01-02T15:04:05.000000000Z"
 type API interface {
 	BatchGetItem(ctx context.Context, params *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	PutItem(ctx context.Context, params *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, params *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, params *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
+
+// MaxPKBytes is the longest partition key DynamoDB takes: a record whose
+// bucket, "/" and key are longer is refused as ledger.ErrInvalid.
+const MaxPKBytes = 2048
 
 // Options configure New. A zero field means its default; Client and Table
 // have none.
@@ -113,16 +121,47 @@ func (l *Ledger) Get(ctx context.Context, bucket string, keys []string) (map[str
 	if err := l.usable(ctx); err != nil {
 		return nil, l.getErr(bucket, err)
 	}
-	// BatchGetItem refuses a request that names a key twice.
+	out := make(map[string]ledger.Record, len(keys))
+	err := l.read(ctx, bucket, keys, nil, func(av map[string]types.AttributeValue) error {
+		if _, ok := av["time"]; !ok {
+			return nil // a receipt alone: the key was never committed
+		}
+		r, err := decode(bucket, av)
+		if err == nil {
+			out[r.Key] = r
+		}
+		return err
+	})
+	if err != nil {
+		return nil, l.getErr(bucket, err)
+	}
+	return out, nil
+}
+
+func (l *Ledger) getErr(bucket string, err error) error {
+	return fmt.Errorf("ledger/dynamo: get from table %s (bucket %s): %w", l.table, bucket, err)
+}
+
+// projection names the attributes a read returns; nil returns them all.
+type projection struct {
+	expr  string
+	names map[string]string
+}
+
+// read reads the items of keys of bucket, skipping empty and repeated keys
+// (BatchGetItem refuses a request that names a key twice) and those no item
+// can have, and hands each item to use, one at a time.
+func (l *Ledger) read(ctx context.Context, bucket string, keys []string, proj *projection, use func(map[string]types.AttributeValue) error) error {
 	seen := make(map[string]bool, len(keys))
 	uniq := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if k != "" && !seen[k] {
+		// A key no item can have is not asked for: DynamoDB would fail
+		// the whole call.
+		if k != "" && !seen[k] && checkItem(bucket, k, k) == nil {
 			seen[k] = true
 			uniq = append(uniq, k)
 		}
 	}
-	out := make(map[string]ledger.Record, len(uniq))
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -132,30 +171,22 @@ func (l *Ledger) Get(ctx context.Context, bucket string, keys []string) (map[str
 	for start := 0; start < len(uniq); start += MaxBatchKeys {
 		chunk := uniq[start:min(start+MaxBatchKeys, len(uniq))]
 		g.Go(func() error {
-			items, err := l.batchGet(ctx, bucket, chunk)
+			items, err := l.batchGet(ctx, bucket, chunk, proj)
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
+			for _, av := range items {
+				if err == nil {
+					err = use(av)
 				}
-				return nil
 			}
-			for _, r := range items {
-				out[r.Key] = r
+			if err != nil && firstErr == nil {
+				firstErr = err
 			}
 			return nil
 		})
 	}
 	g.Wait()
-	if firstErr != nil {
-		return nil, l.getErr(bucket, firstErr)
-	}
-	return out, nil
-}
-
-func (l *Ledger) getErr(bucket string, err error) error {
-	return fmt.Errorf("ledger/dynamo: get from table %s (bucket %s): %w", l.table, bucket, err)
+	return firstErr
 }
 
 // errUnprocessed marks a BatchGetItem answer that left keys out.
@@ -166,7 +197,7 @@ func (e errUnprocessed) Error() string {
 }
 
 // batchGet reads up to MaxBatchKeys keys, asking again for unprocessed ones.
-func (l *Ledger) batchGet(ctx context.Context, bucket string, keys []string) ([]ledger.Record, error) {
+func (l *Ledger) batchGet(ctx context.Context, bucket string, keys []string, proj *projection) ([]map[string]types.AttributeValue, error) {
 	if ctx.Err() != nil { // a sibling may have been slow to notice
 		return nil, ctx.Err()
 	}
@@ -174,23 +205,17 @@ func (l *Ledger) batchGet(ctx context.Context, bucket string, keys []string) ([]
 	for i, k := range keys {
 		want[i] = pkValue(bucket, k)
 	}
-	var recs []ledger.Record
+	var items []map[string]types.AttributeValue
 	_, err := l.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
-		out, err := l.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-			RequestItems: map[string]types.KeysAndAttributes{
-				l.table: {Keys: want, ConsistentRead: aws.Bool(true)},
-			},
-		})
+		ka := types.KeysAndAttributes{Keys: want, ConsistentRead: aws.Bool(true)}
+		if proj != nil {
+			ka.ProjectionExpression, ka.ExpressionAttributeNames = aws.String(proj.expr), proj.names
+		}
+		out, err := l.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{l.table: ka}})
 		if err != nil {
 			return err
 		}
-		for _, av := range out.Responses[l.table] {
-			r, err := decode(bucket, av)
-			if err != nil {
-				return err
-			}
-			recs = append(recs, r)
-		}
+		items = append(items, out.Responses[l.table]...)
 		left := out.UnprocessedKeys[l.table].Keys
 		if len(left) == 0 {
 			return nil
@@ -198,7 +223,7 @@ func (l *Ledger) batchGet(ctx context.Context, bucket string, keys []string) ([]
 		want = left
 		return retry.Retryable(errUnprocessed(len(left)))
 	})
-	return recs, err
+	return items, err
 }
 
 func decode(bucket string, av map[string]types.AttributeValue) (ledger.Record, error) {
@@ -234,9 +259,11 @@ func formatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
 // Conditions for PutItem: ledger.Newer as DynamoDB evaluates it. The
 // purged clause is added only when the record's Purged can beat one held.
+//
+// An item without a time holds a receipt alone (AddReceipts): no record.
 const (
-	condWithSeq    = "attribute_not_exists(pk) OR #seq < :seq OR (attribute_not_exists(#seq) AND #time < :time)"
-	condWithoutSeq = "attribute_not_exists(pk) OR #time < :time"
+	condWithSeq    = "attribute_not_exists(#time) OR #seq < :seq OR (attribute_not_exists(#seq) AND #time < :time)"
+	condWithoutSeq = "attribute_not_exists(#time) OR #time < :time"
 	condPurged     = "(attribute_not_exists(#pseq) OR #pseq < :pseq)"
 	condPurgedSeq  = " OR (#seq = :seq AND " + condPurged + ") OR (attribute_not_exists(#seq) AND #time = :time AND " + condPurged + ")"
 	condPurgedTime = " OR (#time = :time AND " + condPurged + ")"
@@ -244,25 +271,26 @@ const (
 
 // Commit writes each record with a conditional PutItem, so that a record
 // not newer than the one held is left alone and reported as
-// ledger.ErrStale. Records of different keys are written concurrently,
-// records of one key in order. A call that fails for another reason
-// leaves its record's error in the slice, the other records are still
-// written, and the returned error is non-nil.
+// ledger.ErrStale. The PutItem replaces the whole item, which clears the
+// key's receipt. Records of different keys are written concurrently,
+// records of one key in order. A record ledger.Check refuses, or DynamoDB
+// cannot hold (a key longer than MaxPKBytes with its bucket, a string not
+// valid UTF-8, a time outside years 0 to 9999) gets ledger.ErrInvalid
+// without a call, as does one DynamoDB refuses with a ValidationException.
+// A call that fails for another reason leaves its record's error in the
+// slice, the other records are still written, and the returned error is
+// non-nil.
 func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, error) {
 	if err := l.usable(ctx); err != nil {
 		return nil, l.commitErr(err)
 	}
-	if err := ledger.Validate(recs); err != nil {
-		return nil, l.commitErr(err)
-	}
+	errs := make([]error, len(recs))
 	inputs := make([]*dynamodb.PutItemInput, len(recs))
 	for i, r := range recs {
-		if y := r.Time.UTC().Year(); y < 0 || y > 9999 {
-			return nil, l.commitErr(fmt.Errorf("%w: record %d (%s/%s): time %s is outside years 0 to 9999", ledger.ErrInvalid, i, r.Bucket, r.Key, r.Time))
-		}
 		in, err := l.putInput(r)
 		if err != nil {
-			return nil, l.commitErr(fmt.Errorf("record %d (%s/%s): %w", i, r.Bucket, r.Key, err))
+			errs[i] = ledger.Invalid(i, r.Bucket, r.Key, err)
+			continue
 		}
 		inputs[i] = in
 	}
@@ -271,13 +299,15 @@ func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, err
 	var order []string
 	byKey := make(map[string][]int)
 	for i, r := range recs {
+		if inputs[i] == nil {
+			continue
+		}
 		pk := PK(r.Bucket, r.Key)
 		if _, ok := byKey[pk]; !ok {
 			order = append(order, pk)
 		}
 		byKey[pk] = append(byKey[pk], i)
 	}
-	errs := make([]error, len(recs))
 	var failed atomic.Int32
 	var g errgroup.Group
 	g.SetLimit(l.opts.Concurrency)
@@ -296,8 +326,10 @@ func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, err
 				case err == nil:
 				case errors.As(err, &ccf):
 					errs[i] = ledger.ErrStale
+				case refused(err):
+					errs[i] = ledger.Invalid(i, recs[i].Bucket, recs[i].Key, err)
 				default:
-					errs[i] = fmt.Errorf("ledger/dynamo: put %s into table %s: %w", pk, l.table, err)
+					errs[i] = fmt.Errorf("ledger/dynamo: put %.200q into table %s: %w", pk, l.table, err)
 					failed.Add(1)
 				}
 			}
@@ -308,7 +340,7 @@ func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, err
 	if n := failed.Load(); n > 0 {
 		var first error
 		for _, e := range errs {
-			if e != nil && e != ledger.ErrStale {
+			if e != nil && e != ledger.ErrStale && !errors.Is(e, ledger.ErrInvalid) {
 				first = e
 				break
 			}
@@ -321,7 +353,38 @@ func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, err
 	return errs, nil
 }
 
+// refused reports whether DynamoDB refused a request as invalid: the
+// same request fails the same way every time.
+func refused(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException"
+}
+
+// checkItem adds DynamoDB's limits to ledger's rules: the partition key's
+// length, and strings of valid UTF-8 (the SDK's JSON would silently
+// replace what is not, and two keys could share an item).
+func checkItem(bucket, key string, strs ...string) error {
+	if n := len(bucket) + 1 + len(key); n > MaxPKBytes {
+		return fmt.Errorf("%w: bucket and key of %d bytes; DynamoDB keys hold at most %d", ledger.ErrInvalid, n, MaxPKBytes)
+	}
+	for _, s := range strs {
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("%w: %.100q is not valid UTF-8", ledger.ErrInvalid, s)
+		}
+	}
+	return nil
+}
+
 func (l *Ledger) putInput(r ledger.Record) (*dynamodb.PutItemInput, error) {
+	if err := ledger.Check(r); err != nil {
+		return nil, err
+	}
+	if err := checkItem(r.Bucket, r.Key, r.ETag, r.VersionID); err != nil {
+		return nil, err
+	}
+	if y := r.Time.UTC().Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("%w: time %s is outside years 0 to 9999", ledger.ErrInvalid, r.Time)
+	}
 	av, err := encode(r)
 	if err != nil {
 		return nil, err

@@ -267,7 +267,11 @@ func (f *fakeBatch) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemI
 		}
 		var pks []string
 		for _, k := range ka.Keys {
-			pks = append(pks, k["pk"].(*types.AttributeValueMemberS).Value)
+			pk := k["pk"].(*types.AttributeValueMemberS).Value
+			if len(pk) > dynamo.MaxPKBytes { // as DynamoDB answers; moto does not check
+				return nil, &smithy.GenericAPIError{Code: "ValidationException", Message: "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of 2048 bytes"}
+			}
+			pks = append(pks, pk)
 		}
 		f.calls = append(f.calls, pks)
 		n := f.leave(len(f.calls), ka.Keys)
@@ -285,6 +289,14 @@ func (f *fakeBatch) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemI
 
 func (f *fakeBatch) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	return nil, errors.New("fake: no PutItem")
+}
+
+func (f *fakeBatch) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return nil, errors.New("fake: no UpdateItem")
+}
+
+func (f *fakeBatch) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return nil, errors.New("fake: no DeleteItem")
 }
 
 // sleeper records the waits of a retry.Policy and returns at once.
@@ -406,9 +418,39 @@ func TestNewErrors(t *testing.T) {
 func TestTimeOutOfRange(t *testing.T) {
 	l := newLedger(t, &fakeBatch{}, "offload")
 	for _, tm := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)} {
-		_, err := l.Commit(context.Background(), []ledger.Record{{Bucket: "b", Key: "k", Time: tm}})
-		if !errors.Is(err, ledger.ErrInvalid) {
-			t.Errorf("Commit at %s: got %v, want ErrInvalid", tm, err)
+		// The fake answers no PutItem: the record is refused before a call.
+		errs, err := l.Commit(context.Background(), []ledger.Record{{Bucket: "b", Key: "k", Time: tm}})
+		if err != nil || len(errs) != 1 || !errors.Is(errs[0], ledger.ErrInvalid) {
+			t.Errorf("Commit at %s: got %v, %v; want the record's ErrInvalid and no error", tm, errs, err)
+		}
+	}
+}
+
+// DynamoDB's own limits, which moto does not check: a partition key of
+// more than 2,048 bytes, or a string that is not UTF-8 (the SDK's JSON
+// would send U+FFFD in its place, and two keys would share an item). No
+// item can have such a key: Get does not ask for it, and Commit refuses
+// its record alone, without a call (the fake would fail one).
+func TestDynamoLimits(t *testing.T) {
+	ctx := context.Background()
+	fake := &fakeBatch{items: map[string]map[string]types.AttributeValue{}, leave: func(int, []map[string]types.AttributeValue) int { return 0 }}
+	l := newLedger(t, fake, "offload")
+	long := strings.Repeat("k", dynamo.MaxPKBytes)
+	got, err := l.Get(ctx, "b", []string{long, "ok.html", "a\xffb"})
+	if err != nil || len(got) != 0 {
+		t.Errorf("Get of keys no item can have: got %v, %v; want nothing, no error", got, err)
+	}
+	if calls := fake.calls; len(calls) != 1 || len(calls[0]) != 1 || calls[0][0] != "b/ok.html" {
+		t.Errorf("Get asked for %q, want only b/ok.html", calls)
+	}
+	for _, r := range []ledger.Record{
+		{Bucket: "b", Key: long, Time: ledgertest.T0},
+		{Bucket: "b", Key: "ok.html", ETag: "\xff", Time: ledgertest.T0},
+		{Bucket: "b", Key: "ok.html", VersionID: "v\xfe", Time: ledgertest.T0},
+	} {
+		errs, err := l.Commit(ctx, []ledger.Record{r})
+		if err != nil || len(errs) != 1 || !errors.Is(errs[0], ledger.ErrInvalid) {
+			t.Errorf("Commit of %.40q (etag %q, version %q): got %v, %v; want the record's ErrInvalid, no call", r.Key, r.ETag, r.VersionID, errs, err)
 		}
 	}
 }

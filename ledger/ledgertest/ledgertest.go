@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -44,6 +45,9 @@ func Run(t *testing.T, open Open) {
 		{"Concurrent", func(t *testing.T, l ledger.Ledger) { Race(t, []ledger.Ledger{l, l, l, l}) }},
 		{"Cancelled", testCancelled},
 		{"Invalid", testInvalid},
+		{"Receipts", testReceipts},
+		{"ReceiptsInvalid", testReceiptsInvalid},
+		{"Delete", testDelete},
 		{"Closed", testClosed},
 		{"Checkpoints", testCheckpoints},
 	}
@@ -399,18 +403,284 @@ func testCancelled(t *testing.T, l ledger.Ledger) {
 	if got := get(t, l, bucket, "a"); len(got) != 0 {
 		t.Errorf("after a cancelled Commit: got %v, want nothing written", got)
 	}
+	if _, err := l.Receipts(ctx, bucket, []string{"a"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Receipts with a cancelled context: got %v, want context.Canceled", err)
+	}
+	if _, err := l.AddReceipts(ctx, []ledger.Receipt{receipt("a", "c1", "cf")}); !errors.Is(err, context.Canceled) {
+		t.Errorf("AddReceipts with a cancelled context: got %v, want context.Canceled", err)
+	}
+	if got := receipts(t, l, bucket, "a"); len(got) != 0 {
+		t.Errorf("after a cancelled AddReceipts: got %v, want nothing written", got)
+	}
+	commit(t, l, []ledger.Record{rec("a", "01", "e")})
+	if err := l.Delete(ctx, bucket, "a"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Delete with a cancelled context: got %v, want context.Canceled", err)
+	}
+	if got := get(t, l, bucket, "a"); len(got) != 1 {
+		t.Errorf("after a cancelled Delete: got %v, want the record still held", got)
+	}
 }
 
+// testInvalid checks that a record the store cannot hold fails alone:
+// it gets ledger.ErrInvalid in its slot, the records beside it are
+// written, and Commit's own error stays nil. A 40,000-byte key (S3 allows
+// 1,024; only a crafted event has one) is either held as it is or refused
+// as invalid, never a failure of the whole Commit.
 func testInvalid(t *testing.T, l ledger.Ledger) {
-	good := rec("good", "01", "e")
-	for _, bad := range []ledger.Record{{Key: "no-bucket", Time: T0}, {Bucket: bucket, Time: T0}} {
-		_, err := l.Commit(context.Background(), []ledger.Record{good, bad})
-		if !errors.Is(err, ledger.ErrInvalid) {
-			t.Errorf("Commit of %+v: got %v, want ledger.ErrInvalid", bad, err)
+	poison := rec(strings.Repeat("k", 40000), "01", "e")
+	recs := []ledger.Record{
+		rec("good/1", "01", "e"),
+		{Key: "no-bucket", Sequencer: "01", Time: T0},
+		rec("good/2", "01", "e"),
+		{Bucket: bucket, Sequencer: "01", Time: T0},
+		rec("bad-sequencer/not-hex", "ZZZZ", "e"),
+		rec("bad-sequencer/too-long", strings.Repeat("F", 40), "e"),
+		{Bucket: bucket, Key: "bad-purged", Sequencer: "01", Purged: "0x1", Time: T0},
+		poison,
+		rec("good/3", "01", "e"),
+	}
+	errs, err := l.Commit(context.Background(), recs)
+	if err != nil {
+		t.Fatalf("Commit with invalid records among good ones: got %v, want nil (each record fails alone)", err)
+	}
+	if len(errs) != len(recs) {
+		t.Fatalf("Commit of %d records: got %d results, want %d", len(recs), len(errs), len(recs))
+	}
+	for i, e := range errs {
+		switch {
+		case i == 7:
+			if e != nil && !errors.Is(e, ledger.ErrInvalid) {
+				t.Errorf("record 7 (a 40,000-byte key): got %v, want nil or ledger.ErrInvalid", e)
+			}
+		case strings.HasPrefix(recs[i].Key, "good/"):
+			if e != nil {
+				t.Errorf("record %d (%q): got %v, want nil", i, recs[i].Key, e)
+			}
+		case !errors.Is(e, ledger.ErrInvalid):
+			t.Errorf("record %d (bucket %q, key %q, sequencer %q, purged %q): got %v, want ledger.ErrInvalid",
+				i, recs[i].Bucket, recs[i].Key, recs[i].Sequencer, recs[i].Purged, e)
+		case !strings.Contains(e.Error(), "record "+fmt.Sprint(i)):
+			t.Errorf("record %d: got %q, want an error naming it by its index", i, e)
 		}
 	}
-	if got := get(t, l, bucket, "good"); len(got) != 0 {
-		t.Errorf("after an invalid Commit: got %v, want nothing written", got)
+	expect(t, l, bucket, rec("good/1", "01", "e"), rec("good/2", "01", "e"), rec("good/3", "01", "e"))
+	got := get(t, l, bucket, "bad-sequencer/not-hex", "bad-sequencer/too-long", "bad-purged", poison.Key)
+	if _, held := got[poison.Key]; held != (errs[7] == nil) {
+		t.Errorf("the 40,000-byte key: held %v after Commit said %v", held, errs[7])
+	}
+	delete(got, poison.Key)
+	if len(got) != 0 {
+		t.Errorf("after Commit refused them: got %v held, want none", keysOf(got))
+	}
+	// Keys no store holds are never seen: Get, Receipts and Delete say so
+	// rather than fail.
+	odd := []string{strings.Repeat("x", 40000), "not \xff UTF-8", "good/1"}
+	if got := get(t, l, bucket, odd...); len(got) != 1 {
+		t.Errorf("Get of keys no store holds and a good one: got %v, want only good/1", keysOf(got))
+	}
+	if got := receipts(t, l, bucket, odd...); len(got) != 0 {
+		t.Errorf("Receipts of keys no store holds: got %v, want none", got)
+	}
+	if err := l.Delete(context.Background(), bucket, odd[0]); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("Delete of a key of 40,000 bytes: got %v, want ledger.ErrNotFound", err)
+	}
+}
+
+func receipt(key, change string, targets ...string) ledger.Receipt {
+	return ledger.Receipt{Bucket: bucket, Key: key, Change: change, Targets: targets}
+}
+
+func receipts(t *testing.T, l ledger.Ledger, bucket string, keys ...string) map[string]ledger.Receipt {
+	t.Helper()
+	got, err := l.Receipts(context.Background(), bucket, keys)
+	if err != nil {
+		t.Fatalf("Receipts(%s, %d keys): %v", bucket, len(keys), err)
+	}
+	return got
+}
+
+func addReceipts(t *testing.T, l ledger.Ledger, rs ...ledger.Receipt) {
+	t.Helper()
+	errs, err := l.AddReceipts(context.Background(), rs)
+	if err != nil {
+		t.Fatalf("AddReceipts: %v", err)
+	}
+	if len(errs) != len(rs) {
+		t.Fatalf("AddReceipts of %d: got %d results", len(rs), len(errs))
+	}
+	for i, e := range errs {
+		if e != nil {
+			t.Errorf("AddReceipts %d (%q): got %v, want nil", i, rs[i].Key, e)
+		}
+	}
+}
+
+// expectReceipt checks the receipt held for key: want's change and
+// targets, or none when want is the zero Receipt.
+func expectReceipt(t *testing.T, l ledger.Ledger, key string, want ledger.Receipt) {
+	t.Helper()
+	got, ok := receipts(t, l, bucket, key)[key]
+	switch {
+	case want.Change == "" && ok:
+		t.Errorf("receipt of %q: got %+v, want none", key, got)
+	case want.Change == "":
+	case !ok:
+		t.Errorf("receipt of %q: got none, want %+v", key, want)
+	case got.Bucket != bucket || got.Key != key || got.Change != want.Change || !slices.Equal(got.Targets, want.Targets):
+		t.Errorf("receipt of %q: got %+v, want %+v", key, got, want)
+	}
+}
+
+// testReceipts checks receipts: one per key, merged for one change and
+// replaced by another's, apart from the records (a receipt makes no key
+// seen and moves no record), and cleared when the key's record is written.
+func testReceipts(t *testing.T, l ledger.Ledger) {
+	if got := receipts(t, l, bucket, "r/a", "never"); len(got) != 0 {
+		t.Fatalf("Receipts on an empty ledger: got %v, want none", got)
+	}
+	// Targets come back sorted, without duplicates, merged for one change.
+	addReceipts(t, l, receipt("r/a", "c1", "cf"))
+	expectReceipt(t, l, "r/a", receipt("r/a", "c1", "cf"))
+	addReceipts(t, l, receipt("r/a", "c1", "varnish", "ak", "cf", "ak"))
+	expectReceipt(t, l, "r/a", receipt("r/a", "c1", "ak", "cf", "varnish"))
+	// Another change's replaces it.
+	addReceipts(t, l, receipt("r/a", "c2", "edge"))
+	expectReceipt(t, l, "r/a", receipt("r/a", "c2", "edge"))
+	// A receipt alone makes no key seen.
+	if got := get(t, l, bucket, "r/a"); len(got) != 0 {
+		t.Errorf("Get of a key with a receipt alone: got %v, want nothing", got)
+	}
+	// A record for such a key is written, with or without a sequencer.
+	addReceipts(t, l, receipt("r/b", "c1", "cf"))
+	first, noSeq := rec("r/a", "05", "e"), ledger.Record{Bucket: bucket, Key: "r/b", ETag: "e", Time: T0}
+	commit(t, l, []ledger.Record{first, noSeq})
+	expect(t, l, bucket, first, noSeq)
+	// ... and clears the receipt.
+	expectReceipt(t, l, "r/a", ledger.Receipt{})
+	expectReceipt(t, l, "r/b", ledger.Receipt{})
+
+	// A receipt leaves the record as it is; a stale Commit leaves the
+	// receipt; a written one clears it.
+	addReceipts(t, l, receipt("r/a", "c3", "cf"))
+	expect(t, l, bucket, first)
+	commit(t, l, []ledger.Record{rec("r/a", "04", "older")}, ledger.ErrStale)
+	expectReceipt(t, l, "r/a", receipt("r/a", "c3", "cf"))
+	newer := rec("r/a", "06", "e2")
+	commit(t, l, []ledger.Record{newer})
+	expect(t, l, bucket, newer)
+	expectReceipt(t, l, "r/a", ledger.Receipt{})
+
+	// Keys are held as they are, apart from each other and other buckets.
+	var rs []ledger.Receipt
+	for i, k := range OddKeys {
+		rs = append(rs, receipt(k, fmt.Sprint("change-", i), "cf"))
+	}
+	addReceipts(t, l, rs...)
+	got := receipts(t, l, bucket, OddKeys...)
+	if len(got) != len(OddKeys) {
+		t.Errorf("Receipts of %d odd keys: got %d", len(OddKeys), len(got))
+	}
+	for i, k := range OddKeys {
+		if got[k].Change != fmt.Sprint("change-", i) {
+			t.Errorf("receipt of %q: got %+v, want change-%d", k, got[k], i)
+		}
+	}
+	if got := receipts(t, l, "other-bucket", OddKeys...); len(got) != 0 {
+		t.Errorf("Receipts from another bucket: got %v, want none", got)
+	}
+}
+
+// testReceiptsInvalid checks that a receipt the store cannot hold fails
+// alone, as a record does.
+func testReceiptsInvalid(t *testing.T, l ledger.Ledger) {
+	rs := []ledger.Receipt{
+		receipt("ri/good", "c1", "cf"),
+		receipt("ri/no-change", "", "cf"),
+		receipt("ri/no-targets", "c1"),
+		receipt("ri/empty-target", "c1", ""),
+		{Bucket: "bad/bucket", Key: "k", Change: "c1", Targets: []string{"cf"}},
+		receipt("", "c1", "cf"),
+		receipt("ri/good-too", "c1", "ak"),
+	}
+	errs, err := l.AddReceipts(context.Background(), rs)
+	if err != nil {
+		t.Fatalf("AddReceipts with invalid receipts among good ones: got %v, want nil", err)
+	}
+	if len(errs) != len(rs) {
+		t.Fatalf("AddReceipts of %d: got %d results", len(rs), len(errs))
+	}
+	for i, e := range errs {
+		good := strings.HasPrefix(rs[i].Key, "ri/good")
+		if good && e != nil || !good && !errors.Is(e, ledger.ErrInvalid) {
+			t.Errorf("receipt %d (%+v): got %v, want %s", i, rs[i], e, map[bool]string{true: "nil", false: "ledger.ErrInvalid"}[good])
+		}
+	}
+	expectReceipt(t, l, "ri/good", receipt("ri/good", "c1", "cf"))
+	expectReceipt(t, l, "ri/good-too", receipt("ri/good-too", "c1", "ak"))
+	if got := receipts(t, l, bucket, "ri/no-change", "ri/no-targets", "ri/empty-target"); len(got) != 0 {
+		t.Errorf("after AddReceipts refused them: got %v, want none", got)
+	}
+}
+
+// testDelete checks the operator's reset: a record and its receipt go, the
+// key is as if never seen (a change older than the record deleted is
+// written), and nothing else changes.
+func testDelete(t *testing.T, l ledger.Ledger) {
+	ctx := context.Background()
+	if err := l.Delete(ctx, bucket, "never"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("Delete of a key never seen: got %v, want ledger.ErrNotFound", err)
+	}
+	// A crafted sequencer, as large as a sequencer may be, pins the key:
+	// every real change after it is stale.
+	pinned := rec("pinned.html", strings.Repeat("F", ledger.MaxSequencerDigits), "crafted")
+	real := rec("pinned.html", "0055AED6DCD90281E5", "real")
+	commit(t, l, []ledger.Record{pinned, rec("kept.html", "01", "e")})
+	commit(t, l, []ledger.Record{real}, ledger.ErrStale)
+	addReceipts(t, l, receipt("pinned.html", "c1", "cf"))
+	other := ledger.Record{Bucket: "other-bucket", Key: "pinned.html", Sequencer: "01", ETag: "o", Time: T0}
+	commit(t, l, []ledger.Record{other})
+
+	if err := l.Delete(ctx, bucket, "pinned.html"); err != nil {
+		t.Fatalf("Delete: got %v, want nil", err)
+	}
+	if got := get(t, l, bucket, "pinned.html"); len(got) != 0 {
+		t.Errorf("Get after Delete: got %v, want nothing", got)
+	}
+	expectReceipt(t, l, "pinned.html", ledger.Receipt{})
+	expect(t, l, bucket, rec("kept.html", "01", "e"))
+	expect(t, l, "other-bucket", other)
+	if err := l.Delete(ctx, bucket, "pinned.html"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("Delete twice: got %v, want ledger.ErrNotFound", err)
+	}
+	commit(t, l, []ledger.Record{real})
+	expect(t, l, bucket, real)
+
+	// A key with a receipt alone is deleted too.
+	addReceipts(t, l, receipt("receipt-only.html", "c1", "cf"))
+	if err := l.Delete(ctx, bucket, "receipt-only.html"); err != nil {
+		t.Errorf("Delete of a key with a receipt alone: got %v, want nil", err)
+	}
+	expectReceipt(t, l, "receipt-only.html", ledger.Receipt{})
+
+	// Odd keys are deleted as they are, and only they.
+	var recs []ledger.Record
+	for i, k := range OddKeys {
+		recs = append(recs, rec(k, fmt.Sprintf("%X", i+1), "e"))
+	}
+	commit(t, l, recs)
+	for _, k := range OddKeys {
+		if err := l.Delete(ctx, bucket, k); err != nil {
+			t.Errorf("Delete(%q): %v", k, err)
+		}
+	}
+	if got := get(t, l, bucket, OddKeys...); len(got) != 0 {
+		t.Errorf("after deleting every odd key: got %v held", keysOf(got))
+	}
+
+	for _, c := range []struct{ bucket, key string }{{"bad/bucket", "k"}, {"", "k"}, {bucket, ""}} {
+		if err := l.Delete(ctx, c.bucket, c.key); !errors.Is(err, ledger.ErrInvalid) {
+			t.Errorf("Delete(%q, %q): got %v, want ledger.ErrInvalid", c.bucket, c.key, err)
+		}
 	}
 }
 
@@ -424,6 +694,15 @@ func testClosed(t *testing.T, l ledger.Ledger) {
 	}
 	if _, err := l.Commit(context.Background(), []ledger.Record{rec("a", "02", "e")}); !errors.Is(err, ledger.ErrClosed) {
 		t.Errorf("Commit after Close: got %v, want ledger.ErrClosed", err)
+	}
+	if _, err := l.Receipts(context.Background(), bucket, []string{"a"}); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("Receipts after Close: got %v, want ledger.ErrClosed", err)
+	}
+	if _, err := l.AddReceipts(context.Background(), []ledger.Receipt{receipt("a", "c", "cf")}); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("AddReceipts after Close: got %v, want ledger.ErrClosed", err)
+	}
+	if err := l.Delete(context.Background(), bucket, "a"); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("Delete after Close: got %v, want ledger.ErrClosed", err)
 	}
 	// Run closes it once more.
 }

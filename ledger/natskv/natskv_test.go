@@ -3,11 +3,13 @@ package natskv_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -211,4 +213,138 @@ func BenchmarkCommit100(b *testing.B) {
 func BenchmarkGet100(b *testing.B) {
 	js := connect(b)
 	ledgertest.BenchGet(b, newLedger(b, js, newBucket(b, js)), 100)
+}
+
+// The longest key-value key the ledger writes is written and read back
+// over the real connection; one character more is refused before it is
+// sent (nats-server closes a connection whose protocol line is too long),
+// and the connection goes on serving.
+func TestMaxKeyLen(t *testing.T) {
+	js := connect(t)
+	l := newLedger(t, js, newBucket(t, js))
+	ctx := context.Background()
+	// "my-sit" is 8 characters in base64url, and 1,529 bytes are 2,039.
+	at := strings.Repeat("k", 1529)
+	over := at + "k"
+	if n := len(natskv.Key("my-sit", at)); n != natskv.MaxKeyLen {
+		t.Fatalf("test key makes %d characters, want %d", n, natskv.MaxKeyLen)
+	}
+	recs := []ledger.Record{
+		{Bucket: "my-sit", Key: at, Sequencer: "01", Time: ledgertest.T0},
+		{Bucket: "my-sit", Key: over, Sequencer: "01", Time: ledgertest.T0},
+	}
+	errs, err := l.Commit(ctx, recs)
+	if err != nil || len(errs) != 2 {
+		t.Fatalf("Commit: got %v, %v; want two results, no error", errs, err)
+	}
+	if errs[0] != nil {
+		t.Errorf("Commit of a key at the limit: got %v, want nil", errs[0])
+	}
+	if !errors.Is(errs[1], ledger.ErrInvalid) {
+		t.Errorf("Commit of a key over the limit: got %v, want ledger.ErrInvalid", errs[1])
+	}
+	_, err = l.AddReceipts(ctx, []ledger.Receipt{{Bucket: "my-sit", Key: over, Change: "c", Targets: []string{"cf"}}})
+	if err != nil {
+		t.Errorf("AddReceipts of a key over the limit: got %v, want it refused alone", err)
+	}
+	got, err := l.Get(ctx, "my-sit", []string{at, over})
+	if _, held := got[at]; err != nil || len(got) != 1 || !held {
+		t.Errorf("Get of both: got %d records, %v; want the one at the limit", len(got), err)
+	}
+	if err := l.Delete(ctx, "my-sit", over); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("Delete of a key over the limit: got %v, want ledger.ErrNotFound", err)
+	}
+	if err := l.Delete(ctx, "my-sit", at); err != nil {
+		t.Errorf("Delete of a key at the limit: got %v, want nil", err)
+	}
+}
+
+// Replicas adding targets to one change's receipt at once lose none: each
+// write is a compare-and-set on the key's entry.
+func TestConcurrentReceipts(t *testing.T) {
+	a, b := connect(t), connect(t)
+	bucket := newBucket(t, a)
+	ls := []ledger.Ledger{newLedger(t, a, bucket), newLedger(t, b, bucket)}
+	ctx := context.Background()
+	const n = 16
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			rc := ledger.Receipt{Bucket: "my-site", Key: "k.html", Change: "c1", Targets: []string{fmt.Sprintf("t%02d", i)}}
+			if errs, err := ls[i%2].AddReceipts(ctx, []ledger.Receipt{rc}); err != nil || errs[0] != nil {
+				t.Errorf("AddReceipts %d: got %v, %v; want it written", i, errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := ls[0].Receipts(ctx, "my-site", []string{"k.html"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range n {
+		want = append(want, fmt.Sprintf("t%02d", i))
+	}
+	if rc := got["k.html"]; rc.Change != "c1" || !slices.Equal(rc.Targets, want) {
+		t.Errorf("receipt: got %+v, want change c1 with %v", rc, want)
+	}
+}
+
+// The entries are as the package doc says: a receipt lives in its key's
+// entry, a receipt alone is marked norec, a Commit's write replaces the
+// entry and so clears the receipt, and checkpoints live under their own
+// prefix.
+func TestEntries(t *testing.T) {
+	js := connect(t)
+	name := newBucket(t, js)
+	l := newLedger(t, js, name)
+	kv, err := js.KeyValue(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	raw := func(key string) string {
+		t.Helper()
+		e, err := kv.Get(ctx, key)
+		if err != nil {
+			return err.Error()
+		}
+		return string(e.Value())
+	}
+	k := natskv.Key("my-site", "a.html")
+	steps := []struct {
+		name string
+		do   func() error
+		key  string
+		want string
+	}{
+		{"a receipt alone", func() error {
+			_, err := l.AddReceipts(ctx, []ledger.Receipt{{Bucket: "my-site", Key: "a.html", Change: "c1", Targets: []string{"cf", "ak"}}})
+			return err
+		}, k, `{"norec":true,"rc":{"change":"c1","targets":["ak","cf"]}}`},
+		{"a record clears it", func() error {
+			_, err := l.Commit(ctx, []ledger.Record{{Bucket: "my-site", Key: "a.html", Sequencer: "0A", ETag: "e", Time: ledgertest.T0}})
+			return err
+		}, k, `{"seq":"0A","etag":"e","time":"2026-01-02T03:04:05Z"}`},
+		{"a receipt beside the record", func() error {
+			_, err := l.AddReceipts(ctx, []ledger.Receipt{{Bucket: "my-site", Key: "a.html", Change: "c2", Targets: []string{"cf"}}})
+			return err
+		}, k, `{"seq":"0A","etag":"e","time":"2026-01-02T03:04:05Z","rc":{"change":"c2","targets":["cf"]}}`},
+		{"deleted", func() error { return l.Delete(ctx, "my-site", "a.html") }, k, jetstream.ErrKeyNotFound.Error()},
+		{"a checkpoint", func() error { return l.SetCheckpoint(ctx, "backfill/www", "docs/a b.html") },
+			"=checkpoint." + base64.RawURLEncoding.EncodeToString([]byte("backfill/www")), "docs/a b.html"},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			if err := s.do(); err != nil {
+				t.Fatal(err)
+			}
+			if got := raw(s.key); got != s.want {
+				t.Errorf("entry %s: got %s, want %s", s.key, got, s.want)
+			}
+		})
+	}
+	if _, err := l.Checkpoint(ctx, ""); err == nil || !strings.Contains(err.Error(), "needs a name") {
+		t.Errorf("Checkpoint of no name: got %v, want an error saying it needs one", err)
+	}
 }

@@ -8,14 +8,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/offload-dev/offload/mirror"
 	"github.com/offload-dev/offload/retry"
@@ -23,7 +26,11 @@ import (
 
 // API is the part of the S3 client the mirror uses; *s3.Client satisfies it.
 type API interface {
-	manager.UploadAPIClient
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	CreateMultipartUpload(context.Context, *s3.CreateMultipartUploadInput, ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(context.Context, *s3.UploadPartInput, ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
 
@@ -34,8 +41,15 @@ const (
 	DefaultSinglePutMax = 16 << 20
 )
 
-// NoSinglePut, as Options.SinglePutMax, sends every object through the
-// multipart uploader.
+// S3's limits on a multipart upload: every part but the last at least 5
+// MiB, at most 10,000 parts.
+const (
+	minPartSize = 5 << 20
+	maxParts    = 10000
+)
+
+// NoSinglePut, as Options.SinglePutMax, sends every object of known size
+// larger than one part as a multipart upload.
 const NoSinglePut = -1
 
 // Options configure a Client. A zero field means its default; Client and
@@ -51,37 +65,36 @@ type Options struct {
 	Prefix string
 	// PartSize is the size of each part of a multipart upload and of the
 	// buffers parts are read into, at least 5 MiB (S3's minimum). Default
-	// DefaultPartSize (8 MiB). An object of unknown length can have at
-	// most 10,000 parts: 80 GB at 8 MiB.
+	// DefaultPartSize (8 MiB). An object of known size that would need more
+	// than 10,000 parts gets larger ones; an object of unknown length can
+	// have at most 10,000 parts: 80 GB at 8 MiB.
 	PartSize int64
-	// Concurrency is how many parts are uploaded at once. Default
-	// DefaultConcurrency (2). Memory is bounded by about
-	// PartSize × (Concurrency+2): the SDK's uploader reads the first part
-	// into a slice of its own and keeps a pool of Concurrency+1 buffers for
-	// the rest. Measured (BENCHMARKS.md, measurement 6): a peak about 46 MiB
-	// above the process's baseline at the defaults, the same for 100 MiB
-	// and 1 GiB objects.
+	// Concurrency is how many parts of a multipart upload are in memory at
+	// once, each being read or sent: at most Concurrency are sent at once,
+	// fewer while the next is being read. Default DefaultConcurrency (2).
+	// Those part buffers, made as they are first needed, are all a Put
+	// holds of the body: 16 MiB at the defaults, whatever the object's size.
 	Concurrency int
 	// SinglePutMax is the largest object of known size that goes up in one
-	// PutObject, read first into a buffer of its size, rather than through
-	// the multipart uploader. Default DefaultSinglePutMax (16 MiB);
-	// NoSinglePut for never. A single PUT takes one request instead of at least three, can
-	// be retried whatever the body, and holds less memory than the
-	// uploader's buffers (see Concurrency) up to that size.
+	// PutObject, read first into a buffer of its size, rather than in
+	// parts. Default DefaultSinglePutMax (16 MiB); NoSinglePut for never
+	// (an object that fits in one part still goes up in one PutObject). A
+	// single PUT takes one request instead of at least three, and holds
+	// less memory than the part buffers (see Concurrency) up to that size.
 	SinglePutMax int64
 	// CacheControl, when set, is stored with every object. Default "".
 	CacheControl string
-	// Retry is the retry policy for whole operations (a Put is retried only
-	// when its body is an io.Seeker or was read into a buffer: a known size
-	// up to SinglePutMax). A zero field takes the retry package's default.
-	// The SDK's own retryer still retries single requests.
+	// Retry is the retry policy for each request. Every body is read into
+	// a buffer first (the whole object, or one part), so every request can
+	// be sent again, whatever the body passed to Put. A zero field takes the
+	// retry package's default. The SDK's own retryer still retries single
+	// requests.
 	Retry retry.Policy
 }
 
 // Client mirrors to one bucket and prefix. It is safe for concurrent use.
 type Client struct {
 	api  API
-	up   *manager.Uploader
 	opts Options
 }
 
@@ -106,8 +119,8 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 	}
 	opts.Prefix = strings.Trim(opts.Prefix, "/")
 	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
-	if opts.PartSize < manager.MinUploadPartSize {
-		return nil, fmt.Errorf("%w: Options.PartSize %d is below S3's minimum of %d", ErrConfig, opts.PartSize, manager.MinUploadPartSize)
+	if opts.PartSize < minPartSize {
+		return nil, fmt.Errorf("%w: Options.PartSize %d is below S3's minimum of %d", ErrConfig, opts.PartSize, minPartSize)
 	}
 	if opts.Concurrency < 0 {
 		return nil, fmt.Errorf("%w: Options.Concurrency %d is negative", ErrConfig, opts.Concurrency)
@@ -117,13 +130,7 @@ func New(opts Options, optFns ...func(*Options)) (*Client, error) {
 		return nil, fmt.Errorf("%w: Options.SinglePutMax %d: want a size, 0 (the default) or NoSinglePut", ErrConfig, opts.SinglePutMax)
 	}
 	opts.SinglePutMax = cmp.Or(opts.SinglePutMax, DefaultSinglePutMax)
-	client := opts.Client
-	up := manager.NewUploader(client, func(u *manager.Uploader) {
-		u.PartSize = opts.PartSize
-		u.Concurrency = opts.Concurrency
-		u.LeavePartsOnError = false // abort, so no orphaned parts are billed
-	})
-	return &Client{api: client, up: up, opts: opts}, nil
+	return &Client{api: opts.Client, opts: opts}, nil
 }
 
 // key is the object key of a mirror key: "prefix/key", never with a
@@ -133,7 +140,8 @@ func (c *Client) key(key string) (string, error) {
 	return strings.TrimPrefix(k, "/"), err
 }
 
-// Put streams body to the bucket under obj.Key.
+// Put streams body to the bucket under obj.Key. A body whose length
+// differs from a known obj.Size is refused, and nothing of it is kept.
 func (c *Client) Put(ctx context.Context, obj mirror.Object, body io.Reader) error {
 	key, err := c.key(obj.Key)
 	if err != nil {
@@ -141,17 +149,6 @@ func (c *Client) Put(ctx context.Context, obj mirror.Object, body io.Reader) err
 	}
 	if body == nil {
 		body = http.NoBody
-	}
-	seeker, canRetry := body.(io.Seeker)
-	var start int64
-	if canRetry {
-		if start, err = seeker.Seek(0, io.SeekCurrent); err != nil {
-			canRetry = false
-		}
-	}
-	policy := c.opts.Retry
-	if !canRetry {
-		policy.MaxAttempts = 1
 	}
 	in := &s3.PutObjectInput{Bucket: aws.String(c.opts.Bucket), Key: aws.String(key)}
 	if obj.ContentType != "" {
@@ -164,44 +161,36 @@ func (c *Client) Put(ctx context.Context, obj mirror.Object, body io.Reader) err
 		in.Metadata = map[string]string{"mtime": obj.ModTime.UTC().Format(time.RFC3339)}
 	}
 	if obj.Size >= 0 && obj.Size <= c.opts.SinglePutMax {
-		return c.putOnce(ctx, in, obj.Size, body)
-	}
-	if obj.Size >= 0 && obj.Size < c.opts.PartSize {
-		in.ContentLength = aws.Int64(obj.Size)
-	}
-	_, err = policy.Do(ctx, func(ctx context.Context, attempt int) error {
-		if attempt > 1 {
-			if _, err := seeker.Seek(start, io.SeekStart); err != nil {
-				return fmt.Errorf("s3mirror: put s3://%s/%s: rewind body: %w", c.opts.Bucket, key, err)
-			}
+		buf := make([]byte, obj.Size)
+		if err := c.read(body, buf, obj.Size, obj.Size, key); err != nil {
+			return err
 		}
-		// The uploader reads body through a wrapper that hides Seek and
-		// ReaderAt, so it streams part by part instead of treating the
-		// body as a file it may read anywhere.
-		in := *in
-		in.Body = streamOnly{body}
-		_, err := c.up.Upload(ctx, &in)
-		return classify(ctx, err, "put", c.opts.Bucket, key)
-	})
-	return err
+		return c.putOnce(ctx, in, buf)
+	}
+	return c.putParts(ctx, in, obj.Size, body)
 }
 
-// putOnce reads a body of the given size into one buffer of that size and
-// sends it in one PutObject. The SDK's uploader would read it through
-// io.ReadAll, into chunks and then a copy (about three times the size,
-// freshly allocated each time), and send it in parts from 8 MiB; the buffer
-// also makes every attempt retryable, whatever the body.
-func (c *Client) putOnce(ctx context.Context, in *s3.PutObjectInput, size int64, body io.Reader) error {
-	key := aws.ToString(in.Key)
-	buf := make([]byte, size)
+// read fills buf from body. When the body's size is known (size >= 0)
+// and buf ends at offset end, it also checks that the body ends there.
+func (c *Client) read(body io.Reader, buf []byte, size, end int64, key string) error {
 	if _, err := io.ReadFull(body, buf); err != nil {
 		return fmt.Errorf("s3mirror: put s3://%s/%s: read body of %d bytes: %w", c.opts.Bucket, key, size, err)
 	}
-	var one [1]byte
-	if n, _ := io.ReadFull(body, one[:]); n > 0 {
-		return fmt.Errorf("s3mirror: put s3://%s/%s: the body is longer than its size, %d bytes", c.opts.Bucket, key, size)
+	if size >= 0 && end == size {
+		var one [1]byte
+		if n, _ := io.ReadFull(body, one[:]); n > 0 {
+			return fmt.Errorf("s3mirror: put s3://%s/%s: the body is longer than its size, %d bytes", c.opts.Bucket, key, size)
+		}
 	}
-	in.ContentLength = aws.Int64(size)
+	return nil
+}
+
+// putOnce sends buf in one PutObject. The SDK's uploader would read a
+// stream through io.ReadAll, into chunks and then a copy; a buffer of the
+// body's size is what a single PUT needs.
+func (c *Client) putOnce(ctx context.Context, in *s3.PutObjectInput, buf []byte) error {
+	key := aws.ToString(in.Key)
+	in.ContentLength = aws.Int64(int64(len(buf)))
 	_, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
 		in := *in
 		in.Body = bytes.NewReader(buf)
@@ -211,9 +200,176 @@ func (c *Client) putOnce(ctx context.Context, in *s3.PutObjectInput, size int64,
 	return err
 }
 
-type streamOnly struct{ r io.Reader }
+// putParts reads body a part at a time into buffers of its own, at most
+// Concurrency of them, and sends the parts as a multipart upload, up to
+// Concurrency at once, each retried on its own. A body that fits in one
+// part goes up in one PutObject instead. The SDK's uploader would read the
+// first part with io.ReadAll, into chunks and then a slice of its own, and
+// keep a pool of buffers besides; these buffers are all a Put holds.
+//
+// A failed upload is aborted, so no orphaned parts are billed.
+func (c *Client) putParts(ctx context.Context, in *s3.PutObjectInput, size int64, body io.Reader) error {
+	key := aws.ToString(in.Key)
+	partSize := c.opts.PartSize
+	if size > partSize*maxParts {
+		partSize = (size + maxParts - 1) / maxParts
+	}
+	// next reads the next part into buf, returning the part and whether it
+	// was the last: a known size tells where the body ends, an unknown one
+	// ends with a short read.
+	var read int64
+	next := func(buf []byte) ([]byte, bool, error) {
+		if size >= 0 {
+			buf = buf[:min(partSize, size-read)]
+			if err := c.read(body, buf, size, read+int64(len(buf)), key); err != nil {
+				return nil, false, err
+			}
+			read += int64(len(buf))
+			return buf, read == size, nil
+		}
+		n, err := io.ReadFull(body, buf[:partSize])
+		read += int64(n)
+		switch {
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return buf[:n], true, nil
+		case err != nil:
+			return nil, false, fmt.Errorf("s3mirror: put s3://%s/%s: read body after %d bytes: %w", c.opts.Bucket, key, read, err)
+		}
+		return buf, false, nil
+	}
 
-func (s streamOnly) Read(p []byte) (int, error) { return s.r.Read(p) }
+	first, last, err := next(make([]byte, partSize))
+	if err != nil {
+		return err
+	}
+	if last {
+		return c.putOnce(ctx, in, first)
+	}
+
+	create := &s3.CreateMultipartUploadInput{Bucket: in.Bucket, Key: in.Key, ContentType: in.ContentType,
+		CacheControl: in.CacheControl, Metadata: in.Metadata, ChecksumAlgorithm: types.ChecksumAlgorithmCrc32}
+	var id string
+	_, err = c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
+		out, err := c.api.CreateMultipartUpload(ctx, create)
+		if err == nil {
+			id = aws.ToString(out.UploadId)
+		}
+		return classify(ctx, err, "create multipart upload", c.opts.Bucket, key)
+	})
+	if err != nil {
+		return err
+	}
+
+	var (
+		mu    sync.Mutex
+		parts []types.CompletedPart
+	)
+	err = func() error {
+		g, gctx := errgroup.WithContext(ctx)
+		// Each part in flight holds a buffer until it is sent, and the
+		// next part is read into a free one, or a new one while there are
+		// fewer than Concurrency: that bounds both the memory and the parts
+		// in flight.
+		free := make(chan []byte, c.opts.Concurrency)
+		made := 1
+		stopped := func() error {
+			err := g.Wait()
+			if err == nil {
+				err = fmt.Errorf("s3mirror: put s3://%s/%s: %w", c.opts.Bucket, key, ctx.Err())
+			}
+			return err
+		}
+		part := first
+		for num := int32(1); ; num++ {
+			p := part
+			g.Go(func() error {
+				defer func() { free <- p[:cap(p)] }()
+				done, err := c.uploadPart(gctx, create, id, num, p)
+				mu.Lock()
+				parts = append(parts, done)
+				mu.Unlock()
+				return err
+			})
+			if last {
+				return g.Wait()
+			}
+			var buf []byte
+			select {
+			case buf = <-free:
+			default:
+				if made < c.opts.Concurrency {
+					buf, made = make([]byte, partSize), made+1
+					break
+				}
+				select {
+				case buf = <-free:
+				case <-gctx.Done():
+					return stopped()
+				}
+			}
+			if gctx.Err() != nil {
+				return stopped()
+			}
+			var err error
+			if part, last, err = next(buf); err != nil {
+				g.Wait()
+				return err
+			}
+			if len(part) == 0 { // an unknown length that ended on a part boundary
+				return g.Wait()
+			}
+			if num == maxParts {
+				g.Wait()
+				return fmt.Errorf("s3mirror: put s3://%s/%s: the body is longer than %d parts of %d bytes", c.opts.Bucket, key, maxParts, partSize)
+			}
+		}
+	}()
+	if err == nil {
+		err = c.complete(ctx, create, id, parts)
+	}
+	if err != nil {
+		c.abort(ctx, create, id)
+	}
+	return err
+}
+
+// uploadPart sends one part, retried on its own from its buffer.
+func (c *Client) uploadPart(ctx context.Context, up *s3.CreateMultipartUploadInput, id string, num int32, part []byte) (types.CompletedPart, error) {
+	var done types.CompletedPart
+	_, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
+		out, err := c.api.UploadPart(ctx, &s3.UploadPartInput{Bucket: up.Bucket, Key: up.Key, UploadId: aws.String(id),
+			PartNumber: aws.Int32(num), Body: bytes.NewReader(part), ContentLength: aws.Int64(int64(len(part))),
+			ChecksumAlgorithm: up.ChecksumAlgorithm})
+		if err == nil {
+			done = types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32}
+		}
+		return classify(ctx, err, fmt.Sprintf("upload part %d of", num), c.opts.Bucket, aws.ToString(up.Key))
+	})
+	return done, err
+}
+
+// complete assembles the parts into the object.
+func (c *Client) complete(ctx context.Context, up *s3.CreateMultipartUploadInput, id string, parts []types.CompletedPart) error {
+	// Parts finish in any order; S3 wants them in order.
+	slices.SortFunc(parts, func(a, b types.CompletedPart) int {
+		return cmp.Compare(aws.ToInt32(a.PartNumber), aws.ToInt32(b.PartNumber))
+	})
+	_, err := c.opts.Retry.Do(ctx, func(ctx context.Context, _ int) error {
+		_, err := c.api.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: up.Bucket, Key: up.Key,
+			UploadId: aws.String(id), MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+		return classify(ctx, err, "complete multipart upload", c.opts.Bucket, aws.ToString(up.Key))
+	})
+	return err
+}
+
+// abort drops the parts of a failed upload, even when ctx has ended: a
+// part left behind is billed until the bucket's lifecycle rules remove it.
+func (c *Client) abort(ctx context.Context, up *s3.CreateMultipartUploadInput, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	// Best effort: the upload's own error is what the caller needs.
+	_, _ = c.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: up.Bucket, Key: up.Key, UploadId: aws.String(id)})
+}
 
 // Delete removes key; S3 answers success for a key already absent.
 func (c *Client) Delete(ctx context.Context, key string) error {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -91,6 +93,8 @@ func TestPut(t *testing.T) {
 		{"multipart, known length", mirror.Object{Key: "big/known.bin", Size: int64(len(big))}, big, true, s3mirror.NoSinglePut, 3},
 		{"multipart, known length past SinglePutMax", mirror.Object{Key: "big/known2.bin", Size: int64(len(big))}, big, true, 12 << 20, 3},
 		{"multipart, unknown length", mirror.Object{Key: "big/unknown.bin", Size: -1}, big, true, 0, 3},
+		{"multipart, unknown length ending on a part boundary", mirror.Object{Key: "big/boundary.bin", Size: -1}, big[:2*partSize], true, 0, 2},
+		{"unknown length within one part: one PUT", mirror.Object{Key: "single/unknown.bin", Size: -1}, big[:partSize-1], true, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,8 +187,9 @@ func TestFailures(t *testing.T) {
 		// A stream of known size is read into a buffer first: retryable.
 		{"503 retried with a stream of known size", "", &awstest.Fault{Times: 1, Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."},
 			true, "", 2, 1},
-		{"503 final with a stream of unknown size", "", &awstest.Fault{Times: 1, Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."},
-			true, "SlowDown", 1, 0},
+		// So is one of unknown size that fits in a part.
+		{"503 retried with a stream of unknown size", "", &awstest.Fault{Times: 1, Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."},
+			true, "", 2, 1},
 		{"access denied: final", "", &awstest.Fault{Times: 1, Status: 403, Code: "AccessDenied", Message: "Access Denied"},
 			false, "AccessDenied", 1, 0},
 	}
@@ -268,5 +273,79 @@ func TestPutSizeMismatch(t *testing.T) {
 	}
 	if n := e.counter.Count("PUT /" + e.bucket + "/k"); n != 0 {
 		t.Errorf("PutObject calls: got %d, want 0", n)
+	}
+}
+
+// A multipart upload sends each part again on its own when it fails with
+// something worth retrying, and aborts the upload, leaving no part behind,
+// when it cannot finish: a final error, or a body whose length differs from
+// its size.
+func TestMultipartFailures(t *testing.T) {
+	const partSize = 5 << 20
+	data, _ := io.ReadAll(memtest.Reader(12<<20 + 123))
+	slowDown := &awstest.Fault{Times: 1, Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."}
+	tests := []struct {
+		name      string
+		fault     *awstest.Fault // on the object's PUTs (the parts) or, with faultOn "POST", create and complete
+		faultOn   string
+		body      []byte
+		wantErr   string // "" for success
+		wantPuts  int    // UploadPart requests
+		wantWaits int
+	}{
+		{"a part's 503 is retried alone", slowDown, "PUT", data, "", 4, 1},
+		{"create's 503 is retried", slowDown, "POST", data, "", 3, 1},
+		// Parts go up two at a time: the one refused may be the first or the second.
+		{"a part refused: aborted", &awstest.Fault{Times: 1, Status: 403, Code: "AccessDenied", Message: "Access Denied"}, "PUT", data,
+			"s3mirror: upload part [12] of s3://.*AccessDenied", 0, 0},
+		{"a body shorter than its size: aborted", nil, "", data[:len(data)-1], "read body of 12583035 bytes: unexpected EOF", 2, 0},
+		{"a body longer than its size: aborted", nil, "", append(slices.Clip(data), 'x'), "the body is longer than its size, 12583035 bytes", 2, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, true)
+			op := "PUT /" + e.bucket + "/big.bin"
+			if tt.fault != nil {
+				f := *tt.fault
+				f.Op = tt.faultOn + " /" + e.bucket + "/big.bin"
+				e.proxy.Inject(f)
+			}
+			sl := purgetest.NewSleeper()
+			c, err := s3mirror.New(s3mirror.Options{Client: e.s3, Bucket: e.bucket, PartSize: partSize, SinglePutMax: s3mirror.NoSinglePut, Retry: sl.Policy()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Put(context.Background(), mirror.Object{Key: "big.bin", Size: int64(len(data))}, onlyReader{bytes.NewReader(tt.body)})
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("Put: got %v, want nil", err)
+			case tt.wantErr != "" && (err == nil || !regexp.MustCompile(tt.wantErr).MatchString(err.Error())):
+				t.Fatalf("Put: got %v, want it to match %q", err, tt.wantErr)
+			}
+			if tt.wantPuts > 0 {
+				if got := e.counter.Count(op); got != tt.wantPuts {
+					t.Errorf("UploadPart calls: got %d, want %d", got, tt.wantPuts)
+				}
+			}
+			if got := len(sl.Waits()); got != tt.wantWaits {
+				t.Errorf("waits: got %d, want %d", got, tt.wantWaits)
+			}
+			ups, lerr := e.s3.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(e.bucket)})
+			if lerr != nil {
+				t.Fatal(lerr)
+			}
+			if n := len(ups.Uploads); n != 0 {
+				t.Errorf("multipart uploads left: got %d, want 0 (aborted or completed)", n)
+			}
+			_, herr := e.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(e.bucket), Key: aws.String("big.bin")})
+			if tt.wantErr != "" && herr == nil {
+				t.Error("the object exists after a failed Put, want none")
+			}
+			if tt.wantErr == "" {
+				if _, got := e.get(t, "big.bin"); sha256.Sum256(got) != sha256.Sum256(data) {
+					t.Errorf("object: got %d bytes, want the %d put", len(got), len(data))
+				}
+			}
+		})
 	}
 }
