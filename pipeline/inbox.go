@@ -265,6 +265,11 @@ type arrivals struct {
 // the log's mover fills before it counts) are not waiting.
 func (a *arrivals) add(n int, t time.Time, lastID, readID uint64) {
 	if lastID <= readID {
+		// Read already, so not waiting; but they did arrive: the next
+		// event follows them, and does not find the inbox idle.
+		if a.n == 0 && t.After(a.prev) {
+			a.prev = t
+		}
 		return
 	}
 	n = min(n, int(lastID-readID))

@@ -134,3 +134,38 @@ func TestInboxAddFailsWholeGroup(t *testing.T) {
 		t.Errorf("after failed Adds: depth %d, arrivals %d; want 0 and 0", d, a.n)
 	}
 }
+
+// TestArrivalsReadBeforeCounted: the worker may read entries that are in
+// the bucket before their Add (or the log's mover) counts them. They are
+// not counted as waiting, but the next arrival follows them: it does not
+// find the inbox idle.
+func TestArrivalsReadBeforeCounted(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name     string
+		readID   uint64 // read up to, before the count
+		counted  uint64 // the ids 1..counted are counted at t0
+		wantN    int
+		wantPrev time.Time
+	}{
+		{"all read first", 3, 3, 0, t0},
+		{"some read first", 2, 3, 1, time.Time{}},
+		{"none read first", 0, 3, 3, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var a arrivals
+			a.add(int(tt.counted), t0, tt.counted, tt.readID)
+			if a.n != tt.wantN || !a.prev.Equal(tt.wantPrev) {
+				t.Errorf("got %d waiting after %v, want %d after %v", a.n, a.prev, tt.wantN, tt.wantPrev)
+			}
+			if tt.wantN == 0 {
+				a.add(1, t0.Add(time.Millisecond), tt.counted+1, tt.readID)
+				g := Gather{Window: time.Second, Quiet: 10 * time.Millisecond, Fill: 100}
+				if due := g.Due(a.n, a.prev, a.first, a.last); !due.After(a.first) {
+					t.Errorf("the next arrival, 1ms later: due %v, want after %v (gathered, not idle)", due, a.first)
+				}
+			}
+		})
+	}
+}
