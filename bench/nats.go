@@ -383,7 +383,7 @@ func (r *natsResult) write(p printer) {
 	p("")
 	p("**Throughput.** %d senders post %d MinIO-style webhook events, each for an object of its own,", r.Cfg.Senders, r.Cfg.Events)
 	p("round-robin to the replicas; the target is a loopback HTTP server that answers every PURGE at once.")
-	p("Accepted: events answered 202 (stored: fsynced to the bolt inbox's log, or acknowledged by JetStream) a second,")
+	p("Accepted: events answered 202 (stored: fsynced to bolt, or acknowledged by JetStream) a second,")
 	p("until the last answer. Applied: events planned, purged and recorded a second, from the first POST")
 	p("until the replicas' logs count every event applied. Batch window %v (the default).", r.Window)
 	p("")

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -81,44 +80,3 @@ func ExampleWorker() {
 }
 
 var discard = slog.New(slog.DiscardHandler)
-
-// With a log, as `offload serve` runs it: Add returns once the entry is
-// flushed to the log, and it is copied into the bolt file in the
-// background. Close waits for the copy; what a crash leaves in the log is
-// copied at the next open.
-func ExampleInbox_Close() {
-	dir, _ := os.MkdirTemp("", "inbox")
-	defer os.RemoveAll(dir)
-	db, err := bbolt.Open(filepath.Join(dir, "offload.db"), 0o600, nil)
-	if err != nil {
-		panic(err)
-	}
-	defer db.Close()
-	opts := pipeline.InboxOptions{DB: db, Log: filepath.Join(dir, "offload.db.inbox-log")}
-	inbox, err := pipeline.NewInbox(opts)
-	if err != nil {
-		panic(err)
-	}
-	id, err := inbox.Add(context.Background(), []byte(`{"Records":[]}`))
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println("stored entry", id)
-	if err := inbox.Close(); err != nil {
-		panic(err)
-	}
-
-	inbox, err = pipeline.NewInbox(opts)
-	if err != nil {
-		panic(err)
-	}
-	defer inbox.Close()
-	due, _, err := inbox.Due(context.Background(), time.Now(), 10, 1<<20)
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println("in the bolt file:", len(due), "entry, id", due[0].ID)
-	// Output:
-	// stored entry 1
-	// in the bolt file: 1 entry, id 1
-}

@@ -44,31 +44,22 @@ type InboxOptions struct {
 	// DB is the bbolt database the inbox is kept in, beside other buckets
 	// (the ledger's); the caller keeps ownership of it. Required.
 	DB *bbolt.DB
-	// Log, if set, is a file that Add appends entries to, with one fsync
-	// per group, before they are copied into DB in the background: a bbolt
-	// commit takes two fsyncs and waits for every other writer of the file
-	// (the ledger, the worker), so a busy inbox takes several times as many
-	// events a second with a log. What the log holds that DB does not is
-	// copied at open. Close the Inbox before DB. Default none: Add commits
-	// to DB.
-	Log string
 	// Now tells the time. Default time.Now.
 	Now func() time.Time
 }
 
 // Inbox is a durable queue of received event bodies in a bbolt file. Add
 // returns only after the entry is on disk (bbolt fsyncs every commit unless
-// the database was opened with NoSync; the log is fsynced), so an event
-// acknowledged to its sender survives a crash. Entries that failed too
-// often are kept apart as dead letters (DeadLetterBucket) until replayed
-// or discarded. It is safe for concurrent use.
+// the database was opened with NoSync), so an event acknowledged to its
+// sender survives a crash. Entries that failed too often are kept apart as
+// dead letters (DeadLetterBucket) until replayed or discarded. It is safe
+// for concurrent use.
 type Inbox struct {
 	db    *bbolt.DB
 	now   func() time.Time
 	depth atomic.Int64
 	dead  atomic.Int64
 	added chan struct{}
-	log   *inboxLog // nil: Add commits to db
 
 	mu      sync.Mutex
 	queue   []*addition // Adds waiting for a commit, in order
@@ -80,8 +71,7 @@ type Inbox struct {
 }
 
 // NewInbox returns the inbox kept in opts.DB, after applying optFns to a
-// copy of opts, creating its buckets if needed, and copying into DB what
-// opts.Log holds that DB does not.
+// copy of opts, creating its buckets if needed.
 func NewInbox(opts InboxOptions, optFns ...func(*InboxOptions)) (*Inbox, error) {
 	for _, fn := range optFns {
 		fn(&opts)
@@ -104,11 +94,6 @@ func NewInbox(opts InboxOptions, optFns ...func(*InboxOptions)) (*Inbox, error) 
 	if err != nil {
 		return nil, fmt.Errorf("inbox: open in %s: %w", db.Path(), err)
 	}
-	if opts.Log != "" {
-		if in.log, err = openLog(opts.Log, db, &in.mu); err != nil {
-			return nil, err
-		}
-	}
 	var n, dead int
 	err = db.View(func(tx *bbolt.Tx) error {
 		b, d, err := buckets(tx)
@@ -119,22 +104,11 @@ func NewInbox(opts InboxOptions, optFns ...func(*InboxOptions)) (*Inbox, error) 
 		return nil
 	})
 	if err != nil {
-		in.Close()
 		return nil, fmt.Errorf("inbox: open in %s: %w", db.Path(), err)
 	}
 	in.depth.Store(int64(n))
 	in.dead.Store(int64(dead))
 	return in, nil
-}
-
-// Close stops copying from the log (what is left in it is copied at the
-// next open) and closes it. Adds after Close fail. Without a log it does
-// nothing.
-func (in *Inbox) Close() error {
-	if in.log == nil {
-		return nil
-	}
-	return in.log.close(in)
 }
 
 // addition is one Add waiting for its group's commit.
@@ -156,19 +130,13 @@ const (
 // Ids increase monotonically. Concurrent Adds share one commit, and its
 // fsyncs: the Adds that arrive while a commit is on disk are committed
 // together as soon as it ends, by one of them, so a lone Add waits for no
-// one and a burst costs one commit per disk round trip. With a log
-// (InboxOptions.Log), an Add is written to it and waits for a flush that
-// began after it: a few flushes are in flight at once, each shared by the
-// Adds written before it. Once queued, an Add waits for its commit even if
+// one and a burst costs one commit per disk round trip. Once queued, an Add waits for its commit even if
 // ctx ends: the entry may be on disk.
 func (in *Inbox) Add(ctx context.Context, body []byte) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("inbox: add: %w", err)
 	}
 	e := Entry{Received: in.now(), Body: body, Size: len(body)}
-	if in.log != nil {
-		return in.log.add(in, e)
-	}
 	a := &addition{e: e, done: make(chan struct{})}
 	in.mu.Lock()
 	in.queue = append(in.queue, a)
@@ -187,7 +155,7 @@ func (in *Inbox) Add(ctx context.Context, body []byte) (uint64, error) {
 }
 
 // commitGroup commits the Adds at the head of the queue in one bbolt
-// transaction (without a log), tells them, and hands the lead to the
+// transaction, tells them, and hands the lead to the
 // next Add waiting, if any: a leader commits one group, so no Add waits on
 // more than two.
 func (in *Inbox) commitGroup() {
@@ -262,7 +230,7 @@ type arrivals struct {
 
 // add counts n entries, the last lastID, added at t; those the worker has
 // read already (read up to readID: it reads what is in the bucket, which
-// the log's mover fills before it counts) are not waiting.
+// a commit fills before the Adds count it) are not waiting.
 func (a *arrivals) add(n int, t time.Time, lastID, readID uint64) {
 	if lastID <= readID {
 		// Read already, so not waiting; but they did arrive: the next
@@ -539,19 +507,6 @@ func (in *Inbox) Stats(ctx context.Context, maxFailures int) (InboxStats, error)
 	})
 	if err != nil {
 		return InboxStats{}, fmt.Errorf("inbox: read %s: %w", in.db.Path(), err)
-	}
-	if in.log != nil {
-		// Logged and not yet copied: waiting for a first attempt.
-		in.mu.Lock()
-		pending, lerr := in.log.pending, in.log.err
-		if len(pending) > 0 && (st.Oldest.IsZero() || pending[0].Received.Before(st.Oldest)) {
-			st.Oldest = pending[0].Received
-		}
-		st.Depth += len(pending)
-		in.mu.Unlock()
-		if lerr != nil {
-			return InboxStats{}, lerr
-		}
 	}
 	if !st.Oldest.IsZero() {
 		st.OldestAge = max(0, now.Sub(st.Oldest).Seconds())

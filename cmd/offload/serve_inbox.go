@@ -39,31 +39,19 @@ func (d *deps) serveInbox(ctx context.Context, logger *slog.Logger, a pipeline.A
 		}
 		closeDB = func() { db.Close() }
 	}
-	// Webhooks are appended to a log beside it, concurrent deliveries
-	// sharing each flush, and copied into it in the background: a bbolt
-	// commit takes two flushes and waits for the ledger's.
-	inbox, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db, Log: inboxLogPath(d.cfg.State.Path)})
+	inbox, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db})
 	if err != nil {
 		closeDB()
 		return nil, nil, nil, err
 	}
-	closeAll := func() {
-		if err := inbox.Close(); err != nil {
-			logger.Error("inbox: close", "err", err)
-		}
-		closeDB()
-	}
 	w, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: inbox, Applier: a, Logger: logger, Window: d.cfg.Batch.Window.Duration,
 		BatchSize: batchSize, MaxAttempts: d.cfg.Inbox.MaxDeliveries, MaxAge: d.cfg.Inbox.MaxAge.Duration})
 	if err != nil {
-		closeAll()
+		closeDB()
 		return nil, nil, nil, badInput(err)
 	}
-	return inbox, w.Run, closeAll, nil
+	return inbox, w.Run, closeDB, nil
 }
-
-// inboxLogPath is the bolt inbox's log: beside the state's file.
-func inboxLogPath(state string) string { return state + ".inbox-log" }
 
 // batchSize bounds the entries serve applies together, either inbox.
 const batchSize = 1000

@@ -1,7 +1,0 @@
-//go:build !linux
-
-package pipeline
-
-import "os"
-
-func datasync(f *os.File) error { return f.Sync() }
