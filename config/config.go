@@ -100,7 +100,8 @@ type State struct {
 
 // Inbox is where serve keeps events before it applies them: the bolt file
 // (the default, one process), or a NATS JetStream stream that several
-// replicas share. The fields other than driver are for nats.
+// replicas share. The fields other than driver, max_deliveries and max_age
+// are for nats.
 type Inbox struct {
 	Driver            string   `yaml:"driver"`              // bolt (default) | nats
 	URL               string   `yaml:"url"`                 // nats: required; nats://host:4222, comma-separated for a cluster
@@ -109,7 +110,8 @@ type Inbox struct {
 	Consumer          string   `yaml:"consumer"`            // the durable consumer replicas share; default offload
 	DeadLetterStream  string   `yaml:"dead_letter_stream"`  // default OFFLOAD_DEAD
 	DeadLetterSubject string   `yaml:"dead_letter_subject"` // default offload.dead
-	MaxDeliveries     int      `yaml:"max_deliveries"`      // deliveries before a failing event is a dead letter; default 10
+	MaxDeliveries     int      `yaml:"max_deliveries"`      // attempts (deliveries) before a failing event is a dead letter; default 10
+	MaxAge            Duration `yaml:"max_age"`             // a failing event older than this is a dead letter at its next failure; default none
 	AckWait           Duration `yaml:"ack_wait"`            // how long a silent replica holds an event before another gets it; default 30s
 	Replicas          int      `yaml:"replicas"`            // copies of the streams (and the ledger bucket) offload creates; default 1
 	Credentials       string   `yaml:"credentials"`         // a NATS credentials file (user JWT and seed); default none

@@ -14,6 +14,9 @@ func (c *Config) fillInbox() {
 	if c.State.Driver == "nats" {
 		c.State.Bucket = cmpOr(c.State.Bucket, "offload-ledger")
 	}
+	if in.MaxDeliveries == 0 {
+		in.MaxDeliveries = 10
+	}
 	if in.Driver != "nats" {
 		return
 	}
@@ -22,9 +25,6 @@ func (c *Config) fillInbox() {
 	in.Consumer = cmpOr(in.Consumer, "offload")
 	in.DeadLetterStream = cmpOr(in.DeadLetterStream, "OFFLOAD_DEAD")
 	in.DeadLetterSubject = cmpOr(in.DeadLetterSubject, "offload.dead")
-	if in.MaxDeliveries == 0 {
-		in.MaxDeliveries = 10
-	}
 	if in.AckWait.Duration == 0 {
 		in.AckWait.Duration = 30 * time.Second
 	}
@@ -60,6 +60,7 @@ func (v *validator) validateInbox(c *Config) {
 		v.add("state.bucket", v.at("state", "bucket"), "%q is not a key-value bucket name: use letters, digits, - and _", c.State.Bucket)
 	}
 	if in.Driver != "nats" {
+		v.deadLetters(in)
 		return
 	}
 	if in.URL == "" {
@@ -97,9 +98,7 @@ func (v *validator) validateInbox(c *Config) {
 	if in.Subject == in.DeadLetterSubject {
 		v.add("inbox.dead_letter_subject", v.at("inbox", "dead_letter_subject"), "%q is the inbox subject too: dead letters need a subject of their own", in.DeadLetterSubject)
 	}
-	if in.MaxDeliveries < 0 {
-		v.add("inbox.max_deliveries", v.at("inbox", "max_deliveries"), "must be 1 or more (default 10)")
-	}
+	v.deadLetters(in)
 	if in.AckWait.Duration < 0 {
 		v.add("inbox.ack_wait", v.at("inbox", "ack_wait"), "must not be negative (default 30s)")
 	}
@@ -126,5 +125,16 @@ func (v *validator) validateInbox(c *Config) {
 	}
 	if (in.TLSCert == "") != (in.TLSKey == "") {
 		v.add("inbox.tls_key", v.at("inbox"), "set inbox.tls_cert and inbox.tls_key together")
+	}
+}
+
+// deadLetters checks when a failing event becomes a dead letter, for
+// either driver.
+func (v *validator) deadLetters(in Inbox) {
+	if in.MaxDeliveries < 0 {
+		v.add("inbox.max_deliveries", v.at("inbox", "max_deliveries"), "must be 1 or more (default 10)")
+	}
+	if in.MaxAge.Duration < 0 {
+		v.add("inbox.max_age", v.at("inbox", "max_age"), "must not be negative (default none)")
 	}
 }

@@ -14,6 +14,9 @@ func TestInbox(t *testing.T) {
 		{"default is bolt", "sites: []\n", nil},
 		{"nats with defaults", "inbox:\n  driver: nats\n  url: nats://127.0.0.1:4222\nstate:\n  driver: nats\n", nil},
 		{"cluster and tls", "inbox:\n  driver: nats\n  url: tls://a:4222, tls://b:4222\n  tls_ca: ca.pem\n  tls_cert: c.pem\n  tls_key: k.pem\n  user: offload\n  password: env:NATS_PASSWORD\n", nil},
+		{"bolt dead letters", "inbox:\n  max_deliveries: 3\n  max_age: 24h\n", nil},
+		{"bolt bad dead letters", "inbox:\n  max_deliveries: -1\n  max_age: -1s\n",
+			[]string{"c.yaml:2:19: inbox.max_deliveries: must be 1 or more", "c.yaml:3:12: inbox.max_age: must not be negative"}},
 		{"bad driver", "inbox:\n  driver: kafka\n", []string{`c.yaml:2:11: inbox.driver: "kafka" is not an inbox driver: use bolt or nats`}},
 		{"no url", "inbox:\n  driver: nats\n", []string{"c.yaml:2:3: inbox.url: required by driver nats"}},
 		{"bad url", "inbox:\n  driver: nats\n  url: http://x\n", []string{`c.yaml:3:8: inbox.url: "http://x" is not a NATS server URL`}},
@@ -65,7 +68,7 @@ func TestInboxDefaults(t *testing.T) {
 		in.DeadLetterSubject != "offload.dead" || in.MaxDeliveries != 10 || in.AckWait.Duration != 30*time.Second || in.Replicas != 1 || c.State.Bucket != "offload-ledger" {
 		t.Errorf("defaults: got %+v, bucket %q", in, c.State.Bucket)
 	}
-	if d := Default(); d.Inbox.Driver != "bolt" || d.Inbox.URL != "" {
-		t.Errorf("embedded defaults: got inbox %+v, want driver bolt and nothing else", d.Inbox)
+	if d := Default(); d.Inbox.Driver != "bolt" || d.Inbox.URL != "" || d.Inbox.MaxDeliveries != 10 || d.Inbox.MaxAge.Duration != 0 {
+		t.Errorf("embedded defaults: got inbox %+v, want driver bolt, dead letters after 10 attempts and nothing else", d.Inbox)
 	}
 }

@@ -16,8 +16,9 @@ import (
 )
 
 // Dead letters: the events an inbox (pipeline.Queue) set aside after they
-// failed too often. The JetStream inbox keeps them in a stream of their
-// own; an inbox that is not a pipeline.DeadLetters has none to show.
+// failed too often. The bolt inbox keeps them in a bucket of its file, the
+// JetStream inbox in a stream of their own; an inbox that is not a
+// pipeline.DeadLetters has none to show.
 
 // maxDeadLetters bounds a listing.
 const maxDeadLetters = 1000

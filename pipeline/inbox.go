@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +16,10 @@ import (
 // InboxBucket is the top-level bbolt bucket that holds the inbox, beside
 // the ledger's bucket in the same file.
 const InboxBucket = "inbox"
+
+// DeadLetterBucket is the top-level bbolt bucket that holds the inbox's
+// dead letters, keyed by the id they had in the inbox.
+const DeadLetterBucket = "inbox-dead"
 
 // ErrNotFound is returned, wrapped, for an inbox entry that does not exist.
 var ErrNotFound = errors.New("no such inbox entry")
@@ -46,16 +51,27 @@ type InboxOptions struct {
 // Inbox is a durable queue of received event bodies in a bbolt file. Add
 // returns only after the entry is on disk (bbolt fsyncs every commit unless
 // the database was opened with NoSync), so an event acknowledged to its
-// sender survives a crash. It is safe for concurrent use.
+// sender survives a crash. Entries that failed too often are kept apart as
+// dead letters (DeadLetterBucket) until replayed or discarded. It is safe
+// for concurrent use.
 type Inbox struct {
 	db    *bbolt.DB
 	now   func() time.Time
 	depth atomic.Int64
+	dead  atomic.Int64
 	added chan struct{}
+
+	mu      sync.Mutex
+	queue   []*addition // Adds waiting for a commit, in order
+	leading bool        // an Add is committing a group
+	lastID  uint64      // the last id given
+	arr     arrivals
+	readID  uint64     // the worker has read every entry up to it
+	replay  sync.Mutex // one Replay at a time
 }
 
 // NewInbox returns the inbox kept in opts.DB, after applying optFns to a
-// copy of opts, creating its bucket if needed.
+// copy of opts, creating its buckets if needed.
 func NewInbox(opts InboxOptions, optFns ...func(*InboxOptions)) (*Inbox, error) {
 	for _, fn := range optFns {
 		fn(&opts)
@@ -68,51 +84,194 @@ func NewInbox(opts InboxOptions, optFns ...func(*InboxOptions)) (*Inbox, error) 
 	if in.now == nil {
 		in.now = time.Now
 	}
-	var n int
 	err := db.Update(func(tx *bbolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists([]byte(InboxBucket))
+		if _, err := tx.CreateBucketIfNotExists([]byte(InboxBucket)); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists([]byte(DeadLetterBucket))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inbox: open in %s: %w", db.Path(), err)
+	}
+	var n, dead int
+	err = db.View(func(tx *bbolt.Tx) error {
+		b, d, err := buckets(tx)
 		if err != nil {
 			return err
 		}
-		n = b.Stats().KeyN
+		n, dead, in.lastID = b.Stats().KeyN, d.Stats().KeyN, b.Sequence()
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("inbox: open in %s: %w", db.Path(), err)
 	}
 	in.depth.Store(int64(n))
+	in.dead.Store(int64(dead))
 	return in, nil
 }
 
+// addition is one Add waiting for its group's commit.
+type addition struct {
+	e    Entry
+	err  error
+	lead bool          // set before done is closed: commit the next group
+	done chan struct{} // closed when committed, or when it is to lead
+}
+
+// Group commit bounds: one commit takes at most this many Adds, and this
+// many bytes of bodies (but always one).
+const (
+	maxGroup      = 1024
+	maxGroupBytes = 32 << 20
+)
+
 // Add stores body as a new entry and returns its id once it is durable.
-// Ids increase monotonically. Concurrent Adds share one commit (and one
-// fsync) through bbolt's Batch.
+// Ids increase monotonically. Concurrent Adds share one commit, and its
+// fsyncs: the Adds that arrive while a commit is on disk are committed
+// together as soon as it ends, by one of them, so a lone Add waits for no
+// one and a burst costs one commit per disk round trip. Once queued, an Add waits for its commit even if
+// ctx ends: the entry may be on disk.
 func (in *Inbox) Add(ctx context.Context, body []byte) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("inbox: add: %w", err)
 	}
-	e := Entry{Received: in.now(), Body: body}
-	err := in.db.Batch(func(tx *bbolt.Tx) error {
+	e := Entry{Received: in.now(), Body: body, Size: len(body)}
+	a := &addition{e: e, done: make(chan struct{})}
+	in.mu.Lock()
+	in.queue = append(in.queue, a)
+	lead := !in.leading
+	in.leading = true
+	in.mu.Unlock()
+	if !lead {
+		<-a.done
+		if !a.lead {
+			return a.e.ID, a.err
+		}
+	}
+	// a leads: it is first in the queue, so in the group committed now.
+	in.commitGroup()
+	return a.e.ID, a.err
+}
+
+// commitGroup commits the Adds at the head of the queue in one bbolt
+// transaction, tells them, and hands the lead to the
+// next Add waiting, if any: a leader commits one group, so no Add waits on
+// more than two.
+func (in *Inbox) commitGroup() {
+	in.mu.Lock()
+	n, size := 0, 0
+	for n < len(in.queue) && n < maxGroup && (n == 0 || size+in.queue[n].e.Size <= maxGroupBytes) {
+		size += in.queue[n].e.Size
+		in.lastID++
+		in.queue[n].e.ID = in.lastID
+		n++
+	}
+	group := in.queue[:n:n]
+	in.queue = in.queue[n:]
+	in.mu.Unlock()
+
+	err := in.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte(InboxBucket))
 		if b == nil {
 			return fmt.Errorf("bucket %q is missing", InboxBucket)
 		}
-		id, err := b.NextSequence()
-		if err != nil {
-			return err
+		for _, a := range group {
+			if err := b.Put(key(a.e.ID), encodeEntry(a.e)); err != nil {
+				return err
+			}
 		}
-		e.ID = id
-		return b.Put(key(id), encodeEntry(e))
+		return b.SetSequence(max(b.Sequence(), group[len(group)-1].e.ID))
 	})
 	if err != nil {
-		return 0, fmt.Errorf("inbox: add to %s: %w", in.db.Path(), err)
+		err = fmt.Errorf("inbox: add to %s: %w", in.db.Path(), err)
+	} else {
+		in.depth.Add(int64(len(group)))
 	}
-	in.depth.Add(1)
+
+	in.mu.Lock()
+	if err == nil {
+		in.arr.add(len(group), in.now(), group[len(group)-1].e.ID, in.readID)
+	}
+	if len(in.queue) > 0 {
+		in.queue[0].lead = true
+		close(in.queue[0].done)
+	} else {
+		in.leading = false
+	}
+	in.mu.Unlock()
+	for i, a := range group {
+		if err != nil {
+			a.e.ID, a.err = 0, err
+		}
+		if i > 0 { // the first is the leader, which is not waiting
+			close(a.done)
+		}
+	}
+	if err == nil {
+		in.signal()
+	}
+}
+
+func (in *Inbox) signal() {
 	select {
 	case in.added <- struct{}{}:
 	default:
 	}
-	return e.ID, nil
+}
+
+// arrivals are the entries added since the worker last read them: what it
+// gathers by (Gather).
+type arrivals struct {
+	n                 int
+	prev, first, last time.Time // prev: the last added before them
+	lastID            uint64
+}
+
+// add counts n entries, the last lastID, added at t; those the worker has
+// read already (read up to readID: it reads what is in the bucket, which
+// a commit fills before the Adds count it) are not waiting.
+func (a *arrivals) add(n int, t time.Time, lastID, readID uint64) {
+	if lastID <= readID {
+		// Read already, so not waiting; but they did arrive: the next
+		// event follows them, and does not find the inbox idle.
+		if a.n == 0 && t.After(a.prev) {
+			a.prev = t
+		}
+		return
+	}
+	n = min(n, int(lastID-readID))
+	if a.n == 0 {
+		a.first = t
+	}
+	a.n += n
+	a.last, a.lastID = t, lastID
+}
+
+// arrived returns the arrivals the worker has not read yet.
+func (in *Inbox) arrived() arrivals {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.arr
+}
+
+// read tells the inbox the worker has read every entry up to id: arrivals
+// up to there are no longer waiting. When some after id are, they are
+// counted from the ids (an arrival's ids follow one another) and keep the
+// first time of all: they are applied no later than the rule says.
+func (in *Inbox) read(id uint64) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.readID = max(in.readID, id)
+	if in.arr.n == 0 {
+		return
+	}
+	if in.arr.lastID > id {
+		// The rest followed those read: still gathering, not idle.
+		in.arr.n, in.arr.prev = min(in.arr.n, int(in.arr.lastID-id)), in.arr.first
+		return
+	}
+	in.arr = arrivals{prev: in.arr.last}
 }
 
 // Added is signalled (without blocking Add) after entries are added: a
@@ -127,14 +286,23 @@ func (in *Inbox) Depth() int { return int(in.depth.Load()) }
 // before now, and the earliest next attempt among the entries not
 // returned (zero if there are none).
 func (in *Inbox) Due(ctx context.Context, now time.Time, limit, maxBytes int) ([]Entry, time.Time, error) {
+	out, next, _, err := in.due(ctx, now, limit, maxBytes)
+	return out, next, err
+}
+
+// due is Due, and it returns the last id it saw: every entry up to it was
+// read, or is not due, or was settled.
+func (in *Inbox) due(ctx context.Context, now time.Time, limit, maxBytes int) ([]Entry, time.Time, uint64, error) {
 	var out []Entry
 	var next time.Time
+	var seen uint64
 	size := 0
 	err := in.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte(InboxBucket))
 		if b == nil {
 			return fmt.Errorf("bucket %q is missing", InboxBucket)
 		}
+		seen = b.Sequence()
 		c := b.Cursor()
 		n := 0
 		for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -155,6 +323,7 @@ func (in *Inbox) Due(ctx context.Context, now time.Time, limit, maxBytes int) ([
 			}
 			if len(out) > 0 && (len(out) >= limit || size+h.Size > maxBytes) {
 				next = now // more is due at once
+				seen = out[len(out)-1].ID
 				break
 			}
 			e, err := decodeEntry(k, v)
@@ -167,9 +336,9 @@ func (in *Inbox) Due(ctx context.Context, now time.Time, limit, maxBytes int) ([
 		return nil
 	})
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("inbox: read %s: %w", in.db.Path(), err)
+		return nil, time.Time{}, 0, fmt.Errorf("inbox: read %s: %w", in.db.Path(), err)
 	}
-	return out, next, nil
+	return out, next, seen, nil
 }
 
 // Outcome is what became of an entry in a worker's attempt.
@@ -177,20 +346,24 @@ type Outcome struct {
 	ID   uint64
 	Err  string    // "" done: the entry is deleted; else it failed
 	Next time.Time // when it failed: not before
+	// Dead, when it failed, moves it to the dead letters (with its
+	// attempts and Err) instead of keeping it for another attempt.
+	Dead bool
 }
 
 // Settle records a batch's outcomes in one transaction: done entries are
-// deleted; failed ones count an attempt and wait until their Next.
+// deleted; failed ones count an attempt and wait until their Next, or
+// become dead letters.
 func (in *Inbox) Settle(ctx context.Context, outcomes []Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
 	}
-	deleted := 0
+	deleted, dead := 0, 0
 	err := in.db.Update(func(tx *bbolt.Tx) error {
-		deleted = 0
-		b := tx.Bucket([]byte(InboxBucket))
-		if b == nil {
-			return fmt.Errorf("bucket %q is missing", InboxBucket)
+		deleted, dead = 0, 0
+		b, d, err := buckets(tx)
+		if err != nil {
+			return err
 		}
 		for _, o := range outcomes {
 			k := key(o.ID)
@@ -211,9 +384,21 @@ func (in *Inbox) Settle(ctx context.Context, outcomes []Outcome) error {
 			}
 			e.Attempts++
 			e.Next, e.LastErr = o.Next, o.Err
-			if err := b.Put(k, encodeEntry(e)); err != nil {
+			if !o.Dead {
+				if err := b.Put(k, encodeEntry(e)); err != nil {
+					return err
+				}
+				continue
+			}
+			e.Next = time.Time{}
+			if err := d.Put(k, encodeEntry(e)); err != nil {
 				return err
 			}
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			deleted++
+			dead++
 		}
 		return nil
 	})
@@ -221,7 +406,20 @@ func (in *Inbox) Settle(ctx context.Context, outcomes []Outcome) error {
 		return fmt.Errorf("inbox: settle %d entries in %s: %w", len(outcomes), in.db.Path(), err)
 	}
 	in.depth.Add(-int64(deleted))
+	in.dead.Add(int64(dead))
 	return nil
+}
+
+// buckets returns the inbox's bucket and its dead letters'.
+func buckets(tx *bbolt.Tx) (inbox, dead *bbolt.Bucket, err error) {
+	inbox, dead = tx.Bucket([]byte(InboxBucket)), tx.Bucket([]byte(DeadLetterBucket))
+	switch {
+	case inbox == nil:
+		return nil, nil, fmt.Errorf("bucket %q is missing", InboxBucket)
+	case dead == nil:
+		return nil, nil, fmt.Errorf("bucket %q is missing", DeadLetterBucket)
+	}
+	return inbox, dead, nil
 }
 
 // Delete removes one entry, whatever its state: an operator's decision to
@@ -314,6 +512,7 @@ func (in *Inbox) Stats(ctx context.Context, maxFailures int) (InboxStats, error)
 		st.OldestAge = max(0, now.Sub(st.Oldest).Seconds())
 	}
 	st.Driver, st.Pending, st.Redelivered = "bolt", st.Depth-st.Failing, st.Failing
+	st.DeadLettered = int(in.dead.Load())
 	return st, nil
 }
 

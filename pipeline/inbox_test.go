@@ -23,7 +23,7 @@ func webhook(bucket, key, etag, seq string) []byte {
 		bucket+"/"+key, bucket, strings.ReplaceAll(key, " ", "+"), etag, seq)
 }
 
-func openDB(t *testing.T, path string) *bbolt.DB {
+func openDB(t testing.TB, path string) *bbolt.DB {
 	t.Helper()
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -208,4 +208,114 @@ func TestInboxConcurrentAdds(t *testing.T) {
 	if st.Depth != n || in.Depth() != n {
 		t.Errorf("depth %d (stats) and %d (counter), want %d", st.Depth, in.Depth(), n)
 	}
+}
+
+func TestInboxDeadLetters(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	clock := fakeclock.New()
+	db := openDB(t, path)
+	defer func() { db.Close() }()
+	open := func() *pipeline.Inbox {
+		t.Helper()
+		in, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db, Now: clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	in := open()
+	t0 := clock.Now()
+	var ids []uint64
+	for i := range 4 {
+		id, err := in.Add(ctx, fmt.Appendf(nil, `{"n":%d}`, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		clock.Advance(time.Second)
+	}
+	err := in.Settle(ctx, []pipeline.Outcome{
+		{ID: ids[0]},
+		{ID: ids[1], Err: "purge edge: 400 Bad Request", Dead: true},
+		{ID: ids[2], Err: "purge edge: 503", Next: clock.Now().Add(time.Minute)},
+		{ID: ids[3], Err: "mirror ns: timeout", Dead: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, wantDepth int, want ...pipeline.Entry) {
+		t.Helper()
+		st, err := in.Stats(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Depth != wantDepth || in.Depth() != wantDepth || st.DeadLettered != len(want) {
+			t.Errorf("%s: depth %d (counter %d), dead %d; want %d and %d", when, st.Depth, in.Depth(), st.DeadLettered, wantDepth, len(want))
+		}
+		dead, err := in.DeadLetters(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dead) != len(want) {
+			t.Fatalf("%s: dead letters %+v, want %+v", when, dead, want)
+		}
+		for i, d := range dead {
+			w := want[i]
+			if d.ID != w.ID || !d.Received.Equal(w.Received) || d.Attempts != w.Attempts || d.LastErr != w.LastErr || d.Size != w.Size || d.Body != nil || !d.Next.IsZero() {
+				t.Errorf("%s: dead letter %d: got %+v, want %+v", when, i, d, w)
+			}
+		}
+	}
+	d1 := pipeline.Entry{ID: ids[1], Received: t0.Add(time.Second), Attempts: 1, LastErr: "purge edge: 400 Bad Request", Size: len(`{"n":1}`)}
+	d3 := pipeline.Entry{ID: ids[3], Received: t0.Add(3 * time.Second), Attempts: 1, LastErr: "mirror ns: timeout", Size: len(`{"n":3}`)}
+	check("after settling", 1, d1, d3)
+	if dead, err := in.DeadLetters(ctx, 1); err != nil || len(dead) != 1 || dead[0].ID != ids[1] {
+		t.Errorf("DeadLetters(1): got %+v, %v; want the oldest only", dead, err)
+	}
+
+	// The dead letters are in the file: they survive a restart.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openDB(t, path)
+	in = open()
+	check("after reopening", 1, d1, d3)
+
+	// Replay: back in the inbox under a new id, as received now, with no
+	// attempts; the dead letter is gone.
+	clock.Advance(time.Hour)
+	newID, err := in.Replay(ctx, ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newID <= ids[3] {
+		t.Errorf("replayed as %d, want a new id after %d", newID, ids[3])
+	}
+	check("after replay", 2, d3)
+	due, _, err := in.Due(ctx, clock.Now(), 10, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 2 || due[1].ID != newID || string(due[1].Body) != `{"n":1}` || due[1].Attempts != 0 || due[1].LastErr != "" || !due[1].Received.Equal(clock.Now()) {
+		t.Errorf("due after replay: %+v; want entry %d, then %d with the dead letter's body, received now, no attempts", due, ids[2], newID)
+	}
+	if _, err := in.Replay(ctx, ids[1]); !errors.Is(err, pipeline.ErrNotFound) {
+		t.Errorf("replaying twice: got %v, want ErrNotFound", err)
+	}
+
+	// Discard: gone for good.
+	if err := in.Discard(ctx, ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	check("after discard", 2)
+	for _, id := range []uint64{ids[3], ids[0], ids[2], 999} { // discarded, done, waiting in the inbox, never was
+		if err := in.Discard(ctx, id); !errors.Is(err, pipeline.ErrNotFound) {
+			t.Errorf("Discard(%d): got %v, want ErrNotFound", id, err)
+		}
+		if _, err := in.Replay(ctx, id); !errors.Is(err, pipeline.ErrNotFound) {
+			t.Errorf("Replay(%d): got %v, want ErrNotFound", id, err)
+		}
+	}
+	check("after discarding what is not a dead letter", 2)
 }

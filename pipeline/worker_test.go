@@ -91,7 +91,7 @@ func newRig(t *testing.T, p purge.Purger, optFns ...func(*pipeline.WorkerOptions
 		Purgers: map[string]purge.Purger{"edge": p},
 	})
 	w, err := pipeline.NewWorker(pipeline.WorkerOptions{
-		Inbox: in, Applier: pl, Now: clock.Now, Window: 10 * time.Millisecond,
+		Inbox: in, Applier: pl, Now: clock.Now, After: clock.After, Window: 10 * time.Millisecond,
 		Backoff: retry.Policy{Initial: time.Second, Max: 2 * time.Second},
 	}, optFns...)
 	if err != nil {
@@ -189,7 +189,7 @@ func TestWorkerInvalidEntryDoesNotBlockOthers(t *testing.T) {
 	notEvent := r.add(t, []byte(`{"hello":"world"}`))
 	r.add(t, webhook("site", "one.html", "e1", "01"))
 
-	for round := 1; round <= 12; round++ {
+	for round := 1; round <= 9; round++ {
 		if round == 6 {
 			r.add(t, webhook("site", "two.html", "e2", "02"))
 		}
@@ -197,8 +197,8 @@ func TestWorkerInvalidEntryDoesNotBlockOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := r.stats(t)
-		if st.Depth != 2 || st.Failing != 2 {
-			t.Fatalf("round %d: depth %d, failing %d; want the 2 invalid entries only", round, st.Depth, st.Failing)
+		if st.Depth != 2 || st.Failing != 2 || st.DeadLettered != 0 {
+			t.Fatalf("round %d: depth %d, failing %d, dead %d; want the 2 invalid entries only, not dead yet", round, st.Depth, st.Failing, st.DeadLettered)
 		}
 		for _, f := range st.Failures {
 			if f.ID != notJSON && f.ID != notEvent {
@@ -219,12 +219,80 @@ func TestWorkerInvalidEntryDoesNotBlockOthers(t *testing.T) {
 	if want := []string{"http://www.example.com/one.html", "http://www.example.com/two.html"}; !slices.Equal(got, want) {
 		t.Errorf("purged %v, want %v", got, want)
 	}
-	// Only an operator removes an entry that can never succeed.
-	if err := r.inbox.Delete(ctx, notJSON); err != nil {
+
+	// The tenth failure (MaxAttempts' default) sets them aside.
+	if _, next, err := r.worker.RunOnce(ctx); err != nil || !next.IsZero() {
+		t.Fatalf("round 10: next %v, err %v; want nothing left to retry", next, err)
+	}
+	st := r.stats(t)
+	if st.Depth != 0 || st.Failing != 0 || st.DeadLettered != 2 {
+		t.Fatalf("after round 10: depth %d, failing %d, dead %d; want 0, 0, 2", st.Depth, st.Failing, st.DeadLettered)
+	}
+	dead, err := r.inbox.DeadLetters(ctx, 10)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if d := r.inbox.Depth(); d != 1 {
-		t.Errorf("depth %d after delete, want 1", d)
+	if len(dead) != 2 || dead[0].ID != notJSON || dead[1].ID != notEvent {
+		t.Fatalf("dead letters %+v: want entries %d and %d, oldest first", dead, notJSON, notEvent)
+	}
+	for _, d := range dead {
+		if d.Attempts != 10 || !strings.Contains(d.LastErr, "invalid record") || !d.Next.IsZero() {
+			t.Errorf("dead letter %d: %d attempts, error %q, next %v; want 10, the invalid record, none", d.ID, d.Attempts, d.LastErr, d.Next)
+		}
+	}
+	if d := dead[0]; d.Size != len("this is not JSON") {
+		t.Errorf("dead letter %d: size %d, want %d", d.ID, d.Size, len("this is not JSON"))
+	}
+}
+
+func TestWorkerDeadLetters(t *testing.T) {
+	tests := []struct {
+		name        string
+		maxAttempts int
+		maxAge      time.Duration
+		step        time.Duration // the clock moves this far between attempts
+		wantDeadAt  int           // the attempt whose failure dead-letters the entry
+	}{
+		{"after max attempts", 3, 0, 2 * time.Second, 3},
+		{"one attempt", 1, 0, 2 * time.Second, 1},
+		{"older than max age", 100, time.Hour, 25 * time.Minute, 4},                  // received at 0; fails at 0, 25m, 50m, 75m
+		{"max attempts before max age", 2, time.Hour, 25 * time.Minute, 2},           // attempts win
+		{"past max age at the second failure", 100, time.Minute, 2 * time.Minute, 2}, // fails at 0, then at 2m
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			r := newRig(t, &flakyPurger{failures: 1000}, func(o *pipeline.WorkerOptions) {
+				o.MaxAttempts, o.MaxAge = tt.maxAttempts, tt.maxAge
+				o.Backoff = retry.Policy{Initial: time.Second, Max: time.Second}
+			})
+			id := r.add(t, webhook("site", "a.html", "e1", "01"))
+			for attempt := 1; attempt <= tt.wantDeadAt; attempt++ {
+				if n, _, err := r.worker.RunOnce(ctx); err != nil || n != 1 {
+					t.Fatalf("attempt %d: took %d, err %v; want 1 entry", attempt, n, err)
+				}
+				st := r.stats(t)
+				wantDepth, wantDead := 1, 0
+				if attempt == tt.wantDeadAt {
+					wantDepth, wantDead = 0, 1
+				}
+				if st.Depth != wantDepth || st.DeadLettered != wantDead {
+					t.Fatalf("after attempt %d: depth %d, dead %d; want %d and %d", attempt, st.Depth, st.DeadLettered, wantDepth, wantDead)
+				}
+				r.clock.Advance(tt.step)
+			}
+			dead, err := r.inbox.DeadLetters(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(dead) != 1 || dead[0].ID != id || dead[0].Attempts != tt.wantDeadAt || !strings.Contains(dead[0].LastErr, "503") {
+				t.Fatalf("dead letters %+v: want entry %d after %d attempts, with the 503", dead, id, tt.wantDeadAt)
+			}
+			// Set aside, it is not attempted again.
+			if n, _, err := r.worker.RunOnce(ctx); err != nil || n != 0 {
+				t.Errorf("after dead-lettering: took %d (err %v), want 0", n, err)
+			}
+		})
 	}
 }
 
@@ -256,7 +324,7 @@ func TestWorkerBatchErrorKeepsEveryEntry(t *testing.T) {
 
 func TestWorkerRunDrainsOnStartAndFinishesBatchOnShutdown(t *testing.T) {
 	p := &flakyPurger{started: make(chan struct{}, 1), block: make(chan struct{})}
-	r := newRig(t, p, func(o *pipeline.WorkerOptions) { o.Now = time.Now }) // Run waits on real timers
+	r := newRig(t, p, func(o *pipeline.WorkerOptions) { o.Now, o.After = time.Now, time.After }) // Run waits on real timers
 	// Entries left by a previous process.
 	for i, key := range []string{"a.html", "b.html", "c.html"} {
 		r.add(t, webhook("site", key, "e", "0"+string(rune('1'+i))))

@@ -96,8 +96,8 @@ func (d *deps) natsInbox(ctx context.Context, logger *slog.Logger) (*natsinbox.I
 	q, err := natsinbox.New(natsinbox.Options{
 		JetStream: js, Stream: in.Stream, Subject: in.Subject, Consumer: in.Consumer,
 		DeadLetterStream: in.DeadLetterStream, DeadLetterSubject: in.DeadLetterSubject,
-		MaxDeliveries: in.MaxDeliveries, AckWait: in.AckWait.Duration, Replicas: in.Replicas,
-		Window: d.cfg.Batch.Window.Duration, Logger: logger,
+		MaxDeliveries: in.MaxDeliveries, MaxAge: in.MaxAge.Duration, AckWait: in.AckWait.Duration, Replicas: in.Replicas,
+		Window: d.cfg.Batch.Window.Duration, BatchSize: batchSize, Logger: logger,
 	})
 	if err != nil {
 		return nil, err

@@ -44,13 +44,17 @@ func (d *deps) serveInbox(ctx context.Context, logger *slog.Logger, a pipeline.A
 		closeDB()
 		return nil, nil, nil, err
 	}
-	w, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: inbox, Applier: a, Logger: logger, Window: d.cfg.Batch.Window.Duration, Grace: shutdownGrace})
+	w, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: inbox, Applier: a, Logger: logger, Window: d.cfg.Batch.Window.Duration,
+		BatchSize: batchSize, MaxAttempts: d.cfg.Inbox.MaxDeliveries, MaxAge: d.cfg.Inbox.MaxAge.Duration, Grace: shutdownGrace})
 	if err != nil {
 		closeDB()
 		return nil, nil, nil, badInput(err)
 	}
 	return inbox, w.Run, closeDB, nil
 }
+
+// batchSize bounds the entries serve applies together, either inbox.
+const batchSize = 1000
 
 // inboxDepth is the inbox's depth for a log line; -1 when it cannot be read.
 func inboxDepth(ctx context.Context, q pipeline.Queue) int {

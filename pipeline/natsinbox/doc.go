@@ -9,10 +9,13 @@
 // has acknowledged it. A sender's retry of the same body within two minutes
 // is stored once: the message id is the body's hash.
 //
-// Each replica's worker (Run) pulls a batch: it waits for a message, then
-// gathers for Options.Window, up to Options.BatchSize messages and
-// Options.BatchBytes, and applies them as one plan, so a burst costs as few
-// purges across replicas as it does in one process. A message is acked only
+// Each replica's worker (Run) pulls a batch: it waits for a message, takes
+// what else is there, and unless the consumer was idle gathers more by the
+// rule the bolt inbox's worker follows (pipeline.Gather: until messages
+// pause for Options.Quiet, Options.Fill of them are there, or the first
+// has waited Options.Window), up to Options.BatchBytes; it applies them as
+// one plan, so a burst costs as few purges across replicas as it does in
+// one process, and a lone event waits for nothing. A message is acked only
 // once every change it holds was mirrored, purged and committed to the
 // ledger; one whose change failed is nak'd with a backoff and comes back,
 // to this replica or another; after Options.MaxDeliveries it is copied to

@@ -42,6 +42,10 @@ type Options struct {
 	// MaxDeliveries is how many deliveries a message gets before a failure
 	// sends it to the dead-letter stream. Default 10.
 	MaxDeliveries int
+	// MaxAge, if set, also sends a message that fails when it is older
+	// than this (since it was stored) to the dead-letter stream. Default 0:
+	// none.
+	MaxAge time.Duration
 	// AckWait is how long a replica may hold a message without word before
 	// JetStream gives it to another (the worker says "in progress" every
 	// third of it while it applies a batch, so a slow batch is not
@@ -54,9 +58,13 @@ type Options struct {
 	// keeps, for streams this package creates. Default 1.
 	Replicas int
 
-	// Window is how long a worker gathers messages after the first before
-	// it applies them together. Default 500ms.
+	// Window and Quiet are how a worker gathers messages before it applies
+	// them together (pipeline.Gather): a message that finds the consumer
+	// idle at once, with whatever is there; messages that keep coming until
+	// they pause for Quiet, BatchSize of them are there, or the first has
+	// waited Window. Default 500ms and Window/20.
 	Window time.Duration
+	Quiet  time.Duration
 	// BatchSize and BatchBytes bound a batch. Default 1000 and 64 MiB.
 	BatchSize  int
 	BatchBytes int
@@ -80,6 +88,7 @@ type Inbox struct {
 	mu       sync.Mutex
 	failures map[uint64]pipeline.Entry // failed here, not yet settled; bounded
 	cons     jetstream.Consumer        // the shared consumer, once looked up
+	last     time.Time                 // when the newest message this worker took was stored
 }
 
 // maxFailures bounds the failed messages a replica remembers for Stats.
@@ -99,8 +108,8 @@ func New(opts Options, optFns ...func(*Options)) (*Inbox, error) {
 		v    int64
 	}{
 		{"MaxDeliveries", int64(opts.MaxDeliveries)}, {"AckWait", int64(opts.AckWait)}, {"MaxAckPending", int64(opts.MaxAckPending)},
-		{"Replicas", int64(opts.Replicas)}, {"Window", int64(opts.Window)}, {"BatchSize", int64(opts.BatchSize)},
-		{"BatchBytes", int64(opts.BatchBytes)}, {"Timeout", int64(opts.Timeout)},
+		{"Replicas", int64(opts.Replicas)}, {"Window", int64(opts.Window)}, {"Quiet", int64(opts.Quiet)},
+		{"BatchSize", int64(opts.BatchSize)}, {"BatchBytes", int64(opts.BatchBytes)}, {"MaxAge", int64(opts.MaxAge)}, {"Timeout", int64(opts.Timeout)},
 	} {
 		if c.v < 0 {
 			return nil, fmt.Errorf("natsinbox: Options.%s is negative; want 0 (its default) or more", c.name)
@@ -132,6 +141,9 @@ func New(opts Options, optFns ...func(*Options)) (*Inbox, error) {
 	}
 	if o.Window == 0 {
 		o.Window = 500 * time.Millisecond
+	}
+	if o.Quiet == 0 {
+		o.Quiet = o.Window / 20
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 5 * time.Minute

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,6 +95,7 @@ type recorder struct {
 	mu      sync.Mutex
 	applied map[string]int
 	batches int
+	keys    [][]string // each batch's keys, in order
 	fail    map[string]bool
 }
 
@@ -104,6 +106,11 @@ func (r *recorder) Apply(ctx context.Context, changes []event.Change) (*pipeline
 		r.applied = map[string]int{}
 	}
 	r.batches++
+	var keys []string
+	for _, c := range changes {
+		keys = append(keys, c.Key)
+	}
+	r.keys = append(r.keys, keys)
 	res := &pipeline.Result{}
 	for _, c := range changes {
 		cr := pipeline.ChangeResult{Status: pipeline.StatusOK}
@@ -116,6 +123,12 @@ func (r *recorder) Apply(ctx context.Context, changes []event.Change) (*pipeline
 		res.Changes = append(res.Changes, cr)
 	}
 	return res, nil
+}
+
+func (r *recorder) batchKeys() [][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.keys)
 }
 
 func (r *recorder) count(key string) int {
@@ -243,6 +256,26 @@ func TestFailureRedeliveryDeadLetterReplay(t *testing.T) {
 	}
 }
 
+// A message that fails when older than MaxAge is a dead letter at once,
+// whatever its deliveries.
+func TestMaxAgeDeadLetters(t *testing.T) {
+	ctx := context.Background()
+	later := func() time.Time { return time.Now().Add(2 * time.Hour) } // the message was stored two hours ago
+	in := newInbox(t, connect(t, server.URL), fast(t), func(o *natsinbox.Options) { o.MaxDeliveries, o.MaxAge, o.Now = 100, time.Hour, later })
+	rec := &recorder{fail: map[string]bool{"bad": true}}
+	if _, err := in.Add(ctx, body("bad")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := in.RunOnce(ctx, rec); err != nil || n != 1 {
+		t.Fatalf("RunOnce: took %d, %v; want 1", n, err)
+	}
+	waitFor(t, "the inbox empty", func() bool { return stats(t, in).Depth == 0 })
+	dead, err := in.DeadLetters(ctx, 10)
+	if err != nil || len(dead) != 1 || dead[0].Attempts != 1 {
+		t.Fatalf("DeadLetters: got %+v, %v; want one, after 1 delivery", dead, err)
+	}
+}
+
 func TestDeleteAndDiscard(t *testing.T) {
 	ctx := context.Background()
 	in := newInbox(t, connect(t, server.URL), fast(t), func(o *natsinbox.Options) { o.MaxDeliveries = 1 })
@@ -275,6 +308,34 @@ func TestDeleteAndDiscard(t *testing.T) {
 
 // Three replicas, each on a connection of its own, share the consumer: every
 // event is applied once, and the work is spread.
+// TestRunGathers: with a window and a pause of an hour, a message that
+// finds the consumer idle is applied at once, and messages that follow on
+// its heels are gathered until BatchSize of them are there.
+func TestRunGathers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := newInbox(t, connect(t, server.URL), fast(t), func(o *natsinbox.Options) { o.Window, o.Quiet, o.BatchSize = time.Hour, time.Hour, 3 })
+	rec := &recorder{}
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx, rec) }()
+	defer func() { cancel(); <-done }()
+
+	if _, err := in.Add(ctx, body("a")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a, to an idle consumer, applied without waiting the hour", func() bool { return rec.count("a") == 1 })
+	for _, k := range []string{"b", "c", "d"} {
+		if _, err := in.Add(ctx, body(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "b, c and d applied once there are BatchSize of them", func() bool { return rec.count("d") == 1 })
+	got := rec.batchKeys()
+	if want := [][]string{{"a"}, {"b", "c", "d"}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("batches: got %v, want %v", got, want)
+	}
+}
+
 func TestReplicasShareTheConsumer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -469,7 +530,7 @@ func TestNewOptions(t *testing.T) {
 			if err == nil && tt.name == "defaults" {
 				o := in.Options()
 				if o.Stream != "OFFLOAD" || o.Subject != "offload.events" || o.Consumer != "offload" || o.DeadLetterStream != "OFFLOAD_DEAD" ||
-					o.DeadLetterSubject != "offload.dead" || o.MaxDeliveries != 10 || o.AckWait != 30*time.Second || o.BatchSize != 1000 {
+					o.DeadLetterSubject != "offload.dead" || o.MaxDeliveries != 10 || o.AckWait != 30*time.Second || o.BatchSize != 1000 || o.Quiet != 25*time.Millisecond || o.MaxAge != 0 {
 					t.Errorf("defaults: got %+v", o)
 				}
 			}

@@ -19,8 +19,8 @@ import (
 const idleWait = 10 * time.Second
 
 // Run drains the shared consumer until ctx ends: it waits for a message,
-// gathers more for the window (up to BatchSize and BatchBytes), applies
-// them as one batch through a, and settles each message: an ack when all
+// gathers more as Options.Window, Quiet and BatchSize say (up to BatchBytes),
+// applies them as one batch through a, and settles each message: an ack when all
 // its changes succeeded (the ledger commit included), a nak with backoff
 // when one failed, and after MaxDeliveries a move to the dead-letter
 // stream. Every replica runs one; JetStream shares the messages out. When
@@ -85,19 +85,45 @@ func (in *Inbox) pull(ctx context.Context) ([]jetstream.Msg, error) {
 	}
 	msgs := []jetstream.Msg{first}
 	size := len(first.Data())
-	if in.o.BatchSize > 1 && size < in.o.BatchBytes {
-		// Gather for the window: what is there now comes at once, more
-		// until the window ends or the batch is full.
-		b, err := c.Fetch(in.o.BatchSize-1, jetstream.FetchMaxWait(in.o.Window), jetstream.FetchMaxBytes(in.o.BatchBytes-size))
+	firstAt := in.stored(first)
+	lastAt := firstAt
+	in.mu.Lock()
+	prev := in.last
+	in.mu.Unlock()
+	g := pipeline.Gather{Window: in.o.Window, Quiet: in.o.Quiet, Fill: in.o.BatchSize}
+	// What is there already comes at once (within a millisecond); then,
+	// unless the consumer was idle, more for as long as Gather says.
+	wait := time.Millisecond
+	for len(msgs) < in.o.BatchSize && size < in.o.BatchBytes && wait > 0 {
+		b, err := c.Fetch(in.o.BatchSize-len(msgs), jetstream.FetchMaxWait(wait), jetstream.FetchMaxBytes(in.o.BatchBytes-size))
 		if err != nil {
-			in.o.Logger.Warn("inbox: gather a batch", "err", err) // apply the one in hand
-			return msgs, nil
+			in.o.Logger.Warn("inbox: gather a batch", "err", err) // apply what is in hand
+			break
 		}
 		for m := range b.Messages() {
 			msgs = append(msgs, m)
+			size += len(m.Data())
+			if t := in.stored(m); t.After(lastAt) {
+				lastAt = t
+			}
 		}
+		wait = g.Due(len(msgs), prev, firstAt, lastAt).Sub(in.o.Now())
 	}
+	in.mu.Lock()
+	in.last = lastAt
+	in.mu.Unlock()
 	return msgs, nil
+}
+
+// stored is when JetStream stored m, as this process's clock reads it: a
+// server clock ahead of it reads as now.
+func (in *Inbox) stored(m jetstream.Msg) time.Time {
+	now := in.o.Now()
+	md, err := m.Metadata()
+	if err != nil || md.Timestamp.After(now) {
+		return now
+	}
+	return md.Timestamp
 }
 
 // consumer returns the shared consumer's handle, looked up once.
@@ -185,7 +211,7 @@ func (in *Inbox) apply(ctx context.Context, a pipeline.Applier, msgs []jetstream
 		case !bad:
 			done++
 			settle = append(settle, func() error { in.forget(e.ID); return m.Ack() })
-		case deliveries[e.ID] >= in.o.MaxDeliveries:
+		case deliveries[e.ID] >= in.o.MaxDeliveries || (in.o.MaxAge > 0 && in.o.Now().Sub(e.Received) >= in.o.MaxAge):
 			dead++
 			settle = append(settle, func() error { return in.deadLetter(actx, m, e, msg) })
 		default:

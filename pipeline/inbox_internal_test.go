@@ -1,0 +1,171 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// TestInboxAddsShareCommits holds bbolt's write lock while Adds pile up,
+// then counts the commits they took by the file's transaction id, which
+// each commit moves on by one.
+func TestInboxAddsShareCommits(t *testing.T) {
+	tests := []struct {
+		name        string
+		adds        int
+		wantCommits int
+	}{
+		{"one waits, the rest share the next commit", 50, 2},
+		{"a group takes at most maxGroup", maxGroup + 76, 3}, // 1, then 1024, then 75
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := bbolt.Open(filepath.Join(t.TempDir(), "state.db"), 0o600, &bbolt.Options{Timeout: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			in, err := NewInbox(InboxOptions{DB: db})
+			if err != nil {
+				t.Fatal(err)
+			}
+			txid := func() int {
+				tx, err := db.Begin(false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tx.Rollback()
+				return tx.ID()
+			}
+			before := txid()
+
+			hold, err := db.Begin(true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := make([]uint64, tt.adds)
+			errs := make([]error, tt.adds)
+			var wg sync.WaitGroup
+			add := func(i int) {
+				wg.Go(func() { ids[i], errs[i] = in.Add(context.Background(), fmt.Appendf(nil, `{"n":%d}`, i)) })
+			}
+			// The first leads: it takes itself from the queue and waits
+			// for the lock; the others queue behind it.
+			queued := func(lead bool, n int) {
+				t.Helper()
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					in.mu.Lock()
+					l, q := in.leading, len(in.queue)
+					in.mu.Unlock()
+					if l == lead && q == n {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("after 10s: leading %v, %d queued; want %v and %d", l, q, lead, n)
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			add(0)
+			queued(true, 0)
+			for i := 1; i < tt.adds; i++ {
+				add(i)
+			}
+			queued(true, tt.adds-1)
+			if err := hold.Rollback(); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+
+			if got := txid() - before; got != tt.wantCommits {
+				t.Errorf("commits: got %d, want %d", got, tt.wantCommits)
+			}
+			seen := map[uint64]bool{}
+			for i, id := range ids {
+				if errs[i] != nil || id == 0 || seen[id] {
+					t.Fatalf("Add %d: got id %d, %v; want a new id", i, id, errs[i])
+				}
+				seen[id] = true
+			}
+			if got, want := in.Depth(), tt.adds; got != want {
+				t.Errorf("depth: got %d, want %d", got, want)
+			}
+			if a := in.arrived(); a.n != tt.adds || a.lastID != uint64(tt.adds) {
+				t.Errorf("arrivals: got %d up to id %d, want %d up to %d", a.n, a.lastID, tt.adds, tt.adds)
+			}
+		})
+	}
+}
+
+// TestInboxAddFailsWholeGroup: a commit that fails fails every Add in it,
+// and none is counted.
+func TestInboxAddFailsWholeGroup(t *testing.T) {
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "state.db"), 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := NewInbox(InboxOptions{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 10)
+	ids := make([]uint64, 10)
+	for i := range errs {
+		wg.Go(func() { ids[i], errs[i] = in.Add(context.Background(), []byte(`{}`)) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil || ids[i] != 0 || !strings.Contains(err.Error(), "inbox: add to") {
+			t.Errorf("Add %d: got id %d, %v; want id 0 and an inbox error", i, ids[i], err)
+		}
+	}
+	if d, a := in.Depth(), in.arrived(); d != 0 || a.n != 0 {
+		t.Errorf("after failed Adds: depth %d, arrivals %d; want 0 and 0", d, a.n)
+	}
+}
+
+// TestArrivalsReadBeforeCounted: the worker may read entries that are in
+// the bucket before their Add (or the log's mover) counts them. They are
+// not counted as waiting, but the next arrival follows them: it does not
+// find the inbox idle.
+func TestArrivalsReadBeforeCounted(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name     string
+		readID   uint64 // read up to, before the count
+		counted  uint64 // the ids 1..counted are counted at t0
+		wantN    int
+		wantPrev time.Time
+	}{
+		{"all read first", 3, 3, 0, t0},
+		{"some read first", 2, 3, 1, time.Time{}},
+		{"none read first", 0, 3, 3, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var a arrivals
+			a.add(int(tt.counted), t0, tt.counted, tt.readID)
+			if a.n != tt.wantN || !a.prev.Equal(tt.wantPrev) {
+				t.Errorf("got %d waiting after %v, want %d after %v", a.n, a.prev, tt.wantN, tt.wantPrev)
+			}
+			if tt.wantN == 0 {
+				a.add(1, t0.Add(time.Millisecond), tt.counted+1, tt.readID)
+				g := Gather{Window: time.Second, Quiet: 10 * time.Millisecond, Fill: 100}
+				if due := g.Due(a.n, a.prev, a.first, a.last); !due.After(a.first) {
+					t.Errorf("the next arrival, 1ms later: due %v, want after %v (gathered, not idle)", due, a.first)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,148 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/akamai/AkamaiOPEN-edgegrid-golang/v11/pkg/edgegrid"
+
+	"github.com/offload-dev/offload/internal/akamaitest"
+	"github.com/offload-dev/offload/internal/fakeclock"
+	"github.com/offload-dev/offload/ledger/bolt"
+	"github.com/offload-dev/offload/pipeline"
+	"github.com/offload-dev/offload/plan"
+	"github.com/offload-dev/offload/purge"
+	"github.com/offload-dev/offload/purge/akamai"
+)
+
+// TestWorkerBurstAtTheRequestFloor sends a burst of 10,000 webhook events,
+// each for its own object, from 16 senders into the bolt inbox (the
+// default batch settings), and counts the purge requests the
+// Akamai Fast Purge test server receives through the real client, at 500
+// URLs a request. The first event finds the inbox idle and is purged at
+// once, alone; the other 9,999 arrive on its heels and are gathered into
+// full batches: ⌈10,000/500⌉ requests for them all, plus the first. The
+// clock is a fake one that does not move during the burst, so only a full
+// batch ends a gathering, as when events arrive faster than Quiet; the last
+// 999 are applied once the clock passes Quiet.
+func TestWorkerBurstAtTheRequestFloor(t *testing.T) {
+	const (
+		events  = 10000
+		perCall = 500
+		senders = 16
+	)
+	creds := akamaitest.Credentials{ClientToken: "akab-ct", ClientSecret: "c2VjcmV0", AccessToken: "akab-at"}
+	srv := akamaitest.NewFastPurge(creds)
+	defer srv.Close()
+	client, err := akamai.New(akamai.Options{
+		Config:     &edgegrid.Config{Host: strings.TrimPrefix(srv.URL, "https://"), ClientToken: creds.ClientToken, ClientSecret: creds.ClientSecret, AccessToken: creds.AccessToken},
+		HTTPClient: srv.Client(), BaseURL: "https://www.example.com", ItemsPerCall: perCall,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	l, err := bolt.New(bolt.Options{Path: filepath.Join(dir, "offload.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	clock := fakeclock.New()
+	in, err := pipeline.NewInbox(pipeline.InboxOptions{DB: l.DB(), Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := newPipeline(t, pipeline.Options{
+		Plan: plan.Config{
+			Sites:   []plan.Site{{Name: "www", Bucket: "site", PurgeNew: true, Targets: []string{"edge"}}},
+			Targets: []plan.Target{{Name: "edge", Provider: "akamai", BaseURL: "https://www.example.com", Limits: client.Limits()}},
+		},
+		Ledger:  l,
+		Purgers: map[string]purge.Purger{"edge": client},
+	})
+	w, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: in, Applier: pl, Now: clock.Now, After: clock.After})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	purged := func() (requests, objects int) {
+		for _, r := range srv.Received() {
+			requests++
+			objects += len(r.Objects)
+		}
+		return requests, objects
+	}
+	// waitFor waits (in real time: the worker runs concurrently) until
+	// objects URLs were purged, and the worker waits on the clock if
+	// gathering.
+	waitFor := func(objects int, gathering bool) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			_, n := purged()
+			if n == objects && (!gathering || len(clock.Waiting()) > 0) {
+				return
+			}
+			if n > objects || time.Now().After(deadline) {
+				t.Fatalf("URLs purged: got %d, want %d (the worker waits on %d timers)", n, objects, len(clock.Waiting()))
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	add := func(i int) error {
+		_, err := in.Add(context.Background(), webhook("site", fmt.Sprintf("burst/k%05d.html", i), "e", fmt.Sprintf("%08X", i+1)))
+		return err
+	}
+
+	if err := add(0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(1, false) // idle: at once, alone
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Go(func() {
+			for i := int(next.Add(1)); i < events; i = int(next.Add(1)) {
+				if err := add(i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitFor(1+(events-1)/1000*1000, true) // the full batches
+	clock.Advance(25 * time.Millisecond)  // the default Quiet, Window/20
+	waitFor(events, false)
+
+	floor := (events + perCall - 1) / perCall
+	if got, _ := purged(); got != floor+1 {
+		t.Errorf("purge requests: got %d, want %d (⌈%d/%d⌉, and the first event's, applied at once)", got, floor+1, events, perCall)
+	}
+	seen := map[string]int{}
+	for _, r := range srv.Received() {
+		if r.Status != http.StatusCreated {
+			t.Errorf("a purge of %d URLs was answered %d, want 201", len(r.Objects), r.Status)
+		}
+		for _, o := range r.Objects {
+			seen[o]++
+		}
+	}
+	for i := range events {
+		u := fmt.Sprintf("https://www.example.com/burst/k%05d.html", i)
+		if seen[u] != 1 {
+			t.Errorf("%s purged %d times, want once", u, seen[u])
+		}
+	}
+}
