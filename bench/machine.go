@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"sort"
 	"strings"
@@ -17,6 +19,7 @@ type machineInfo struct {
 	CPUModel   string
 	GoVersion  string
 	OS         string
+	Commit     string
 }
 
 func (m machineInfo) String() string {
@@ -30,7 +33,22 @@ func machine() machineInfo {
 		CPUModel:   cpuModel(),
 		GoVersion:  runtime.Version(),
 		OS:         runtime.GOOS + "/" + runtime.GOARCH,
+		Commit:     commit(),
 	}
+}
+
+// commit is the source the report was measured on: the commit, and
+// "(modified)" when the work tree differs from it.
+func commit() string {
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git work tree)"
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		c += " (modified)"
+	}
+	return c
 }
 
 func cpuModel() string {

@@ -15,6 +15,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -69,10 +70,17 @@ func main() {
 		return
 	}
 	var buf bytes.Buffer
-	if err := run(opts, &buf); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
+	runErr := run(opts, &buf)
+	if buf.Len() == 0 {
+		fmt.Fprintln(os.Stderr, "bench:", runErr)
 		os.Exit(1)
 	}
+	defer func() {
+		if runErr != nil {
+			fmt.Fprintln(os.Stderr, "bench: the report says which measurements failed:", runErr)
+			os.Exit(1)
+		}
+	}()
 	if opts.Out == "-" {
 		os.Stdout.Write(buf.Bytes())
 		return
@@ -91,6 +99,7 @@ func run(opts options, w io.Writer) error {
 	logf(opts, "machine: %s", m)
 
 	sections := map[int]section{}
+	var failed []error
 	for _, ms := range measurements {
 		if !opts.runs(ms.Num) {
 			continue
@@ -98,13 +107,39 @@ func run(opts options, w io.Writer) error {
 		logf(opts, "%d. %s", ms.Num, ms.Title)
 		s, err := ms.Measure(opts)
 		if err != nil {
-			return fmt.Errorf("%d. %s: %w", ms.Num, ms.Title, err)
+			// The others still run and are reported: one measurement that
+			// fails (a contender missing, a server refusing) says so in
+			// the report instead of costing the whole run.
+			err = fmt.Errorf("%d. %s: %w", ms.Num, ms.Title, err)
+			logf(opts, "%v", err)
+			failed = append(failed, err)
+			s = failedSection{ms, err}
 		}
 		sections[ms.Num] = s
 	}
-	return writeReport(w, report{
+	if err := writeReport(w, report{
 		Machine: m, Start: start, Elapsed: time.Since(start), Opts: opts, Sections: sections,
-	})
+	}); err != nil {
+		return err
+	}
+	return errors.Join(failed...)
+}
+
+// failedSection reports a measurement that failed, and why.
+type failedSection struct {
+	m   measurement
+	err error
+}
+
+func (f failedSection) write(p printer) {
+	p("## %d. %s", f.m.Num, f.m.Title)
+	p("")
+	p("**Failed in this run**, so there are no figures: %s.", f.m.What)
+	p("")
+	p("```")
+	p("%v", f.err)
+	p("```")
+	p("")
 }
 
 func logf(opts options, format string, args ...any) {

@@ -33,6 +33,7 @@ func writeReport(w io.Writer, r report) error {
 	p("| GOMAXPROCS | %d |", r.Machine.GOMAXPROCS)
 	p("| Go | %s %s |", r.Machine.GoVersion, r.Machine.OS)
 	p("| date | %s |", r.Start.UTC().Format(time.RFC3339))
+	p("| commit | %s |", r.Machine.Commit)
 	p("")
 	p("## Method")
 	p("")
