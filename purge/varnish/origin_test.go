@@ -17,11 +17,11 @@ import (
 // A purged object Varnish still holds is revalidated with both of its
 // validators. MinIO answers 304 when If-Modified-Since holds even though
 // If-None-Match does not, so a new version written in the same second as
-// the cached one was kept out for the whole TTL (2 to 7 purges in 300
-// with a reader at the edge every millisecond). The VCL's vcl_backend_fetch leaves the ETag to
-// decide. A soft purge keeps the purged object for revalidation, which a
-// hard purge does only for a moment, so the test fails every time without
-// the fix rather than now and then.
+// the cached one was kept out for the whole TTL (2 to 7 purges in 300 with
+// a reader at the edge every millisecond). The VCL's vcl_backend_fetch
+// leaves the ETag to decide. A soft purge keeps the purged object for
+// revalidation, which a hard purge does only for a moment, so the test
+// fails every time without the fix rather than now and then.
 func TestPurgeSameSecondVersionMinIO(t *testing.T) {
 	ctx := context.Background()
 	m := miniotest.Start(t, miniotest.Options{})
