@@ -30,6 +30,13 @@ type Options struct {
 	// TTL is how long objects stay cached when the origin says nothing.
 	// Default 1h.
 	TTL time.Duration
+	// SoftPurge makes PURGE soft (vmod_purge's purge.soft with an hour's
+	// keep), as many sites' VCL does: the purged object is stale at once
+	// but stays to be revalidated, so the next miss asks the origin with
+	// its validators. A hard purge leaves its object in that state too,
+	// only until Varnish's expiry thread removes it, a moment a test
+	// cannot hit at will (varnish-cache#4082); SoftPurge makes it last.
+	SoftPurge bool
 }
 
 // Varnish is a running varnishd.
@@ -58,11 +65,31 @@ func VCL(backend string, o Options) (string, error) {
 	for _, a := range allow {
 		fmt.Fprintf(&acl, "\t%q;\n", a)
 	}
-	return fmt.Sprintf(vclTemplate, host, port, acl.String()), nil
+	imports, recv, hitMiss := "", "return (purge);", ""
+	if o.SoftPurge {
+		imports, recv, hitMiss = "import purge;\n", "return (hash);", softPurge
+	}
+	return fmt.Sprintf(vclTemplate, imports, host, port, acl.String(), recv, hitMiss), nil
 }
 
-const vclTemplate = `vcl 4.1;
+const softPurge = `
+sub vcl_hit {
+	if (req.method == "PURGE") {
+		purge.soft(0s, 0s, 1h);
+		return (synth(200, "Purged"));
+	}
+}
 
+sub vcl_miss {
+	if (req.method == "PURGE") {
+		purge.soft(0s, 0s, 1h);
+		return (synth(200, "Purged"));
+	}
+}
+`
+
+const vclTemplate = `vcl 4.1;
+%s
 backend origin {
 	.host = %q;
 	.port = %q;
@@ -76,7 +103,7 @@ sub vcl_recv {
 		if (client.ip !~ purgers) {
 			return (synth(405, "PURGE not allowed from " + client.ip));
 		}
-		return (purge);
+		%s
 	}
 	if (req.method == "BAN") {
 		if (client.ip !~ purgers) {
@@ -84,6 +111,20 @@ sub vcl_recv {
 		}
 		ban("obj.http.x-host == " + req.http.host + " && obj.http.x-url == " + req.url);
 		return (synth(200, "Ban added"));
+	}
+}
+
+%s
+# Varnish revalidates a stale copy with both of its validators, and may do
+# so with a copy just purged (varnish-cache#4082). An origin that answers
+# 304 because the date holds although the ETag does not (MinIO does; RFC
+# 9110 13.2.2 says to ignore If-Modified-Since when If-None-Match is sent)
+# then has Varnish keep the old body for its whole TTL whenever the two
+# versions were written in the same second (Last-Modified has whole
+# seconds). The ETag decides alone.
+sub vcl_backend_fetch {
+	if (bereq.http.If-None-Match) {
+		unset bereq.http.If-Modified-Since;
 	}
 }
 

@@ -13,4 +13,13 @@
 //			return (purge);
 //		}
 //	}
+//	sub vcl_backend_fetch {
+//		if (bereq.http.If-None-Match) { unset bereq.http.If-Modified-Since; }
+//	}
+//
+// The second part matters when the origin is MinIO: Varnish may revalidate
+// a copy it has just purged, with both of its validators, and MinIO answers
+// 304 when the date holds even though the ETag does not, so a version
+// written in the same second as the cached one would never be served
+// (docs/configuration.md, "Varnish's VCL").
 package varnish
