@@ -375,7 +375,7 @@ func freeAddr() (string, error) {
 }
 
 func (r *natsResult) write(p printer) {
-	p("## 7. Replicas on NATS JetStream")
+	p("## 8. Replicas on NATS JetStream")
 	p("")
 	p("`offload serve` with `inbox.driver: nats` and `state.driver: nats` (%s on loopback, file", r.NATS)
 	p("storage), each replica a process of its own, against one process with the embedded bolt inbox.")

@@ -32,7 +32,7 @@ func TestNATSSmall(t *testing.T) {
 	(&natsResult{Cfg: cfg, Throughput: []natsThroughput{*tp}, Fresh: []natsFresh{*f}}).write(func(format string, args ...any) {
 		b.WriteString(strings.TrimSpace(format) + "\n")
 	})
-	for _, want := range []string{"## 7. Replicas on NATS JetStream", "| inbox | accepted/s", "| path | p50 | p99 | max |", "bounded"} {
+	for _, want := range []string{"## 8. Replicas on NATS JetStream", "| inbox | accepted/s", "| path | p50 | p99 | max |", "bounded"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report: no %q in\n%s", want, b.String())
 		}
