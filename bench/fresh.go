@@ -630,11 +630,10 @@ type serveProc struct {
 // Varnish at cacheURL for the bucket's objects, its batch window the
 // default, and waits until it listens.
 func startServe(bin, dir, cacheURL string) (*serveProc, error) {
-	cfg := filepath.Join(dir, "offload.yaml")
 	// MinIO serves path-style, so the site's URLs start with the bucket.
 	// The rate limit is raised above the default 10 a second: MinIO sends
 	// one request per object changed, 40 at once at the start.
-	err := os.WriteFile(cfg, fmt.Appendf(nil, `auth:
+	return launchServe(bin, dir, "offload", fmt.Sprintf(`auth:
   tokens: [env:OFFLOAD_BENCH_TOKEN]
   rate: 200
   burst: 400
@@ -646,39 +645,7 @@ sites:
     targets: [edge]
 targets:
   - {name: edge, provider: varnish, endpoints: [%s], host: %s, base_url: "http://%s/%s"}
-`, filepath.Join(dir, "offload.db"), freshBucket, cacheURL, freshHost, freshHost, freshBucket), 0o600)
-	if err != nil {
-		return nil, err
-	}
-	p := &serveProc{log: &syncbuf.Buffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--config", cfg, "--listen", "127.0.0.1:0", "--log-json")
-	p.cmd.Dir = dir
-	p.cmd.Env = append(os.Environ(), "OFFLOAD_BENCH_TOKEN="+freshToken)
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start offload serve: %w", err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for p.addr == "" {
-		select {
-		case <-p.done:
-			return nil, fmt.Errorf("offload serve exited before listening:\n%s", p.log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			p.stop()
-			return nil, fmt.Errorf("offload serve not listening after 20s:\n%s", p.log)
-		}
-		p.eachLog(func(m map[string]any) {
-			if m["msg"] == "listening" {
-				p.addr, _ = m["addr"].(string)
-			}
-		})
-		time.Sleep(20 * time.Millisecond)
-	}
-	return p, nil
+`, filepath.Join(dir, "offload.db"), freshBucket, cacheURL, freshHost, freshHost, freshBucket))
 }
 
 func (p *serveProc) eachLog(f func(map[string]any)) {
