@@ -11,8 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/offload-dev/offload/internal/loopback"
-	"github.com/offload-dev/offload/internal/syncbuf"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,6 +24,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/offload-dev/offload/internal/gobin"
+	"github.com/offload-dev/offload/internal/loopback"
+	"github.com/offload-dev/offload/internal/syncbuf"
 )
 
 // Credentials of every test server.
@@ -80,29 +82,8 @@ func QueueARN(id string) string { return "arn:minio:sqs::" + strings.ToUpper(id)
 
 // Binary finds the minio binary: on PATH, or where `go install` puts it.
 func Binary() (string, error) {
-	if p, err := exec.LookPath("minio"); err == nil {
+	if p, ok := gobin.Find("minio"); ok {
 		return p, nil
-	}
-	var dirs []string
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		if len(lines) == 2 {
-			if lines[0] != "" {
-				dirs = append(dirs, lines[0])
-			}
-			for _, p := range filepath.SplitList(lines[1]) {
-				dirs = append(dirs, filepath.Join(p, "bin"))
-			}
-		}
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "minio")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
 	}
 	return "", errors.New("miniotest: the minio binary is not on PATH nor in $(go env GOBIN) or $(go env GOPATH)/bin: run scripts/test-deps.sh (make test-deps), which builds it with go install github.com/minio/minio")
 }

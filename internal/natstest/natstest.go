@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offload-dev/offload/internal/gobin"
 	"github.com/offload-dev/offload/internal/loopback"
 	"github.com/offload-dev/offload/internal/syncbuf"
 )
@@ -49,29 +50,8 @@ type Options struct {
 
 // Binary finds nats-server: on PATH, or where `go install` puts it.
 func Binary() (string, error) {
-	if p, err := exec.LookPath("nats-server"); err == nil {
+	if p, ok := gobin.Find("nats-server"); ok {
 		return p, nil
-	}
-	var dirs []string
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		if len(lines) == 2 {
-			if lines[0] != "" {
-				dirs = append(dirs, lines[0])
-			}
-			for _, p := range filepath.SplitList(lines[1]) {
-				dirs = append(dirs, filepath.Join(p, "bin"))
-			}
-		}
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "nats-server")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
 	}
 	return "", errors.New("natstest: nats-server is not on PATH nor in $(go env GOBIN) or $(go env GOPATH)/bin: run scripts/test-deps.sh (make test-deps), which builds it with go install github.com/nats-io/nats-server/v2")
 }
@@ -205,3 +185,26 @@ func (s *Server) Close() {
 
 // Log returns what the server wrote so far.
 func (s *Server) Log() string { return s.log.String() }
+
+// RunMain is a test package's TestMain body for tests that share one
+// nats-server: it launches the server in a temporary directory, sets
+// *server and EXAMPLE_NATS_URL (the examples' server), runs the tests,
+// then stops the server and removes the directory. It returns the exit
+// code for os.Exit.
+func RunMain(m *testing.M, server **Server) int {
+	dir, err := os.MkdirTemp("", "natstest")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "natstest:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	s, err := Launch(dir, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer s.Close()
+	*server = s
+	os.Setenv("EXAMPLE_NATS_URL", s.URL)
+	return m.Run()
+}

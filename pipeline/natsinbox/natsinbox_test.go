@@ -26,23 +26,7 @@ import (
 
 var server *natstest.Server
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "natsinbox")
-	if err != nil {
-		panic(err)
-	}
-	server, err = natstest.Launch(dir, natstest.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	os.Setenv("EXAMPLE_NATS_URL", server.URL)
-	code := m.Run()
-	server.Close()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(natstest.RunMain(m, &server)) }
 
 func connect(t testing.TB, url string) jetstream.JetStream {
 	t.Helper()
