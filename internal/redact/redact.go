@@ -34,6 +34,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 const (
@@ -57,7 +58,14 @@ type Redactor struct {
 	forms  map[string][]string // by value: its forms
 	grams  map[uint64]int      // every Window-byte run of every form: how many forms have it
 	shorts map[string]int      // forms shorter than Window: how many values have it
+	// How many runs in grams have each hash (saturating at 255, then
+	// kept): most text has no run of a secret, and a table read is far
+	// cheaper than a map lookup per byte.
+	filter *[1 << 16]uint8
 }
+
+// filterAt is where gram g is counted in the filter.
+func filterAt(g uint64) uint64 { return (g * 0x9E3779B97F4A7C15) >> (64 - 16) }
 
 // New returns an empty Redactor.
 func New() *Redactor { return &Redactor{} }
@@ -82,6 +90,7 @@ func (r *Redactor) Add(secret string) {
 	}
 	if r.forms == nil {
 		r.forms, r.grams, r.shorts = map[string][]string{}, map[uint64]int{}, map[string]int{}
+		r.filter = new([1 << 16]uint8)
 	}
 	if len(r.order) == MaxSecrets {
 		r.forget(r.order[0])
@@ -95,7 +104,11 @@ func (r *Redactor) Add(secret string) {
 			continue
 		}
 		for i := 0; i+Window <= len(f); i++ {
-			r.grams[gram(f, i)]++
+			g := gram(f, i)
+			r.grams[g]++
+			if c := &r.filter[filterAt(g)]; *c < 255 {
+				*c++
+			}
 		}
 	}
 }
@@ -111,6 +124,9 @@ func (r *Redactor) forget(secret string) {
 		}
 		for i := 0; i+Window <= len(f); i++ {
 			g := gram(f, i)
+			if c := &r.filter[filterAt(g)]; *c < 255 {
+				*c--
+			}
 			if r.grams[g]--; r.grams[g] == 0 {
 				delete(r.grams, g)
 			}
@@ -181,7 +197,7 @@ func (r *Redactor) String(s string) string {
 	// overlap or touch make one.
 	var spans [][2]int
 	for i := 0; i+Window <= len(s); i++ {
-		if r.grams[gram(s, i)] == 0 {
+		if g := gram(s, i); r.filter[filterAt(g)] == 0 || r.grams[g] == 0 {
 			continue
 		}
 		if n := len(spans); n > 0 && spans[n-1][1] >= i {
@@ -239,7 +255,21 @@ type writer struct {
 }
 
 func (x writer) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(x.w, x.r.String(string(p))); err != nil {
+	if len(p) == 0 {
+		return x.w.Write(p)
+	}
+	// String reads p through a view, not a copy (it keeps no reference to
+	// it), and returns the view itself when nothing is redacted: then p
+	// goes out as it came, without a copy of every write.
+	s := unsafe.String(&p[0], len(p))
+	out := x.r.String(s)
+	var err error
+	if unsafe.StringData(out) == &p[0] && len(out) == len(p) {
+		_, err = x.w.Write(p)
+	} else {
+		_, err = io.WriteString(x.w, out)
+	}
+	if err != nil {
 		return 0, err
 	}
 	return len(p), nil
