@@ -22,6 +22,7 @@ record what was done in the ledger. Print the result as JSON, compact unless
 }
 
 func runApply(ctx context.Context, o *eventsOptions, s streams) error {
+	defer eventsGC()()
 	r, err := o.setup(ctx, s, false)
 	if err != nil {
 		return err
