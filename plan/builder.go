@@ -24,6 +24,7 @@ type Builder struct {
 	n      int
 	names  []string // bucket, kind and event names, by rec's indexes
 	index  map[string]uint32
+	last   [3]uint32 // the bucket, kind and event name last interned, +1
 	buf    []byte
 	objs   []builtObject // by first change; nil until grouped
 	// The few changes with a time not in UTC, and, once planned, with a
@@ -87,11 +88,22 @@ func (b *Builder) Add(c event.Change) {
 		}
 		b.times[int32(b.n)] = c.Time
 	}
-	r.bucket, r.kind, r.event = b.intern(c.Bucket), b.intern(string(c.Kind)), b.intern(c.EventName)
+	// A batch is mostly of one bucket and one event name: the last one
+	// each is compared before the map is hashed.
+	r.bucket, r.kind, r.event = b.internAt(0, c.Bucket), b.internAt(1, string(c.Kind)), b.internAt(2, c.EventName)
 	last := &b.chunks[b.n/builderChunk]
 	*last = append(*last, r)
 	b.n++
 	b.objs = nil
+}
+
+func (b *Builder) internAt(slot int, s string) uint32 {
+	if l := b.last[slot]; l > 0 && b.names[l-1] == s {
+		return l - 1
+	}
+	i := b.intern(s)
+	b.last[slot] = i + 1
+	return i
 }
 
 func (b *Builder) intern(s string) uint32 {
@@ -149,7 +161,12 @@ func (b *Builder) group() {
 		return
 	}
 	b.objs = make([]builtObject, 0, b.n)
-	index := make(map[Object]int32, b.n)
+	// By bucket (interned) and key: one string to hash, not two.
+	type object struct {
+		key    string
+		bucket uint32
+	}
+	index := make(map[object]int32, b.n)
 	for i := range b.n {
 		r := b.at(i)
 		r.obj, r.next = -1, -1
@@ -157,7 +174,7 @@ func (b *Builder) group() {
 		if check(c) != "" {
 			continue
 		}
-		o := Object{c.Bucket, c.Key}
+		o := object{c.Key, r.bucket}
 		k, ok := index[o]
 		if !ok {
 			k = int32(len(b.objs))
@@ -178,16 +195,24 @@ func (b *Builder) Objects() map[string][]string {
 	// Runs of one bucket (the usual batch, all of it) go in one append each.
 	var run []string
 	runBucket := ""
+	flush := func() {
+		if out[runBucket] == nil {
+			out[runBucket] = run // the first run of it: kept, not copied
+			run = nil
+			return
+		}
+		out[runBucket] = append(out[runBucket], run...)
+		run = run[:0]
+	}
 	for _, o := range b.objs {
 		bucket, key := b.object(o.first)
 		if bucket != runBucket && len(run) > 0 {
-			out[runBucket] = append(out[runBucket], run...)
-			run = run[:0]
+			flush()
 		}
 		run, runBucket = append(run, key), bucket
 	}
 	if len(run) > 0 {
-		out[runBucket] = append(out[runBucket], run...)
+		flush()
 	}
 	return out
 }
@@ -339,17 +364,36 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 
 // sortObjects sorts objects by bucket and key.
 func sortObjects(b *Builder, objects []int32) {
+	// The buckets, few, ranked by name once: a comparison is then of two
+	// numbers and, within a bucket, of keys.
+	rank := make([]uint32, len(b.names))
+	var buckets []uint32
+	seen := make([]bool, len(b.names))
+	for _, k := range objects {
+		if r := b.at(int(b.objs[k].first)); !seen[r.bucket] {
+			seen[r.bucket] = true
+			buckets = append(buckets, r.bucket)
+		}
+	}
+	slices.SortFunc(buckets, func(x, y uint32) int { return strings.Compare(b.names[x], b.names[y]) })
+	for i, n := range buckets {
+		rank[n] = uint32(i)
+	}
 	type named struct {
-		bucket, key string
-		k           int32
+		key  string
+		rank uint32
+		k    int32
 	}
 	byName := make([]named, len(objects))
 	for i, k := range objects {
-		bucket, key := b.object(b.objs[k].first)
-		byName[i] = named{bucket, key, k}
+		r := b.at(int(b.objs[k].first))
+		byName[i] = named{r.s[:r.ends[0]], rank[r.bucket], k}
 	}
 	slices.SortFunc(byName, func(x, y named) int {
-		return cmp.Or(strings.Compare(x.bucket, y.bucket), strings.Compare(x.key, y.key))
+		if x.rank != y.rank {
+			return cmp.Compare(x.rank, y.rank)
+		}
+		return strings.Compare(x.key, y.key)
 	})
 	for i := range byName {
 		objects[i] = byName[i].k

@@ -170,12 +170,21 @@ func Joined(b []byte, a, c string) []byte {
 // plain reports whether String writes s as it is, between quotes.
 func plain(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !plainByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// plainByte says which bytes encoding/json writes as they are: a table
+// read a byte, not seven comparisons.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // Member appends `,"name":` (no comma first if first).
 func Member(b []byte, name string, first bool) []byte {
