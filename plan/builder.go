@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/offload-dev/offload/event"
 	"github.com/offload-dev/offload/internal/jsonstream"
@@ -14,36 +15,42 @@ import (
 
 // A Builder gathers the changes of a plan as they are decoded: the
 // event.Sink that `offload plan` streams its input into. It keeps each
-// change in a few bytes beside its strings (one allocation per change,
-// bucket and event names interned), so that a plan of 100,000 changes
+// change in a few bytes, its strings in blocks of many changes (bucket
+// and event names interned), so that a plan of 100,000 changes
 // written by WriteJSON holds no Decision per change, only per object. Its
 // zero value is ready to use.
 type Builder struct {
 	// In chunks of builderChunk, never copied as they grow.
 	chunks [][]rec
 	n      int
-	names  []string // bucket, kind and event names, by rec's indexes
-	index  map[string]uint32
-	last   [3]uint32 // the bucket, kind and event name last interned, +1
-	buf    []byte
-	objs   []builtObject // by first change; nil until grouped
+	// The changes' strings, one after the other in blocks that are only
+	// appended to, never moved: a rec holds no pointer, so the collector
+	// has nothing to scan in the recs, and no change is an allocation.
+	text  [][]byte
+	names []string // bucket, kind and event names, by rec's indexes
+	index map[string]uint32
+	last  [3]uint32     // the bucket, kind and event name last interned, +1
+	objs  []builtObject // by first change; nil until grouped
 	// The few changes with a time not in UTC, and, once planned, with a
 	// Detail not in details.
 	times   map[int32]time.Time
 	details map[int32]string
 }
 
-const builderChunk = 4096
+const (
+	builderChunk = 4096
+	textBlock    = 256 << 10
+)
 
 // rec is a change as a Builder keeps it, and, once planned, its decision.
 type rec struct {
-	// The key, ETag, version id, sequencer, message id and error, one
-	// after the other: one string, so one allocation, per change.
-	s    string
-	sec  int64 // its time, if UTC (as decoded); else in Builder.times
-	size int64
-	ends [5]uint32 // where each but the error ends in s
-	nsec int32
+	// Where the key, ETag, version id, sequencer, message id and error
+	// are, one after the other, in Builder.text: block, offset, length.
+	blk, off, len uint32
+	ends          [5]uint32 // where each but the error ends, from off
+	sec           int64     // its time, if UTC (as decoded); else in Builder.times
+	size          int64
+	nsec          int32
 	// The bucket, kind and event name, in names.
 	bucket, kind, event uint32
 	obj, next           int32 // its object and the next change to it (-1: none)
@@ -71,14 +78,26 @@ func (b *Builder) Add(c event.Change) {
 	if b.n%builderChunk == 0 && b.n/builderChunk == len(b.chunks) {
 		b.chunks = append(b.chunks, make([]rec, 0, builderChunk))
 	}
-	buf := b.buf[:0]
 	var r rec
-	for i, f := range [...]string{c.Key, c.ETag, c.VersionID, c.Sequencer, c.MessageID} {
-		buf = append(buf, f...)
-		r.ends[i] = uint32(len(buf))
+	fields := [...]string{c.Key, c.ETag, c.VersionID, c.Sequencer, c.MessageID, c.Err}
+	n := 0
+	for _, f := range fields {
+		n += len(f)
 	}
-	buf = append(buf, c.Err...)
-	r.s, b.buf = string(buf), buf
+	// A block is never grown by append, which would move it: the strings
+	// already cut from it point into it.
+	if len(b.text) == 0 || cap(b.text[len(b.text)-1])-len(b.text[len(b.text)-1]) < n {
+		b.text = append(b.text, make([]byte, 0, max(textBlock, n)))
+	}
+	blk := &b.text[len(b.text)-1]
+	r.blk, r.off = uint32(len(b.text)-1), uint32(len(*blk))
+	for i, f := range fields {
+		*blk = append(*blk, f...)
+		if i < len(r.ends) {
+			r.ends[i] = uint32(len(*blk)) - r.off
+		}
+	}
+	r.len = uint32(len(*blk)) - r.off
 	r.size = c.Size
 	if c.Time.Location() == time.UTC {
 		r.sec, r.nsec = c.Time.Unix(), int32(c.Time.Nanosecond())
@@ -135,23 +154,33 @@ func (b *Builder) Truncate(n int) {
 
 func (b *Builder) at(i int) *rec { return &b.chunks[i/builderChunk][i%builderChunk] }
 
+// text returns r's strings, one after the other, as one string: a view of
+// bytes written once and never changed.
+func (b *Builder) textOf(r *rec) string {
+	if r.len == 0 {
+		return ""
+	}
+	return unsafe.String(&b.text[r.blk][r.off], r.len)
+}
+
 // change returns change i, its strings cut from the one the Builder keeps.
 func (b *Builder) change(i int) event.Change {
 	r := b.at(i)
 	e := &r.ends
+	s := b.textOf(r)
 	t, ok := b.times[int32(i)]
 	if !ok {
 		t = time.Unix(r.sec, int64(r.nsec)).UTC()
 	}
-	return event.Change{Bucket: b.names[r.bucket], Key: r.s[:e[0]], Kind: event.Kind(b.names[r.kind]),
-		ETag: r.s[e[0]:e[1]], Size: r.size, VersionID: r.s[e[1]:e[2]], Sequencer: r.s[e[2]:e[3]],
-		Time: t, EventName: b.names[r.event], MessageID: r.s[e[3]:e[4]], Record: i, Err: r.s[e[4]:]}
+	return event.Change{Bucket: b.names[r.bucket], Key: s[:e[0]], Kind: event.Kind(b.names[r.kind]),
+		ETag: s[e[0]:e[1]], Size: r.size, VersionID: s[e[1]:e[2]], Sequencer: s[e[2]:e[3]],
+		Time: t, EventName: b.names[r.event], MessageID: s[e[3]:e[4]], Record: i, Err: s[e[4]:]}
 }
 
 // object returns the bucket and key of change i.
 func (b *Builder) object(i int32) (bucket, key string) {
 	r := b.at(int(i))
-	return b.names[r.bucket], r.s[:r.ends[0]]
+	return b.names[r.bucket], b.textOf(r)[:r.ends[0]]
 }
 
 // group links the changes to each object, in record order, leaving out
@@ -387,7 +416,7 @@ func sortObjects(b *Builder, objects []int32) {
 	byName := make([]named, len(objects))
 	for i, k := range objects {
 		r := b.at(int(b.objs[k].first))
-		byName[i] = named{r.s[:r.ends[0]], rank[r.bucket], k}
+		byName[i] = named{b.textOf(r)[:r.ends[0]], rank[r.bucket], k}
 	}
 	slices.SortFunc(byName, func(x, y named) int {
 		if x.rank != y.rank {
