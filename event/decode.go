@@ -63,6 +63,7 @@ type decoder struct {
 	tmp   []byte            // a string value just read, unescaped
 	all   []byte            // the strings of a change, before they are one
 	names map[string]string // bucket and event names, interned
+	fast  []fastRecord      // the records the fast path read
 
 	// Where the payload being read is, for errors: how each nested one
 	// was reached, and where the outermost is in a stream Read reads.
@@ -166,6 +167,9 @@ func (d *decoder) at(p problem, depth, rec int, field string) string {
 func (d *decoder) bytes(data []byte, id string, depth int) {
 	if depth > maxDepth {
 		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), fmt.Sprintf("envelopes nested more than %d deep", maxDepth)))
+		return
+	}
+	if d.fastS3(data, id, depth) {
 		return
 	}
 	// A bytes.Buffer is read in place, not copied.
