@@ -199,7 +199,9 @@ func (b *Builder) group() {
 	for i := range b.n {
 		r := b.at(i)
 		r.obj, r.next = -1, -1
-		c := b.change(i)
+		// What check reads, without the rest of the change.
+		t, e := b.textOf(r), &r.ends
+		c := event.Change{Bucket: b.names[r.bucket], Key: t[:e[0]], ETag: t[e[0]:e[1]], VersionID: t[e[1]:e[2]], Sequencer: t[e[2]:e[3]]}
 		if check(c) != "" {
 			continue
 		}
@@ -301,6 +303,15 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 	var d Decision
 	for i := range b.n {
 		r := b.at(i)
+		// A put, copy or remove that group found valid, of an object a
+		// site serves: planned below, with its object's other changes.
+		if r.obj >= 0 && objSites[r.obj] != 0 && !skippedKind(event.Kind(b.names[r.kind])) {
+			if !planned[r.obj] {
+				planned[r.obj] = true
+				plannable = append(plannable, r.obj)
+			}
+			continue
+		}
 		d = Decision{Change: b.change(i)}
 		switch {
 		case skipped(&d):
