@@ -30,7 +30,7 @@ type Builder struct {
 	names []string // bucket, kind and event names, by rec's indexes
 	index map[string]uint32
 	last  [3]uint32     // the bucket, kind and event name last interned, +1
-	objs  []builtObject // by first change; nil until grouped
+	objs  []builtObject // by bucket and key; nil until grouped
 	// The few changes with a time not in UTC, and, once planned, with a
 	// Detail not in details.
 	times   map[int32]time.Time
@@ -184,18 +184,30 @@ func (b *Builder) object(i int32) (bucket, key string) {
 }
 
 // group links the changes to each object, in record order, leaving out
-// the ones the planner finds invalid.
+// the ones the planner finds invalid. The objects are numbered by bucket
+// and key, the order the plan lists them in: one sort, no map of every
+// object.
 func (b *Builder) group() {
 	if b.objs != nil {
 		return
 	}
-	b.objs = make([]builtObject, 0, b.n)
-	// By bucket (interned) and key: one string to hash, not two.
-	type object struct {
-		key    string
-		bucket uint32
+	// The names ranked once (buckets are few): a comparison is then of
+	// two numbers and, within a bucket, of keys.
+	order := make([]uint32, len(b.names))
+	for i := range order {
+		order[i] = uint32(i)
 	}
-	index := make(map[object]int32, b.n)
+	slices.SortFunc(order, func(x, y uint32) int { return strings.Compare(b.names[x], b.names[y]) })
+	rank := make([]uint32, len(b.names))
+	for i, n := range order {
+		rank[n] = uint32(i)
+	}
+	type named struct {
+		key  string
+		rank uint32
+		i    int32
+	}
+	valid := make([]named, 0, b.n)
 	for i := range b.n {
 		r := b.at(i)
 		r.obj, r.next = -1, -1
@@ -205,17 +217,28 @@ func (b *Builder) group() {
 		if check(c) != "" {
 			continue
 		}
-		o := object{c.Key, r.bucket}
-		k, ok := index[o]
-		if !ok {
-			k = int32(len(b.objs))
-			index[o] = k
-			b.objs = append(b.objs, builtObject{first: int32(i), last: int32(i)})
-		} else {
-			b.at(int(b.objs[k].last)).next = int32(i)
-			b.objs[k].last = int32(i)
+		valid = append(valid, named{c.Key, rank[r.bucket], int32(i)})
+	}
+	// Each object's changes in record order: ties go by index.
+	slices.SortFunc(valid, func(x, y named) int {
+		if x.rank != y.rank {
+			return cmp.Compare(x.rank, y.rank)
 		}
-		r.obj = k
+		if c := strings.Compare(x.key, y.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.i, y.i)
+	})
+	b.objs = make([]builtObject, 0, len(valid))
+	for j, v := range valid {
+		if j == 0 || v.rank != valid[j-1].rank || v.key != valid[j-1].key {
+			b.objs = append(b.objs, builtObject{first: v.i, last: v.i})
+		} else {
+			o := &b.objs[len(b.objs)-1]
+			b.at(int(o.last)).next = v.i
+			o.last = v.i
+		}
+		b.at(int(v.i)).obj = int32(len(b.objs) - 1)
 	}
 }
 
@@ -326,7 +349,7 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 		}
 		b.decided(r, &d)
 	}
-	sortObjects(b, plannable)
+	slices.Sort(plannable) // by bucket and key, as group numbered them
 
 	done := map[int32][]string{} // by change, the few with targets already purged
 	pl := newPlanner(cfg, held, receipts, len(plannable), b.n)
@@ -400,44 +423,6 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 	st.batches(purges)
 	o.Value("stats", st)
 	return o.Close()
-}
-
-// sortObjects sorts objects by bucket and key.
-func sortObjects(b *Builder, objects []int32) {
-	// The buckets, few, ranked by name once: a comparison is then of two
-	// numbers and, within a bucket, of keys.
-	rank := make([]uint32, len(b.names))
-	var buckets []uint32
-	seen := make([]bool, len(b.names))
-	for _, k := range objects {
-		if r := b.at(int(b.objs[k].first)); !seen[r.bucket] {
-			seen[r.bucket] = true
-			buckets = append(buckets, r.bucket)
-		}
-	}
-	slices.SortFunc(buckets, func(x, y uint32) int { return strings.Compare(b.names[x], b.names[y]) })
-	for i, n := range buckets {
-		rank[n] = uint32(i)
-	}
-	type named struct {
-		key  string
-		rank uint32
-		k    int32
-	}
-	byName := make([]named, len(objects))
-	for i, k := range objects {
-		r := b.at(int(b.objs[k].first))
-		byName[i] = named{b.textOf(r)[:r.ends[0]], rank[r.bucket], k}
-	}
-	slices.SortFunc(byName, func(x, y named) int {
-		if x.rank != y.rank {
-			return cmp.Compare(x.rank, y.rank)
-		}
-		return strings.Compare(x.key, y.key)
-	})
-	for i := range byName {
-		objects[i] = byName[i].k
-	}
 }
 
 // decided keeps d's decision in r.
