@@ -36,6 +36,8 @@ func newPurgeSet(targets map[string]Target, objects int) *purgeSet {
 	return &purgeSet{targets: targets, entries: map[string][]purgeEntry{}, hint: objects}
 }
 
+// add adds, for change, target's item for path: an object's path without
+// its leading "/", as objectPaths gives it.
 func (s *purgeSet) add(target, path string, change int) {
 	t, ok := s.targets[target]
 	if !ok {
@@ -47,12 +49,12 @@ func (s *purgeSet) add(target, path string, change int) {
 	var item string
 	if t.Provider == "cloudfront" {
 		if !s.haveCF {
-			s.cf, s.haveCF = cloudfront.EncodePath(path), true
+			s.cf, s.haveCF = cloudfront.EncodePath("/"+path), true
 		}
 		item = s.cf
 	} else {
 		if !s.haveU {
-			s.url, s.haveU = URLPath(path), true
+			s.url, s.haveU = slashURLPath(path), true
 		}
 		item = s.url
 	}
