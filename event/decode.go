@@ -839,7 +839,7 @@ func (d *decoder) readPayloadString(dec *jsontext.Decoder, field string, buf *[]
 	}
 	switch v[0] {
 	case '"':
-		*buf = appendUnquoted((*buf)[:0], v)
+		*buf, _ = jsontext.AppendUnquote((*buf)[:0], v) // valid already; only U+FFFD substitutions err
 		return true, nil
 	case 'n':
 		return false, nil
@@ -917,48 +917,6 @@ func unquote(v []byte, buf *[]byte) []byte {
 	}
 	*buf, _ = jsontext.AppendUnquote((*buf)[:0], v) // valid already; only U+FFFD substitutions err
 	return *buf
-}
-
-// appendUnquoted appends the contents of v, a JSON string the decoder has
-// read (so valid), unescaped. An SQS body is JSON in a string: its quotes
-// are escaped, little else. The runs between escapes are copied whole,
-// and what is less usual (a \u escape, bytes that are not UTF-8, to be
-// U+FFFD) is left to jsontext.
-func appendUnquoted(dst, v []byte) []byte {
-	start := len(dst)
-	s := v[1 : len(v)-1]
-	for {
-		i := bytes.IndexByte(s, '\\')
-		if i < 0 {
-			dst = append(dst, s...)
-			break
-		}
-		dst = append(dst, s[:i]...)
-		var c byte
-		switch s[i+1] {
-		case '"', '\\', '/':
-			c = s[i+1]
-		case 'b':
-			c = '\b'
-		case 'f':
-			c = '\f'
-		case 'n':
-			c = '\n'
-		case 'r':
-			c = '\r'
-		case 't':
-			c = '\t'
-		default: // u
-			dst, _ = jsontext.AppendUnquote(dst[:start], v) // valid already; only U+FFFD substitutions err
-			return dst
-		}
-		dst = append(dst, c)
-		s = s[i+2:]
-	}
-	if out := dst[start:]; !ascii(out) && !utf8.Valid(out) {
-		dst, _ = jsontext.AppendUnquote(dst[:start], v)
-	}
-	return dst
 }
 
 func ascii(s []byte) bool {

@@ -8,9 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-json-experiment/json/jsontext"
-
-	"github.com/offload-dev/offload/internal/eventgen"
+		"github.com/offload-dev/offload/internal/eventgen"
 )
 
 // decodeBoth decodes payload with the fast path and without it.
@@ -179,27 +177,4 @@ func FuzzFastPath(f *testing.F) {
 			t.Fatalf("fast path: %+v\ngeneral:   %+v", fast, general)
 		}
 	})
-}
-
-// appendUnquoted unescapes as jsontext does, U+FFFD for what is not UTF-8
-// included.
-func TestAppendUnquotedIsJSONText(t *testing.T) {
-	in := []string{`""`, `"a"`, `"\"\\\/\b\f\n\r\t"`, `"x\u00e9y"`, `"\ud83d\ude00"`, `"\ud800"`, "\"\xff\"", "\"a\xc3\"", `"é"`, `"{\"Records\":[]}"`}
-	rnd := rand.New(rand.NewPCG(3, 4))
-	pieces := []string{`\"`, `\\`, `\/`, `\n`, `\t`, `\u0041`, `é`, "\xff", "\xe2\x82", "a", "bc", " "}
-	for range 2000 {
-		var b strings.Builder
-		b.WriteByte('"')
-		for range rnd.IntN(12) {
-			b.WriteString(pieces[rnd.IntN(len(pieces))])
-		}
-		b.WriteByte('"')
-		in = append(in, b.String())
-	}
-	for _, v := range in {
-		want, _ := jsontext.AppendUnquote([]byte("prefix"), []byte(v))
-		if got := appendUnquoted([]byte("prefix"), []byte(v)); !bytes.Equal(got, want) {
-			t.Errorf("%q: got %q, want %q", v, got, want)
-		}
-	}
 }
