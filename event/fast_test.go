@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-		"github.com/offload-dev/offload/internal/eventgen"
+	"github.com/offload-dev/offload/internal/eventgen"
 )
 
 // decodeBoth decodes payload with the fast path and without it.
