@@ -42,7 +42,11 @@ type natsBench struct {
 	Updates int // PUT → fresh: updates, one at a time
 }
 
-func defaultNATSBench() natsBench { return natsBench{Events: 3000, Senders: 16, Updates: 40} }
+// 10,000 events: at 3,000 the bolt inbox's burst lasted about a second on
+// 2 cores, and runs of the same binary differed by a third (the start, the
+// first batches, whatever else ran then); over several seconds they agree
+// within about a tenth.
+func defaultNATSBench() natsBench { return natsBench{Events: 10000, Senders: 16, Updates: 40} }
 
 type natsResult struct {
 	Cfg        natsBench
