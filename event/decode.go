@@ -112,11 +112,10 @@ func (d *decoder) release() {
 		}
 		return b[:0]
 	}
-	var empty bytes.Buffer
 	for i := range d.in {
 		d.in[i] = bytes.Buffer{}
 		if d.decs[i] != nil {
-			d.decs[i].Reset(&empty, decodeOptions...)
+			d.decs[i].Reset(&d.in[i], decodeOptions...) // empty now
 		}
 		b := &d.bufs[i]
 		*b = depthBufs{body: small(b.body), recordMsg: small(b.recordMsg), envelopeMsg: small(b.envelopeMsg),
