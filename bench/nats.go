@@ -44,8 +44,9 @@ type natsBench struct {
 
 // 10,000 events: at 3,000 the bolt inbox's burst lasted about a second on
 // 2 cores, and runs of the same binary differed by a third (the start, the
-// first batches, whatever else ran then); over several seconds they agree
-// within about a tenth.
+// first batches, whatever else ran then); at 10,000 three runs in a row
+// were within a tenth of each other (more apart when other work shares the
+// machine).
 func defaultNATSBench() natsBench { return natsBench{Events: 10000, Senders: 16, Updates: 40} }
 
 type natsResult struct {
