@@ -90,7 +90,7 @@ func measureNATS(o options, cfg natsBench) (*natsResult, error) {
 		label    string
 		replicas int
 	}{{"bolt inbox, 1 process", 0}, {"JetStream, 1 replica", 1}, {"JetStream, 2 replicas", 2}, {"JetStream, 3 replicas", 3}} {
-		logf(o, "7 throughput: %s, %d events from %d senders", c.label, cfg.Events, cfg.Senders)
+		logf(o, "8 throughput: %s, %d events from %d senders", c.label, cfg.Events, cfg.Senders)
 		t, err := natsThroughputRun(bin, cfg, c.replicas)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.label, err)
@@ -103,7 +103,7 @@ func measureNATS(o options, cfg natsBench) (*natsResult, error) {
 		if viaNATS {
 			label = "MinIO → JetStream → offload serve (1 replica)"
 		}
-		logf(o, "7 PUT → fresh: %s, %d updates", label, cfg.Updates)
+		logf(o, "8 PUT → fresh: %s, %d updates", label, cfg.Updates)
 		f, err := natsFreshRun(bin, cfg, viaNATS)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", label, err)
