@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -40,7 +42,12 @@ type natsBench struct {
 	Updates int // PUT → fresh: updates, one at a time
 }
 
-func defaultNATSBench() natsBench { return natsBench{Events: 3000, Senders: 16, Updates: 40} }
+// 10,000 events: at 3,000 the bolt inbox's burst lasted about a second on
+// 2 cores, and runs of the same binary differed by a third (the start, the
+// first batches, whatever else ran then); at 10,000 three runs in a row
+// were within a tenth of each other (more apart when other work shares the
+// machine).
+func defaultNATSBench() natsBench { return natsBench{Events: 10000, Senders: 16, Updates: 40} }
 
 type natsResult struct {
 	Cfg        natsBench
@@ -57,6 +64,7 @@ type natsThroughput struct {
 	Applied  float64 // events a second applied, from the first POST to the last change applied
 	P50, P99 time.Duration
 	Batches  int
+	CPU      time.Duration // the replicas' CPU (user and system), start to stop, per event
 }
 
 type natsFresh struct {
@@ -82,7 +90,7 @@ func measureNATS(o options, cfg natsBench) (*natsResult, error) {
 		label    string
 		replicas int
 	}{{"bolt inbox, 1 process", 0}, {"JetStream, 1 replica", 1}, {"JetStream, 2 replicas", 2}, {"JetStream, 3 replicas", 3}} {
-		logf(o, "7 throughput: %s, %d events from %d senders", c.label, cfg.Events, cfg.Senders)
+		logf(o, "8 throughput: %s, %d events from %d senders", c.label, cfg.Events, cfg.Senders)
 		t, err := natsThroughputRun(bin, cfg, c.replicas)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.label, err)
@@ -95,7 +103,7 @@ func measureNATS(o options, cfg natsBench) (*natsResult, error) {
 		if viaNATS {
 			label = "MinIO → JetStream → offload serve (1 replica)"
 		}
-		logf(o, "7 PUT → fresh: %s, %d updates", label, cfg.Updates)
+		logf(o, "8 PUT → fresh: %s, %d updates", label, cfg.Updates)
 		f, err := natsFreshRun(bin, cfg, viaNATS)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", label, err)
@@ -198,8 +206,20 @@ func natsThroughputRun(bin string, cfg natsBench, replicas int) (*natsThroughput
 		procs = append(procs, p)
 	}
 
+	// The bodies are built before the clock starts, and each answer is
+	// read to its end, so that its connection is kept: the senders cost
+	// what a webhook sender on kept-alive connections does (MinIO's), not a
+	// TCP connection per event.
+	bodies := make([][]byte, cfg.Events)
+	for i := range bodies {
+		bodies[i] = fmt.Appendf(nil, `{"EventName":"s3:ObjectCreated:Put","Records":[{"eventVersion":"2.0","eventSource":"minio:s3",`+
+			`"eventTime":"2026-11-20T10:00:07.456Z","eventName":"s3:ObjectCreated:Put","s3":{"bucket":{"name":%q},`+
+			`"object":{"key":"bench%%2F%05d.html","size":12,"eTag":"e%05d","sequencer":"%016X"}}}]}`, freshBucket, i, i, i+1)
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Senders}, Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
 	lat := make([]time.Duration, cfg.Events)
+	ids := make([]uint64, cfg.Events) // the inbox entry each 202 names
 	next := make(chan int)
 	var failed atomic.Int64
 	var wg sync.WaitGroup
@@ -207,20 +227,25 @@ func natsThroughputRun(bin string, cfg natsBench, replicas int) (*natsThroughput
 	for range cfg.Senders {
 		wg.Go(func() {
 			for i := range next {
-				body := fmt.Appendf(nil, `{"EventName":"s3:ObjectCreated:Put","Records":[{"eventVersion":"2.0","eventSource":"minio:s3",`+
-					`"eventTime":"2026-11-20T10:00:07.456Z","eventName":"s3:ObjectCreated:Put","s3":{"bucket":{"name":%q},`+
-					`"object":{"key":"bench%%2F%05d.html","size":12,"eTag":"e%05d","sequencer":"%016X"}}}]}`, freshBucket, i, i, i+1)
-				req, _ := http.NewRequest(http.MethodPost, "http://"+procs[i%n].addr+"/v1/events", bytes.NewReader(body))
+				req, _ := http.NewRequest(http.MethodPost, "http://"+procs[i%n].addr+"/v1/events", bytes.NewReader(bodies[i]))
 				req.Header.Set("Authorization", "Bearer "+freshToken)
 				t0 := time.Now()
 				resp, err := client.Do(req)
-				lat[i] = time.Since(t0)
-				if err != nil || resp.StatusCode != http.StatusAccepted {
+				if err != nil {
+					lat[i] = time.Since(t0)
 					failed.Add(1)
+					continue
 				}
-				if resp != nil {
-					resp.Body.Close()
+				var answer struct{ ID uint64 }
+				err = json.NewDecoder(resp.Body).Decode(&answer)
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				lat[i] = time.Since(t0)
+				if err != nil || resp.StatusCode != http.StatusAccepted || answer.ID == 0 {
+					failed.Add(1)
+					continue
 				}
+				ids[i] = answer.ID
 			}
 		})
 	}
@@ -231,7 +256,12 @@ func natsThroughputRun(bin string, cfg natsBench, replicas int) (*natsThroughput
 	wg.Wait()
 	accepted := time.Since(start)
 	if f := failed.Load(); f > 0 {
-		return nil, fmt.Errorf("%d of %d events were not answered 202", f, cfg.Events)
+		return nil, fmt.Errorf("%d of %d events were not answered 202 with an inbox id", f, cfg.Events)
+	}
+	// One entry each: the bolt inbox's ids, or the shared stream's sequences.
+	slices.Sort(ids)
+	if d := len(slices.Compact(ids)); d != cfg.Events {
+		return nil, fmt.Errorf("%d events answered 202 with %d distinct inbox ids, want %d", cfg.Events, d, cfg.Events)
 	}
 	changes := func() (sum, batches int) {
 		for _, p := range procs {
@@ -258,9 +288,15 @@ func natsThroughputRun(bin string, cfg natsBench, replicas int) (*natsThroughput
 	}
 	applied := time.Since(start)
 	_, batches := changes()
+	var cpu time.Duration
+	for _, p := range procs {
+		p.stop()
+		cpu += p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
+	}
 	slices.Sort(lat)
 	return &natsThroughput{Replicas: replicas, Accepted: float64(cfg.Events) / accepted.Seconds(),
-		Applied: float64(cfg.Events) / applied.Seconds(), P50: lat[len(lat)/2], P99: lat[len(lat)*99/100], Batches: batches}, nil
+		Applied: float64(cfg.Events) / applied.Seconds(), P50: lat[len(lat)/2], P99: lat[len(lat)*99/100], Batches: batches,
+		CPU: cpu / time.Duration(cfg.Events)}, nil
 }
 
 // natsFreshRun puts cfg.Updates new versions of objects cached at a
@@ -381,16 +417,19 @@ func (r *natsResult) write(p printer) {
 	p("storage), each replica a process of its own, against one process with the embedded bolt inbox.")
 	p("Every contender runs on this machine at once with its senders, so the replicas share its cores.")
 	p("")
-	p("**Throughput.** %d senders post %d MinIO-style webhook events, each for an object of its own,", r.Cfg.Senders, r.Cfg.Events)
-	p("round-robin to the replicas; the target is a loopback HTTP server that answers every PURGE at once.")
-	p("Accepted: events answered 202 (stored: fsynced to bolt, or acknowledged by JetStream) a second,")
-	p("until the last answer. Applied: events planned, purged and recorded a second, from the first POST")
-	p("until the replicas' logs count every event applied. Batch window %v (the default).", r.Window)
+	p("**Throughput.** %d senders, each on a kept-alive connection as MinIO's webhook is, post %d", r.Cfg.Senders, r.Cfg.Events)
+	p("MinIO-style webhook events, each for an object of its own, round-robin to the replicas; the target")
+	p("is a loopback HTTP server that answers every PURGE at once. Every answer is checked: a 202 with an")
+	p("inbox id of its own. Accepted: events answered 202 (stored: fsynced to bolt, or acknowledged by")
+	p("JetStream) a second, until the last answer. Applied: events planned, purged and recorded a second, from the first POST")
+	p("until the replicas' logs count every event applied. Batch window %v (the default). CPU/event:", r.Window)
+	p("the CPU time (user and system) the `offload serve` processes used from start to stop, over the events:")
+	p("what an event costs to accept and apply, less sensitive than the rates to what else runs here.")
 	p("")
-	p("| inbox | accepted/s | POST p50 | POST p99 | applied/s | batches |")
-	p("|---|---:|---:|---:|---:|---:|")
+	p("| inbox | accepted/s | POST p50 | POST p99 | applied/s | batches | serve CPU/event |")
+	p("|---|---:|---:|---:|---:|---:|---:|")
 	for _, t := range r.Throughput {
-		p("| %s | %.0f | %s | %s | %.0f | %d |", t.Label, t.Accepted, fmtDur(t.P50), fmtDur(t.P99), t.Applied, t.Batches)
+		p("| %s | %.0f | %s | %s | %.0f | %d | %s |", t.Label, t.Accepted, fmtDur(t.P50), fmtDur(t.P99), t.Applied, t.Batches, fmt.Sprintf("%d µs", t.CPU.Microseconds()))
 	}
 	p("")
 	p("**PUT → fresh.** %d updates, one at a time, to objects Varnish holds for a day; each is timed", r.Cfg.Updates)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -25,7 +26,9 @@ import (
 // control characters included.
 func Decode(payload []byte) []Change {
 	var l list
-	newDecoder(&l).bytes(payload, "", 0)
+	d := pooledDecoder(&l)
+	d.bytes(payload, "", 0)
+	d.release()
 	return l
 }
 
@@ -34,7 +37,9 @@ func Decode(payload []byte) []Change {
 // that id.
 func DecodeMessage(id string, body []byte) []Change {
 	var l list
-	newDecoder(&l).bytes(body, id, 0)
+	d := pooledDecoder(&l)
+	d.bytes(body, id, 0)
+	d.release()
 	// The message is the unit that is retried: ids of envelopes inside it
 	// (an SQS batch posted as one webhook) must not stand in for it.
 	for i := range l {
@@ -82,6 +87,46 @@ type depthBufs struct {
 
 func newDecoder(s Sink) *decoder {
 	return &decoder{sink: s, names: map[string]string{}}
+}
+
+// decoders are reused by Decode and DecodeMessage, which a server calls
+// for every delivery and every inbox entry it applies: a decoder is a few
+// kilobytes, and its JSON decoders and buffers are ready for the next.
+var decoders = sync.Pool{New: func() any { return newDecoder(nil) }}
+
+func pooledDecoder(s Sink) *decoder {
+	d := decoders.Get().(*decoder)
+	d.sink = s
+	return d
+}
+
+// keepBuf bounds a buffer a pooled decoder keeps: one grown for a large
+// payload is dropped rather than held.
+const keepBuf = 64 << 10
+
+// release returns d to the pool holding nothing of what it read: not the
+// payload, not its names, not a large buffer.
+func (d *decoder) release() {
+	small := func(b []byte) []byte {
+		if cap(b) > keepBuf {
+			return nil
+		}
+		return b[:0]
+	}
+	for i := range d.in {
+		d.in[i] = bytes.Buffer{}
+		if d.decs[i] != nil {
+			d.decs[i].Reset(&d.in[i], decodeOptions...) // empty now
+		}
+		b := &d.bufs[i]
+		*b = depthBufs{body: small(b.body), recordMsg: small(b.recordMsg), envelopeMsg: small(b.envelopeMsg),
+			rec: record{eventSource: small(b.rec.eventSource), rawTime: small(b.rec.rawTime)},
+			s3:  s3Entity{key: small(b.s3.key), etag: small(b.s3.etag), versionID: small(b.s3.versionID), sequencer: small(b.s3.sequencer)}}
+	}
+	d.name, d.tmp, d.all = small(d.name), small(d.tmp), small(d.all)
+	clear(d.names)
+	d.sink, d.hops, d.rootKind, d.rootN = nil, [maxDepth + 2]hop{}, 0, 0
+	decoders.Put(d)
 }
 
 func (d *decoder) add(c Change) {

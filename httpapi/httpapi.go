@@ -291,7 +291,12 @@ func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Monitor.eventReceived()
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": id})
+	writeJSON(w, http.StatusAccepted, accepted{ID: id})
+}
+
+// accepted is the answer to an event stored.
+type accepted struct {
+	ID uint64 `json:"id"`
 }
 
 // maxEventErrors bounds the problems an invalid_event answer lists.

@@ -65,9 +65,19 @@ type Inbox struct {
 	queue   []*addition // Adds waiting for a commit, in order
 	leading bool        // an Add is committing a group
 	lastID  uint64      // the last id given
-	arr     arrivals
-	readID  uint64     // the worker has read every entry up to it
-	replay  sync.Mutex // one Replay at a time
+	// What the next group gathers by (gatherWait): the Adds the last
+	// commit took and left queued, when it ended and how long it took;
+	// and the leader waiting for them, which the Add that completes them
+	// tells through gathered.
+	expect          int
+	lastEnd         time.Time
+	lastTook        time.Duration
+	maxGather, idle time.Duration // maxGather and gatherPause; tests set them
+	waiting         bool
+	gathered        chan struct{}
+	arr             arrivals
+	readID          uint64     // the worker has read every entry up to it
+	replay          sync.Mutex // one Replay at a time
 }
 
 // NewInbox returns the inbox kept in opts.DB, after applying optFns to a
@@ -80,7 +90,8 @@ func NewInbox(opts InboxOptions, optFns ...func(*InboxOptions)) (*Inbox, error) 
 	if db == nil {
 		return nil, errors.New("pipeline: InboxOptions.DB is required")
 	}
-	in := &Inbox{db: db, now: opts.Now, added: make(chan struct{}, 1)}
+	in := &Inbox{db: db, now: opts.Now, added: make(chan struct{}, 1), maxGather: maxGather, idle: gatherPause,
+		gathered: make(chan struct{}, 1)}
 	if in.now == nil {
 		in.now = time.Now
 	}
@@ -126,12 +137,25 @@ const (
 	maxGroupBytes = 32 << 20
 )
 
+// appendFill is the inbox bucket's fill percent for Adds (bbolt's maximum).
+const appendFill = 1.0
+
+// maxGather bounds how long a group waits for the Adds it expects, and
+// gatherPause is the time since the last commit past which it expects none
+// (gatherWait).
+const (
+	maxGather   = time.Millisecond
+	gatherPause = 10 * time.Millisecond
+)
+
 // Add stores body as a new entry and returns its id once it is durable.
 // Ids increase monotonically. Concurrent Adds share one commit, and its
 // fsyncs: the Adds that arrive while a commit is on disk are committed
 // together as soon as it ends, by one of them, so a lone Add waits for no
-// one and a burst costs one commit per disk round trip. Once queued, an Add waits for its commit even if
-// ctx ends: the entry may be on disk.
+// one and a burst costs one commit per disk round trip. Under a burst the
+// next group also waits, for at most a millisecond, for the senders the
+// last commit answered (gatherWait). Once queued, an Add waits for its commit even if ctx ends:
+// the entry may be on disk.
 func (in *Inbox) Add(ctx context.Context, body []byte) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("inbox: add: %w", err)
@@ -142,6 +166,10 @@ func (in *Inbox) Add(ctx context.Context, body []byte) (uint64, error) {
 	in.queue = append(in.queue, a)
 	lead := !in.leading
 	in.leading = true
+	if in.waiting && len(in.queue) >= in.expect {
+		in.waiting = false
+		in.gathered <- struct{}{} // one send a wait: never blocks
+	}
 	in.mu.Unlock()
 	if !lead {
 		<-a.done
@@ -159,6 +187,8 @@ func (in *Inbox) Add(ctx context.Context, body []byte) (uint64, error) {
 // next Add waiting, if any: a leader commits one group, so no Add waits on
 // more than two.
 func (in *Inbox) commitGroup() {
+	in.gather()
+	start := time.Now()
 	in.mu.Lock()
 	n, size := 0, 0
 	for n < len(in.queue) && n < maxGroup && (n == 0 || size+in.queue[n].e.Size <= maxGroupBytes) {
@@ -176,6 +206,10 @@ func (in *Inbox) commitGroup() {
 		if b == nil {
 			return fmt.Errorf("bucket %q is missing", InboxBucket)
 		}
+		// Ids only grow, so every Put appends: full pages, not the half
+		// full ones a split leaves by default, are fewer pages to write and
+		// fsync per commit.
+		b.FillPercent = appendFill
 		for _, a := range group {
 			if err := b.Put(key(a.e.ID), encodeEntry(a.e)); err != nil {
 				return err
@@ -193,6 +227,8 @@ func (in *Inbox) commitGroup() {
 	if err == nil {
 		in.arr.add(len(group), in.now(), group[len(group)-1].e.ID, in.readID)
 	}
+	in.expect, in.lastEnd = len(group)+len(in.queue), time.Now()
+	in.lastTook = in.lastEnd.Sub(start)
 	if len(in.queue) > 0 {
 		in.queue[0].lead = true
 		close(in.queue[0].done)
@@ -211,6 +247,49 @@ func (in *Inbox) commitGroup() {
 	if err == nil {
 		in.signal()
 	}
+}
+
+// gather waits, as a group's leader, until the Adds gatherWait expects are
+// queued or its wait ends.
+func (in *Inbox) gather() {
+	in.mu.Lock()
+	wait := in.gatherWait(time.Now())
+	in.waiting = wait > 0
+	in.mu.Unlock()
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	select {
+	case <-in.gathered:
+	case <-t.C:
+	}
+	t.Stop()
+	in.mu.Lock()
+	if in.waiting {
+		in.waiting = false
+	} else {
+		select { // the Add that completed the group told us as the wait ended
+		case <-in.gathered:
+		default:
+		}
+	}
+	in.mu.Unlock()
+}
+
+// gatherWait returns how long the next group is to wait at now, with in.mu
+// held: until as many Adds are queued as the last commit took and left
+// queued, for at most that commit's time (and maxGather). Under a burst
+// each sender sends its next event once its last is stored: without the
+// wait, those a commit answered come back while the next is on disk, and
+// the senders split into groups that take turns, each commit storing a
+// part of them. A lone Add (the last commit took one), or the first after
+// a pause (gatherPause since the last commit), waits for no one.
+func (in *Inbox) gatherWait(now time.Time) time.Duration {
+	if len(in.queue) >= in.expect || now.Sub(in.lastEnd) > in.idle {
+		return 0
+	}
+	return min(in.lastTook, in.maxGather)
 }
 
 func (in *Inbox) signal() {

@@ -169,3 +169,103 @@ func TestArrivalsReadBeforeCounted(t *testing.T) {
 		})
 	}
 }
+
+// TestInboxGatherWait: a group waits for the Adds the last commit took and
+// left queued, for at most that commit's time and maxGather; not when they
+// are there, not for a lone Add, not after a pause.
+func TestInboxGatherWait(t *testing.T) {
+	end := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		queued int
+		expect int
+		since  time.Duration // from the last commit's end
+		took   time.Duration // the last commit's
+		want   time.Duration
+	}{
+		{"all there", 16, 16, 0, 2 * time.Millisecond, 0},
+		{"more than expected", 5, 3, 0, 2 * time.Millisecond, 0},
+		{"a lone Add", 1, 1, 0, 2 * time.Millisecond, 0},
+		{"the first after a start", 1, 0, 0, 0, 0},
+		{"the first of a burst's senders", 1, 16, 300 * time.Microsecond, 2 * time.Millisecond, maxGather},
+		{"a commit shorter than maxGather", 8, 16, 0, 400 * time.Microsecond, 400 * time.Microsecond},
+		{"after a pause", 1, 16, gatherPause + time.Millisecond, 2 * time.Millisecond, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := &Inbox{queue: make([]*addition, tt.queued), expect: tt.expect, lastEnd: end, lastTook: tt.took,
+				maxGather: maxGather, idle: gatherPause}
+			if got := in.gatherWait(end.Add(tt.since)); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestInboxGroupWaitsForExpectedAdds: a leader that expects three Adds
+// waits (here for as long as it takes: no timer ends the wait) until the
+// third is queued, and the three share one commit.
+func TestInboxGroupWaitsForExpectedAdds(t *testing.T) {
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "state.db"), 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	in, err := NewInbox(InboxOptions{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txid := func() int {
+		tx, err := db.Begin(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		return tx.ID()
+	}
+	before := txid()
+	in.mu.Lock()
+	in.expect, in.lastEnd, in.lastTook, in.maxGather, in.idle = 3, time.Now(), time.Hour, time.Hour, time.Hour
+	in.mu.Unlock()
+
+	const adds = 3
+	ids := make([]uint64, adds)
+	errs := make([]error, adds)
+	var wg sync.WaitGroup
+	state := func(want func(waiting bool, queued int) bool, what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			in.mu.Lock()
+			w, q := in.waiting, len(in.queue)
+			in.mu.Unlock()
+			if want(w, q) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after 10s: waiting %v, %d queued; want %s", w, q, what)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for i := range adds {
+		wg.Go(func() { ids[i], errs[i] = in.Add(context.Background(), fmt.Appendf(nil, `{"n":%d}`, i)) })
+		if i < adds-1 {
+			state(func(w bool, q int) bool { return w && q == i+1 }, fmt.Sprintf("the leader waiting, %d queued", i+1))
+		}
+	}
+	wg.Wait()
+	if got := txid() - before; got != 1 {
+		t.Errorf("commits: got %d, want 1", got)
+	}
+	for i, id := range ids {
+		if errs[i] != nil || id == 0 {
+			t.Errorf("Add %d: got id %d, %v; want an id", i, id, errs[i])
+		}
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.waiting || len(in.gathered) != 0 || in.expect != adds {
+		t.Errorf("after the commit: waiting %v, %d signals, expect %d; want false, 0, %d", in.waiting, len(in.gathered), in.expect, adds)
+	}
+}
