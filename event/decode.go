@@ -124,6 +124,8 @@ func (d *decoder) release() {
 			s3:  s3Entity{key: small(b.s3.key), etag: small(b.s3.etag), versionID: small(b.s3.versionID), sequencer: small(b.s3.sequencer)}}
 	}
 	d.name, d.tmp, d.all = small(d.name), small(d.tmp), small(d.all)
+	clear(d.fast[:cap(d.fast)]) // the fast path's records point into the payload
+	d.fast = d.fast[:0]
 	clear(d.names)
 	d.sink, d.hops, d.rootKind, d.rootN = nil, [maxDepth + 2]hop{}, 0, 0
 	decoders.Put(d)

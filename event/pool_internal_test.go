@@ -84,6 +84,11 @@ func TestReleasedDecoderHoldsNoPayload(t *testing.T) {
 			t.Errorf("got a buffer of %d bytes kept, want at most %d", cap(buf), keepBuf)
 		}
 	}
+	for i, r := range d.fast[:cap(d.fast)] {
+		if r.key != nil || r.source != nil || r.etag != nil {
+			t.Errorf("fast[%d]: got a record pointing into the payload kept, want none", i)
+		}
+	}
 	if len(d.names) != 0 || d.sink != nil {
 		t.Errorf("got %d names and sink %v kept, want none", len(d.names), d.sink)
 	}
