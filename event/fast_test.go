@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -177,4 +178,28 @@ func FuzzFastPath(f *testing.F) {
 			t.Fatalf("fast path: %+v\ngeneral:   %+v", fast, general)
 		}
 	})
+}
+
+// The strings of changes are cut from blocks the decoder goes on
+// appending to: each stays as it was made, across many blocks.
+func TestChangesKeepTheirStrings(t *testing.T) {
+	const n = 3000 // about 300 KB of strings: many blocks
+	var b bytes.Buffer
+	o := eventgen.Options{}
+	if err := eventgen.WriteSQS(&b, n, o); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := ReadAll(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != n {
+		t.Fatalf("got %d changes, want %d", len(cs), n)
+	}
+	for i, c := range cs {
+		key, obj := o.Object(i)
+		if c.Key != key || c.ETag != fmt.Sprintf("%032x", obj) || c.Sequencer != fmt.Sprintf("0065A1%012X", obj) || c.VersionID != fmt.Sprintf("%032d", obj) {
+			t.Fatalf("change %d: got key %q etag %q sequencer %q version %q, want %q and object %d's", i, c.Key, c.ETag, c.Sequencer, c.VersionID, key, obj)
+		}
+	}
 }
