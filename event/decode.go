@@ -80,7 +80,8 @@ type decoder struct {
 // depthBufs hold the unescaped payloads found at one depth until the value
 // that holds them ends and says what they are, and the record being read.
 type depthBufs struct {
-	body, recordMsg, envelopeMsg []byte
+	body, recordMsg, envelopeMsg []byte // quoted
+	unquoted                     []byte // the payload at this depth, unescaped
 	rec                          record
 	s3                           s3Entity
 }
@@ -119,7 +120,7 @@ func (d *decoder) release() {
 			d.decs[i].Reset(&d.in[i], decodeOptions...) // empty now
 		}
 		b := &d.bufs[i]
-		*b = depthBufs{body: small(b.body), recordMsg: small(b.recordMsg), envelopeMsg: small(b.envelopeMsg),
+		*b = depthBufs{body: small(b.body), recordMsg: small(b.recordMsg), envelopeMsg: small(b.envelopeMsg), unquoted: small(b.unquoted),
 			rec: record{eventSource: small(b.rec.eventSource), rawTime: small(b.rec.rawTime)},
 			s3:  s3Entity{key: small(b.s3.key), etag: small(b.s3.etag), versionID: small(b.s3.versionID), sequencer: small(b.s3.sequencer)}}
 	}
@@ -209,6 +210,18 @@ func (d *decoder) at(p problem, depth, rec int, field string) string {
 	return prefixed(d.where(depth, rec, f), p.msg)
 }
 
+// quoted reads the payload in v, a JSON string readPayloadString read, as
+// bytes does: by the fast path from the string as it is, if it can, else
+// unescaped.
+func (d *decoder) quoted(v []byte, id string, depth int) {
+	if depth <= maxDepth && d.fastS3(v[1:len(v)-1], true, id, depth) {
+		return
+	}
+	u := &d.bufs[depth].unquoted
+	*u, _ = jsontext.AppendUnquote((*u)[:0], v) // valid already; only U+FFFD substitutions err
+	d.bytes(*u, id, depth)
+}
+
 // bytes reads data as one payload, as Decode does: if it is not JSON, what
 // it added so far is dropped and it is one invalid change.
 func (d *decoder) bytes(data []byte, id string, depth int) {
@@ -216,7 +229,7 @@ func (d *decoder) bytes(data []byte, id string, depth int) {
 		d.invalid(id, "%s", prefixed(d.where(depth, -1, ""), fmt.Sprintf("envelopes nested more than %d deep", maxDepth)))
 		return
 	}
-	if d.fastS3(data, id, depth) {
+	if d.fastS3(data, false, id, depth) {
 		return
 	}
 	// A bytes.Buffer is read in place, not copied.
@@ -405,7 +418,7 @@ func (d *decoder) payload(dec *jsontext.Decoder, id string, depth int) error {
 			id = e.messageID
 		}
 		d.hops[depth] = hop{rec: -1, field: "Message"}
-		d.bytes(*msgBuf, id, depth+1)
+		d.quoted(*msgBuf, id, depth+1)
 	case e.detailType != "" && e.source != "":
 		d.sink.Truncate(mark)
 		if id == "" {
@@ -566,7 +579,7 @@ func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, 
 			return false, nil
 		}
 		d.hops[depth] = hop{rec: i, field: "body"}
-		d.bytes(bufs.body, mid, depth+1)
+		d.quoted(bufs.body, mid, depth+1)
 	case src == "aws:sns" || r.hasSns:
 		if !r.hasSns || !r.hasSnsMessage {
 			d.invalid(id, "%s is missing", d.where(depth, i, "Sns.Message"))
@@ -577,7 +590,7 @@ func (d *decoder) record(dec *jsontext.Decoder, id string, i, depth int) (bool, 
 			mid = r.snsMessageID
 		}
 		d.hops[depth] = hop{rec: i, field: "Sns.Message"}
-		d.bytes(bufs.recordMsg, mid, depth+1)
+		d.quoted(bufs.recordMsg, mid, depth+1)
 	default:
 		d.s3Record(r, id, i, depth)
 	}
@@ -878,7 +891,8 @@ func (d *decoder) readString(dec *jsontext.Decoder, field string, dst *string, b
 }
 
 // readPayloadString reads a string holding JSON (an SQS body, an SNS
-// message) unescaped into buf, reporting whether it was there.
+// message) into buf as it is, quoted (quoted decodes it), reporting
+// whether it was there.
 func (d *decoder) readPayloadString(dec *jsontext.Decoder, field string, buf *[]byte, bad *problem) (bool, error) {
 	v, err := dec.ReadValue()
 	if err != nil {
@@ -886,7 +900,7 @@ func (d *decoder) readPayloadString(dec *jsontext.Decoder, field string, buf *[]
 	}
 	switch v[0] {
 	case '"':
-		*buf, _ = jsontext.AppendUnquote((*buf)[:0], v) // valid already; only U+FFFD substitutions err
+		*buf = append((*buf)[:0], v...)
 		return true, nil
 	case 'n':
 		return false, nil

@@ -43,11 +43,14 @@ const (
 )
 
 // fastS3 reads data as bytes does, if it can: it reports whether it did.
-func (d *decoder) fastS3(data []byte, id string, depth int) bool {
+// If quoted, data is a JSON string's contents, escaped, which the fast path
+// reads as they are when the only escape in them is \" (a quote of the
+// payload).
+func (d *decoder) fastS3(data []byte, quoted bool, id string, depth int) bool {
 	if !fastPath {
 		return false
 	}
-	s := scanner{b: data}
+	s := scanner{b: data, q: quoted}
 	if !s.lit('{') || !s.name("Records") || !s.lit('[') {
 		return false
 	}
@@ -114,10 +117,49 @@ func (d *decoder) fastS3(data []byte, id string, depth int) bool {
 }
 
 // scanner reads JSON from b at i. Each method reports false for what the
-// fast path does not take, which may be valid JSON.
+// fast path does not take, which may be valid JSON. If q, b is escaped, as
+// in a JSON string: a quote is \", and another escape is not taken.
 type scanner struct {
 	b []byte
 	i int
+	q bool
+}
+
+// quote reads the quote that opens a string, after white space.
+func (s *scanner) quote() bool {
+	if !s.q {
+		return s.lit('"')
+	}
+	s.ws()
+	if s.i+1 < len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == '"' {
+		s.i += 2
+		return true
+	}
+	return false
+}
+
+// end reports whether the string being read ends at j: a quote, or, if
+// q, an escaped one. It reports !ok for a byte no string the fast path
+// takes holds: another escape, or a control character.
+func (s *scanner) end(j int) (end, ok bool) {
+	switch c := s.b[j]; {
+	case c == '"':
+		return !s.q, !s.q // escaped, a quote is \"
+	case c == '\\':
+		return s.q && j+1 < len(s.b) && s.b[j+1] == '"', s.q && j+1 < len(s.b) && s.b[j+1] == '"'
+	case c < 0x20:
+		return false, false
+	}
+	return false, true
+}
+
+// closeAt moves past the quote that closes a string at j.
+func (s *scanner) closeAt(j int) {
+	if s.q {
+		s.i = j + 2
+	} else {
+		s.i = j + 1
+	}
 }
 
 func (s *scanner) ws() {
@@ -150,17 +192,21 @@ func (s *scanner) name(n string) bool {
 // plainString reads a string with no escape and no control character, and
 // returns what is between its quotes.
 func (s *scanner) plainString() ([]byte, bool) {
-	if !s.lit('"') {
+	if !s.quote() {
 		return nil, false
 	}
 	for j := s.i; j < len(s.b); j++ {
-		switch c := s.b[j]; {
-		case c == '"':
-			v := s.b[s.i:j]
-			s.i = j + 1
-			return v, true
-		case c == '\\' || c < 0x20:
+		if c := s.b[j]; c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		end, ok := s.end(j)
+		if !ok {
 			return nil, false
+		}
+		if end {
+			v := s.b[s.i:j]
+			s.closeAt(j)
+			return v, true
 		}
 	}
 	return nil, false
@@ -333,7 +379,7 @@ func (s *scanner) skip(depth int) bool {
 		return false
 	}
 	switch c := s.b[s.i]; {
-	case c == '"':
+	case c == '"' || c == '\\':
 		return s.skipString()
 	case c == '{':
 		s.i++
@@ -384,8 +430,12 @@ func (s *scanner) word(w string) bool {
 }
 
 // skipString reads a string whose escapes are all valid; a \u escape of
-// a surrogate is left to the general decoder.
+// a surrogate is left to the general decoder. If q, it takes no escape.
 func (s *scanner) skipString() bool {
+	if s.q {
+		_, ok := s.plainString()
+		return ok
+	}
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
 		return false
 	}

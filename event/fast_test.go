@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -24,7 +25,7 @@ func decodeBoth(payload []byte) (fast, general []Change) {
 // taken reports whether the fast path reads payload.
 func taken(payload []byte) bool {
 	var l list
-	return newDecoder(&l).fastS3(payload, "m-1", 0)
+	return newDecoder(&l).fastS3(payload, false, "m-1", 0)
 }
 
 // fastSeeds are S3 payloads, as S3 and MinIO send them and as they should
@@ -164,6 +165,59 @@ func TestFastPathIsTheGeneralDecoder(t *testing.T) {
 		}
 	}
 	t.Logf("%d seeds (%d fast), %d mutations (%d fast)", len(seeds), took, mutated, mutatedTaken)
+
+	// The same, each the body of an SQS message, which the fast path
+	// reads as it is, escaped; mutated as sent, escapes and all.
+	mutated, mutatedTaken = 0, 0
+	for _, s := range seeds {
+		q, err := json.Marshal(string(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix := `{"Records":[{"messageId":"m-2","eventSource":"aws:sqs","body":`
+		msg := []byte(prefix + string(q) + `}]}`)
+		check(msg)
+		for range 300 {
+			m := bytes.Clone(msg)
+			for range 1 + rnd.IntN(2) {
+				i := len(prefix) + 1 + rnd.IntN(len(q)-2) // within the body
+				if i >= len(m) {
+					continue
+				}
+				switch rnd.IntN(3) {
+				case 0:
+					m[i] = alphabet[rnd.IntN(len(alphabet))]
+				case 1:
+					m = append(m[:i], append([]byte{alphabet[rnd.IntN(len(alphabet))]}, m[i:]...)...)
+				case 2:
+					m = append(m[:i], m[i+1:]...)
+				}
+			}
+			check(m)
+			mutated++
+			if quotedTaken(m) {
+				mutatedTaken++
+			}
+		}
+	}
+	t.Logf("as SQS bodies: %d mutations (%d fast)", mutated, mutatedTaken)
+	if mutatedTaken < 100 {
+		t.Errorf("the fast path took %d mutated SQS bodies, want at least 100", mutatedTaken)
+	}
+}
+
+// quotedTaken reports whether the fast path reads the body of the one
+// message in msg as it is, escaped.
+func quotedTaken(msg []byte) bool {
+	var m struct {
+		Records []struct{ Body json.RawMessage }
+	}
+	if json.Unmarshal(msg, &m) != nil || len(m.Records) != 1 || len(m.Records[0].Body) < 2 || m.Records[0].Body[0] != '"' {
+		return false
+	}
+	b := m.Records[0].Body
+	var l list
+	return newDecoder(&l).fastS3(b[1:len(b)-1], true, "m-2", 1)
 }
 
 // FuzzFastPath: go test -fuzz FuzzFastPath ./event extends the mutations.
@@ -176,6 +230,12 @@ func FuzzFastPath(f *testing.F) {
 		fast, general := decodeBoth(payload)
 		if !reflect.DeepEqual(fast, general) {
 			t.Fatalf("fast path: %+v\ngeneral:   %+v", fast, general)
+		}
+		// And as an SQS body: escaped, which the fast path reads as it is.
+		q, _ := json.Marshal(string(payload))
+		fast, general = decodeBoth([]byte(`{"Records":[{"messageId":"m-2","eventSource":"aws:sqs","body":` + string(q) + `}]}`))
+		if !reflect.DeepEqual(fast, general) {
+			t.Fatalf("as an SQS body: fast path: %+v\ngeneral:   %+v", fast, general)
 		}
 	})
 }

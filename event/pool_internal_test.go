@@ -73,7 +73,7 @@ func TestReleasedDecoderHoldsNoPayload(t *testing.T) {
 			t.Errorf("in[%d]: got %d bytes unread, want 0", i, n)
 		}
 		b := d.bufs[i]
-		for _, buf := range [][]byte{b.body, b.recordMsg, b.envelopeMsg, b.rec.eventSource, b.rec.rawTime, b.s3.key, b.s3.etag, b.s3.versionID, b.s3.sequencer} {
+		for _, buf := range [][]byte{b.body, b.recordMsg, b.envelopeMsg, b.unquoted, b.rec.eventSource, b.rec.rawTime, b.s3.key, b.s3.etag, b.s3.versionID, b.s3.sequencer} {
 			if cap(buf) > keepBuf {
 				t.Errorf("bufs[%d]: got a buffer of %d bytes kept, want at most %d", i, cap(buf), keepBuf)
 			}
