@@ -23,8 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/config"
@@ -62,10 +60,7 @@ type deps struct {
 
 	boltDB *bolt.Ledger
 
-	natsOnce sync.Once // the inbox's NATS connection (nats_wire.go)
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	natsErr  error
+	natsState // the inbox's NATS connection (nats_wire.go; nats_lambda.go in the Lambda-only build)
 
 	edgercMu sync.Mutex
 	edgercs  map[string]*cache.Entry[*edgegrid.Config]
