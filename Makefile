@@ -17,6 +17,7 @@ check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags lambda.norpc,offload_lambda ./cmd/offload
 
 ## unit: the tests without the race detector, quicker while working
 unit:
