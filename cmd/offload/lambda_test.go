@@ -523,6 +523,25 @@ func TestBootstrapBuiltAsTested(t *testing.T) {
 	}
 }
 
+// TestFullBuildRunsAsBootstrap checks what the README promises of the
+// build without offload_lambda: set AWS_LAMBDA_RUNTIME_API, and it is the
+// function.
+func TestFullBuildRunsAsBootstrap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the bootstrap binary")
+	}
+	moto := awstest.SharedMoto(t)
+	rt := startLambda(t, lambdatest.Build(t, "."), motoEnv(t, moto.URL), "OFFLOAD_STATE_DRIVER=memory")
+	out := invokeOK(t, rt, []byte(s3Notification("my-site", "index.html", "e1", "0001")), 10*time.Second)
+	var sum invocationSummary
+	if err := json.Unmarshal(out, &sum); err != nil {
+		t.Fatalf("response %s: %v", out, err)
+	}
+	if sum.Changes != 1 || sum.Purged != 1 || sum.Failed != 0 || sum.Committed != 1 {
+		t.Errorf("got %+v, want one change purged and committed", sum)
+	}
+}
+
 // TestBootstrapOutsideLambda checks that the Lambda-only build, run as a
 // command, says what it is and exits 2 rather than doing nothing.
 func TestBootstrapOutsideLambda(t *testing.T) {
