@@ -419,7 +419,7 @@ func onlyProcess(rt *lambdatest.Runtime) (int, error) {
 // with -trimpath, but for this machine, into dir/bootstrap.
 func buildBootstrap(dir string) (string, error) {
 	out := filepath.Join(dir, "bootstrap")
-	return out, goBuild(out, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w")
+	return out, goBuild(out, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc,offload_lambda", "-trimpath", "-ldflags=-s -w")
 }
 
 // s3Put is an S3 notification of one put of key, as S3 sends it.
@@ -617,7 +617,7 @@ func writeLambda(p printer, r *lambdaResult) {
 	p("received are counted and checked after every run.")
 	p("")
 	p("- **offload**: the real `bootstrap` (`cmd/offload` built as `make bootstrap` builds it, `-tags")
-	p("  lambda.norpc -trimpath -ldflags='-s -w'`, but for this machine's %s; %s MiB), with a", r.Platform, fmtNum(float64(r.BinaryBytes)/(1<<20)))
+	p("  lambda.norpc,offload_lambda -trimpath -ldflags='-s -w'`, but for this machine's %s; %s MiB), with a", r.Platform, fmtNum(float64(r.BinaryBytes)/(1<<20)))
 	p("  configuration file naming one CloudFront target. Its events are SQS batches whose messages")
 	p("  each carry one S3 put notification, as the deploy template's S3 → SQS → Lambda wiring delivers")
 	p("  them; every response is checked to be a partial batch response.")

@@ -58,7 +58,8 @@ func TestIAMAllowsWhatTheFunctionCalls(t *testing.T) {
 	}
 	root := loadTemplate(t)
 	allowed := functionActions(t, root)
-	bin := lambdatest.Build(t, "github.com/offload-dev/offload/cmd/offload")
+	// As make bootstrap builds it: the Lambda-only build.
+	bin := lambdatest.Build(t, "github.com/offload-dev/offload/cmd/offload", "-tags=lambda.norpc,offload_lambda")
 	moto := awstest.SharedMoto(t)
 	rec := awstest.NewActionRecorder(moto.URL)
 	defer rec.Close()

@@ -3,11 +3,11 @@ package httpapi
 import (
 	"bufio"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/offload-dev/offload/cache"
 	"github.com/offload-dev/offload/pipeline"
@@ -16,12 +16,14 @@ import (
 // metrics answers GET /metrics in the Prometheus text exposition format
 // (version 0.0.4).
 //
-// The samples are written by VictoriaMetrics/metrics rather than
-// prometheus/client_golang, which serves the Lambda bootstrap too: that one
-// brings protobuf and made the stripped bootstrap 1.7 MB (11%) larger and
-// its package init about 5 ms slower; this one costs a few KB and about a
-// millisecond. The tests read the scrape with the Prometheus project's own
-// parser and linter.
+// The samples are written here, with the standard library, because this
+// handler serves the Lambda bootstrap too, where every linked package's
+// init is paid on each cold start: prometheus/client_golang brings protobuf
+// and made the stripped bootstrap 1.7 MB larger and its package init about
+// 5 ms slower; VictoriaMetrics/metrics, used until then, still cost 1 to 2
+// ms of init (its runtime/metrics tables and cgroup files read), for
+// counters and gauges without histograms. The tests read the scrape with
+// the Prometheus project's own parser and linter.
 func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Inbox.Stats(r.Context(), 0)
 	if err != nil {
@@ -120,29 +122,27 @@ func (m *Monitor) writeMetrics(w io.Writer, inbox pipeline.InboxStats, cs []cach
 	f.write()
 }
 
-// family is one metric family. Its series are gathered in a metrics.Set,
-// which checks each series' name and labels, adds up series with the same
-// labels and writes them sorted; the HELP and TYPE lines are written here,
-// as the library has no help text (so metrics.ExposeMetadata must stay off,
-// or each family would have them twice).
+// family is one metric family: its series by name and labels, written
+// sorted after its HELP and TYPE lines. Series with the same labels are one
+// series, their sum: a series twice makes Prometheus reject the scrape.
 type family struct {
 	w                io.Writer
 	name, kind, help string
-	series           *metrics.Set
+	series           map[string]float64
 }
 
 func newFamily(w io.Writer, name, kind, help string) *family {
-	return &family{w: w, name: name, kind: kind, help: help, series: metrics.NewSet()}
+	return &family{w: w, name: name, kind: kind, help: help, series: map[string]float64{}}
 }
 
 // add adds n to a counter's series; labels are name, value pairs.
 func (f *family) add(n int64, labels ...string) {
-	f.series.GetOrCreateCounter(f.seriesName(labels)).AddInt64(n)
+	f.series[f.seriesName(labels)] += float64(n)
 }
 
 // set sets a gauge without labels.
 func (f *family) set(v float64) {
-	f.series.GetOrCreateGauge(f.name, nil).Set(v)
+	f.series[f.name] = v
 }
 
 func (f *family) seriesName(labels []string) string {
@@ -164,7 +164,9 @@ func (f *family) seriesName(labels []string) string {
 
 func (f *family) write() {
 	io.WriteString(f.w, "# HELP "+f.name+" "+helpEscaper.Replace(f.help)+"\n# TYPE "+f.name+" "+f.kind+"\n")
-	f.series.WritePrometheus(f.w)
+	for _, s := range slices.Sorted(maps.Keys(f.series)) {
+		io.WriteString(f.w, s+" "+strconv.FormatFloat(f.series[s], 'f', -1, 64)+"\n")
+	}
 }
 
 // The text format's escapes: a label value escapes \, " and a line break;

@@ -43,7 +43,7 @@ func TestLambdaHTTP(t *testing.T) {
 		t.Skip("builds and runs the bootstrap binary")
 	}
 	moto := awstest.SharedMoto(t)
-	bin := lambdatest.Build(t, ".")
+	bin := buildBootstrap(t)
 	ctx := context.Background()
 	cfg := writeConfig(t, httpConfig("fallback"))
 	env := func(more ...string) []string {

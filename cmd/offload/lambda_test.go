@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -40,9 +41,9 @@ func TestLambda(t *testing.T) {
 		t.Skip("builds and runs the bootstrap binary")
 	}
 	moto := awstest.SharedMoto(t)
-	bin := lambdatest.Build(t, ".")
+	bin := buildBootstrap(t)
 	if st, err := os.Stat(bin); err == nil {
-		t.Logf("bootstrap binary (test build, %s, with symbols): %.1f MB", "lambda.norpc", float64(st.Size())/(1<<20))
+		t.Logf("bootstrap binary (test build, %s, with symbols): %.1f MB", bootstrapTags, float64(st.Size())/(1<<20))
 	}
 	ctx := context.Background()
 
@@ -258,6 +259,23 @@ targets: [{name: edge, provider: varnish, endpoints: ["http://%s"], host: www.ex
 		}
 	})
 
+	// The Lambda-only build has no NATS client: a configuration that
+	// names the NATS ledger fails with what to do instead.
+	t.Run("nats ledger in the Lambda-only build", func(t *testing.T) {
+		cfg := writeConfig(t, "inbox: {driver: nats, url: nats://127.0.0.1:1}\nstate: {driver: nats}\n")
+		rt := startLambda(t, bin, motoEnv(t, moto.URL), "OFFLOAD_CONFIG="+cfg)
+		_, errPayload, err := rt.Invoke(ctx, []byte(s3Notification("my-site", "a.html", "e1", "0001")), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ ErrorMessage, ErrorType string }
+		_ = json.Unmarshal(errPayload, &e)
+		want := "state: driver nats is not in this bootstrap (built with -tags offload_lambda, for Lambda): use state.driver dynamodb"
+		if e.ErrorType != "Offload.PipelineError" || !strings.Contains(e.ErrorMessage, want) {
+			t.Errorf("got errorType %q, error %q; want Offload.PipelineError with %q", e.ErrorType, e.ErrorMessage, want)
+		}
+	})
+
 	t.Run("config error in SSM", func(t *testing.T) {
 		name := fmt.Sprintf("/offload/test-%d/bad", time.Now().UnixNano())
 		putParameter(t, moto, name, "state: {driver: memory}\ntargets:\n  - {name: cf, provider: cloudfront}\n")
@@ -347,7 +365,7 @@ func TestLambdaColdStart(t *testing.T) {
 		t.Skip("builds and runs the bootstrap binary")
 	}
 	moto := awstest.SharedMoto(t)
-	bin := lambdatest.Build(t, ".", "-trimpath", "-ldflags=-s -w")
+	bin := buildBootstrap(t, "-trimpath", "-ldflags=-s -w")
 	st, err := os.Stat(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -403,20 +421,144 @@ func TestBootstrapNoSchemaTables(t *testing.T) {
 		"github.com/aws/aws-sdk-go-v2/service/ssooidc/schemas": true,
 		"github.com/aws/aws-sdk-go-v2/service/signin/schemas":  true,
 	}
-	cmd := exec.Command("go", "list", "-tags", "lambda.norpc", "-deps", ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
 	var got []string
-	for _, p := range strings.Fields(string(out)) {
+	for _, p := range bootstrapDeps(t, bootstrapTags) {
 		if strings.HasPrefix(p, "github.com/aws/aws-sdk-go-v2/") && strings.HasSuffix(p, "/schemas") && !credentialChain[p] {
 			got = append(got, p)
 		}
 	}
 	if len(got) > 0 {
 		t.Errorf("got the bootstrap linking %v, want none but the credential chain's: hold those modules at their last release before schema-based serde (go.mod says which)", got)
+	}
+}
+
+// bootstrapTags are the build tags of the deployment package's bootstrap
+// (the Makefile's bootstrap target, the harness's measurement 4):
+// lambda.norpc, and offload_lambda, which leaves out what only the
+// commands and offload serve use.
+const bootstrapTags = "lambda.norpc,offload_lambda"
+
+// buildBootstrap builds this package as the deployment package holds it,
+// for this machine; more go build flags may follow.
+func buildBootstrap(t *testing.T, flags ...string) string {
+	t.Helper()
+	return lambdatest.Build(t, ".", append([]string{"-tags=" + bootstrapTags}, flags...)...)
+}
+
+// bootstrapDeps lists the packages this package links with the build
+// tags, for linux/arm64 as deployed.
+func bootstrapDeps(t *testing.T, tags string) []string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-tags", tags, "-deps", ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -tags %s: %v", tags, err)
+	}
+	return strings.Fields(string(out))
+}
+
+// TestBootstrapLinksOnlyTheFunction checks that the Lambda-only build
+// links none of what only offload serve and the commands use: every
+// package linked runs its init on every cold start (nats.go's and the
+// encoding/gob it brings were about 2 ms). The same list without
+// offload_lambda must hold them, or the check would prove nothing.
+func TestBootstrapLinksOnlyTheFunction(t *testing.T) {
+	serverOnly := []string{
+		"github.com/nats-io/nats.go",
+		"github.com/nats-io/nats.go/jetstream",
+		"encoding/gob",
+		"github.com/offload-dev/offload/ledger/natskv",
+		"github.com/offload-dev/offload/pipeline/natsinbox",
+	}
+	// Neither build needs these, whose init is dear: httpapi's /metrics
+	// writes its text itself (httpapi/metrics.go says why).
+	neither := []string{"runtime/metrics", "github.com/VictoriaMetrics/metrics", "google.golang.org/protobuf/proto"}
+	for _, c := range []struct {
+		name, tags string
+		linked     bool
+	}{
+		{"Lambda-only build", bootstrapTags, false},
+		{"full build", "lambda.norpc", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			deps := bootstrapDeps(t, c.tags)
+			for _, p := range serverOnly {
+				if got := slices.Contains(deps, p); got != c.linked {
+					t.Errorf("-tags %s: got %s linked %v, want %v", c.tags, p, got, c.linked)
+				}
+			}
+			for _, p := range neither {
+				if slices.Contains(deps, p) {
+					t.Errorf("-tags %s: got %s linked, want it not", c.tags, p)
+				}
+			}
+		})
+	}
+}
+
+// TestBootstrapBuiltAsTested checks that make bootstrap and the harness's
+// measurement 4 build the bootstrap with the tags these tests build it
+// with: the line of each that builds it names them.
+func TestBootstrapBuiltAsTested(t *testing.T) {
+	for _, c := range []struct{ file, line, want string }{
+		{"../../Makefile", "-o dist/bootstrap", "-tags " + bootstrapTags + " "},
+		{"../../bench/lambda.go", "goBuild(out, ", `"-tags", "` + bootstrapTags + `"`},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			b, err := os.ReadFile(c.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for l := range strings.Lines(string(b)) {
+				if strings.Contains(l, c.line) {
+					lines = append(lines, l)
+				}
+			}
+			if len(lines) != 1 || !strings.Contains(lines[0], c.want) {
+				t.Errorf("got the lines of %s with %q: %q; want one, with %s", c.file, c.line, lines, c.want)
+			}
+		})
+	}
+}
+
+// TestFullBuildRunsAsBootstrap checks what the README promises of the
+// build without offload_lambda: set AWS_LAMBDA_RUNTIME_API, and it is the
+// function.
+func TestFullBuildRunsAsBootstrap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the bootstrap binary")
+	}
+	moto := awstest.SharedMoto(t)
+	rt := startLambda(t, lambdatest.Build(t, "."), motoEnv(t, moto.URL), "OFFLOAD_STATE_DRIVER=memory")
+	out := invokeOK(t, rt, []byte(s3Notification("my-site", "index.html", "e1", "0001")), 10*time.Second)
+	var sum invocationSummary
+	if err := json.Unmarshal(out, &sum); err != nil {
+		t.Fatalf("response %s: %v", out, err)
+	}
+	if sum.Changes != 1 || sum.Purged != 1 || sum.Failed != 0 || sum.Committed != 1 {
+		t.Errorf("got %+v, want one change purged and committed", sum)
+	}
+}
+
+// TestBootstrapOutsideLambda checks that the Lambda-only build, run as a
+// command, says what it is and exits 2 rather than doing nothing.
+func TestBootstrapOutsideLambda(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the bootstrap binary")
+	}
+	cmd := exec.Command(buildBootstrap(t), "version")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Errorf("got %v, want exit status 2", err)
+	}
+	if want := "it runs only as a Lambda function, where AWS_LAMBDA_RUNTIME_API is set"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("got stderr %q, want it to say %q", stderr.String(), want)
 	}
 }
 

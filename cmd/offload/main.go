@@ -1,3 +1,5 @@
+//go:build !offload_lambda
+
 // Command offload keeps CDN edges in step with object storage. It runs as a
 // server (offload serve), as one-shot commands (plan, apply, purge,
 // backfill, config), and, when AWS_LAMBDA_RUNTIME_API is set, as the Lambda
@@ -6,6 +8,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -59,6 +62,19 @@ func newRootCmd() *command {
 	}
 	root.subs = append(root.subs, newHelpCmd(root))
 	return root.link()
+}
+
+func newVersionCmd() *command {
+	return &command{
+		name:    "version",
+		summary: "print the version",
+		usage:   []string{"version"},
+		about:   "Print offload's version, the commit it was built from, and the Go version.",
+		run: noArgs(func(_ context.Context, s streams) error {
+			_, err := fmt.Fprintln(s.out, versionLine())
+			return err
+		}),
+	}
 }
 
 func newHelpCmd(root *command) *command {

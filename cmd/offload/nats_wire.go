@@ -1,3 +1,5 @@
+//go:build !offload_lambda
+
 package main
 
 import (
@@ -6,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -15,6 +18,14 @@ import (
 	"github.com/offload-dev/offload/ledger/natskv"
 	"github.com/offload-dev/offload/pipeline/natsinbox"
 )
+
+// natsState is the inbox's NATS connection, made once.
+type natsState struct {
+	natsOnce sync.Once
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	natsErr  error
+}
 
 // natsConn connects to the inbox's NATS servers once, on first use. The
 // client reconnects by itself for as long as the process runs: an outage

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -10,17 +9,9 @@ import (
 // version is set at build time: -ldflags "-X main.version=v1.2.3".
 var version = "dev"
 
-func newVersionCmd() *command {
-	return &command{
-		name:    "version",
-		summary: "print the version",
-		usage:   []string{"version"},
-		about:   "Print offload's version, the commit it was built from, and the Go version.",
-		run:     noArgs(runVersion),
-	}
-}
-
-func runVersion(_ context.Context, s streams) error {
+// versionLine is what offload version prints, and the Lambda-only build
+// says when it is run as a command.
+func versionLine() string {
 	commit := "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, st := range bi.Settings {
@@ -29,6 +20,5 @@ func runVersion(_ context.Context, s streams) error {
 			}
 		}
 	}
-	_, err := fmt.Fprintf(s.out, "offload %s (commit %s, %s)\n", version, commit, runtime.Version())
-	return err
+	return fmt.Sprintf("offload %s (commit %s, %s)", version, commit, runtime.Version())
 }

@@ -10,8 +10,9 @@ import (
 // Build compiles the main package pkg (a path or import path, resolved from
 // the test's working directory) into tb.TempDir()/bootstrap, as a Lambda
 // deployment package holds it: with the lambda.norpc tag, for this machine.
-// More go build flags ("-trimpath", "-ldflags=-s -w") may follow. It
-// returns the binary's path.
+// More go build flags ("-trimpath", "-ldflags=-s -w") may follow; a -tags
+// among them replaces lambda.norpc (the last -tags wins), so it names that
+// tag too. It returns the binary's path.
 func Build(tb testing.TB, pkg string, flags ...string) string {
 	tb.Helper()
 	out := filepath.Join(tb.TempDir(), "bootstrap")
