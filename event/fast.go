@@ -138,30 +138,6 @@ func (s *scanner) quote() bool {
 	return false
 }
 
-// end reports whether the string being read ends at j: a quote, or, if
-// q, an escaped one. It reports !ok for a byte no string the fast path
-// takes holds: another escape, or a control character.
-func (s *scanner) end(j int) (end, ok bool) {
-	switch c := s.b[j]; {
-	case c == '"':
-		return !s.q, !s.q // escaped, a quote is \"
-	case c == '\\':
-		return s.q && j+1 < len(s.b) && s.b[j+1] == '"', s.q && j+1 < len(s.b) && s.b[j+1] == '"'
-	case c < 0x20:
-		return false, false
-	}
-	return false, true
-}
-
-// closeAt moves past the quote that closes a string at j.
-func (s *scanner) closeAt(j int) {
-	if s.q {
-		s.i = j + 2
-	} else {
-		s.i = j + 1
-	}
-}
-
 func (s *scanner) ws() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
@@ -189,25 +165,31 @@ func (s *scanner) name(n string) bool {
 	return ok && string(v) == n && s.lit(':')
 }
 
-// plainString reads a string with no escape and no control character, and
-// returns what is between its quotes.
+// plainString reads a string with no escape and no control character (if
+// q, no escape but its quotes), and returns what is between its quotes.
 func (s *scanner) plainString() ([]byte, bool) {
 	if !s.quote() {
 		return nil, false
 	}
 	for j := s.i; j < len(s.b); j++ {
-		if c := s.b[j]; c >= 0x20 && c != '"' && c != '\\' {
+		c := s.b[j]
+		if c >= 0x20 && c != '"' && c != '\\' {
 			continue
 		}
-		end, ok := s.end(j)
-		if !ok {
+		// The closing quote, as it is or escaped; anything else here is
+		// not for the fast path.
+		width := 0
+		switch {
+		case !s.q && c == '"':
+			width = 1
+		case s.q && c == '\\' && j+1 < len(s.b) && s.b[j+1] == '"':
+			width = 2
+		default:
 			return nil, false
 		}
-		if end {
-			v := s.b[s.i:j]
-			s.closeAt(j)
-			return v, true
-		}
+		v := s.b[s.i:j]
+		s.i = j + width
+		return v, true
 	}
 	return nil, false
 }
@@ -291,48 +273,47 @@ func once(seen *uint16, f uint16) bool {
 
 // record reads one S3 record into r.
 func (s *scanner) record(r *fastRecord) bool {
+	// keep reads the string value of field f into dst; obj reads the
+	// members of object f. Each field is read once.
+	keep := func(dst *[]byte, f uint16) bool {
+		v, ok := s.value()
+		*dst = v
+		return ok && once(&r.seen, f)
+	}
+	obj := func(f uint16, fields []string, member func(i int) bool) bool {
+		return once(&r.seen, f) && s.lit('{') && s.object(fields, member)
+	}
 	if !s.lit('{') {
 		return false
 	}
 	return s.object(recordFields, func(i int) bool {
-		var ok bool
 		switch recordFields[i] {
 		case "eventSource":
-			r.source, ok = s.value()
-			return ok && once(&r.seen, fSource)
+			return keep(&r.source, fSource)
 		case "eventName":
-			r.name, ok = s.value()
-			return ok && once(&r.seen, fName)
+			return keep(&r.name, fName)
 		case "eventTime":
-			r.time, ok = s.value()
-			return ok && once(&r.seen, fTime)
+			return keep(&r.time, fTime)
 		case "s3":
 			r.hasS3 = true
-			return once(&r.seen, fS3) && s.lit('{') && s.object(s3Fields, func(i int) bool {
+			return obj(fS3, s3Fields, func(i int) bool {
 				if s3Fields[i] == "bucket" {
-					return once(&r.seen, fBucket) && s.lit('{') && s.object(bucketFields, func(int) bool {
-						r.bucket, ok = s.value()
-						return ok && once(&r.seen, fBucketName)
-					})
+					return obj(fBucket, bucketFields, func(int) bool { return keep(&r.bucket, fBucketName) })
 				}
-				return once(&r.seen, fObject) && s.lit('{') && s.object(objectFields, func(i int) bool {
+				return obj(fObject, objectFields, func(i int) bool {
 					switch objectFields[i] {
 					case "key":
-						r.key, ok = s.value()
-						return ok && once(&r.seen, fKey)
+						return keep(&r.key, fKey)
 					case "size":
+						var ok bool
 						r.size, ok = s.integer()
 						return ok && once(&r.seen, fSize)
 					case "eTag":
-						r.etag, ok = s.value()
-						return ok && once(&r.seen, fETag)
+						return keep(&r.etag, fETag)
 					case "versionId":
-						r.version, ok = s.value()
-						return ok && once(&r.seen, fVersion)
-					default: // sequencer
-						r.sequencer, ok = s.value()
-						return ok && once(&r.seen, fSequencer)
+						return keep(&r.version, fVersion)
 					}
+					return keep(&r.sequencer, fSequencer)
 				})
 			})
 		}
@@ -433,7 +414,7 @@ func (s *scanner) word(w string) bool {
 // a surrogate is left to the general decoder. If q, it takes no escape.
 func (s *scanner) skipString() bool {
 	if s.q {
-		_, ok := s.plainString()
+		_, ok := s.plainString() // it takes no escape but the quotes
 		return ok
 	}
 	if s.i >= len(s.b) || s.b[s.i] != '"' {

@@ -154,7 +154,7 @@ func (b *Builder) Truncate(n int) {
 
 func (b *Builder) at(i int) *rec { return &b.chunks[i/builderChunk][i%builderChunk] }
 
-// text returns r's strings, one after the other, as one string: a view of
+// textOf returns r's strings, one after the other, as one string: a view of
 // bytes written once and never changed.
 func (b *Builder) textOf(r *rec) string {
 	if r.len == 0 {
