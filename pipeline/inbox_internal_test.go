@@ -12,6 +12,30 @@ import (
 	"go.etcd.io/bbolt"
 )
 
+// commitInbox returns an inbox in a bbolt file of its own, the file, and
+// the file's transaction id, which each commit moves on by one.
+func commitInbox(t *testing.T) (*Inbox, *bbolt.DB, func() int) {
+	t.Helper()
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "state.db"), 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	in, err := NewInbox(InboxOptions{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txid := func() int {
+		tx, err := db.Begin(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		return tx.ID()
+	}
+	return in, db, txid
+}
+
 // TestInboxAddsShareCommits holds bbolt's write lock while Adds pile up,
 // then counts the commits they took by the file's transaction id, which
 // each commit moves on by one.
@@ -26,23 +50,7 @@ func TestInboxAddsShareCommits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, err := bbolt.Open(filepath.Join(t.TempDir(), "state.db"), 0o600, &bbolt.Options{Timeout: time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			in, err := NewInbox(InboxOptions{DB: db})
-			if err != nil {
-				t.Fatal(err)
-			}
-			txid := func() int {
-				tx, err := db.Begin(false)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer tx.Rollback()
-				return tx.ID()
-			}
+			in, db, txid := commitInbox(t)
 			before := txid()
 
 			hold, err := db.Begin(true)
@@ -206,23 +214,7 @@ func TestInboxGatherWait(t *testing.T) {
 // waits (here for as long as it takes: no timer ends the wait) until the
 // third is queued, and the three share one commit.
 func TestInboxGroupWaitsForExpectedAdds(t *testing.T) {
-	db, err := bbolt.Open(filepath.Join(t.TempDir(), "state.db"), 0o600, &bbolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	in, err := NewInbox(InboxOptions{DB: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	txid := func() int {
-		tx, err := db.Begin(false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		return tx.ID()
-	}
+	in, _, txid := commitInbox(t)
 	before := txid()
 	in.mu.Lock()
 	in.expect, in.lastEnd, in.lastTook, in.maxGather, in.idle = 3, time.Now(), time.Hour, time.Hour, time.Hour
