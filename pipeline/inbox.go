@@ -154,8 +154,8 @@ const (
 // together as soon as it ends, by one of them, so a lone Add waits for no
 // one and a burst costs one commit per disk round trip. Under a burst the
 // next group also waits, for at most a millisecond, for the senders the
-// last commit answered (gatherWait). Once queued, an Add waits for its commit even if ctx ends:
-// the entry may be on disk.
+// last commit answered (gatherWait). Once queued, an Add waits for its
+// commit even if ctx ends: the entry may be on disk.
 func (in *Inbox) Add(ctx context.Context, body []byte) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("inbox: add: %w", err)

@@ -86,8 +86,8 @@ compact unless --pretty.`,
 // the events in a few pointer-free bytes each (plan.Builder), so a
 // collection costs little, while the heap a doubling lets grow is much of
 // their peak memory, and its fresh pages cost more than the collections.
-// 100,000 events, 10 alternating runs each: 58.4 MiB peak at 100%, 52.1 at
-// 50%, 51.2 at 25%; CPU at 25% 4% more than at 50%. It returns the undo.
+// 100,000 events, alternating runs: 57.0 MiB peak at 100%, 50.9 at 50%,
+// 50.0 at 25%, with 4% more CPU at 25% than at 50%. It returns the undo.
 func eventsGC() (undo func()) {
 	if os.Getenv("GOGC") != "" {
 		return func() {}
