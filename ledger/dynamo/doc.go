@@ -18,6 +18,7 @@
 //	purged      S     the same as it came, returned by Get; absent if none
 //	receipt          S   the change a receipt is for (ledger.Receipt); absent if none
 //	receipt_targets  SS  the targets it was purged at; absent if none
+//	commit_id   S     the PutItem that wrote the record: the Ledger's random writer id, "-", a count
 //
 // A key whose change failed before it was ever committed has an item with
 // pk and the receipt alone; Get skips it.
@@ -48,7 +49,11 @@
 // record": an item may hold a receipt alone. The PutItem replaces the
 // whole item, so writing a record clears its key's receipt at no cost.
 // A failed condition (ConditionalCheckFailedException) is the record's
-// ledger.ErrStale, not a failure. A record DynamoDB cannot hold (its pk
+// ledger.ErrStale, not a failure, unless the item it failed on (asked for
+// with ReturnValuesOnConditionCheckFailure, which costs no read capacity)
+// holds the call's own commit_id: then an earlier attempt of the same call
+// was applied and its answer lost, the SDK retried it, and the record is
+// written. A record committed again, a redelivery, is a new call and stale. A record DynamoDB cannot hold (its pk
 // over 2,048 bytes, a string not valid UTF-8) is the record's
 // ledger.ErrInvalid, found before any call. Records of different keys are written
 // concurrently (Options.Concurrency); records of one key in one Commit are

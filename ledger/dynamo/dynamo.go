@@ -3,8 +3,11 @@ package dynamo
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,6 +73,12 @@ type Ledger struct {
 	table  string
 	opts   Options
 	closed atomic.Bool
+
+	// writer and writes name each PutItem (commitIDAttr), so that a call
+	// the SDK retried after DynamoDB applied it, its answer lost on the
+	// way back, knows its own write when the condition then fails.
+	writer string
+	writes atomic.Uint64
 }
 
 // New returns a Ledger over opts.Table, after applying optFns to a copy of
@@ -88,7 +97,9 @@ func New(opts Options, optFns ...func(*Options)) (*Ledger, error) {
 		return nil, fmt.Errorf("ledger/dynamo: Options.Concurrency %d is negative", opts.Concurrency)
 	}
 	opts.Concurrency = cmp.Or(opts.Concurrency, 16)
-	return &Ledger{api: opts.Client, table: opts.Table, opts: opts}, nil
+	var w [8]byte
+	rand.Read(w[:])
+	return &Ledger{api: opts.Client, table: opts.Table, opts: opts, writer: hex.EncodeToString(w[:])}, nil
 }
 
 // Table returns the table's name.
@@ -324,6 +335,8 @@ func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, err
 				var ccf *types.ConditionalCheckFailedException
 				switch {
 				case err == nil:
+				case errors.As(err, &ccf) && ownWrite(ccf.Item, inputs[i].Item):
+					// An earlier attempt of this call was applied.
 				case errors.As(err, &ccf):
 					errs[i] = ledger.ErrStale
 				case refused(err):
@@ -351,6 +364,18 @@ func (l *Ledger) Commit(ctx context.Context, recs []ledger.Record) ([]error, err
 		return errs, l.commitErr(fmt.Errorf("%d of %d records not written: %w", n, len(recs), first))
 	}
 	return errs, nil
+}
+
+// commitIDAttr holds the id of the PutItem that wrote an item: the
+// ledger's random writer id and a count.
+const commitIDAttr = "commit_id"
+
+// ownWrite reports whether held, the item a failed condition found, is
+// the one put would write: the same call's earlier attempt was applied.
+func ownWrite(held, put map[string]types.AttributeValue) bool {
+	h, ok := held[commitIDAttr].(*types.AttributeValueMemberS)
+	p, _ := put[commitIDAttr].(*types.AttributeValueMemberS)
+	return ok && p != nil && h.Value == p.Value
 }
 
 // refused reports whether DynamoDB refused a request as invalid: the
@@ -389,11 +414,14 @@ func (l *Ledger) putInput(r ledger.Record) (*dynamodb.PutItemInput, error) {
 	if err != nil {
 		return nil, err
 	}
+	av[commitIDAttr] = &types.AttributeValueMemberS{Value: l.writer + "-" + strconv.FormatUint(l.writes.Add(1), 36)}
 	in := &dynamodb.PutItemInput{
-		TableName:                 aws.String(l.table),
-		Item:                      av,
-		ExpressionAttributeNames:  map[string]string{"#time": "time"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":time": av["time"]},
+		TableName: aws.String(l.table),
+		Item:      av,
+		// The item held comes back with a failed condition, for ownWrite.
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		ExpressionAttributeNames:            map[string]string{"#time": "time"},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":time": av["time"]},
 	}
 	cond := condWithoutSeq
 	if r.Sequencer != "" {

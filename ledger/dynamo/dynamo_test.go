@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -170,6 +171,12 @@ func TestStoredItem(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Each PutItem's own id: the ledger's writer id and a count.
+		id, _ := out.Item["commit_id"].(*types.AttributeValueMemberS)
+		if id == nil || !regexp.MustCompile(`^[0-9a-f]{16}-[0-9a-z]+$`).MatchString(id.Value) {
+			t.Errorf("item %s: commit_id %v, want writer-count", c.pk, out.Item["commit_id"])
+		}
+		delete(out.Item, "commit_id")
 		got := map[string]string{}
 		for k, v := range out.Item {
 			switch v := v.(type) {
@@ -503,4 +510,49 @@ func (s *serialized) Commit(ctx context.Context, recs []ledger.Record) ([]error,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.Ledger.Commit(ctx, recs)
+}
+
+// A PutItem that DynamoDB applied but whose answer was lost is retried by
+// the SDK; the retry's condition then fails on the item the first attempt
+// wrote. That is the record written, not ledger.ErrStale; the same record
+// committed again, a redelivery, is still stale.
+func TestRetriedPutIsWritten(t *testing.T) {
+	ctx := context.Background()
+	moto := awstest.SharedMoto(t)
+	proxy := awstest.NewFaultProxy(moto.URL)
+	defer proxy.Close()
+	cfg := awstest.Config(proxy.URL)
+	cfg.Retryer = func() aws.Retryer {
+		return awsretry.NewStandard(func(o *awsretry.StandardOptions) {
+			o.Backoff = awsretry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		})
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	table := newTable(t, db)
+	l := newLedger(t, db, table)
+	proxy.Inject(awstest.Fault{Op: "PutItem", Body: "site/lost", Times: 1, Forward: true, Drop: true})
+
+	recs := []ledger.Record{
+		{Bucket: "site", Key: "lost", Sequencer: "01", Time: ledgertest.T0},
+		{Bucket: "site", Key: "kept", Sequencer: "01", Time: ledgertest.T0},
+	}
+	errs, err := l.Commit(ctx, recs)
+	if err != nil || errs[0] != nil || errs[1] != nil {
+		t.Fatalf("Commit: got %v, %v; want no errors", errs, err)
+	}
+	if n := proxy.Served("PutItem"); n != 1 {
+		t.Fatalf("answers lost: got %d, want 1", n)
+	}
+	got, err := l.Get(ctx, "site", []string{"lost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["lost"].Sequencer != "01" {
+		t.Errorf("after the lost answer: got %v, want lost at 01", got)
+	}
+
+	errs, err = l.Commit(ctx, recs[:1])
+	if err != nil || !errors.Is(errs[0], ledger.ErrStale) {
+		t.Errorf("the same record again: got %v, %v; want ErrStale", errs, err)
+	}
 }
