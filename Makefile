@@ -28,7 +28,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 ## bootstrap: the Lambda deployment package dist/offload-lambda.zip (provided.al2023, arm64);
-## offload_lambda leaves out the commands, offload serve and NATS (faster cold start)
+## offload_lambda leaves out the commands, offload serve, NATS and the AWS SDK's config package
+## (faster cold start; docs/configuration.md lists the AWS settings it reads)
 bootstrap:
 	@mkdir -p dist
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc,offload_lambda -trimpath -ldflags='-s -w' -o dist/bootstrap ./cmd/offload

@@ -14,7 +14,8 @@ require (
 	// bootstrap's cold start (ssm's alone 9 ms) and 1.3 MB of its size, for
 	// no call it makes. config and credentials stay current for their fixes
 	// (credentials v1.20.12 fixed two panics in SSO login and AssumeRole);
-	// they bring the small sso, ssooidc and signin tables (about 2 ms).
+	// config brings the small sso, ssooidc and signin tables, in the full
+	// build only (the Lambda bootstrap does not link config: awsenv.go).
 	// Before raising any of the held modules, check that
 	// TestBootstrapNoSchemaTables still passes.
 	github.com/aws/aws-sdk-go-v2/config v1.33.15

@@ -7,6 +7,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -188,7 +189,7 @@ func TestRootHelpNamesEveryVariable(t *testing.T) {
 			t.Errorf("help lacks %q", want)
 		}
 	}
-	vars := append(envNamesInCode(t),
+	vars := append(envNamesInCode(t, func(f string) bool { return f != lambdaAWSEnvFile }),
 		cache.MaxAgeEnv, "POWERTOOLS_PARAMETERS_MAX_AGE",
 		"AWS_ENDPOINT_URL", "AWS_REGION", "AWS_PROFILE", "AKAMAI_HOST")
 	if !slices.Contains(vars, "AWS_LAMBDA_RUNTIME_API") || !slices.Contains(vars, "OFFLOAD_S3_PATH_STYLE") {
@@ -201,9 +202,47 @@ func TestRootHelpNamesEveryVariable(t *testing.T) {
 	}
 }
 
+// lambdaAWSEnvFile holds the AWS SDK's settings as the Lambda-only build
+// reads them: they are not the commands' to name in their help, and
+// TestLambdaAWSEnvDocumented checks that docs/configuration.md names them.
+const lambdaAWSEnvFile = "awsenv.go"
+
+// TestLambdaAWSEnvDocumented checks that every variable the Lambda-only
+// build's AWS configuration reads or refuses is named in
+// docs/configuration.md's section on it.
+func TestLambdaAWSEnvDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	_, section, ok := strings.Cut(doc, "### AWS settings of the Lambda bootstrap")
+	if !ok {
+		t.Fatal("docs/configuration.md has no section \"AWS settings of the Lambda bootstrap\"")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	vars := envNamesInCode(t, func(f string) bool { return f == lambdaAWSEnvFile })
+	if !slices.Contains(vars, "AWS_CONTAINER_CREDENTIALS_FULL_URI") || !slices.Contains(vars, "AWS_PROFILE") {
+		t.Fatalf("found %q in %s; the scan misses variables", vars, lambdaAWSEnvFile)
+	}
+	for _, v := range vars {
+		// The S3 settings are named together, as AWS_S3_*; the checksum,
+		// compression, clock-skew and auth-scheme ones by what they set.
+		if strings.HasPrefix(v, "AWS_S3_") && strings.Contains(section, "`AWS_S3_*`") {
+			continue
+		}
+		if strings.Contains(v, "CHECKSUM") || strings.Contains(v, "COMPRESSION") || strings.Contains(v, "CLOCK_SKEW") || strings.Contains(v, "AUTH_SCHEME") {
+			continue
+		}
+		if !strings.Contains(section, "`"+v+"`") && !strings.Contains(section, "`"+v+"<SERVICE>`") {
+			t.Errorf("docs/configuration.md's Lambda AWS settings do not name %s", v)
+		}
+	}
+}
+
 // envNamesInCode returns the string constants in this command's non-test
-// code that name environment variables.
-func envNamesInCode(t *testing.T) []string {
+// code, in the files keep accepts, that name environment variables.
+func envNamesInCode(t *testing.T, keep func(file string) bool) []string {
 	t.Helper()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -213,7 +252,7 @@ func envNamesInCode(t *testing.T) []string {
 	var names []string
 	fset := token.NewFileSet()
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
+		if strings.HasSuffix(f, "_test.go") || !keep(f) {
 			continue
 		}
 		af, err := parser.ParseFile(fset, f, nil, 0)

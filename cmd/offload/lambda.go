@@ -101,6 +101,13 @@ func runLambda() {
 	log.SetOutput(slog.NewLogLogger(logger.Handler(), slog.LevelError).Writer())
 	h := newLambdaHandler(logger, current)
 	h.redact = red
+	if os.Getenv(envConfigSSM) == "" {
+		// A file's or the environment's configuration is read and parsed
+		// while the runtime asks for the first event, not after: nothing
+		// in it waits on the network, so no deadline is missed. The first
+		// invocation's Get finds it loaded, or joins the load.
+		go h.config.Get(context.Background())
+	}
 	lambda.Start(h)
 }
 

@@ -276,6 +276,25 @@ targets: [{name: edge, provider: varnish, endpoints: ["http://%s"], host: www.ex
 		}
 	})
 
+	// The Lambda-only build reads its AWS settings from the environment
+	// Lambda sets (awsenv.go): one it does not read fails the invocation
+	// with its name, rather than being ignored.
+	t.Run("AWS setting the Lambda-only build does not read", func(t *testing.T) {
+		table := fmt.Sprintf("offload-profile-%d", time.Now().UnixNano())
+		cfg := writeConfig(t, fmt.Sprintf("state: {driver: dynamodb, table: %s}\n", table))
+		rt := startLambda(t, bin, motoEnv(t, moto.URL), "OFFLOAD_CONFIG="+cfg, "AWS_PROFILE=dev")
+		_, errPayload, err := rt.Invoke(ctx, []byte(s3Notification("my-site", "a.html", "e1", "0001")), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ ErrorMessage, ErrorType string }
+		_ = json.Unmarshal(errPayload, &e)
+		want := "state: aws: AWS_PROFILE is set, which the Lambda build (-tags offload_lambda) does not read"
+		if e.ErrorType != "Offload.PipelineError" || !strings.Contains(e.ErrorMessage, want) {
+			t.Errorf("got errorType %q, error %q; want Offload.PipelineError with %q", e.ErrorType, e.ErrorMessage, want)
+		}
+	})
+
 	t.Run("config error in SSM", func(t *testing.T) {
 		name := fmt.Sprintf("/offload/test-%d/bad", time.Now().UnixNano())
 		putParameter(t, moto, name, "state: {driver: memory}\ntargets:\n  - {name: cf, provider: cloudfront}\n")
@@ -409,26 +428,20 @@ targets: [{name: cf, provider: cloudfront, distribution_id: %s}]
 }
 
 // TestBootstrapNoSchemaTables checks that the bootstrap, as deployed, links
-// no AWS SDK schemas package but the credential chain's small ones: the
-// schema-based serde of newer SDK service releases builds its tables in
-// package init, most of the cold start's package init (see go.mod), and an
-// upgrade would bring them back unseen.
+// no AWS SDK schemas package: the schema-based serde of newer SDK service
+// releases builds its tables in package init, most of the cold start's
+// package init (see go.mod), and an upgrade would bring them back unseen.
+// (The credential chain's sso, ssooidc and signin have them; the
+// bootstrap links none of those, TestBootstrapLinksOnlyTheFunction.)
 func TestBootstrapNoSchemaTables(t *testing.T) {
-	// config and credentials are kept current for their fixes; these come
-	// with them and cost about 2 ms of init together.
-	credentialChain := map[string]bool{
-		"github.com/aws/aws-sdk-go-v2/service/sso/schemas":     true,
-		"github.com/aws/aws-sdk-go-v2/service/ssooidc/schemas": true,
-		"github.com/aws/aws-sdk-go-v2/service/signin/schemas":  true,
-	}
 	var got []string
 	for _, p := range bootstrapDeps(t, bootstrapTags) {
-		if strings.HasPrefix(p, "github.com/aws/aws-sdk-go-v2/") && strings.HasSuffix(p, "/schemas") && !credentialChain[p] {
+		if strings.HasPrefix(p, "github.com/aws/aws-sdk-go-v2/") && strings.HasSuffix(p, "/schemas") {
 			got = append(got, p)
 		}
 	}
 	if len(got) > 0 {
-		t.Errorf("got the bootstrap linking %v, want none but the credential chain's: hold those modules at their last release before schema-based serde (go.mod says which)", got)
+		t.Errorf("got the bootstrap linking %v, want none: hold those modules at their last release before schema-based serde (go.mod says which)", got)
 	}
 }
 
@@ -471,6 +484,16 @@ func TestBootstrapLinksOnlyTheFunction(t *testing.T) {
 		"github.com/offload-dev/offload/ledger/natskv",
 		"github.com/offload-dev/offload/pipeline/natsinbox",
 	}
+	// The SDK's config package and the clients of its credential chain:
+	// the Lambda-only build reads the environment Lambda sets instead
+	// (awsenv.go), and their init was about 3 ms of each cold start.
+	serverOnly = append(serverOnly,
+		"github.com/aws/aws-sdk-go-v2/config",
+		"github.com/aws/aws-sdk-go-v2/service/sso",
+		"github.com/aws/aws-sdk-go-v2/service/ssooidc",
+		"github.com/aws/aws-sdk-go-v2/service/sts",
+		"github.com/aws/aws-sdk-go-v2/service/signin",
+	)
 	// Neither build needs these, whose init is dear: httpapi's /metrics
 	// writes its text itself (httpapi/metrics.go says why).
 	neither := []string{"runtime/metrics", "github.com/VictoriaMetrics/metrics", "google.golang.org/protobuf/proto"}

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awscloudfront "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -99,25 +98,6 @@ const (
 	awsAnswer    = 30 * time.Second // from the request sent to the answer's headers
 	awsOperation = time.Minute      // a whole operation, its retries included (not S3, not CloudFront)
 )
-
-// loadAWS is awsconfig.LoadDefaultConfig with deadlines: connect and TLS
-// in awsConnect, an answer's headers within awsAnswer of the request, and
-// each operation of DynamoDB, SSM and Secrets Manager, retries included,
-// within awsOperation. S3 streams bodies for as long as they take, and the
-// purger and mirrors bound CloudFront and S3 calls themselves.
-//
-// The config package links the sso, ssooidc, sts and signin clients, whose
-// endpoint tables and schemas are about a fifth of the bootstrap's package
-// init (3 to 4 ms of each cold start). It stays, on Lambda too: credentials
-// from the environment alone would drop profiles, role assumption, web
-// identity and container credentials, and the SDK's own settings read here
-// (AWS_ENDPOINT_URL_<SERVICE>, FIPS and dual-stack endpoints, retry mode
-// and attempts, checksum policy) would each need a copy kept in step.
-func loadAWS(ctx context.Context) (aws.Config, error) {
-	return awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithHTTPClient(awsHTTPClient(awsAnswer)),
-		awsconfig.WithAPIOptions([]func(*middleware.Stack) error{operationDeadline(awsOperation)}))
-}
 
 // awsHTTPClient is the SDK's own HTTP client with connect, TLS and
 // answer timeouts.
