@@ -61,6 +61,28 @@ func envAWS(getenv func(string) string) (aws.Config, error) {
 		}
 		cfg.RetryMaxAttempts = v
 	}
+	// What S3-compatible stores that refuse the SDK's newer checksums need.
+	for _, c := range []struct {
+		key                 string
+		supported, required func()
+	}{
+		{"AWS_REQUEST_CHECKSUM_CALCULATION",
+			func() { cfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported },
+			func() { cfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired }},
+		{"AWS_RESPONSE_CHECKSUM_VALIDATION",
+			func() { cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported },
+			func() { cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired }},
+	} {
+		switch v := getenv(c.key); strings.ToLower(v) {
+		case "":
+		case "when_supported":
+			c.supported()
+		case "when_required":
+			c.required()
+		default:
+			return aws.Config{}, fmt.Errorf("aws: %s: got %q, want when_supported or when_required", c.key, v)
+		}
+	}
 	creds, err := envCredentials(getenv)
 	if err != nil {
 		return aws.Config{}, err
@@ -75,7 +97,7 @@ func envAWS(getenv func(string) string) (aws.Config, error) {
 var awsEnvRefused = []string{
 	"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
 	"AWS_CA_BUNDLE", "AWS_DEFAULTS_MODE", "AWS_SDK_UA_APP_ID", "AWS_ENABLE_ENDPOINT_DISCOVERY",
-	"AWS_ACCOUNT_ID_ENDPOINT_MODE", "AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION",
+	"AWS_ACCOUNT_ID_ENDPOINT_MODE",
 	"AWS_DISABLE_REQUEST_COMPRESSION", "AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES", "AWS_DISABLE_CLOCK_SKEW_CORRECTION",
 	"AWS_AUTH_SCHEME_PREFERENCE", "AWS_S3_USE_ARN_REGION", "AWS_S3_DISABLE_MULTIREGION_ACCESS_POINTS",
 	"AWS_S3_DISABLE_EXPRESS_SESSION_AUTH",

@@ -57,12 +57,19 @@ func TestEnvAWS(t *testing.T) {
 		endpoint string // cfg.BaseEndpoint, "" for nil
 		mode     aws.RetryMode
 		attempts int
+		request  aws.RequestChecksumCalculation
+		response aws.ResponseChecksumValidation
 	}{
 		{name: "keys and region, as Lambda sets them", env: with(map[string]string{"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-west-2"}), region: "eu-west-1"},
 		{name: "AWS_DEFAULT_REGION alone", env: with(map[string]string{"AWS_DEFAULT_REGION": "us-west-2"}), region: "us-west-2"},
 		{name: "endpoint", env: with(map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}), endpoint: "http://127.0.0.1:5000"},
 		{name: "endpoints ignored", env: with(map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "TRUE"})},
 		{name: "retries", env: with(map[string]string{"AWS_RETRY_MODE": "adaptive", "AWS_MAX_ATTEMPTS": "5"}), mode: aws.RetryModeAdaptive, attempts: 5},
+		{name: "checksums only when required, as some S3-compatible stores need",
+			env:     with(map[string]string{"AWS_REQUEST_CHECKSUM_CALCULATION": "WHEN_REQUIRED", "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required"}),
+			request: aws.RequestChecksumCalculationWhenRequired, response: aws.ResponseChecksumValidationWhenRequired},
+		{name: "checksums when supported", env: with(map[string]string{"AWS_REQUEST_CHECKSUM_CALCULATION": "when_supported", "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_supported"}),
+			request: aws.RequestChecksumCalculationWhenSupported, response: aws.ResponseChecksumValidationWhenSupported},
 		{name: "empty shared files", env: with(map[string]string{"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none")})},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -78,6 +85,9 @@ func TestEnvAWS(t *testing.T) {
 			}
 			if cfg.RetryMode != c.mode || cfg.RetryMaxAttempts != c.attempts {
 				t.Errorf("got retry mode %q, %d attempts; want %q, %d", cfg.RetryMode, cfg.RetryMaxAttempts, c.mode, c.attempts)
+			}
+			if cfg.RequestChecksumCalculation != c.request || cfg.ResponseChecksumValidation != c.response {
+				t.Errorf("got checksums %v, %v; want %v, %v", cfg.RequestChecksumCalculation, cfg.ResponseChecksumValidation, c.request, c.response)
 			}
 			v, err := cfg.Credentials.Retrieve(context.Background())
 			if err != nil {
@@ -103,7 +113,8 @@ func TestEnvAWSRefuses(t *testing.T) {
 	}{
 		{"a profile", map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_PROFILE": "dev"}, "aws: AWS_PROFILE is set, which the Lambda build (-tags offload_lambda) does not read"},
 		{"web identity", map[string]string{"AWS_ROLE_ARN": "arn:aws:iam::1:role/r", "AWS_WEB_IDENTITY_TOKEN_FILE": "/t"}, "aws: AWS_ROLE_ARN is set"},
-		{"checksum policy", map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required"}, "aws: AWS_REQUEST_CHECKSUM_CALCULATION is set"},
+		{"a CA bundle", map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_CA_BUNDLE": "/etc/ca.pem"}, "aws: AWS_CA_BUNDLE is set"},
+		{"bad checksum policy", map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_RESPONSE_CHECKSUM_VALIDATION": "never"}, `aws: AWS_RESPONSE_CHECKSUM_VALIDATION: got "never", want when_supported or when_required`},
 		{"a config file", map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_CONFIG_FILE": full}, "aws: AWS_CONFIG_FILE names " + full + ", a file the Lambda build (-tags offload_lambda) does not read"},
 		{"no credentials", map[string]string{"AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": sessionToken, "AWS_CONTAINER_AUTHORIZATION_TOKEN": containerToken}, "aws: no credentials: the Lambda build (-tags offload_lambda) reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"},
 		{"a key id alone", map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": ""}, "aws: AWS_ACCESS_KEY_ID is set and AWS_SECRET_ACCESS_KEY is not"},
