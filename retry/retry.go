@@ -5,6 +5,8 @@ package retry
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -195,4 +197,25 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 		}
 	}
 	return 0
+}
+
+// Network marks err, an HTTP request that got no answer, as safe to retry,
+// unless it is one every attempt would repeat: the server's certificate
+// not verified (an unknown authority, another host's name, expired), or a
+// TLS alert the server sent because it refused the handshake. Those are
+// set-up mistakes, returned as they are, so that they are seen at once
+// rather than at the end of the budget.
+func Network(err error) error {
+	var (
+		verify  *tls.CertificateVerificationError
+		unknown x509.UnknownAuthorityError
+		host    x509.HostnameError
+		invalid x509.CertificateInvalidError
+		alert   tls.AlertError
+	)
+	if err == nil || errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) ||
+		errors.As(err, &invalid) || errors.As(err, &alert) {
+		return err
+	}
+	return Retryable(err)
 }

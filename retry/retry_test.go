@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -128,5 +129,45 @@ func TestHTTPStatus(t *testing.T) {
 	h := http.Header{"Retry-After": []string{now.Add(90 * time.Second).Format(http.TimeFormat)}}
 	if got := retry.RetryAfter(h, now); got != 90*time.Second {
 		t.Fatalf("HTTP-date Retry-After: got %s, want 1m30s", got)
+	}
+}
+
+// Network retries what a later attempt may not meet again, and not a
+// certificate no attempt will trust: real TLS handshakes with a test
+// server.
+func TestNetwork(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	closed := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	closedURL := closed.URL
+	closed.Close()
+
+	trusting := srv.Client()
+	otherName := srv.Client()
+	otherName.Transport.(*http.Transport).TLSClientConfig.ServerName = "other.test"
+	for _, c := range []struct {
+		name      string
+		client    *http.Client
+		url       string
+		retryable bool
+	}{
+		{"an unknown authority", &http.Client{}, srv.URL, false},
+		{"another host's certificate", otherName, srv.URL, false},
+		{"connection refused", trusting, closedURL, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			resp, err := c.client.Get(c.url)
+			if err == nil {
+				resp.Body.Close()
+				t.Fatal("got an answer, want an error")
+			}
+			got := retry.Network(err)
+			if retry.IsRetryable(got) != c.retryable || !errors.Is(got, err) {
+				t.Errorf("Network(%v): got retryable %v, want %v (and the error itself)", err, retry.IsRetryable(got), c.retryable)
+			}
+		})
+	}
+	if retry.Network(nil) != nil {
+		t.Error("Network(nil): got an error, want nil")
 	}
 }

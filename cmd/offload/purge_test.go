@@ -4,7 +4,11 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"flag"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -173,5 +177,41 @@ func TestProviderFlagsMatchTargetFields(t *testing.T) {
 		if !flagged[field] && !notFlags[field] {
 			t.Errorf("a target's field %s has no provider flag", field)
 		}
+	}
+}
+
+// AWS_CA_BUNDLE reaches the CloudFront client, which has an HTTP client of
+// its own (its answer timeout): moto behind TLS with a certificate only
+// the bundle trusts.
+func TestPurgeCloudFrontTrustsTheCABundle(t *testing.T) {
+	moto := awstest.SharedMoto(t)
+	if err := moto.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	awsEnv(t, moto)
+	dist := moto.CreateDistribution(t)
+	target, err := url.Parse(moto.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsMoto := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
+	defer tlsMoto.Close()
+	bundle := writeFile(t, "ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsMoto.Certificate().Raw})))
+	t.Setenv("AWS_ENDPOINT_URL", tlsMoto.URL)
+	cfg := writeFile(t, "offload.yaml", "targets:\n  - {name: cf, provider: cloudfront, distribution_id: "+dist+"}\n")
+
+	for _, c := range []struct {
+		bundle string
+		want   int
+		errs   string
+	}{{"", exitFailed, "certificate signed by unknown authority"}, {bundle, exitOK, ""}} {
+		t.Setenv("AWS_CA_BUNDLE", c.bundle)
+		code, _, errs := offload(t, "", "purge", "--config", cfg, "--target", "cf", "/a.html")
+		if code != c.want || !strings.Contains(errs, c.errs) {
+			t.Errorf("AWS_CA_BUNDLE %q: got exit %d, want %d with %q: %s", c.bundle, code, c.want, c.errs, errs)
+		}
+	}
+	if got := moto.Invalidations(t, dist); len(got) != 1 {
+		t.Errorf("invalidations in moto: got %q, want the one made with the bundle", got)
 	}
 }

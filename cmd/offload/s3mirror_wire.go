@@ -29,7 +29,7 @@ func (d *deps) s3Mirror(ctx context.Context, m config.Mirror) (mirror.Mirror, er
 			o.BaseEndpoint = &m.APIURL
 		}
 		o.UsePathStyle = m.PathStyle || envPathStyle
-		o.HTTPClient = awsHTTPClient(cmp.Or(m.Timeout.Duration, config.DefaultTimeout))
+		o.HTTPClient = awsClientFor(cfg, cmp.Or(m.Timeout.Duration, config.DefaultTimeout))
 	})
 	return s3mirror.New(s3mirror.Options{Client: client, Bucket: m.Bucket, Prefix: m.Prefix, Timeout: m.Timeout.Duration})
 }

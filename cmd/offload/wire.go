@@ -102,8 +102,21 @@ const (
 // awsHTTPClient is the SDK's own HTTP client with connect, TLS and
 // answer timeouts.
 func awsHTTPClient(answer time.Duration) *awshttp.BuildableClient {
-	return awshttp.NewBuildableClient().
-		WithDialerOptions(func(d *net.Dialer) { d.Timeout = min(awsConnect, answer) }).
+	return withAnswer(awshttp.NewBuildableClient(), answer)
+}
+
+// awsClientFor is cfg's HTTP client with answer as its answer timeout:
+// the one loadAWS built, with what the SDK's config added to it (the roots
+// of AWS_CA_BUNDLE), or a new one.
+func awsClientFor(cfg aws.Config, answer time.Duration) aws.HTTPClient {
+	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		return withAnswer(bc, answer)
+	}
+	return awsHTTPClient(answer)
+}
+
+func withAnswer(c *awshttp.BuildableClient, answer time.Duration) *awshttp.BuildableClient {
+	return c.WithDialerOptions(func(d *net.Dialer) { d.Timeout = min(awsConnect, answer) }).
 		WithTransportOptions(func(t *http.Transport) {
 			t.TLSHandshakeTimeout = min(awsConnect, answer)
 			t.ResponseHeaderTimeout = answer
@@ -206,7 +219,7 @@ func (d *deps) purger(ctx context.Context, t config.Target) (purge.Purger, error
 		if err != nil {
 			return nil, err
 		}
-		api := awscloudfront.NewFromConfig(cfg, func(o *awscloudfront.Options) { o.HTTPClient = awsHTTPClient(timeout) })
+		api := awscloudfront.NewFromConfig(cfg, func(o *awscloudfront.Options) { o.HTTPClient = awsClientFor(cfg, timeout) })
 		return cloudfront.New(cloudfront.Options{Client: api, DistributionID: t.DistributionID, Timeout: timeout})
 	case "akamai":
 		b, err := sharedBudget("akamai", akamai.Buckets(), t.EdgeRC, t.Section)

@@ -244,7 +244,7 @@ func (c *Client) do(ctx context.Context, method, op, nsPath, action string, body
 		if err := c.guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
 			return fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err)
 		}
-		return retry.Retryable(fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err))
+		return retry.Network(fmt.Errorf("netstorage: %s %s: %w", op, nsPath, err))
 	}
 	progress()
 	defer resp.Body.Close()

@@ -488,7 +488,7 @@ func classify(ctx context.Context, err error, op, bucket, key string) error {
 	if errors.As(err, &ae) {
 		return err
 	}
-	return retry.Retryable(err) // no answer: the network
+	return retry.Network(err) // no answer: the network
 }
 
 var _ mirror.Mirror = (*Client)(nil)

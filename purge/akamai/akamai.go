@@ -561,7 +561,7 @@ func (c *Client) send(ctx context.Context, b *batch) purge.Call {
 				return fmt.Errorf("akamai: %s: %w", op, err)
 			}
 			// A purge sent twice does no harm, so a lost answer is retried.
-			return retry.Retryable(fmt.Errorf("akamai: %s: %w", op, err))
+			return retry.Network(fmt.Errorf("akamai: %s: %w", op, err))
 		}
 		defer resp.Body.Close()
 		raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

@@ -297,7 +297,7 @@ func classify(ctx context.Context, err error) error {
 		return err
 	}
 	if errors.As(err, new(*smithyhttp.RequestSendError)) {
-		return retry.Retryable(err)
+		return retry.Network(err)
 	}
 	var after time.Duration
 	var re *awshttp.ResponseError

@@ -306,7 +306,7 @@ func (c *Client) send(ctx context.Context, j job) (purge.Call, map[string]string
 				return err
 			}
 			// A purge is idempotent: repeating one that may have been done is safe.
-			return retry.Retryable(err)
+			return retry.Network(err)
 		}
 		defer resp.Body.Close()
 		data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

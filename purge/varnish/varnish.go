@@ -197,7 +197,7 @@ func (c *Client) send(ctx context.Context, t task) purge.Call {
 			if err := guard.Check(ctx, rctx, err); errors.Is(err, deadline.ErrNoAnswer) {
 				return err
 			}
-			return retry.Retryable(err)
+			return retry.Network(err)
 		}
 		defer resp.Body.Close()
 		call.ID = resp.Header.Get("X-Varnish")
