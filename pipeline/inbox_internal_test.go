@@ -12,9 +12,9 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// commitInbox returns an inbox in a bbolt file of its own, the file, and
-// the file's transaction id, which each commit moves on by one.
-func commitInbox(t *testing.T) (*Inbox, *bbolt.DB, func() int) {
+// commitInbox returns an inbox in a bbolt file of its own, and the number
+// of commits (appends to its log, each one write and one fdatasync) so far.
+func commitInbox(t *testing.T) (*Inbox, func() int) {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "state.db"), 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -25,20 +25,17 @@ func commitInbox(t *testing.T) (*Inbox, *bbolt.DB, func() int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	txid := func() int {
-		tx, err := db.Begin(false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		return tx.ID()
+	t.Cleanup(func() { in.Close() })
+	commits := func() int {
+		in.logMu.Lock()
+		defer in.logMu.Unlock()
+		return in.appends
 	}
-	return in, db, txid
+	return in, commits
 }
 
-// TestInboxAddsShareCommits holds bbolt's write lock while Adds pile up,
-// then counts the commits they took by the file's transaction id, which
-// each commit moves on by one.
+// TestInboxAddsShareCommits holds the log while Adds pile up, then counts
+// the commits (appends to the log) they took.
 func TestInboxAddsShareCommits(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -50,13 +47,10 @@ func TestInboxAddsShareCommits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in, db, txid := commitInbox(t)
-			before := txid()
+			in, commits := commitInbox(t)
+			before := commits()
 
-			hold, err := db.Begin(true)
-			if err != nil {
-				t.Fatal(err)
-			}
+			in.logMu.Lock()
 			ids := make([]uint64, tt.adds)
 			errs := make([]error, tt.adds)
 			var wg sync.WaitGroup
@@ -87,12 +81,10 @@ func TestInboxAddsShareCommits(t *testing.T) {
 				add(i)
 			}
 			queued(true, tt.adds-1)
-			if err := hold.Rollback(); err != nil {
-				t.Fatal(err)
-			}
+			in.logMu.Unlock()
 			wg.Wait()
 
-			if got := txid() - before; got != tt.wantCommits {
+			if got := commits() - before; got != tt.wantCommits {
 				t.Errorf("commits: got %d, want %d", got, tt.wantCommits)
 			}
 			seen := map[uint64]bool{}
@@ -112,18 +104,11 @@ func TestInboxAddsShareCommits(t *testing.T) {
 	}
 }
 
-// TestInboxAddFailsWholeGroup: a commit that fails fails every Add in it,
-// and none is counted.
+// TestInboxAddFailsWholeGroup: a commit that fails (the log's file closed
+// under it) fails every Add in it, and none is counted.
 func TestInboxAddFailsWholeGroup(t *testing.T) {
-	db, err := bbolt.Open(filepath.Join(t.TempDir(), "state.db"), 0o600, &bbolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := NewInbox(InboxOptions{DB: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
+	in, _ := commitInbox(t)
+	if err := in.log.f.Close(); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -214,8 +199,8 @@ func TestInboxGatherWait(t *testing.T) {
 // waits (here for as long as it takes: no timer ends the wait) until the
 // third is queued, and the three share one commit.
 func TestInboxGroupWaitsForExpectedAdds(t *testing.T) {
-	in, _, txid := commitInbox(t)
-	before := txid()
+	in, commits := commitInbox(t)
+	before := commits()
 	in.mu.Lock()
 	in.expect, in.lastEnd, in.lastTook, in.maxGather, in.idle = 3, time.Now(), time.Hour, time.Hour, time.Hour
 	in.mu.Unlock()
@@ -247,7 +232,7 @@ func TestInboxGroupWaitsForExpectedAdds(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if got := txid() - before; got != 1 {
+	if got := commits() - before; got != 1 {
 		t.Errorf("commits: got %d, want 1", got)
 	}
 	for i, id := range ids {
