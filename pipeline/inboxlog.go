@@ -135,8 +135,11 @@ func (l *inboxLog) append(buf []byte) error {
 // bucket, after making sure the file is allocated to logPrealloc.
 func (l *inboxLog) restart() error {
 	if l.size < logPrealloc {
-		if _, err := l.f.WriteAt(make([]byte, logPrealloc-l.size), l.size); err != nil {
-			return err
+		zeros := make([]byte, 64<<10)
+		for off := l.size; off < logPrealloc; off += int64(len(zeros)) {
+			if _, err := l.f.WriteAt(zeros[:min(int64(len(zeros)), logPrealloc-off)], off); err != nil {
+				return err
+			}
 		}
 		if err := fdatasync(l.f); err != nil {
 			return err
