@@ -57,9 +57,9 @@ type InboxOptions struct {
 // (fdatasynced unless the database was opened with NoSync), so an event
 // acknowledged to its sender survives a crash; the log's entries are moved
 // into the bbolt file in bulk, before anything reads the inbox, and when
-// the inbox is opened. Close it before its database. Entries that failed too often are kept apart as
-// dead letters (DeadLetterBucket) until replayed or discarded. It is safe
-// for concurrent use.
+// the inbox is opened. Close it before its database. Entries that failed
+// too often are kept apart as dead letters (DeadLetterBucket) until
+// replayed or discarded. It is safe for concurrent use.
 type Inbox struct {
 	db    *bbolt.DB
 	now   func() time.Time
@@ -189,9 +189,10 @@ const (
 
 // Add stores body as a new entry and returns its id once it is durable.
 // Ids increase monotonically. Concurrent Adds share one commit, its write
-// to the log and its fdatasync: the Adds that arrive while a commit is on disk are committed
-// together as soon as it ends, by one of them, so a lone Add waits for no
-// one and a burst costs one commit per disk round trip. Under a burst the
+// to the log and its fdatasync: the Adds that arrive while a commit is on
+// disk are committed together as soon as it ends, by one of them, so a
+// lone Add waits for no one and a burst costs one commit per disk round
+// trip. Under a burst the
 // next group also waits, for at most a millisecond, for the senders the
 // last commit answered (gatherWait). Once queued, an Add waits for its
 // commit even if ctx ends: the entry may be on disk.

@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -244,5 +246,72 @@ func TestInboxGroupWaitsForExpectedAdds(t *testing.T) {
 	defer in.mu.Unlock()
 	if in.waiting || len(in.gathered) != 0 || in.expect != adds {
 		t.Errorf("after the commit: waiting %v, %d signals, expect %d; want false, 0, %d", in.waiting, len(in.gathered), in.expect, adds)
+	}
+}
+
+// TestInboxLogAfterFailedWrite: after a write to the log fails, the next
+// Add moves the log's entries into the bucket and starts the log over;
+// every Add that returned an id is there after a crash (the file closed
+// without closing the inbox), and the one that failed is not.
+func TestInboxLogAfterFailedWrite(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := NewInbox(InboxOptions{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func() uint64 {
+		t.Helper()
+		id, err := in.Add(ctx, []byte(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	want := []uint64{add(), add()}
+
+	good := in.log.f
+	ro, err := os.Open(in.log.path) // writes to it fail
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	in.log.f = ro
+	if id, err := in.Add(ctx, []byte(`{}`)); err == nil || !in.log.broken {
+		t.Fatalf("Add to a log that cannot be written: got id %d, %v (broken %v); want an error", id, err, in.log.broken)
+	}
+	in.log.f = good
+	want = append(want, add(), add())
+	if in.log.broken || len(in.pending) != 2 {
+		t.Errorf("after the failed write: broken %v, %d pending; want false and 2 (the first two moved)", in.log.broken, len(in.pending))
+	}
+
+	if err := db.Close(); err != nil { // the crash: the log is not moved
+		t.Fatal(err)
+	}
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	in, err = NewInbox(InboxOptions{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	due, _, err := in.Due(ctx, time.Now(), 100, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint64
+	for _, e := range due {
+		got = append(got, e.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("after the crash: got ids %v, want %v", got, want)
 	}
 }
