@@ -35,6 +35,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
+	defer inbox.Close() // before the database: it moves what its log holds there
 	h := httpapi.New(httpapi.Options{
 		Inbox:  inbox,
 		Tokens: func(context.Context) ([]string, error) { return []string{"s3cret"}, nil },
@@ -67,6 +68,7 @@ func Example_purge() {
 	if err != nil {
 		panic(err)
 	}
+	defer inbox.Close() // before the database: it moves what its log holds there
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dry, err := dryrun.New(dryrun.Options{Name: "dry-run", Logger: quiet})
 	if err != nil {

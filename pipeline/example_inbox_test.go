@@ -42,6 +42,7 @@ func ExampleWorker() {
 	if err != nil {
 		panic(err)
 	}
+	defer inbox.Close() // before the database: it moves what its log holds there
 	p, err := pipeline.New(pipeline.Options{
 		Plan: plan.Config{
 			Sites:   []plan.Site{{Name: "www", Bucket: "my-site", PurgeNew: true, Targets: []string{"edge"}}},

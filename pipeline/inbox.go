@@ -46,14 +46,20 @@ type InboxOptions struct {
 	DB *bbolt.DB
 	// Now tells the time. Default time.Now.
 	Now func() time.Time
+	// Log is the path of the inbox's write-ahead log, where Adds are made
+	// durable before they are moved into DB in bulk. Default DB's path
+	// with ".inbox-log" appended.
+	Log string
 }
 
 // Inbox is a durable queue of received event bodies in a bbolt file. Add
-// returns only after the entry is on disk (bbolt fsyncs every commit unless
-// the database was opened with NoSync), so an event acknowledged to its
-// sender survives a crash. Entries that failed too often are kept apart as
-// dead letters (DeadLetterBucket) until replayed or discarded. It is safe
-// for concurrent use.
+// returns only after the entry is on disk, in the inbox's write-ahead log
+// (fdatasynced unless the database was opened with NoSync), so an event
+// acknowledged to its sender survives a crash; the log's entries are moved
+// into the bbolt file in bulk, before anything reads the inbox, and when
+// the inbox is opened. Close it before its database. Entries that failed
+// too often are kept apart as dead letters (DeadLetterBucket) until
+// replayed or discarded. It is safe for concurrent use.
 type Inbox struct {
 	db    *bbolt.DB
 	now   func() time.Time
@@ -78,6 +84,13 @@ type Inbox struct {
 	arr             arrivals
 	readID          uint64     // the worker has read every entry up to it
 	replay          sync.Mutex // one Replay at a time
+
+	// logMu orders the log's appends and its moves into the bucket;
+	// pending are the entries in the log, in id order, not yet moved.
+	logMu   sync.Mutex
+	log     *inboxLog
+	pending []Entry
+	appends int // groups appended to the log; tests count them
 }
 
 // NewInbox returns the inbox kept in opts.DB, after applying optFns to a
@@ -105,6 +118,31 @@ func NewInbox(opts InboxOptions, optFns ...func(*InboxOptions)) (*Inbox, error) 
 	if err != nil {
 		return nil, fmt.Errorf("inbox: open in %s: %w", db.Path(), err)
 	}
+	var seq uint64
+	err = db.View(func(tx *bbolt.Tx) error {
+		b, _, err := buckets(tx)
+		if err == nil {
+			seq = b.Sequence()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inbox: open in %s: %w", db.Path(), err)
+	}
+	logPath := opts.Log
+	if logPath == "" {
+		logPath = db.Path() + ".inbox-log"
+	}
+	// What the log holds beyond the bucket's sequence was answered, or may
+	// have been: it goes to the bucket now, and the log starts over.
+	in.log, in.pending, err = openInboxLog(logPath, seq, !db.NoSync)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: open %s: %w", logPath, err)
+	}
+	if err := in.flush(); err != nil {
+		in.log.f.Close()
+		return nil, err
+	}
 	var n, dead int
 	err = db.View(func(tx *bbolt.Tx) error {
 		b, d, err := buckets(tx)
@@ -115,6 +153,7 @@ func NewInbox(opts InboxOptions, optFns ...func(*InboxOptions)) (*Inbox, error) 
 		return nil
 	})
 	if err != nil {
+		in.log.f.Close()
 		return nil, fmt.Errorf("inbox: open in %s: %w", db.Path(), err)
 	}
 	in.depth.Store(int64(n))
@@ -149,10 +188,11 @@ const (
 )
 
 // Add stores body as a new entry and returns its id once it is durable.
-// Ids increase monotonically. Concurrent Adds share one commit, and its
-// fsyncs: the Adds that arrive while a commit is on disk are committed
-// together as soon as it ends, by one of them, so a lone Add waits for no
-// one and a burst costs one commit per disk round trip. Under a burst the
+// Ids increase monotonically. Concurrent Adds share one commit, its write
+// to the log and its fdatasync: the Adds that arrive while a commit is on
+// disk are committed together as soon as it ends, by one of them, so a
+// lone Add waits for no one and a burst costs one commit per disk round
+// trip. Under a burst the
 // next group also waits, for at most a millisecond, for the senders the
 // last commit answered (gatherWait). Once queued, an Add waits for its
 // commit even if ctx ends: the entry may be on disk.
@@ -182,8 +222,8 @@ func (in *Inbox) Add(ctx context.Context, body []byte) (uint64, error) {
 	return a.e.ID, a.err
 }
 
-// commitGroup commits the Adds at the head of the queue in one bbolt
-// transaction, tells them, and hands the lead to the
+// commitGroup commits the Adds at the head of the queue in one append to
+// the log, tells them, and hands the lead to the
 // next Add waiting, if any: a leader commits one group, so no Add waits on
 // more than two.
 func (in *Inbox) commitGroup() {
@@ -201,24 +241,9 @@ func (in *Inbox) commitGroup() {
 	in.queue = in.queue[n:]
 	in.mu.Unlock()
 
-	err := in.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte(InboxBucket))
-		if b == nil {
-			return fmt.Errorf("bucket %q is missing", InboxBucket)
-		}
-		// Ids only grow, so every Put appends: full pages, not the half
-		// full ones a split leaves by default, are fewer pages to write and
-		// fsync per commit.
-		b.FillPercent = appendFill
-		for _, a := range group {
-			if err := b.Put(key(a.e.ID), encodeEntry(a.e)); err != nil {
-				return err
-			}
-		}
-		return b.SetSequence(max(b.Sequence(), group[len(group)-1].e.ID))
-	})
+	err := in.appendGroup(group)
 	if err != nil {
-		err = fmt.Errorf("inbox: add to %s: %w", in.db.Path(), err)
+		err = fmt.Errorf("inbox: add to %s: %w", in.log.path, err)
 	} else {
 		in.depth.Add(int64(len(group)))
 	}
@@ -247,6 +272,85 @@ func (in *Inbox) commitGroup() {
 	if err == nil {
 		in.signal()
 	}
+}
+
+// appendGroup writes group to the log, durably, and counts its entries
+// pending; past logFlushAt, it moves the log into the bucket.
+func (in *Inbox) appendGroup(group []*addition) error {
+	in.logMu.Lock()
+	defer in.logMu.Unlock()
+	if in.log.broken {
+		if err := in.flushLocked(); err != nil {
+			return err
+		}
+	}
+	buf := appendRecords(group)
+	if err := in.log.append(buf); err != nil {
+		return err
+	}
+	in.appends++
+	for _, a := range group {
+		in.pending = append(in.pending, a.e)
+	}
+	if in.log.off >= logFlushAt {
+		// The Adds are durable in the log whatever becomes of this; a
+		// failed move is tried again by the next reader.
+		_ = in.flushLocked()
+	}
+	return nil
+}
+
+// flush moves the log's entries into the bucket, with the sequence, in one
+// bbolt commit, and starts the log over: what reads the bucket calls it
+// first.
+func (in *Inbox) flush() error {
+	in.logMu.Lock()
+	defer in.logMu.Unlock()
+	return in.flushLocked()
+}
+
+func (in *Inbox) flushLocked() error {
+	if len(in.pending) > 0 {
+		err := in.db.Update(func(tx *bbolt.Tx) error {
+			b := tx.Bucket([]byte(InboxBucket))
+			if b == nil {
+				return fmt.Errorf("bucket %q is missing", InboxBucket)
+			}
+			// Ids only grow, so every Put appends: full pages, not the
+			// half full ones a split leaves by default.
+			b.FillPercent = appendFill
+			for _, e := range in.pending {
+				if err := b.Put(key(e.ID), encodeEntry(e)); err != nil {
+					return err
+				}
+			}
+			return b.SetSequence(max(b.Sequence(), in.pending[len(in.pending)-1].ID))
+		})
+		if err != nil {
+			return fmt.Errorf("inbox: move %d entries from %s to %s: %w", len(in.pending), in.log.path, in.db.Path(), err)
+		}
+		clear(in.pending)
+		in.pending = in.pending[:0]
+	}
+	if in.log.off == 0 && !in.log.broken && in.log.size >= logPrealloc {
+		return nil
+	}
+	if err := in.log.restart(); err != nil {
+		return fmt.Errorf("inbox: restart %s: %w", in.log.path, err)
+	}
+	return nil
+}
+
+// Close moves what the log holds into the bucket and closes the log. The
+// database stays open.
+func (in *Inbox) Close() error {
+	in.logMu.Lock()
+	defer in.logMu.Unlock()
+	err := in.flushLocked()
+	if cerr := in.log.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("inbox: close %s: %w", in.log.path, cerr)
+	}
+	return err
 }
 
 // gather waits, as a group's leader, until the Adds gatherWait expects are
@@ -372,6 +476,9 @@ func (in *Inbox) Due(ctx context.Context, now time.Time, limit, maxBytes int) ([
 // due is Due, and it returns the last id it saw: every entry up to it was
 // read, or is not due, or was settled.
 func (in *Inbox) due(ctx context.Context, now time.Time, limit, maxBytes int) ([]Entry, time.Time, uint64, error) {
+	if err := in.flush(); err != nil {
+		return nil, time.Time{}, 0, err
+	}
 	var out []Entry
 	var next time.Time
 	var seen uint64
@@ -436,6 +543,9 @@ type Outcome struct {
 func (in *Inbox) Settle(ctx context.Context, outcomes []Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
+	}
+	if err := in.flush(); err != nil {
+		return err
 	}
 	deleted, dead := 0, 0
 	err := in.db.Update(func(tx *bbolt.Tx) error {
@@ -504,6 +614,9 @@ func buckets(tx *bbolt.Tx) (inbox, dead *bbolt.Bucket, err error) {
 // Delete removes one entry, whatever its state: an operator's decision to
 // drop an event that can never be processed.
 func (in *Inbox) Delete(ctx context.Context, id uint64) error {
+	if err := in.flush(); err != nil {
+		return err
+	}
 	found := false
 	err := in.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte(InboxBucket))
@@ -555,6 +668,9 @@ type InboxStats struct {
 func (in *Inbox) Stats(ctx context.Context, maxFailures int) (InboxStats, error) {
 	st := InboxStats{Failures: []Entry{}}
 	now := in.now()
+	if err := in.flush(); err != nil {
+		return InboxStats{}, err
+	}
 	err := in.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte(InboxBucket))
 		if b == nil {

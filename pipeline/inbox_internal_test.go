@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,9 +14,9 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// commitInbox returns an inbox in a bbolt file of its own, the file, and
-// the file's transaction id, which each commit moves on by one.
-func commitInbox(t *testing.T) (*Inbox, *bbolt.DB, func() int) {
+// commitInbox returns an inbox in a bbolt file of its own, and the number
+// of commits (appends to its log, each one write and one fdatasync) so far.
+func commitInbox(t *testing.T) (*Inbox, func() int) {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "state.db"), 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -25,20 +27,17 @@ func commitInbox(t *testing.T) (*Inbox, *bbolt.DB, func() int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	txid := func() int {
-		tx, err := db.Begin(false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		return tx.ID()
+	t.Cleanup(func() { in.Close() })
+	commits := func() int {
+		in.logMu.Lock()
+		defer in.logMu.Unlock()
+		return in.appends
 	}
-	return in, db, txid
+	return in, commits
 }
 
-// TestInboxAddsShareCommits holds bbolt's write lock while Adds pile up,
-// then counts the commits they took by the file's transaction id, which
-// each commit moves on by one.
+// TestInboxAddsShareCommits holds the log while Adds pile up, then counts
+// the commits (appends to the log) they took.
 func TestInboxAddsShareCommits(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -50,13 +49,10 @@ func TestInboxAddsShareCommits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in, db, txid := commitInbox(t)
-			before := txid()
+			in, commits := commitInbox(t)
+			before := commits()
 
-			hold, err := db.Begin(true)
-			if err != nil {
-				t.Fatal(err)
-			}
+			in.logMu.Lock()
 			ids := make([]uint64, tt.adds)
 			errs := make([]error, tt.adds)
 			var wg sync.WaitGroup
@@ -87,12 +83,10 @@ func TestInboxAddsShareCommits(t *testing.T) {
 				add(i)
 			}
 			queued(true, tt.adds-1)
-			if err := hold.Rollback(); err != nil {
-				t.Fatal(err)
-			}
+			in.logMu.Unlock()
 			wg.Wait()
 
-			if got := txid() - before; got != tt.wantCommits {
+			if got := commits() - before; got != tt.wantCommits {
 				t.Errorf("commits: got %d, want %d", got, tt.wantCommits)
 			}
 			seen := map[uint64]bool{}
@@ -112,18 +106,11 @@ func TestInboxAddsShareCommits(t *testing.T) {
 	}
 }
 
-// TestInboxAddFailsWholeGroup: a commit that fails fails every Add in it,
-// and none is counted.
+// TestInboxAddFailsWholeGroup: a commit that fails (the log's file closed
+// under it) fails every Add in it, and none is counted.
 func TestInboxAddFailsWholeGroup(t *testing.T) {
-	db, err := bbolt.Open(filepath.Join(t.TempDir(), "state.db"), 0o600, &bbolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := NewInbox(InboxOptions{DB: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
+	in, _ := commitInbox(t)
+	if err := in.log.f.Close(); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -214,8 +201,8 @@ func TestInboxGatherWait(t *testing.T) {
 // waits (here for as long as it takes: no timer ends the wait) until the
 // third is queued, and the three share one commit.
 func TestInboxGroupWaitsForExpectedAdds(t *testing.T) {
-	in, _, txid := commitInbox(t)
-	before := txid()
+	in, commits := commitInbox(t)
+	before := commits()
 	in.mu.Lock()
 	in.expect, in.lastEnd, in.lastTook, in.maxGather, in.idle = 3, time.Now(), time.Hour, time.Hour, time.Hour
 	in.mu.Unlock()
@@ -247,7 +234,7 @@ func TestInboxGroupWaitsForExpectedAdds(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if got := txid() - before; got != 1 {
+	if got := commits() - before; got != 1 {
 		t.Errorf("commits: got %d, want 1", got)
 	}
 	for i, id := range ids {
@@ -259,5 +246,72 @@ func TestInboxGroupWaitsForExpectedAdds(t *testing.T) {
 	defer in.mu.Unlock()
 	if in.waiting || len(in.gathered) != 0 || in.expect != adds {
 		t.Errorf("after the commit: waiting %v, %d signals, expect %d; want false, 0, %d", in.waiting, len(in.gathered), in.expect, adds)
+	}
+}
+
+// TestInboxLogAfterFailedWrite: after a write to the log fails, the next
+// Add moves the log's entries into the bucket and starts the log over;
+// every Add that returned an id is there after a crash (the file closed
+// without closing the inbox), and the one that failed is not.
+func TestInboxLogAfterFailedWrite(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := NewInbox(InboxOptions{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func() uint64 {
+		t.Helper()
+		id, err := in.Add(ctx, []byte(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	want := []uint64{add(), add()}
+
+	good := in.log.f
+	ro, err := os.Open(in.log.path) // writes to it fail
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	in.log.f = ro
+	if id, err := in.Add(ctx, []byte(`{}`)); err == nil || !in.log.broken {
+		t.Fatalf("Add to a log that cannot be written: got id %d, %v (broken %v); want an error", id, err, in.log.broken)
+	}
+	in.log.f = good
+	want = append(want, add(), add())
+	if in.log.broken || len(in.pending) != 2 {
+		t.Errorf("after the failed write: broken %v, %d pending; want false and 2 (the first two moved)", in.log.broken, len(in.pending))
+	}
+
+	if err := db.Close(); err != nil { // the crash: the log is not moved
+		t.Fatal(err)
+	}
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	in, err = NewInbox(InboxOptions{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	due, _, err := in.Due(ctx, time.Now(), 100, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint64
+	for _, e := range due {
+		got = append(got, e.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("after the crash: got ids %v, want %v", got, want)
 	}
 }

@@ -46,13 +46,19 @@ func (d *deps) serveInbox(ctx context.Context, logger *slog.Logger, a pipeline.A
 		closeDB()
 		return nil, nil, nil, err
 	}
+	closeAll := func() {
+		if err := inbox.Close(); err != nil {
+			logger.Error("inbox: close", "err", err)
+		}
+		closeDB()
+	}
 	w, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: inbox, Applier: a, Logger: logger, Window: d.cfg.Batch.Window.Duration,
 		BatchSize: batchSize, MaxAttempts: d.cfg.Inbox.MaxDeliveries, MaxAge: d.cfg.Inbox.MaxAge.Duration, Grace: shutdownGrace})
 	if err != nil {
-		closeDB()
+		closeAll()
 		return nil, nil, nil, badInput(err)
 	}
-	return inbox, w.Run, closeDB, nil
+	return inbox, w.Run, closeAll, nil
 }
 
 // batchSize bounds the entries serve applies together, either inbox.
