@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -89,6 +90,7 @@ type Inbox struct {
 	// pending are the entries in the log, in id order, not yet moved.
 	logMu   sync.Mutex
 	log     *inboxLog
+	release func() // the log's claim (claimLog)
 	pending []Entry
 	appends int // groups appended to the log; tests count them
 }
@@ -133,14 +135,19 @@ func NewInbox(opts InboxOptions, optFns ...func(*InboxOptions)) (*Inbox, error) 
 	if logPath == "" {
 		logPath = db.Path() + ".inbox-log"
 	}
+	if in.release, err = claimLog(logPath, db); err != nil {
+		return nil, fmt.Errorf("inbox: open %s: %w", logPath, err)
+	}
 	// What the log holds beyond the bucket's sequence was answered, or may
 	// have been: it goes to the bucket now, and the log starts over.
 	in.log, in.pending, err = openInboxLog(logPath, seq, !db.NoSync)
 	if err != nil {
+		in.release()
 		return nil, fmt.Errorf("inbox: open %s: %w", logPath, err)
 	}
 	if err := in.flush(); err != nil {
 		in.log.f.Close()
+		in.release()
 		return nil, err
 	}
 	var n, dead int
@@ -154,6 +161,7 @@ func NewInbox(opts InboxOptions, optFns ...func(*InboxOptions)) (*Inbox, error) 
 	})
 	if err != nil {
 		in.log.f.Close()
+		in.release()
 		return nil, fmt.Errorf("inbox: open in %s: %w", db.Path(), err)
 	}
 	in.depth.Store(int64(n))
@@ -350,7 +358,40 @@ func (in *Inbox) Close() error {
 	if cerr := in.log.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("inbox: close %s: %w", in.log.path, cerr)
 	}
+	in.release()
 	return err
+}
+
+// openLogs are the inbox logs open in this process, by absolute path, with
+// the database of the inbox that has each: two inboxes appending to one log
+// would overwrite each other's records. (Another process cannot open the
+// database while this one has it: bbolt locks the file.)
+var openLogs = struct {
+	sync.Mutex
+	m map[string]*bbolt.DB
+}{m: map[string]*bbolt.DB{}}
+
+// claimLog reserves path for an inbox of db until release is called. A log
+// whose inbox's database has been closed without the inbox (a crash, as
+// tests make one) is taken over.
+func claimLog(path string, db *bbolt.DB) (release func(), err error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	openLogs.Lock()
+	defer openLogs.Unlock()
+	if held, ok := openLogs.m[abs]; ok && held.View(func(*bbolt.Tx) error { return nil }) == nil {
+		return nil, errors.New("another inbox of this process has it open: close that inbox first")
+	}
+	openLogs.m[abs] = db
+	return func() {
+		openLogs.Lock()
+		defer openLogs.Unlock()
+		if openLogs.m[abs] == db {
+			delete(openLogs.m, abs)
+		}
+	}, nil
 }
 
 // gather waits, as a group's leader, until the Adds gatherWait expects are

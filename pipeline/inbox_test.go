@@ -390,3 +390,43 @@ func TestInboxReopenAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Two inboxes of one process appending to one log would overwrite each
+// other's records: the second is refused until the first is closed.
+func TestInboxLogHasOneInbox(t *testing.T) {
+	dir := t.TempDir()
+	db := openDB(t, filepath.Join(dir, "state.db"))
+	defer db.Close()
+	other := openDB(t, filepath.Join(dir, "other.db"))
+	defer other.Close()
+	first, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		opts pipeline.InboxOptions
+	}{
+		{"the same database", pipeline.InboxOptions{DB: db}},
+		{"another database naming the log", pipeline.InboxOptions{DB: other, Log: filepath.Join(dir, "state.db.inbox-log")}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in, err := pipeline.NewInbox(c.opts)
+			if err == nil {
+				in.Close()
+				t.Fatal("NewInbox: got an inbox, want an error: the log is open")
+			}
+			if want := "another inbox of this process has it open"; !strings.Contains(err.Error(), want) {
+				t.Errorf("NewInbox: got %v, want an error with %q", err, want)
+			}
+		})
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := pipeline.NewInbox(pipeline.InboxOptions{DB: db})
+	if err != nil {
+		t.Fatalf("NewInbox after Close: got %v, want an inbox", err)
+	}
+	second.Close()
+}
