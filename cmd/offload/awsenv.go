@@ -61,27 +61,15 @@ func envAWS(getenv func(string) string) (aws.Config, error) {
 		}
 		cfg.RetryMaxAttempts = v
 	}
-	// What S3-compatible stores that refuse the SDK's newer checksums need.
-	for _, c := range []struct {
-		key                 string
-		supported, required func()
-	}{
-		{"AWS_REQUEST_CHECKSUM_CALCULATION",
-			func() { cfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported },
-			func() { cfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired }},
-		{"AWS_RESPONSE_CHECKSUM_VALIDATION",
-			func() { cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported },
-			func() { cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired }},
-	} {
-		switch v := getenv(c.key); strings.ToLower(v) {
-		case "":
-		case "when_supported":
-			c.supported()
-		case "when_required":
-			c.required()
-		default:
-			return aws.Config{}, fmt.Errorf("aws: %s: got %q, want when_supported or when_required", c.key, v)
-		}
+	// when_required: what S3-compatible stores that refuse the SDK's newer
+	// checksums need.
+	if err := checksumPolicy(getenv, "AWS_REQUEST_CHECKSUM_CALCULATION", &cfg.RequestChecksumCalculation,
+		aws.RequestChecksumCalculationWhenSupported, aws.RequestChecksumCalculationWhenRequired); err != nil {
+		return aws.Config{}, err
+	}
+	if err := checksumPolicy(getenv, "AWS_RESPONSE_CHECKSUM_VALIDATION", &cfg.ResponseChecksumValidation,
+		aws.ResponseChecksumValidationWhenSupported, aws.ResponseChecksumValidationWhenRequired); err != nil {
+		return aws.Config{}, err
 	}
 	creds, err := envCredentials(getenv)
 	if err != nil {
@@ -89,6 +77,21 @@ func envAWS(getenv func(string) string) (aws.Config, error) {
 	}
 	cfg.Credentials = creds
 	return cfg, nil
+}
+
+// checksumPolicy sets *policy from key as the SDK reads it: when_supported
+// or when_required, in any case; unset leaves it.
+func checksumPolicy[T any](getenv func(string) string, key string, policy *T, supported, required T) error {
+	switch v := getenv(key); strings.ToLower(v) {
+	case "":
+	case "when_supported":
+		*policy = supported
+	case "when_required":
+		*policy = required
+	default:
+		return fmt.Errorf("aws: %s: got %q, want when_supported or when_required", key, v)
+	}
+	return nil
 }
 
 // awsEnvRefused are the SDK's settings the Lambda build does not read:

@@ -245,12 +245,7 @@ targets: [{name: edge, provider: varnish, endpoints: ["http://%s"], host: www.ex
 	t.Run("config error", func(t *testing.T) {
 		cfg := writeConfig(t, "state: {driver: memory}\nsites:\n  - name: www\n    bucket: my-site\n    targets: [nowhere]\n")
 		rt := startLambda(t, bin, motoEnv(t, moto.URL), "OFFLOAD_CONFIG="+cfg)
-		_, errPayload, err := rt.Invoke(ctx, []byte(s3Notification("my-site", "a.html", "e1", "0001")), 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var e struct{ ErrorMessage, ErrorType string }
-		_ = json.Unmarshal(errPayload, &e)
+		e := invokeFailing(t, rt)
 		if e.ErrorType != "Offload.ConfigError" {
 			t.Errorf("got errorType %q, want Offload.ConfigError", e.ErrorType)
 		}
@@ -264,12 +259,7 @@ targets: [{name: edge, provider: varnish, endpoints: ["http://%s"], host: www.ex
 	t.Run("nats ledger in the Lambda-only build", func(t *testing.T) {
 		cfg := writeConfig(t, "inbox: {driver: nats, url: nats://127.0.0.1:1}\nstate: {driver: nats}\n")
 		rt := startLambda(t, bin, motoEnv(t, moto.URL), "OFFLOAD_CONFIG="+cfg)
-		_, errPayload, err := rt.Invoke(ctx, []byte(s3Notification("my-site", "a.html", "e1", "0001")), 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var e struct{ ErrorMessage, ErrorType string }
-		_ = json.Unmarshal(errPayload, &e)
+		e := invokeFailing(t, rt)
 		want := "state: driver nats is not in this bootstrap (built with -tags offload_lambda, for Lambda): use state.driver dynamodb"
 		if e.ErrorType != "Offload.PipelineError" || !strings.Contains(e.ErrorMessage, want) {
 			t.Errorf("got errorType %q, error %q; want Offload.PipelineError with %q", e.ErrorType, e.ErrorMessage, want)
@@ -283,12 +273,7 @@ targets: [{name: edge, provider: varnish, endpoints: ["http://%s"], host: www.ex
 		table := fmt.Sprintf("offload-profile-%d", time.Now().UnixNano())
 		cfg := writeConfig(t, fmt.Sprintf("state: {driver: dynamodb, table: %s}\n", table))
 		rt := startLambda(t, bin, motoEnv(t, moto.URL), "OFFLOAD_CONFIG="+cfg, "AWS_PROFILE=dev")
-		_, errPayload, err := rt.Invoke(ctx, []byte(s3Notification("my-site", "a.html", "e1", "0001")), 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var e struct{ ErrorMessage, ErrorType string }
-		_ = json.Unmarshal(errPayload, &e)
+		e := invokeFailing(t, rt)
 		want := "state: aws: AWS_PROFILE is set, which the Lambda build (-tags offload_lambda) does not read"
 		if e.ErrorType != "Offload.PipelineError" || !strings.Contains(e.ErrorMessage, want) {
 			t.Errorf("got errorType %q, error %q; want Offload.PipelineError with %q", e.ErrorType, e.ErrorMessage, want)
@@ -623,6 +608,18 @@ func invokeOK(t *testing.T, rt *lambdatest.Runtime, payload []byte, timeout time
 		t.Fatalf("invoke: got error %v, error payload %s", err, errPayload)
 	}
 	return out
+}
+
+// invokeFailing invokes rt with one S3 notification and returns the error
+// the function answered with (zero if it answered without one).
+func invokeFailing(t *testing.T, rt *lambdatest.Runtime) (e struct{ ErrorMessage, ErrorType string }) {
+	t.Helper()
+	_, errPayload, err := rt.Invoke(context.Background(), []byte(s3Notification("my-site", "a.html", "e1", "0001")), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal(errPayload, &e)
+	return e
 }
 
 // waitLogs returns the bootstrap's output once it holds the summary lines
