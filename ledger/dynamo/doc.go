@@ -50,16 +50,16 @@
 // whole item, so writing a record clears its key's receipt at no cost.
 // A failed condition (ConditionalCheckFailedException) is the record's
 // ledger.ErrStale, not a failure, unless the item it failed on (asked for
-// with ReturnValuesOnConditionCheckFailure, which costs no read capacity)
-// holds the call's own commit_id: then an earlier attempt of the same call
-// was applied and its answer lost, the SDK retried it, and the record is
-// written. A record committed again, a redelivery, is a new call and stale. A record DynamoDB cannot hold (its pk
-// over 2,048 bytes, a string not valid UTF-8) is the record's
-// ledger.ErrInvalid, found before any call. Records of different keys are written
-// concurrently (Options.Concurrency); records of one key in one Commit are
-// written in order. Throttled or failed calls are retried by the SDK
-// client's own retryer; what still fails is reported per record and makes
-// Commit's error non-nil.
+// with ReturnValuesOnConditionCheckFailure ALL_OLD) holds the call's own
+// commit_id: then an earlier attempt of the same call was applied and its
+// answer lost, the SDK retried it, and the record is written. A record
+// committed again, a redelivery, is a new call and stale. A record
+// DynamoDB cannot hold (its pk over 2,048 bytes, a string not valid UTF-8)
+// is the record's ledger.ErrInvalid, found before any call. Records of
+// different keys are written concurrently (Options.Concurrency); records
+// of one key in one Commit are written in order. Throttled or failed calls
+// are retried by the SDK client's own retryer; what still fails is
+// reported per record and makes Commit's error non-nil.
 //
 // # Reads
 //
