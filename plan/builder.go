@@ -246,27 +246,22 @@ func (b *Builder) group() {
 func (b *Builder) Objects() map[string][]string {
 	b.group()
 	out := map[string][]string{}
-	// Runs of one bucket (the usual batch, all of it) go in one append each.
-	var run []string
-	runBucket := ""
-	flush := func() {
-		if out[runBucket] == nil {
-			out[runBucket] = run // the first run of it: kept, not copied
-			run = nil
-			return
+	// The objects are by bucket: each run of one bucket (the usual batch,
+	// all of it) is counted, then its keys go in a slice of that size.
+	for j := 0; j < len(b.objs); {
+		bucket := b.at(int(b.objs[j].first)).bucket // interned: one number a name
+		end := j + 1
+		for end < len(b.objs) && b.at(int(b.objs[end].first)).bucket == bucket {
+			end++
 		}
-		out[runBucket] = append(out[runBucket], run...)
-		run = run[:0]
-	}
-	for _, o := range b.objs {
-		bucket, key := b.object(o.first)
-		if bucket != runBucket && len(run) > 0 {
-			flush()
+		name := b.names[bucket]
+		keys := slices.Grow(out[name], end-j)
+		for _, o := range b.objs[j:end] {
+			_, key := b.object(o.first)
+			keys = append(keys, key)
 		}
-		run, runBucket = append(run, key), bucket
-	}
-	if len(run) > 0 {
-		flush()
+		out[name] = keys
+		j = end
 	}
 	return out
 }
@@ -303,9 +298,10 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 	// is filtered.
 	objSites := make([]int32, len(b.objs))
 	multi := map[int32][]string{} // by object, where more than one site serves it
-	var plannable []int32         // objects with a put, copy or remove, by bucket and key
+	plannable := 0                // objects with a put, copy or remove
 	for k, o := range b.objs {
-		c := b.change(int(o.first))
+		bucket, key := b.object(o.first)
+		c := event.Change{Bucket: bucket, Key: key} // what serves reads
 		for si := range cfg.Sites {
 			if !serves(&cfg.Sites[si], c) {
 				continue
@@ -331,7 +327,7 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 		if r.obj >= 0 && objSites[r.obj] != 0 && !skippedKind(event.Kind(b.names[r.kind])) {
 			if !planned[r.obj] {
 				planned[r.obj] = true
-				plannable = append(plannable, r.obj)
+				plannable++
 			}
 			continue
 		}
@@ -343,18 +339,21 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 		default:
 			if !planned[r.obj] {
 				planned[r.obj] = true
-				plannable = append(plannable, r.obj)
+				plannable++
 			}
 			continue
 		}
 		b.decided(r, &d)
 	}
-	slices.Sort(plannable) // by bucket and key, as group numbered them
 
 	done := map[int32][]string{} // by change, the few with targets already purged
-	pl := newPlanner(cfg, held, receipts, len(plannable), b.n)
+	pl := newPlanner(cfg, held, receipts, plannable, b.n)
 	var local []Decision
-	for _, k := range plannable {
+	// By bucket and key, as group numbered the objects.
+	for k := range int32(len(b.objs)) {
+		if !planned[k] {
+			continue
+		}
 		local = local[:0]
 		sites := multi[k]
 		if objSites[k] > 0 {
