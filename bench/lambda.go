@@ -760,8 +760,8 @@ func writeLambda(p printer, r *lambdaResult) {
 	p("deploy template asks for batches of 1,000.")
 	p("")
 	p("What this does not show: Lambda at %d MB gives a function a fraction of a vCPU, while the", r.MemoryMB)
-	p("emulator throttles nothing and both functions had this machine's CPUs (see Machine), shared with")
-	p("moto and the harness; at %d MB in Lambda the cold start and CPU figures of both would be larger.", r.MemoryMB)
+	p("emulator throttles nothing and every function had this machine's CPUs (see Machine), shared with")
+	p("moto and the harness; at %d MB in Lambda the cold start and CPU figures of all would be larger.", r.MemoryMB)
 	p("moto on 127.0.0.1 answers in milliseconds, where CloudFront and DynamoDB over the network take")
 	p("longer. The emulator starts a process; Lambda first starts a micro-VM and fetches the code, and")
 	p("its managed Python runtime starts its own runtime client, not the loop used here. Lambda reports")
@@ -780,7 +780,7 @@ func writeFloors(p printer, m, f, h singlesFigures) {
 		}
 		return spreadOf(out)
 	}
-	p("What the floors show. The hello-world function's start → first response, %s ms, is what this", spreadOf(h.first))
+	p("**What the floors show.** The hello-world function's start → first response, %s ms, is what this", spreadOf(h.first))
 	p("machine and emulator charge a Go function that does nothing: starting the process, the Go")
 	p("runtime, aws-lambda-go's init, the first `/next` and one response. The Go floor adds the SDK's")
 	p("packages and a CloudFront client at init (its init is %s ms above hello-world's) and one", diff(f.init, h.init))

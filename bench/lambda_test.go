@@ -56,7 +56,7 @@ func TestLambdaSmoke(t *testing.T) {
 		"## 4. Lambda cold start and per-event cost\n",
 		"| | offload, DynamoDB ledger | offload, in-memory ledger | Go floor (aws-lambda-go + SDK CloudFront client, one CreateInvalidation) | Go hello-world (aws-lambda-go, no call) | Python (boto3) | offload, in-memory ledger ÷ Go floor | Python ÷ offload, in-memory ledger |",
 		"| cold: start → first response, one event | ",
-		"What the floors show. ",
+		"**What the floors show.** ",
 		"| 10-record batch, in-memory ledger | median (range) |",
 		"### The 10-record batch with the DynamoDB ledger",
 		"11 × `PutItem`",

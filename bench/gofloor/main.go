@@ -36,12 +36,15 @@ import (
 func main() {
 	creds := aws.Credentials{AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
 		SessionToken: os.Getenv("AWS_SESSION_TOKEN"), Source: "environment"}
-	cf := cloudfront.New(cloudfront.Options{
-		Region:       os.Getenv("AWS_REGION"),
-		BaseEndpoint: aws.String(os.Getenv("AWS_ENDPOINT_URL")),
+	opts := cloudfront.Options{
+		Region: os.Getenv("AWS_REGION"),
 		// Static keys, as Lambda sets them from the function's role.
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil }),
-	})
+	}
+	if e := os.Getenv("AWS_ENDPOINT_URL"); e != "" {
+		opts.BaseEndpoint = aws.String(e) // moto's, in the harness
+	}
+	cf := cloudfront.New(opts)
 	lambda.Start(handler(cf, os.Getenv("DISTRIBUTION_ID")))
 }
 
