@@ -43,6 +43,7 @@ type singles struct {
 	Init        time.Duration   // process start to its first GET .../next
 	FirstAnswer time.Duration   // process start to the first event's response
 	ColdCPU     time.Duration   // the process's CPU time up to that response
+	ColdFaults  int64           // its page faults (minor and major) up to then
 	PeakOne     int64           // VmHWM after the first event, bytes
 	Warm        []time.Duration // each warm event's invoke round trip
 	WarmCPU     time.Duration   // CPU time over all the warm events
@@ -344,7 +345,7 @@ func runSingles(o lambdatest.Options, warm int, invoke func(rt *lambdatest.Runti
 	if s.PeakOne, err = procField(pid, "VmHWM"); err != nil {
 		return s, err
 	}
-	if s.ColdCPU, err = procCPU(pid); err != nil {
+	if s.ColdCPU, s.ColdFaults, err = procStat(pid); err != nil {
 		return s, err
 	}
 	for i := range warm {
@@ -568,25 +569,34 @@ func procField(pid int, field string) (int64, error) {
 // procCPU is the user plus system time of every thread of process pid so
 // far, from /proc/<pid>/stat, in clock ticks taken as 1/100 s (USER_HZ).
 func procCPU(pid int) (time.Duration, error) {
+	cpu, _, err := procStat(pid)
+	return cpu, err
+}
+
+// procStat is procCPU and the process's page faults so far, minor and
+// major, from the same read of /proc/<pid>/stat.
+func procStat(pid int) (time.Duration, int64, error) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name may hold spaces; the fields after it do not.
 	i := bytes.LastIndexByte(raw, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, raw)
+		return 0, 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, raw)
 	}
 	f := strings.Fields(string(raw[i+1:]))
 	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, raw)
+		return 0, 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, raw)
 	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, raw)
+	// minflt, majflt, utime, stime: fields 10, 12, 14, 15 of proc(5).
+	var n [4]int64
+	for k, j := range []int{7, 9, 11, 12} {
+		if n[k], err = strconv.ParseInt(f[j], 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, raw)
+		}
 	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+	return time.Duration(n[2]+n[3]) * 10 * time.Millisecond, n[0] + n[1], nil
 }
 
 // logExcerpt is the first few warnings and errors in the bootstrap's
@@ -619,7 +629,7 @@ func durationsMs(ds []time.Duration) []float64 {
 }
 
 // singlesFigures are one kind of environment's figures, one per round.
-type singlesFigures struct{ init, first, coldCPU, peak, warm, warmCPU []float64 }
+type singlesFigures struct{ init, first, coldCPU, faults, peak, warm, warmCPU []float64 }
 
 func figuresOf(ss []singles) singlesFigures {
 	var f singlesFigures
@@ -627,6 +637,7 @@ func figuresOf(ss []singles) singlesFigures {
 		f.init = append(f.init, ms(s.Init))
 		f.first = append(f.first, ms(s.FirstAnswer))
 		f.coldCPU = append(f.coldCPU, ms(s.ColdCPU))
+		f.faults = append(f.faults, float64(s.ColdFaults))
 		f.peak = append(f.peak, float64(s.PeakOne)/(1<<20))
 		f.warm = append(f.warm, spreadOf(durationsMs(s.Warm)).Median)
 		f.warmCPU = append(f.warmCPU, ms(s.WarmCPU)/float64(max(len(s.Warm), 1)))
@@ -709,7 +720,8 @@ func writeLambda(p printer, r *lambdaResult) {
 	p("from starting the process until the first event's response arrives, init included. Warm and")
 	p("batch times are the harness's round trip through the emulator (payload handed over, response")
 	p("back). CPU is the process's user+system time from `/proc/<pid>/stat`, in 10 ms ticks (warm: the")
-	p("round's total over its %d events, divided). Peak memory is the process's `VmHWM` from", lp.Warm)
+	p("round's total over its %d events, divided); page faults, minor and major, come from the same file.", lp.Warm)
+	p("Peak memory is the process's `VmHWM` from")
 	p("`/proc/<pid>/status`, read once the response is in: its peak since it started. Median (range)")
 	p("over the rounds; each ratio is taken within a round.")
 	p("")
@@ -717,12 +729,16 @@ func writeLambda(p printer, r *lambdaResult) {
 	p("| | offload, DynamoDB ledger | offload, in-memory ledger | Go floor (aws-lambda-go + SDK CloudFront client, one CreateInvalidation) | Go hello-world (aws-lambda-go, no call) | Python (boto3) | offload, in-memory ledger ÷ Go floor | Python ÷ offload, in-memory ledger |")
 	p("|---|---:|---:|---:|---:|---:|---:|---:|")
 	row := func(what, unit string, o, m, f, h, y []float64) {
-		p("| %s | %s %s | %s %s | %s %s | %s %s | %s %s | %s | %s |", what, spreadOf(o), unit, spreadOf(m), unit,
-			spreadOf(f), unit, spreadOf(h), unit, spreadOf(y), unit, ratio(m, f), ratio(y, m))
+		cells := []string{what}
+		for _, xs := range [][]float64{o, m, f, h, y} {
+			cells = append(cells, strings.TrimSpace(spreadOf(xs).String()+" "+unit))
+		}
+		p("| %s | %s | %s |", strings.Join(cells, " | "), ratio(m, f), ratio(y, m))
 	}
 	row("cold: init (start → first `/next`)", "ms", o.init, m.init, f.init, h.init, y.init)
 	row("cold: start → first response, one event", "ms", o.first, m.first, f.first, h.first, y.first)
 	row("cold: CPU up to that response", "ms", o.coldCPU, m.coldCPU, f.coldCPU, h.coldCPU, y.coldCPU)
+	row("cold: page faults up to that response", "", o.faults, m.faults, f.faults, h.faults, y.faults)
 	row("warm: one event, round trip", "ms", o.warm, m.warm, f.warm, h.warm, y.warm)
 	row("warm: CPU per event", "ms", o.warmCPU, m.warmCPU, f.warmCPU, h.warmCPU, y.warmCPU)
 	row("peak memory (`VmHWM`), one event, cold", "MiB", o.peak, m.peak, f.peak, h.peak, y.peak)
@@ -789,8 +805,9 @@ func writeFloors(p printer, m, f, h singlesFigures) {
 	p("Go floor's start → first response, %s ms, is what a Go function on aws-lambda-go and the SDK's", spreadOf(f.first))
 	p("CloudFront client pays here for its first purge before it does anything of its own.")
 	p("offload with the in-memory ledger is above the floor by %s ms at init and by %s ms at start", diff(m.init, f.init), diff(m.first, f.first))
-	p("→ first response: the cost of its configuration, its pipeline and the purge client's own work")
-	p("(each difference is taken within a round; median (range) over the rounds).")
+	p("→ first response, with %s more page faults up to it: the cost of its larger binary's", diff(m.faults, f.faults))
+	p("package init, its configuration, its pipeline and the purge client's own work (each difference")
+	p("is taken within a round; median (range) over the rounds).")
 	p("")
 }
 

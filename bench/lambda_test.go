@@ -22,8 +22,8 @@ func TestLambdaSmoke(t *testing.T) {
 	run := r.Runs[0]
 	for name, s := range map[string]singles{"offload": run.Offload, "offload, in-memory ledger": run.OffloadMem,
 		"Go floor": run.Floor, "Go hello-world": run.Hello, "Python": run.Python} {
-		if s.Init <= 0 || s.FirstAnswer < s.Init || len(s.Warm) != 2 || s.PeakOne <= 0 {
-			t.Errorf("%s: got %+v, want init, first response, 2 warm events and a peak", name, s)
+		if s.Init <= 0 || s.FirstAnswer < s.Init || len(s.Warm) != 2 || s.PeakOne <= 0 || s.ColdFaults <= 0 {
+			t.Errorf("%s: got %+v, want init, first response, 2 warm events, a peak and page faults", name, s)
 		}
 	}
 	if run.Batch.Took <= 0 || run.Batch.Peak <= 0 {
@@ -56,6 +56,7 @@ func TestLambdaSmoke(t *testing.T) {
 		"## 4. Lambda cold start and per-event cost\n",
 		"| | offload, DynamoDB ledger | offload, in-memory ledger | Go floor (aws-lambda-go + SDK CloudFront client, one CreateInvalidation) | Go hello-world (aws-lambda-go, no call) | Python (boto3) | offload, in-memory ledger ÷ Go floor | Python ÷ offload, in-memory ledger |",
 		"| cold: start → first response, one event | ",
+		"| cold: page faults up to that response | ",
 		"**What the floors show.** ",
 		"| 10-record batch, in-memory ledger | median (range) |",
 		"### The 10-record batch with the DynamoDB ledger",
