@@ -43,16 +43,20 @@ type singles struct {
 	Init        time.Duration   // process start to its first GET .../next
 	FirstAnswer time.Duration   // process start to the first event's response
 	ColdCPU     time.Duration   // the process's CPU time up to that response
+	ColdFaults  int64           // its page faults (minor and major) up to then
 	PeakOne     int64           // VmHWM after the first event, bytes
 	Warm        []time.Duration // each warm event's invoke round trip
 	WarmCPU     time.Duration   // CPU time over all the warm events
 }
 
-// lambdaRound is one round: the bootstrap's singles and batch, and the
-// Python handler's singles, each in an execution environment of its own.
+// lambdaRound is one round: the bootstrap's singles and batch, the Go
+// floors' singles and the Python handler's, each in an execution
+// environment of its own.
 type lambdaRound struct {
 	Offload    singles // with the DynamoDB ledger
 	OffloadMem singles // with the in-memory ledger
+	Floor      singles // bench/gofloor: one CreateInvalidation per event
+	Hello      singles // bench/gofloor/hello: no call
 	Python     singles
 	Batch      batchRun // with the in-memory ledger
 }
@@ -79,6 +83,8 @@ type lambdaResult struct {
 	Params             lambdaParams
 	MemoryMB           int   // AWS_LAMBDA_FUNCTION_MEMORY_SIZE given to the process
 	BinaryBytes        int64 // the stripped bootstrap
+	FloorBytes         int64 // bench/gofloor, built as the bootstrap is
+	HelloBytes         int64 // bench/gofloor/hello, likewise
 	Platform           string
 	PayloadBytes       int // sqsBatch(Params.Batch)
 	BatchInvalidations int // CloudFront invalidations per batch
@@ -109,6 +115,15 @@ func measureLambda(opts options, lp lambdaParams) (*lambdaResult, error) {
 		return nil, err
 	}
 	st, err := os.Stat(bin)
+	if err != nil {
+		return nil, err
+	}
+	logf(opts, "4 building the Go floors")
+	floor, floorBytes, err := buildFloor(dir, "gofloor")
+	if err != nil {
+		return nil, err
+	}
+	hello, helloBytes, err := buildFloor(dir, "gofloor/hello")
 	if err != nil {
 		return nil, err
 	}
@@ -167,8 +182,8 @@ func measureLambda(opts options, lp lambdaParams) (*lambdaResult, error) {
 		return after - before, err
 	}
 	// singlesOf runs one kind of execution environment's single events
-	// and checks that each sent one invalidation.
-	singlesOf := func(round int, what string, o lambdatest.Options, invoke func(*lambdatest.Runtime, int) (time.Duration, error)) (s singles, err error) {
+	// and checks that each sent perEvent invalidations.
+	singlesOf := func(round int, what string, perEvent int, o lambdatest.Options, invoke func(*lambdatest.Runtime, int) (time.Duration, error)) (s singles, err error) {
 		n, err := invalidated(func() (err error) {
 			s, err = runSingles(o, lp.Warm, invoke)
 			return err
@@ -176,8 +191,8 @@ func measureLambda(opts options, lp lambdaParams) (*lambdaResult, error) {
 		if err != nil {
 			return s, fmt.Errorf("round %d, %s single events: %w", round+1, what, err)
 		}
-		if want := 1 + lp.Warm; n != want {
-			return s, fmt.Errorf("round %d: moto received %d invalidations for %d %s single events, want one each", round+1, n, want, what)
+		if want := perEvent * (1 + lp.Warm); n != want {
+			return s, fmt.Errorf("round %d: moto received %d invalidations for %d %s single events, want %d", round+1, n, 1+lp.Warm, what, want)
 		}
 		return s, nil
 	}
@@ -185,7 +200,7 @@ func measureLambda(opts options, lp lambdaParams) (*lambdaResult, error) {
 	// invalidations: the warm-up event's one, and the batch's in calls of
 	// at most 3,000 paths, the same number every time.
 	batch := sqsBatch(lp.Batch)
-	res := &lambdaResult{Params: lp, MemoryMB: lambdaMemoryMB, BinaryBytes: st.Size(), PayloadBytes: len(batch),
+	res := &lambdaResult{Params: lp, MemoryMB: lambdaMemoryMB, BinaryBytes: st.Size(), FloorBytes: floorBytes, HelloBytes: helloBytes, PayloadBytes: len(batch),
 		Platform: runtime.GOOS + "/" + runtime.GOARCH, Python: py.Version, Boto3: py.Boto3}
 	batchOf := func(round int, env []string) (batchRun, error) {
 		var b batchRun
@@ -217,7 +232,7 @@ func measureLambda(opts options, lp lambdaParams) (*lambdaResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.Offload, err = singlesOf(round, "offload", lambdatest.Options{Path: bin, Env: env, MemoryMB: lambdaMemoryMB},
+		r.Offload, err = singlesOf(round, "offload", 1, lambdatest.Options{Path: bin, Env: env, MemoryMB: lambdaMemoryMB},
 			func(rt *lambdatest.Runtime, i int) (time.Duration, error) {
 				d, _, err := invokeBatch(rt, singleEvent(round, i), 30*time.Second, 1)
 				return d, err
@@ -232,17 +247,28 @@ func measureLambda(opts options, lp lambdaParams) (*lambdaResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.OffloadMem, err = singlesOf(round, "offload (in-memory ledger)", lambdatest.Options{Path: bin, Env: env, MemoryMB: lambdaMemoryMB},
-			func(rt *lambdatest.Runtime, i int) (time.Duration, error) {
-				d, _, err := invokeBatch(rt, singleEvent(1000+round, i), 30*time.Second, 1)
-				return d, err
-			})
+		memEvent := func(rt *lambdatest.Runtime, i int) (time.Duration, error) {
+			d, _, err := invokeBatch(rt, singleEvent(1000+round, i), 30*time.Second, 1)
+			return d, err
+		}
+		r.OffloadMem, err = singlesOf(round, "offload (in-memory ledger)", 1, lambdatest.Options{Path: bin, Env: env, MemoryMB: lambdaMemoryMB}, memEvent)
+		if err != nil {
+			return nil, err
+		}
+		// The Go floors, with the same events: one invalidation each, and
+		// none.
+		floorEnv := append(awsEnv(moto.URL), "DISTRIBUTION_ID="+dist)
+		r.Floor, err = singlesOf(round, "Go floor", 1, lambdatest.Options{Path: floor, Env: floorEnv, MemoryMB: lambdaMemoryMB}, memEvent)
+		if err != nil {
+			return nil, err
+		}
+		r.Hello, err = singlesOf(round, "Go hello-world", 0, lambdatest.Options{Path: hello, Env: floorEnv, MemoryMB: lambdaMemoryMB}, memEvent)
 		if err != nil {
 			return nil, err
 		}
 		// The Python handler's, against the same moto and distribution.
 		pyEnv := append(awsEnv(moto.URL), "DISTRIBUTION_ID="+dist, "_HANDLER=handler.lambda_handler")
-		r.Python, err = singlesOf(round, "Python", lambdatest.Options{Path: py.Bootstrap, Dir: py.Dir, Env: pyEnv, MemoryMB: lambdaMemoryMB},
+		r.Python, err = singlesOf(round, "Python", 1, lambdatest.Options{Path: py.Bootstrap, Dir: py.Dir, Env: pyEnv, MemoryMB: lambdaMemoryMB},
 			func(rt *lambdatest.Runtime, i int) (time.Duration, error) { return invokePython(rt, round, i) })
 		if err != nil {
 			return nil, err
@@ -256,8 +282,11 @@ func measureLambda(opts options, lp lambdaParams) (*lambdaResult, error) {
 			return nil, fmt.Errorf("round %d, batch: %w", round+1, err)
 		}
 		res.Runs = append(res.Runs, r)
-		logf(opts, "4 round %d: offload init %v, first response %v, peak %d KiB, warm median %v; Python init %v, first response %v, peak %d KiB, warm median %v; batch %v, CPU %v, peak %d KiB, %d failed",
+		logf(opts, "4 round %d: offload init %v, first response %v, peak %d KiB, warm median %v; in-memory ledger init %v, first response %v; Go floor init %v, first response %v, warm median %v; hello-world init %v, first response %v; Python init %v, first response %v, peak %d KiB, warm median %v; batch %v, CPU %v, peak %d KiB, %d failed",
 			round+1, r.Offload.Init.Round(time.Millisecond), r.Offload.FirstAnswer.Round(time.Millisecond), r.Offload.PeakOne>>10, medianDuration(r.Offload.Warm),
+			r.OffloadMem.Init.Round(100*time.Microsecond), r.OffloadMem.FirstAnswer.Round(100*time.Microsecond),
+			r.Floor.Init.Round(100*time.Microsecond), r.Floor.FirstAnswer.Round(100*time.Microsecond), medianDuration(r.Floor.Warm),
+			r.Hello.Init.Round(100*time.Microsecond), r.Hello.FirstAnswer.Round(100*time.Microsecond),
 			r.Python.Init.Round(time.Millisecond), r.Python.FirstAnswer.Round(time.Millisecond), r.Python.PeakOne>>10, medianDuration(r.Python.Warm),
 			r.Batch.Took.Round(time.Millisecond), r.Batch.CPU, r.Batch.Peak>>10, r.Batch.Failed)
 	}
@@ -316,7 +345,7 @@ func runSingles(o lambdatest.Options, warm int, invoke func(rt *lambdatest.Runti
 	if s.PeakOne, err = procField(pid, "VmHWM"); err != nil {
 		return s, err
 	}
-	if s.ColdCPU, err = procCPU(pid); err != nil {
+	if s.ColdCPU, s.ColdFaults, err = procStat(pid); err != nil {
 		return s, err
 	}
 	for i := range warm {
@@ -422,6 +451,21 @@ func buildBootstrap(dir string) (string, error) {
 	return out, goBuild(out, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc,offload_lambda", "-trimpath", "-ldflags=-s -w")
 }
 
+// buildFloor builds bench/<pkg> as the bootstrap is built (without the
+// offload_lambda tag, which is offload's own) into dir, and returns its
+// path and size.
+func buildFloor(dir, pkg string) (string, int64, error) {
+	out := filepath.Join(dir, strings.ReplaceAll(pkg, "/", "-"))
+	if err := goBuildPkg(out, "github.com/offload-dev/offload/bench/"+pkg, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w"); err != nil {
+		return "", 0, err
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		return "", 0, err
+	}
+	return out, st.Size(), nil
+}
+
 // s3Put is an S3 notification of one put of key, as S3 sends it.
 func s3Put(key string, n int) []byte {
 	type rec = map[string]any
@@ -525,25 +569,34 @@ func procField(pid int, field string) (int64, error) {
 // procCPU is the user plus system time of every thread of process pid so
 // far, from /proc/<pid>/stat, in clock ticks taken as 1/100 s (USER_HZ).
 func procCPU(pid int) (time.Duration, error) {
+	cpu, _, err := procStat(pid)
+	return cpu, err
+}
+
+// procStat is procCPU and the process's page faults so far, minor and
+// major, from the same read of /proc/<pid>/stat.
+func procStat(pid int) (time.Duration, int64, error) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name may hold spaces; the fields after it do not.
 	i := bytes.LastIndexByte(raw, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, raw)
+		return 0, 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, raw)
 	}
 	f := strings.Fields(string(raw[i+1:]))
 	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, raw)
+		return 0, 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, raw)
 	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, raw)
+	// minflt, majflt, utime, stime: fields 10, 12, 14, 15 of proc(5).
+	var n [4]int64
+	for k, j := range []int{7, 9, 11, 12} {
+		if n[k], err = strconv.ParseInt(f[j], 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, raw)
+		}
 	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+	return time.Duration(n[2]+n[3]) * 10 * time.Millisecond, n[0] + n[1], nil
 }
 
 // logExcerpt is the first few warnings and errors in the bootstrap's
@@ -576,7 +629,7 @@ func durationsMs(ds []time.Duration) []float64 {
 }
 
 // singlesFigures are one kind of environment's figures, one per round.
-type singlesFigures struct{ init, first, coldCPU, peak, warm, warmCPU []float64 }
+type singlesFigures struct{ init, first, coldCPU, faults, peak, warm, warmCPU []float64 }
 
 func figuresOf(ss []singles) singlesFigures {
 	var f singlesFigures
@@ -584,6 +637,7 @@ func figuresOf(ss []singles) singlesFigures {
 		f.init = append(f.init, ms(s.Init))
 		f.first = append(f.first, ms(s.FirstAnswer))
 		f.coldCPU = append(f.coldCPU, ms(s.ColdCPU))
+		f.faults = append(f.faults, float64(s.ColdFaults))
 		f.peak = append(f.peak, float64(s.PeakOne)/(1<<20))
 		f.warm = append(f.warm, spreadOf(durationsMs(s.Warm)).Median)
 		f.warmCPU = append(f.warmCPU, ms(s.WarmCPU)/float64(max(len(s.Warm), 1)))
@@ -592,15 +646,16 @@ func figuresOf(ss []singles) singlesFigures {
 }
 
 func writeLambda(p printer, r *lambdaResult) {
-	var off, mem, py []singles
+	var off, mem, flo, hel, py []singles
 	var batch, batchCPU, peakBatch []float64
 	for _, run := range r.Runs {
 		off, mem, py = append(off, run.Offload), append(mem, run.OffloadMem), append(py, run.Python)
+		flo, hel = append(flo, run.Floor), append(hel, run.Hello)
 		batch = append(batch, ms(run.Batch.Took))
 		batchCPU = append(batchCPU, ms(run.Batch.CPU))
 		peakBatch = append(peakBatch, float64(run.Batch.Peak)/(1<<20))
 	}
-	o, m, y := figuresOf(off), figuresOf(mem), figuresOf(py)
+	o, m, f, h, y := figuresOf(off), figuresOf(mem), figuresOf(flo), figuresOf(hel), figuresOf(py)
 	lp := r.Params
 	n := commas(int64(lp.Batch))
 	var bl batchLog
@@ -610,17 +665,28 @@ func writeLambda(p printer, r *lambdaResult) {
 
 	p("## 4. Lambda cold start and per-event cost")
 	p("")
-	p("Two functions run under `internal/lambdatest`, an emulator of the Lambda Runtime API on")
+	p("Four functions run under `internal/lambdatest`, an emulator of the Lambda Runtime API on")
 	p("127.0.0.1, with `AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d`, which limits nothing here: the emulator", r.MemoryMB)
-	p("sets no memory or CPU limit. Both purge the same **CloudFront distribution in moto** on")
+	p("sets no memory or CPU limit. Three of them purge the same **CloudFront distribution in moto** on")
 	p("127.0.0.1, so every purge is a real `CreateInvalidation` call to moto; the invalidations moto")
-	p("received are counted and checked after every run.")
+	p("received are counted and checked after every run (none for the hello-world function).")
 	p("")
 	p("- **offload**: the real `bootstrap` (`cmd/offload` built as `make bootstrap` builds it, `-tags")
 	p("  lambda.norpc,offload_lambda -trimpath -ldflags='-s -w'`, but for this machine's %s; %s MiB), with a", r.Platform, fmtNum(float64(r.BinaryBytes)/(1<<20)))
 	p("  configuration file naming one CloudFront target. Its events are SQS batches whose messages")
 	p("  each carry one S3 put notification, as the deploy template's S3 → SQS → Lambda wiring delivers")
 	p("  them; every response is checked to be a partial batch response.")
+	p("- **Go floor**: `bench/gofloor`, the least a Go function can do for offload's event, built as the")
+	p("  bootstrap is (`-tags lambda.norpc -trimpath -ldflags='-s -w'`; %s MiB): aws-lambda-go's", fmtNum(float64(r.FloorBytes)/(1<<20)))
+	p("  `lambda.Start`, a CloudFront client of the AWS SDK for Go v2 made at init from the environment")
+	p("  (region, static keys, moto's endpoint; no `config` package), and a handler that decodes the SQS")
+	p("  event's S3 notifications and makes **one `CreateInvalidation`** of their paths. No ledger, no")
+	p("  configuration file, no batching: what any Go function of the kind pays. It gets the same")
+	p("  events as offload with the in-memory ledger, and the same checks.")
+	p("- **Go hello-world**: `bench/gofloor/hello` (%s MiB), `lambda.Start` with a handler that takes", fmtNum(float64(r.HelloBytes)/(1<<20)))
+	p("  the SQS event and answers that nothing failed: **no call**, no AWS SDK linked. Its cold start is")
+	p("  the Go runtime, aws-lambda-go and the emulator's own share; its warm round trip is the")
+	p("  emulator's.")
 	p("- **Python (boto3)**: `bench/pylambda/handler.py`, a handler of the kind offload replaces: for")
 	p("  each record of the S3 notification S3 invokes it with, one `create_invalidation` of the")
 	p("  object's path with `str(time.time())` as CallerReference, through a boto3 client made at import.")
@@ -630,7 +696,7 @@ func writeLambda(p printer, r *lambdaResult) {
 	p("  for Python (`awslambdaric`) cannot be installed here, since PyPI is not reachable from this")
 	p("  machine. Each response is checked to report one invalidation.")
 	p("")
-	p("%d rounds; each round starts four fresh processes (execution environments):", len(r.Runs))
+	p("%d rounds; each round starts six fresh processes (execution environments):", len(r.Runs))
 	p("")
 	p("1. **offload, single events**, with a **DynamoDB ledger** in moto (the deploy template's state")
 	p("   store; a new table each round), so one event is a ledger read (`BatchGetItem`), one")
@@ -639,9 +705,11 @@ func writeLambda(p printer, r *lambdaResult) {
 	p("   round's warm figure is their median;")
 	p("2. **offload, single events, in-memory ledger**: the same, with `state: {driver: memory}`, so one")
 	p("   event is one call to moto, as for the Python handler;")
-	p("3. **Python, single events**, the same: one cold, %d warm. It keeps no ledger: one event is one", lp.Warm)
+	p("3. **Go floor, single events**: the same events as 2, one cold, %d warm; one invalidation each;", lp.Warm)
+	p("4. **Go hello-world, single events**: the same events, one cold, %d warm; no call;", lp.Warm)
+	p("5. **Python, single events**, the same: one cold, %d warm. It keeps no ledger: one event is one", lp.Warm)
 	p("   invalidation;")
-	p("4. **offload, one batch of %s records**, measurement 3's SQS batch (every 20th message a", n)
+	p("6. **offload, one batch of %s records**, measurement 3's SQS batch (every 20th message a", n)
 	p("   redelivery, every 25th object an `index.html`), sent after one event has warmed the process,")
 	p("   with the **in-memory ledger**, so the batch's figures leave out the ledger's I/O (the same batch")
 	p("   with the DynamoDB ledger follows below). The bootstrap logged %s changes for it, %s purged and", commas(int64(bl.Changes)), commas(int64(bl.Purged)))
@@ -652,23 +720,30 @@ func writeLambda(p printer, r *lambdaResult) {
 	p("from starting the process until the first event's response arrives, init included. Warm and")
 	p("batch times are the harness's round trip through the emulator (payload handed over, response")
 	p("back). CPU is the process's user+system time from `/proc/<pid>/stat`, in 10 ms ticks (warm: the")
-	p("round's total over its %d events, divided). Peak memory is the process's `VmHWM` from", lp.Warm)
-	p("`/proc/<pid>/status`, read once the response is in: its peak since it started. Median (range)")
-	p("over the rounds; each ratio is taken within a round.")
+	p("round's total over its %d events, divided); page faults, minor and major, come from the same", lp.Warm)
+	p("file. Peak memory is the process's `VmHWM` from `/proc/<pid>/status`, read once the response")
+	p("is in: its peak since it started. Median (range) over the rounds; each ratio is taken within a")
+	p("round.")
 	p("")
-	ratio := func(py, off []float64) string { return ratioString(ratios(py, off)) }
-	p("| | offload, DynamoDB ledger | offload, in-memory ledger | Python (boto3) | Python ÷ offload, in-memory ledger |")
-	p("|---|---:|---:|---:|---:|")
-	row := func(what, unit string, o, m, y []float64) {
-		p("| %s | %s %s | %s %s | %s %s | %s |", what, spreadOf(o), unit, spreadOf(m), unit, spreadOf(y), unit, ratio(y, m))
+	ratio := func(num, den []float64) string { return ratioString(ratios(num, den)) }
+	p("| | offload, DynamoDB ledger | offload, in-memory ledger | Go floor (aws-lambda-go + SDK CloudFront client, one CreateInvalidation) | Go hello-world (aws-lambda-go, no call) | Python (boto3) | offload, in-memory ledger ÷ Go floor | Python ÷ offload, in-memory ledger |")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|")
+	row := func(what, unit string, o, m, f, h, y []float64) {
+		cells := []string{what}
+		for _, xs := range [][]float64{o, m, f, h, y} {
+			cells = append(cells, strings.TrimSpace(spreadOf(xs).String()+" "+unit))
+		}
+		p("| %s | %s | %s |", strings.Join(cells, " | "), ratio(m, f), ratio(y, m))
 	}
-	row("cold: init (start → first `/next`)", "ms", o.init, m.init, y.init)
-	row("cold: start → first response, one event", "ms", o.first, m.first, y.first)
-	row("cold: CPU up to that response", "ms", o.coldCPU, m.coldCPU, y.coldCPU)
-	row("warm: one event, round trip", "ms", o.warm, m.warm, y.warm)
-	row("warm: CPU per event", "ms", o.warmCPU, m.warmCPU, y.warmCPU)
-	row("peak memory (`VmHWM`), one event, cold", "MiB", o.peak, m.peak, y.peak)
+	row("cold: init (start → first `/next`)", "ms", o.init, m.init, f.init, h.init, y.init)
+	row("cold: start → first response, one event", "ms", o.first, m.first, f.first, h.first, y.first)
+	row("cold: CPU up to that response", "ms", o.coldCPU, m.coldCPU, f.coldCPU, h.coldCPU, y.coldCPU)
+	row("cold: page faults up to that response", "", o.faults, m.faults, f.faults, h.faults, y.faults)
+	row("warm: one event, round trip", "ms", o.warm, m.warm, f.warm, h.warm, y.warm)
+	row("warm: CPU per event", "ms", o.warmCPU, m.warmCPU, f.warmCPU, h.warmCPU, y.warmCPU)
+	row("peak memory (`VmHWM`), one event, cold", "MiB", o.peak, m.peak, f.peak, h.peak, y.peak)
 	p("")
+	writeFloors(p, m, f, h)
 	p("Median (range) over the rounds. The batch, offload only:")
 	p("")
 	p("| %s-record batch, in-memory ledger | median (range) |", n)
@@ -701,12 +776,38 @@ func writeLambda(p printer, r *lambdaResult) {
 	p("deploy template asks for batches of 1,000.")
 	p("")
 	p("What this does not show: Lambda at %d MB gives a function a fraction of a vCPU, while the", r.MemoryMB)
-	p("emulator throttles nothing and both functions had this machine's CPUs (see Machine), shared with")
-	p("moto and the harness; at %d MB in Lambda the cold start and CPU figures of both would be larger.", r.MemoryMB)
+	p("emulator throttles nothing and every function had this machine's CPUs (see Machine), shared with")
+	p("moto and the harness; at %d MB in Lambda the cold start and CPU figures of all would be larger.", r.MemoryMB)
 	p("moto on 127.0.0.1 answers in milliseconds, where CloudFront and DynamoDB over the network take")
 	p("longer. The emulator starts a process; Lambda first starts a micro-VM and fetches the code, and")
 	p("its managed Python runtime starts its own runtime client, not the loop used here. Lambda reports")
 	p("Max Memory Used for the whole execution environment; `VmHWM` is the function process's own peak.")
+	p("")
+}
+
+// writeFloors says what the Go floors show, from the round's own figures:
+// how far offload is above the floor, and how the floor's cold start
+// divides into what any Go function pays and what its one call adds.
+func writeFloors(p printer, m, f, h singlesFigures) {
+	diff := func(a, b []float64) spread {
+		out := make([]float64, len(a))
+		for i := range a {
+			out[i] = a[i] - b[i]
+		}
+		return spreadOf(out)
+	}
+	p("**What the floors show.** The hello-world function's start → first response, %s ms, is what this", spreadOf(h.first))
+	p("machine and emulator charge a Go function that does nothing: starting the process, the Go")
+	p("runtime, aws-lambda-go's init, the first `/next` and one response. The Go floor adds the SDK's")
+	p("packages and a CloudFront client at init (its init is %s ms above hello-world's) and one", diff(f.init, h.init))
+	p("`CreateInvalidation` to moto, the first on a new connection (its start → first response is %s ms", diff(f.first, h.first))
+	p("above hello-world's; warm, one call's round trip is %s ms against hello-world's %s ms). So the", spreadOf(f.warm), spreadOf(h.warm))
+	p("Go floor's start → first response, %s ms, is what a Go function on aws-lambda-go and the SDK's", spreadOf(f.first))
+	p("CloudFront client pays here for its first purge before it does anything of its own.")
+	p("offload with the in-memory ledger is above the floor by %s ms at init and by %s ms at start", diff(m.init, f.init), diff(m.first, f.first))
+	p("→ first response, with %s more page faults up to it: the cost of its larger binary's", diff(m.faults, f.faults))
+	p("package init, its configuration, its pipeline and the purge client's own work (each difference")
+	p("is taken within a round; median (range) over the rounds).")
 	p("")
 }
 

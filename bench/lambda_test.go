@@ -20,9 +20,10 @@ func TestLambdaSmoke(t *testing.T) {
 		t.Fatalf("got %d rounds, want 1", len(r.Runs))
 	}
 	run := r.Runs[0]
-	for name, s := range map[string]singles{"offload": run.Offload, "offload, in-memory ledger": run.OffloadMem, "Python": run.Python} {
-		if s.Init <= 0 || s.FirstAnswer < s.Init || len(s.Warm) != 2 || s.PeakOne <= 0 {
-			t.Errorf("%s: got %+v, want init, first response, 2 warm events and a peak", name, s)
+	for name, s := range map[string]singles{"offload": run.Offload, "offload, in-memory ledger": run.OffloadMem,
+		"Go floor": run.Floor, "Go hello-world": run.Hello, "Python": run.Python} {
+		if s.Init <= 0 || s.FirstAnswer < s.Init || len(s.Warm) != 2 || s.PeakOne <= 0 || s.ColdFaults <= 0 {
+			t.Errorf("%s: got %+v, want init, first response, 2 warm events, a peak and page faults", name, s)
 		}
 	}
 	if run.Batch.Took <= 0 || run.Batch.Peak <= 0 {
@@ -40,6 +41,9 @@ func TestLambdaSmoke(t *testing.T) {
 	if d == nil || d.Failed != 0 || d.Log.Purged != 10 || d.Calls["PutItem"] != 11 {
 		t.Errorf("DynamoDB batch: got %+v, want 10 purged and 11 PutItem calls", d)
 	}
+	if r.FloorBytes <= 0 || r.HelloBytes <= 0 || r.HelloBytes >= r.FloorBytes {
+		t.Errorf("got Go floor %d bytes, hello-world %d; want both built, hello-world the smaller", r.FloorBytes, r.HelloBytes)
+	}
 	if r.Python == "" || r.Boto3 == "" {
 		t.Errorf("got Python %q, boto3 %q; want both versions", r.Python, r.Boto3)
 	}
@@ -50,8 +54,10 @@ func TestLambdaSmoke(t *testing.T) {
 	}
 	for _, s := range []string{
 		"## 4. Lambda cold start and per-event cost\n",
-		"| | offload, DynamoDB ledger | offload, in-memory ledger | Python (boto3) | Python ÷ offload, in-memory ledger |",
+		"| | offload, DynamoDB ledger | offload, in-memory ledger | Go floor (aws-lambda-go + SDK CloudFront client, one CreateInvalidation) | Go hello-world (aws-lambda-go, no call) | Python (boto3) | offload, in-memory ledger ÷ Go floor | Python ÷ offload, in-memory ledger |",
 		"| cold: start → first response, one event | ",
+		"| cold: page faults up to that response | ",
+		"**What the floors show.** ",
 		"| 10-record batch, in-memory ledger | median (range) |",
 		"### The 10-record batch with the DynamoDB ledger",
 		"11 × `PutItem`",

@@ -84,7 +84,12 @@ func inChild(kind string, env []string, out any) error {
 // goBuild builds this tree's cmd/offload into out, with extra go build
 // flags and environment.
 func goBuild(out string, env []string, flags ...string) error {
-	args := append(append([]string{"build"}, flags...), "-o", out, "github.com/offload-dev/offload/cmd/offload")
+	return goBuildPkg(out, "github.com/offload-dev/offload/cmd/offload", env, flags...)
+}
+
+// goBuildPkg builds this tree's package pkg into out.
+func goBuildPkg(out, pkg string, env []string, flags ...string) error {
+	args := append(append([]string{"build"}, flags...), "-o", out, pkg)
 	cmd := exec.Command("go", args...)
 	cmd.Env = append(os.Environ(), env...)
 	if b, err := cmd.CombinedOutput(); err != nil {
