@@ -23,19 +23,25 @@ import (
 )
 
 // TestWorkerBurstAtTheRequestFloor sends a burst of 10,000 webhook events,
-// each for its own object, from 16 senders into the bolt inbox (the
-// default batch settings), and counts the purge requests the
-// Akamai Fast Purge test server receives through the real client, at 500
-// URLs a request. The first event finds the inbox idle and is purged at
-// once, alone; the other 9,999 arrive on its heels and are gathered into
-// full batches: ⌈10,000/500⌉ requests for them all, plus the first. The
-// clock is a fake one that does not move during the burst, so only a full
-// batch ends a gathering, as when events arrive faster than Quiet; the last
-// 999 are applied once the clock passes Quiet.
+// each for its own object, from 16 senders into the bolt inbox, and counts
+// the purge requests the Akamai Fast Purge test server receives through the
+// real client, at perCall URLs a request, with the batch size serve uses
+// (plan.Config.FillingBatch): 1,000 at 500 URLs a request, 1,020 at 30. The
+// first event finds the inbox idle and is purged at once, alone; the other
+// 9,999 arrive on its heels and are gathered into full batches: ⌈10,000 /
+// perCall⌉ requests for them all, plus the first. (At 30 URLs, batches of
+// 1,000 would make 341.) The clock is a fake one that does not move during
+// the burst, so only a full batch ends a gathering, as when events arrive
+// faster than Quiet; the rest are applied once the clock passes Quiet.
 func TestWorkerBurstAtTheRequestFloor(t *testing.T) {
+	for _, perCall := range []int{500, 30} {
+		t.Run(fmt.Sprintf("%d URLs a request", perCall), func(t *testing.T) { burstAtTheFloor(t, perCall) })
+	}
+}
+
+func burstAtTheFloor(t *testing.T, perCall int) {
 	const (
 		events  = 10000
-		perCall = 500
 		senders = 16
 	)
 	creds := akamaitest.Credentials{ClientToken: "akab-ct", ClientSecret: "c2VjcmV0", AccessToken: "akab-at"}
@@ -59,15 +65,13 @@ func TestWorkerBurstAtTheRequestFloor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl := newPipeline(t, pipeline.Options{
-		Plan: plan.Config{
-			Sites:   []plan.Site{{Name: "www", Bucket: "site", PurgeNew: true, Targets: []string{"edge"}}},
-			Targets: []plan.Target{{Name: "edge", Provider: "akamai", BaseURL: "https://www.example.com", Limits: client.Limits()}},
-		},
-		Ledger:  l,
-		Purgers: map[string]purge.Purger{"edge": client},
-	})
-	w, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: in, Applier: pl, Now: clock.Now, After: clock.After})
+	pc := plan.Config{
+		Sites:   []plan.Site{{Name: "www", Bucket: "site", PurgeNew: true, Targets: []string{"edge"}}},
+		Targets: []plan.Target{{Name: "edge", Provider: "akamai", BaseURL: "https://www.example.com", Limits: client.Limits()}},
+	}
+	pl := newPipeline(t, pipeline.Options{Plan: pc, Ledger: l, Purgers: map[string]purge.Purger{"edge": client}})
+	batch := pc.FillingBatch(1000, 3000)
+	w, err := pipeline.NewWorker(pipeline.WorkerOptions{Inbox: in, Applier: pl, Now: clock.Now, After: clock.After, BatchSize: batch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,10 +80,16 @@ func TestWorkerBurstAtTheRequestFloor(t *testing.T) {
 	go func() { done <- w.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
+	// The requests the server accepted, and the URLs in them. At 30 URLs
+	// a request the client's budget paces the burst to the server's
+	// buckets (100 requests, 50 a second), and the two can disagree by a
+	// request at the edge: a 429 is then tried again, and not counted.
 	purged := func() (requests, objects int) {
 		for _, r := range srv.Received() {
-			requests++
-			objects += len(r.Objects)
+			if r.Status == http.StatusCreated {
+				requests++
+				objects += len(r.Objects)
+			}
 		}
 		return requests, objects
 	}
@@ -131,8 +141,8 @@ func TestWorkerBurstAtTheRequestFloor(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	waitFor(1+(events-1)/1000*1000, true, false) // the full batches
-	clock.Advance(25 * time.Millisecond)         // the default Quiet, Window/20
+	waitFor(1+(events-1)/batch*batch, true, false) // the full batches
+	clock.Advance(25 * time.Millisecond)           // the default Quiet, Window/20
 	waitFor(events, false, true)
 
 	floor := (events + perCall - 1) / perCall
@@ -141,11 +151,14 @@ func TestWorkerBurstAtTheRequestFloor(t *testing.T) {
 	}
 	seen := map[string]int{}
 	for _, r := range srv.Received() {
-		if r.Status != http.StatusCreated {
-			t.Errorf("a purge of %d URLs was answered %d, want 201", len(r.Objects), r.Status)
-		}
-		for _, o := range r.Objects {
-			seen[o]++
+		switch r.Status {
+		case http.StatusCreated:
+			for _, o := range r.Objects {
+				seen[o]++
+			}
+		case http.StatusTooManyRequests:
+		default:
+			t.Errorf("a purge of %d URLs was answered %d, want 201 (or 429, tried again)", len(r.Objects), r.Status)
 		}
 	}
 	for i := range events {

@@ -97,11 +97,11 @@ func (s *purgeSet) batches(of, join bool) []Batch {
 			kept = append(kept, e)
 		}
 		starts = append(starts, int32(len(kept)))
-		kind := purge.KindURL
+		kind := t.itemKind()
 		base := strings.TrimRight(t.BaseURL, "/")
 		itemLen := func(it string) int { return quotedLen(base) - 2 + quotedLen(it) }
-		if t.Provider == "cloudfront" {
-			kind, base = purge.KindPath, ""
+		if kind == purge.KindPath {
+			base = ""
 		}
 		if join || base == "" {
 			for i, it := range items {

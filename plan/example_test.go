@@ -108,3 +108,14 @@ func ExampleBuilder_WriteJSON() {
 	// Output:
 	// {"changes":[{"bucket":"my-site","key":"a.html","kind":"put","etag":"e1","sequencer":"01","time":"2026-11-20T10:00:00Z","event":"ObjectCreated:Put","record":0,"decision":"purge","reason":"new","sites":["www"]},{"bucket":"my-site","key":"a.html","kind":"put","etag":"e1","sequencer":"01","time":"2026-11-20T10:00:00Z","event":"ObjectCreated:Put","record":1,"decision":"skip","reason":"duplicate","detail":"the same event was already seen","sites":["www"]}],"mirrors":[],"purges":[{"target":"cf","provider":"cloudfront","paths":["/a.html"],"changes":[0],"requests":1}],"commits":[{"record":{"bucket":"my-site","key":"a.html","sequencer":"01","etag":"e1","time":"2026-11-20T10:00:00Z","purged":"01"},"changes":[0]}],"stats":{"changes":2,"purge":1,"skip":1,"reasons":{"duplicate":1,"new":1},"requests":{"cf":1},"items":{"cf":1},"billed_paths":1}}
 }
+
+// How many changes serve gathers into one batch for a Cloudflare zone that
+// takes 30 URLs a request: 1,020, so that a burst of one URL per change
+// makes 34 full requests a batch rather than 33 and one of 10.
+func ExampleConfig_FillingBatch() {
+	cfg := plan.Config{Targets: []plan.Target{
+		{Name: "cf", Provider: "cloudflare", Limits: purge.Limits{ItemsPerCall: map[purge.Kind]int{purge.KindURL: 30}}},
+	}}
+	fmt.Println(cfg.FillingBatch(1000, 3000))
+	// Output: 1020
+}

@@ -49,6 +49,51 @@ type Config struct {
 	Targets []Target
 }
 
+// itemKind is the kind of item the plan purges t by: paths for CloudFront,
+// URLs for every other provider.
+func (t *Target) itemKind() purge.Kind {
+	if t.Provider == "cloudfront" {
+		return purge.KindPath
+	}
+	return purge.KindURL
+}
+
+// FillingBatch returns how many changes to plan together, from least up to
+// most, so that a burst of changes of one purge item each (one object, no
+// index document) fills every request the plan makes of every target: the
+// least multiple of each target's items per request that is at least
+// least. A target that takes more than most items a request, or one a
+// request, is left out: a batch of most changes never fills the first, and
+// always fills the second. If that multiple is above most, it returns
+// least. A body limit (Akamai's) can still end a request sooner.
+func (c Config) FillingBatch(least, most int) int {
+	if least < 1 || most < least {
+		return least
+	}
+	lcm := 1
+	for i := range c.Targets {
+		n := c.Targets[i].Limits.ItemsPerCall[c.Targets[i].itemKind()]
+		if n <= 1 || n > most {
+			continue
+		}
+		lcm = lcm / gcd(lcm, n) * n
+		if lcm > most {
+			return least
+		}
+	}
+	if b := (least + lcm - 1) / lcm * lcm; b <= most {
+		return b
+	}
+	return least
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
 // Object names one object.
 type Object struct{ Bucket, Key string }
 

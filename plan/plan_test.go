@@ -578,3 +578,40 @@ func TestPropertyRandomHistories(t *testing.T) {
 		}
 	}
 }
+
+func TestFillingBatch(t *testing.T) {
+	target := func(provider string, urls int) plan.Target {
+		return plan.Target{Name: provider, Provider: provider,
+			Limits: purge.Limits{ItemsPerCall: map[purge.Kind]int{purge.KindURL: urls, purge.KindPath: urls, purge.KindTag: 256}}}
+	}
+	for _, tc := range []struct {
+		name    string
+		targets []plan.Target
+		want    int
+	}{
+		{"no targets", nil, 1000},
+		{"no limits", []plan.Target{{Name: "log", Provider: "log"}}, 1000},
+		{"cloudflare at 30 URLs", []plan.Target{target("cloudflare", 30)}, 1020},
+		{"akamai at 500 URLs", []plan.Target{target("akamai", 500)}, 1000},
+		{"cloudfront at 3,000 paths", []plan.Target{target("cloudfront", 3000)}, 3000},
+		{"cloudfront and cloudflare", []plan.Target{target("cloudfront", 3000), target("cloudflare", 30)}, 3000},
+		{"cloudflare and akamai", []plan.Target{target("cloudflare", 30), target("akamai", 500)}, 1500},
+		{"akamai's 10,000 URLs, above most: left out", []plan.Target{target("akamai", 10000), target("cloudflare", 30)}, 1020},
+		{"one item a request: left out", []plan.Target{target("varnish", 1), target("cloudflare", 100)}, 1000},
+		{"a multiple above most", []plan.Target{target("a", 700), target("b", 900)}, 1000},
+		{"one limit, rounded up", []plan.Target{target("a", 700)}, 1400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := (plan.Config{Targets: tc.targets}).FillingBatch(1000, 3000); got != tc.want {
+				t.Errorf("got %d, want %d", got, tc.want)
+			}
+		})
+	}
+	// Bounds that leave no choice.
+	c := plan.Config{Targets: []plan.Target{target("cloudflare", 30)}}
+	for _, b := range [][3]int{{0, 3000, 0}, {1000, 999, 1000}, {1000, 1010, 1000}, {1, 30, 30}} {
+		if got := c.FillingBatch(b[0], b[1]); got != b[2] {
+			t.Errorf("FillingBatch(%d, %d): got %d, want %d", b[0], b[1], got, b[2])
+		}
+	}
+}

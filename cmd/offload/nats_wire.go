@@ -98,7 +98,7 @@ func (d *deps) natsLedger(ctx context.Context) (ledger.Ledger, error) {
 
 // natsInbox opens the JetStream inbox, making its streams and consumer if
 // they are missing.
-func (d *deps) natsInbox(ctx context.Context, logger *slog.Logger) (*natsinbox.Inbox, error) {
+func (d *deps) natsInbox(ctx context.Context, logger *slog.Logger, batch int) (*natsinbox.Inbox, error) {
 	js, err := d.natsConn(ctx)
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ func (d *deps) natsInbox(ctx context.Context, logger *slog.Logger) (*natsinbox.I
 		JetStream: js, Stream: in.Stream, Subject: in.Subject, Consumer: in.Consumer,
 		DeadLetterStream: in.DeadLetterStream, DeadLetterSubject: in.DeadLetterSubject,
 		MaxDeliveries: in.MaxDeliveries, MaxAge: in.MaxAge.Duration, AckWait: in.AckWait.Duration, Replicas: in.Replicas,
-		Window: d.cfg.Batch.Window.Duration, BatchSize: batchSize, Logger: logger,
+		Window: d.cfg.Batch.Window.Duration, BatchSize: batch, Logger: logger,
 	})
 	if err != nil {
 		return nil, err

@@ -81,7 +81,8 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, red *re
 
 	// The monitor sees the API's traffic and every batch the worker applies.
 	monitor := httpapi.NewMonitor(httpapi.MonitorOptions{})
-	inbox, runWorker, closeInbox, err := d.serveInbox(ctx, logger, monitor.Wrap(p))
+	batch := batchSize(p.Options().Plan)
+	inbox, runWorker, closeInbox, err := d.serveInbox(ctx, logger, monitor.Wrap(p), batch)
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, red *re
 	}
 	targets := slices.Sorted(maps.Keys(p.Options().Purgers))
 	logger.Info("listening", "addr", ln.Addr().String(), "state", cfg.State.Path, "ledger", cfg.State.Driver,
-		"inbox", cfg.Inbox.Driver, "inbox_depth", inboxDepth(ctx, inbox), "targets", targets, "batch_window", cfg.Batch.Window.Duration.String())
+		"inbox", cfg.Inbox.Driver, "inbox_depth", inboxDepth(ctx, inbox), "targets", targets, "batch_window", cfg.Batch.Window.Duration.String(), "batch_size", batch)
 
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorker()

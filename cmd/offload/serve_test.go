@@ -62,7 +62,11 @@ func TestServeEmbeddedDefaultsDryRun(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", "--log-json", "--listen", "127.0.0.1:0"}, strings.NewReader(""), io.Discard, &logs)
 	}()
-	addr := waitLog(t, &logs, "listening", 10*time.Second)["addr"].(string)
+	listening := waitLog(t, &logs, "listening", 10*time.Second)
+	addr := listening["addr"].(string)
+	if got := listening["batch_size"]; got != float64(1000) {
+		t.Errorf("batch_size %v, want 1000 (the log target has no request limit)", got)
+	}
 	if !strings.Contains(logs.String(), "embedded defaults") || !strings.Contains(logs.String(), "NO AUTH TOKENS") {
 		t.Errorf("the log does not say it runs on the defaults without tokens:\n%s", logs.String())
 	}
@@ -234,6 +238,44 @@ func TestServeStartErrors(t *testing.T) {
 			code, _, errs := offload(t, "", tt.args...)
 			if code != tt.code || !strings.Contains(errs, tt.want) {
 				t.Errorf("got %d, %q; want %d and %q", code, errs, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+// serve gathers as many events as fill the targets' requests: 1,020 for a
+// Cloudflare zone at its default 30 URLs a request, 3,000 with a CloudFront
+// distribution beside it (3,000 paths an invalidation).
+func TestServeBatchFillsRequests(t *testing.T) {
+	t.Setenv("OFFLOAD_TEST_CF_TOKEN", "cf-token-for-the-test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	for _, tc := range []struct {
+		name, targets string
+		want          float64
+	}{
+		{"cloudflare", `[{name: cf, provider: cloudflare, zone_id: z1, token: env:OFFLOAD_TEST_CF_TOKEN, base_url: https://www.example.com}]`, 1020},
+		{"cloudflare and cloudfront", `[{name: cf, provider: cloudflare, zone_id: z1, token: env:OFFLOAD_TEST_CF_TOKEN, base_url: https://www.example.com},
+  {name: front, provider: cloudfront, distribution_id: E8F6HK73EP0LT}]`, 3000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := writeFile(t, "offload.yaml", fmt.Sprintf("state: {driver: bolt, path: %s}\n"+
+				"sites: [{name: www, bucket: my-site, targets: [cf]}]\ntargets: %s\n", filepath.Join(dir, "offload.db"), tc.targets))
+			ctx, cancel := context.WithCancel(context.Background())
+			var logs syncbuf.Buffer
+			done := make(chan int, 1)
+			go func() {
+				done <- run(ctx, []string{"serve", "--config", cfg, "--log-json", "--listen", "127.0.0.1:0"}, strings.NewReader(""), io.Discard, &logs)
+			}()
+			listening := waitLog(t, &logs, "listening", 10*time.Second)
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("offload serve exited %d:\n%s", code, logs.String())
+			}
+			if got := listening["batch_size"]; got != tc.want {
+				t.Errorf("batch_size %v, want %v", got, tc.want)
 			}
 		})
 	}
