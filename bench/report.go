@@ -58,6 +58,13 @@ func writeReport(w io.Writer, r report) error {
 		p("**Not measured in this run** (`-only`), so there are no figures: %s.", ms.What)
 		p("")
 	}
+	// A verb without its argument, or an argument without its verb, prints
+	// "%!": the report is wrong, not merely odd.
+	if i := strings.Index(b.String(), "%!"); i >= 0 {
+		line := b.String()[strings.LastIndexByte(b.String()[:i], '\n')+1:]
+		line, _, _ = strings.Cut(line, "\n")
+		return fmt.Errorf("bench: the report has a formatting error: %q", line)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -64,7 +64,7 @@ func (d *deps) serveInbox(ctx context.Context, logger *slog.Logger, a pipeline.A
 
 // batchSize is how many entries serve applies together, either inbox:
 // 1,000, or, within 3,000, the least multiple of the targets' items per
-// request above that, so that a burst fills every request
+// request at or above that, so that a burst fills every request
 // (plan.Config.FillingBatch): 1,020 for Cloudflare's 30 URLs, 3,000 for
 // CloudFront's 3,000 paths.
 func batchSize(pc plan.Config) int { return pc.FillingBatch(1000, 3000) }
