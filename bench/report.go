@@ -60,12 +60,12 @@ func writeReport(w io.Writer, r report) error {
 	}
 	// A verb without its argument, or an argument without its verb, prints
 	// "%!": the report is wrong, not merely odd.
-	if i := strings.Index(b.String(), "%!"); i >= 0 {
-		line := b.String()[strings.LastIndexByte(b.String()[:i], '\n')+1:]
-		line, _, _ = strings.Cut(line, "\n")
+	out := b.String()
+	if i := strings.Index(out, "%!"); i >= 0 {
+		line, _, _ := strings.Cut(out[strings.LastIndexByte(out[:i], '\n')+1:], "\n")
 		return fmt.Errorf("bench: the report has a formatting error: %q", line)
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, out)
 	return err
 }
 
