@@ -79,6 +79,9 @@ func readEvents(name string, stdin io.Reader, s event.Sink) error {
 		defer f.Close()
 		r = f
 	}
+	if size, large := largeInput(r); large {
+		hugeHeap(heapFor(size))
+	}
 	if err := event.Read(r, s); err != nil {
 		if errors.Is(err, event.ErrEmpty) {
 			return fmt.Errorf("read events: %s is empty", name)
@@ -86,6 +89,36 @@ func readEvents(name string, stdin io.Reader, s event.Sink) error {
 		return fmt.Errorf("read events: %s: %s", name, strings.TrimPrefix(err.Error(), "event: "))
 	}
 	return nil
+}
+
+// hugeInputBytes is the input from which plan and apply back their heap
+// with huge pages (hugeHeap): about 10,000 S3 records in SQS messages, one
+// Lambda batch of the largest size. Below it the forced collection costs
+// more than the faults it saves (3 records: 40 → 48 ms CPU).
+const hugeInputBytes = 4 << 20
+
+// largeInput reports whether r is at least hugeInputBytes long, and its
+// size; a pipe, whose length is not known, counts as large (size -1).
+func largeInput(r io.Reader) (size int64, large bool) {
+	f, ok := r.(*os.File)
+	if !ok {
+		return 0, false
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, false
+	}
+	if !fi.Mode().IsRegular() {
+		return -1, fi.Mode()&os.ModeNamedPipe != 0
+	}
+	return fi.Size(), fi.Size() >= hugeInputBytes
+}
+
+// heapFor is the heap hugeHeap prepares for an input of size bytes (-1:
+// unknown): one and a half times the input, at least 64 MiB, at most 1 GiB.
+// 100,000 records, 42.8 MB, peak at 54 MiB.
+func heapFor(size int64) int {
+	return int(min(max(size+size/2, 64<<20), 1<<30))
 }
 
 func writeJSON(w io.Writer, v any) error {
