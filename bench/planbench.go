@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,14 +136,27 @@ const gnuTime = "/usr/bin/time"
 func runPlanCmd(dir, name string, args []string, count func([]byte) (int, error)) (procRun, int, error) {
 	usage := filepath.Join(dir, "rusage")
 	cmd := exec.Command(gnuTime, append([]string{"-o", usage, "-f", "%U %S %M", name}, args...)...)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
+	// The output goes to a file, read once the process is gone: a pipe
+	// the harness drained as it ran would have it compete for this
+	// machine's two cores with the process it measures.
+	outFile, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		return procRun{}, 0, err
+	}
+	defer outFile.Close()
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = outFile, &stderr
 	begin := time.Now()
-	err := cmd.Run()
-	r := procRun{Wall: time.Since(begin), OutBytes: int64(out.Len())}
+	err = cmd.Run()
+	r := procRun{Wall: time.Since(begin)}
 	if err != nil {
 		return r, 0, fmt.Errorf("%s: %w: %s", name, err, stderr.Bytes())
 	}
+	out, err := os.ReadFile(outFile.Name())
+	if err != nil {
+		return r, 0, err
+	}
+	r.OutBytes = int64(len(out))
 	raw, err := os.ReadFile(usage)
 	if err != nil {
 		return r, 0, err
@@ -152,9 +166,11 @@ func runPlanCmd(dir, name string, args []string, count func([]byte) (int, error)
 	if _, err := fmt.Sscanf(string(raw), "%f %f %d", &user, &sys, &kib); err != nil {
 		return r, 0, fmt.Errorf("%s: its rusage %q: %w", gnuTime, raw, err)
 	}
-	r.CPU = time.Duration((user + sys) * float64(time.Second))
+	// GNU time prints seconds to two decimals: rounded to the millisecond,
+	// 0.1 s is 100ms, not 99.999999ms.
+	r.CPU = time.Duration(math.Round((user+sys)*1000)) * time.Millisecond
 	r.PeakRSS = kib * 1024
-	n, err := count(out.Bytes())
+	n, err := count(out)
 	return r, n, err
 }
 
@@ -196,8 +212,9 @@ func writePlan(p printer, r *planResult) {
 	p("bucket and key, and prints the objects as JSON. It does less than the plan (no decisions,")
 	p("reasons, purge batches or ledger records), so it is the floor of the decoding and grouping.")
 	p("")
-	p("Each is a process of its own, run one after the other in every round, with its standard output")
-	p("read into the harness, which checks it: the plan must decide \"purge\" for every distinct object")
+	p("Each is a process of its own, run one after the other in every round. Its standard output goes")
+	p("to a file the harness reads once it has exited (a pipe drained while it ran would compete for")
+	p("the machine's two cores with the process measured), and the harness checks it: the plan must decide \"purge\" for every distinct object")
 	p("and the script keep every distinct object (N − N/20 of them). Each runs under GNU time, which")
 	p("reports its user+system CPU time (in 10 ms steps) and its maximum resident set from the kernel's")
 	p("`rusage` at its exit (GNU time forks it from its own small process: a child the harness started")
