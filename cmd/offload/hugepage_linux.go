@@ -2,6 +2,7 @@ package main
 
 import (
 	"runtime"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,7 +24,16 @@ import (
 //
 // Where the kernel has no transparent huge pages the advice fails and
 // nothing else is done; where the mode is "always" it changes nothing.
+// Only the first call in a process does anything: the command runs once,
+// and a benchmark running it in a loop would otherwise count n bytes and
+// a collection in every iteration.
 func hugeHeap(n int) {
+	hugeOnce.Do(func() { adviseHeap(n) })
+}
+
+var hugeOnce sync.Once
+
+func adviseHeap(n int) {
 	b := make([]byte, n)
 	if unix.Madvise(b, unix.MADV_HUGEPAGE) != nil {
 		return
