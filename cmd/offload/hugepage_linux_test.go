@@ -89,4 +89,3 @@ func hugeAdvised(addr uintptr) (bool, error) {
 	}
 	return false, fmt.Errorf("no mapping holds %#x", addr)
 }
-
