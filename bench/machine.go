@@ -79,6 +79,7 @@ func cpuTime() time.Duration {
 type spread struct {
 	Median, Min, Max float64
 	N                int
+	Of               int // the rounds ratios was given, where it left some out
 }
 
 func spreadOf(xs []float64) spread {

@@ -69,15 +69,31 @@ func writeReport(w io.Writer, r report) error {
 	return err
 }
 
+// ratios is num[i] ÷ den[i] of every round, but for a round whose den is
+// zero (a CPU time under the clock's 10 ms tick), which has no ratio.
 func ratios(num, den []float64) spread {
-	out := make([]float64, len(num))
+	out := make([]float64, 0, len(num))
 	for i := range num {
-		out[i] = num[i] / den[i]
+		if den[i] != 0 {
+			out = append(out, num[i]/den[i])
+		}
 	}
-	return spreadOf(out)
+	s := spreadOf(out)
+	if len(out) < len(num) {
+		s.Of = len(num)
+	}
+	return s
 }
 
+// ratioString is a ratio's median (range), with how many rounds had one
+// when some did not; "n/a" when none did.
 func ratioString(s spread) string {
+	switch {
+	case s.N == 0:
+		return "n/a"
+	case s.Of > 0:
+		return fmt.Sprintf("%s× (%s–%s; %d of %d rounds)", fmtNum(s.Median), fmtNum(s.Min), fmtNum(s.Max), s.N, s.Of)
+	}
 	return fmt.Sprintf("%s× (%s–%s)", fmtNum(s.Median), fmtNum(s.Min), fmtNum(s.Max))
 }
 

@@ -25,3 +25,21 @@ func TestReportFailedMeasurement(t *testing.T) {
 		}
 	}
 }
+
+// TestRatioOfZero checks that a round whose denominator is zero (a CPU time
+// under the clock's tick) is left out of a ratio, not printed as the
+// overflow of an infinite one.
+func TestRatioOfZero(t *testing.T) {
+	for _, c := range []struct {
+		num, den []float64
+		want     string
+	}{
+		{[]float64{20, 20, 30}, []float64{10, 10, 10}, "2.00× (2.00–3.00)"},
+		{[]float64{20, 20, 30}, []float64{10, 0, 10}, "2.50× (2.00–3.00; 2 of 3 rounds)"},
+		{[]float64{20, 20}, []float64{0, 0}, "n/a"},
+	} {
+		if got := ratioString(ratios(c.num, c.den)); got != c.want {
+			t.Errorf("ratios(%v, %v): got %q, want %q", c.num, c.den, got, c.want)
+		}
+	}
+}
