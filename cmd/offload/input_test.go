@@ -1,3 +1,5 @@
+//go:build !offload_lambda
+
 package main
 
 import (

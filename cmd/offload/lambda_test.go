@@ -30,6 +30,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/offload-dev/offload/internal/awstest"
+	"github.com/offload-dev/offload/internal/eventgen"
 	"github.com/offload-dev/offload/internal/lambdatest"
 	"github.com/offload-dev/offload/ledger/dynamo"
 )
@@ -829,6 +830,115 @@ func TestSniffEvent(t *testing.T) {
 	}
 }
 
+// sniffEventJSON is what sniffEvent did before it read the payload token
+// by token: encoding/json, the whole payload and then each record. The
+// differential tests hold sniffEvent to it.
+func sniffEventJSON(payload []byte) eventSource {
+	var env struct {
+		Records    []json.RawMessage `json:"Records"`
+		DetailType string            `json:"detail-type"`
+		Source     string            `json:"source"`
+	}
+	if json.Unmarshal(payload, &env) != nil {
+		return eventSource{kind: "unknown"}
+	}
+	if env.DetailType != "" && env.Source != "" {
+		return eventSource{kind: "eventbridge", records: 1}
+	}
+	s := eventSource{kind: "unknown", records: len(env.Records)}
+	for _, raw := range env.Records {
+		var r struct {
+			EventSource  string `json:"eventSource"`
+			EventSource2 string `json:"EventSource"`
+			MessageID    string `json:"messageId"`
+		}
+		if json.Unmarshal(raw, &r) != nil {
+			continue
+		}
+		switch {
+		case r.EventSource == "aws:sqs":
+			s.kind = "sqs"
+			if r.MessageID != "" {
+				s.messageIDs = append(s.messageIDs, r.MessageID)
+			}
+		case s.kind == "unknown" && r.EventSource == "aws:s3":
+			s.kind = "s3"
+		case s.kind == "unknown" && r.EventSource2 == "aws:sns":
+			s.kind = "sns"
+		}
+	}
+	return s
+}
+
+// sniffSeeds are payloads sniffEvent is held to encoding/json on: every
+// event and HTTP request in testdata, and the edges of its matching.
+func sniffSeeds(t testing.TB) [][]byte {
+	var out [][]byte
+	for _, glob := range []string{"../../event/testdata/*.json", "testdata/*.json"} {
+		files, err := filepath.Glob(glob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b)
+		}
+	}
+	for _, p := range []string{
+		string(sqsEvent(sqsMessage{"a", "{}"}, sqsMessage{"b", "x"})),
+		s3Notification("b", "k", "e", "1"),
+		`{"Records":[{"eventSource":"aws:sqs","messageId":"a","body":"{}"},7,{"eventSource":"aws:sqs","messageId":"c"}]}`,
+		`{"Records":[{"eventSource":"aws:sqs","messageId":5},{"eventSource":"aws:sqs","messageId":"b"}]}`,
+		`{"Records":[{"eventSource":"aws:sqs","messageId":null},{"eventSource":null,"messageId":"b"}]}`,
+		`{"records":[{"EVENTSOURCE":"aws:sqs","MessageID":"a"}]}`,
+		`{"Records":[{"EventSource":"aws:sns"},{"eventSource":"aws:s3"}]}`,
+		`{"Records":[{"eventSource":"aws:s3"},{"EventSource":"aws:sns"},{"eventSource":"aws:sqs","messageId":"m"}]}`,
+		`{"Records":[{"eventSource":"aws:sqs","messageId":"a","messageId":"b"}]}`,
+		`{"Records":[{"eventSource":"aws:sqs","messageId":"a"}],"Records":[{"eventSource":"aws:sqs","messageId":"z"}]}`,
+		`{"Records":null}`, `{"Records":{}}`, `{"Records":"x"}`, `{"Records":[]}`,
+		`{"Records":[[1],"x",null,{}]}`,
+		`{"Records":[{"eventSource":"aws:sqs","messageId":"a"}]} trailing`,
+		`{"Records":[{"eventSource":"aws:sqs","messageId":"a"}]}{}`,
+		`{"Records":[{"eventSource":"aws:sqs","messageId":"a"}]`,
+		`{"detail-type":"Object Created","source":"aws.s3","detail":{}}`,
+		`{"detail-type":"Object Created","source":""}`,
+		`{"detail-type":5,"source":"aws.s3"}`,
+		`{"Detail-Type":"x","SOURCE":"y","Records":[{"eventSource":"aws:sqs","messageId":"a"}]}`,
+		`{"Records":[{"eventSource":"aws:sqs","messageId":"caf\u00e9"}]}`,
+		"{\"Records\":[{\"eventSource\":\"aws:sqs\",\"messageId\":\"\xff\"}]}",
+		`nope`, ``, `[]`, `null`, `"x"`, `{}`, `{"hello":"world"}`, ` {"Records":[]} `,
+	} {
+		out = append(out, []byte(p))
+	}
+	return out
+}
+
+// TestSniffEventAsEncodingJSON holds sniffEvent to what encoding/json made
+// of the same payloads.
+func TestSniffEventAsEncodingJSON(t *testing.T) {
+	for _, p := range sniffSeeds(t) {
+		got, want := sniffEvent(p), sniffEventJSON(p)
+		if got.kind != want.kind || got.records != want.records || !slices.Equal(got.messageIDs, want.messageIDs) {
+			t.Errorf("%.200s:\ngot  %+v\nwant %+v", p, got, want)
+		}
+	}
+}
+
+func FuzzSniffEvent(f *testing.F) {
+	for _, p := range sniffSeeds(f) {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		got, want := sniffEvent(p), sniffEventJSON(p)
+		if got.kind != want.kind || got.records != want.records || !slices.Equal(got.messageIDs, want.messageIDs) {
+			t.Errorf("%q:\ngot  %+v\nwant %+v", p, got, want)
+		}
+	})
+}
+
 func TestLambdaEnvConfig(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
@@ -897,5 +1007,29 @@ func TestLambdaLogHandler(t *testing.T) {
 		if m["message"] == nil || m["timestamp"] == nil {
 			t.Errorf("line %d: got %v, want Lambda's keys message and timestamp", i, m)
 		}
+	}
+}
+
+// BenchmarkSniffEvent10k sniffs an SQS batch of 10,000 S3 notifications,
+// as delivered (eventgen's full records), token by token and, side by side,
+// the encoding/json way it replaced.
+func BenchmarkSniffEvent10k(b *testing.B) {
+	var buf bytes.Buffer
+	if err := eventgen.WriteSQS(&buf, 10000, eventgen.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []struct {
+		name  string
+		sniff func([]byte) eventSource
+	}{{"tokens", sniffEvent}, {"encoding-json", sniffEventJSON}} {
+		b.Run(f.name, func(b *testing.B) {
+			b.SetBytes(int64(buf.Len()))
+			b.ReportAllocs()
+			for b.Loop() {
+				if s := f.sniff(buf.Bytes()); s.kind != "sqs" || len(s.messageIDs) != 10000 {
+					b.Fatalf("got %s with %d ids", s.kind, len(s.messageIDs))
+				}
+			}
+		})
 	}
 }
