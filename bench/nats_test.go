@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -29,10 +30,18 @@ func TestNATSSmall(t *testing.T) {
 		t.Errorf("fresh: got %+v; want 2 updates timed", f)
 	}
 	var b strings.Builder
-	(&natsResult{Cfg: cfg, Throughput: []natsThroughput{*tp}, Fresh: []natsFresh{*f}}).write(func(format string, args ...any) {
-		b.WriteString(strings.TrimSpace(format) + "\n")
+	tp.Label = "JetStream, 2 replicas"
+	slower := *tp
+	slower.Accepted /= 2
+	(&natsResult{Cfg: cfg, Throughput: [][]natsThroughput{{*tp, slower}}, Fresh: []natsFresh{*f}}).write(func(format string, args ...any) {
+		b.WriteString(strings.TrimSpace(fmt.Sprintf(format, args...)) + "\n")
 	})
-	for _, want := range []string{"## 8. Replicas on NATS JetStream", "| inbox | accepted/s", "| path | p50 | p99 | max |", "bounded"} {
+	if strings.Contains(b.String(), "%!") {
+		t.Errorf("report: a formatting error in\n%s", b.String())
+	}
+	// Two rounds: the accepted rate is a median and its range.
+	row := fmt.Sprintf("| JetStream, 2 replicas | %s |", spreadOf([]float64{tp.Accepted, slower.Accepted}))
+	for _, want := range []string{"## 8. Replicas on NATS JetStream", "| inbox | accepted/s", row, "| path | p50 | p99 | max |", "bounded"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report: no %q in\n%s", want, b.String())
 		}
