@@ -150,9 +150,13 @@ func TestLambda(t *testing.T) {
 			t.Errorf("a warm-up ping processed something:\n%s", logs)
 		}
 		// Each ping refreshes the configuration: its max age (60s) is
-		// within the warm-up horizon (5m).
-		if got := logValues(t, logs, "warm-up", "refreshed"); !slices.Equal(got, []string{"1", "1"}) {
-			t.Errorf("got refreshed %v, want [1 1]", got)
+		// within the warm-up horizon (5m). The first comes with the cold
+		// start, while the bootstrap's own load of the configuration at
+		// init may still run: a ping that finds that load in flight waits
+		// for it rather than fetching again, and counts 0.
+		got := logValues(t, logs, "warm-up", "refreshed")
+		if len(got) != 2 || (got[0] != "0" && got[0] != "1") || got[1] != "1" {
+			t.Errorf("got refreshed %v, want [1 1] (or [0 1], the first ping joining the load at init)", got)
 		}
 		checkLogLines(t, logs, 2)
 	})
