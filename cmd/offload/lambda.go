@@ -433,7 +433,7 @@ func sniffEvent(payload []byte) eventSource {
 		return unknown
 	}
 	var detailType, source string
-	s := eventSource{kind: "unknown"}
+	s := unknown
 	for dec.PeekKind() != '}' {
 		name, err := dec.ReadToken()
 		if err != nil {
