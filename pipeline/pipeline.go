@@ -55,7 +55,9 @@ type Options struct {
 	// it no new mirror or purge starts and the rest is reported failed, so
 	// a Lambda function answers before it is cut off. Default 2s.
 	Reserve time.Duration
-	// Concurrency bounds the mirrors, and the purge calls, in flight.
+	// Concurrency bounds the mirrors in flight, and each target's purge
+	// calls in flight: targets do not share it, so one that waits (for its
+	// rate limit, or on a slow API) does not hold back the others.
 	// Default 4.
 	Concurrency int
 }
@@ -293,27 +295,46 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 	}
 	g.Wait()
 
-	// Then purges. A batch whose every change already failed is not sent.
+	// Then purges, each target's on its own, at most Concurrency calls in
+	// flight each: a target that waits (for its rate limit's tokens, or on
+	// a slow or hung API) holds only its own calls, never another's. A
+	// batch whose every change already failed is not sent.
 	res.Purges = make([]PurgeResult, len(pl.Purges))
+	byTarget := map[string][]int{}
+	var targets []string
 	for i, b := range pl.Purges {
 		res.Purges[i] = PurgeResult{Batch: b, Status: StatusOK}
-		g.Go(func() error {
-			pr := &res.Purges[i]
-			if allFailed(b.Changes, failed, &mu) {
-				pr.Status, pr.Error = StatusSkipped, "every change in the batch failed before it"
-				return nil
+		if _, ok := byTarget[b.Target]; !ok {
+			targets = append(targets, b.Target)
+		}
+		byTarget[b.Target] = append(byTarget[b.Target], i)
+	}
+	var wg sync.WaitGroup
+	for _, t := range targets {
+		wg.Go(func() {
+			var g errgroup.Group
+			g.SetLimit(p.opts.Concurrency)
+			for _, i := range byTarget[t] {
+				g.Go(func() error {
+					b, pr := pl.Purges[i], &res.Purges[i]
+					if allFailed(b.Changes, failed, &mu) {
+						pr.Status, pr.Error = StatusSkipped, "every change in the batch failed before it"
+						return nil
+					}
+					r, err := p.purge(ctx, b)
+					pr.Result = r
+					if err == nil {
+						return nil
+					}
+					pr.Status, pr.Error = StatusFailed, err.Error()
+					p.attribute(b, r, err, fail)
+					return nil
+				})
 			}
-			r, err := p.purge(ctx, b)
-			pr.Result = r
-			if err == nil {
-				return nil
-			}
-			pr.Status, pr.Error = StatusFailed, err.Error()
-			p.attribute(b, r, err, fail)
-			return nil
+			g.Wait()
 		})
 	}
-	g.Wait()
+	wg.Wait()
 
 	// Then the ledger, for the objects whose changes all succeeded.
 	var lost []int

@@ -471,3 +471,78 @@ func TestOptionsAreCopied(t *testing.T) {
 		t.Errorf("defaults: got Concurrency %d, Reserve %s, want 4, 2s", got.Concurrency, got.Reserve)
 	}
 }
+
+// heldPurger holds every call until release is closed, as a target does
+// that waits for its rate limit's tokens or hangs.
+type heldPurger struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (h heldPurger) Purge(ctx context.Context, req purge.Request) (*purge.Result, error) {
+	h.started <- struct{}{}
+	<-h.release
+	return purgerFunc(func() {}).Purge(ctx, req)
+}
+
+// A target that holds its calls holds only its own: another target's
+// batches are all purged meanwhile. Before, the targets shared the
+// pipeline's Concurrency slots in plan order, and the held target's first
+// four batches kept the other's from starting.
+func TestTargetsDoNotWaitForEachOther(t *testing.T) {
+	// n changes, two paths a call: n/2 batches a target, more than
+	// Concurrency (4).
+	const n, batches = 12, 6
+	limits := purge.Limits{ItemsPerCall: map[purge.Kind]int{purge.KindPath: 2}}
+	cfg := plan.Config{
+		Sites: []plan.Site{{Name: "www", Bucket: "my-site", PurgeNew: true, Targets: []string{"a-held", "b-free"}}},
+		// "a-held" sorts first: its batches come first in the plan.
+		Targets: []plan.Target{{Name: "a-held", Provider: "cloudfront", Limits: limits}, {Name: "b-free", Provider: "cloudfront", Limits: limits}},
+	}
+	held := heldPurger{started: make(chan struct{}, n), release: make(chan struct{})}
+	free := make(chan struct{}, n)
+	p := newPipeline(t, pipeline.Options{Plan: cfg, Ledger: ledger.NewMemory(), Purgers: map[string]purge.Purger{
+		"a-held": held,
+		"b-free": purgerFunc(func() { free <- struct{}{} }),
+	}})
+	var changes []event.Change
+	for i := range n {
+		changes = append(changes, put(fmt.Sprintf("p/%02d.html", i), fmt.Sprintf("e%02d", i), fmt.Sprintf("%02X", i+1), fmt.Sprint("m", i)))
+	}
+	type applied struct {
+		res *pipeline.Result
+		err error
+	}
+	done := make(chan applied, 1)
+	go func() {
+		res, err := p.Apply(context.Background(), changes)
+		done <- applied{res, err}
+	}()
+
+	// Not a timing: the deadline only turns a hang into a failure.
+	deadline := time.After(30 * time.Second)
+	for got := 0; got < batches; got++ {
+		select {
+		case <-free:
+		case <-deadline:
+			close(held.release)
+			t.Fatalf("got %d of %d batches of b-free purged while a-held held its calls, want all", got, batches)
+		}
+	}
+	close(held.release)
+	a := <-done
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	if f := a.res.Failed(); f != 0 {
+		t.Fatalf("got %d failed changes, want none", f)
+	}
+	if got := len(a.res.Purges); got != 2*batches {
+		t.Fatalf("got %d purge batches, want %d", got, 2*batches)
+	}
+	for _, pr := range a.res.Purges {
+		if pr.Status != pipeline.StatusOK {
+			t.Errorf("batch of %s: got status %s (%s), want ok", pr.Batch.Target, pr.Status, pr.Error)
+		}
+	}
+}
