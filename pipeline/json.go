@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/offload-dev/offload/internal/jsonstream"
+	"github.com/offload-dev/offload/plan"
+	"github.com/offload-dev/offload/purge"
 )
 
 // MarshalJSON writes the result with [] for the lists it has none of, as
@@ -31,7 +33,25 @@ func (r *Result) WriteJSON(w io.Writer, indent bool) error {
 	o := jsonstream.NewObject(w, indent)
 	jsonstream.List(o, "changes", len(r.Changes), func(i int) *ChangeResult { return &r.Changes[i] })
 	jsonstream.List(o, "mirrors", len(r.Mirrors), func(i int) *MirrorResult { return &r.Mirrors[i] })
-	jsonstream.List(o, "purges", len(r.Purges), func(i int) *PurgeResult { return &r.Purges[i] })
+	var pj purgeJSON
+	jsonstream.List(o, "purges", len(r.Purges), func(i int) *purgeJSON {
+		pr := &r.Purges[i]
+		pj = purgeJSON{Batch: pr.Batch, Status: pr.Status, Error: pr.Error}
+		if pr.Result != nil {
+			pj.Result = (*plainPurge)(pr.Result)
+			if pr.Result.Calls == nil || pr.Result.Outcomes == nil {
+				q := *pr.Result
+				if q.Calls == nil {
+					q.Calls = []purge.Call{}
+				}
+				if q.Outcomes == nil {
+					q.Outcomes = []purge.Outcome{}
+				}
+				pj.Result = (*plainPurge)(&q)
+			}
+		}
+		return &pj
+	})
 	o.Value("stats", r.Stats)
 	o.Value("committed", r.Committed)
 	if r.Receipts != 0 { // omitempty
@@ -39,3 +59,18 @@ func (r *Result) WriteJSON(w io.Writer, indent bool) error {
 	}
 	return o.Close()
 }
+
+// purgeJSON is a PurgeResult as WriteJSON writes it: its purge.Result
+// without that type's MarshalJSON, which encodes each result with
+// encoding/json into a buffer of its own that the stream's encoder then
+// parses again. BenchmarkResultWriteJSON/100000, 5 alternating runs: 167
+// → 136 ms (median), 15.8 → 3.2 MB allocated. WriteJSON gives the
+// result's lists [] for nil, as MarshalJSON does.
+type purgeJSON struct {
+	plan.Batch
+	Status string      `json:"status"`
+	Error  string      `json:"error,omitempty"`
+	Result *plainPurge `json:"result,omitempty"`
+}
+
+type plainPurge purge.Result

@@ -47,7 +47,8 @@ func (c *Client) Purge(ctx context.Context, req purge.Request) (*purge.Result, e
 	}
 	id := "dry-run-" + strconv.FormatInt(c.n.Add(1), 10)
 	values := make([]string, len(req.Items))
-	res := &purge.Result{Provider: "log", Calls: []purge.Call{{ID: id, Items: len(req.Items), Status: "Logged", Attempts: 1}}}
+	res := &purge.Result{Provider: "log", Calls: []purge.Call{{ID: id, Items: len(req.Items), Status: "Logged", Attempts: 1}},
+		Outcomes: make([]purge.Outcome, 0, len(req.Items))}
 	for i, it := range req.Items {
 		values[i] = it.Value
 		res.Outcomes = append(res.Outcomes, purge.Outcome{Item: it, OK: true, ID: id})
