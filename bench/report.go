@@ -261,7 +261,7 @@ func writePipeline(p printer, pr *pipelineResult) {
 	p("Changes per CPU-second is the batch's records over the child's user+system CPU time while it")
 	p("ran (`getrusage`): the work per core, apart from the fixed latency, which bounds the")
 	p("wall-clock rate. With one URL per request and at most 4 × 8 requests in flight, the Fastly")
-	p("target sets the wall time of the large batches; the other two targets are done long before it.")
+	p("target sets the wall time of the large batches.")
 	p("")
 	p("| N records | wall per batch | changes/s (wall) | changes per CPU-second | Go heap allocated | RSS before | peak RSS |")
 	p("|---:|---:|---:|---:|---:|---:|---:|")
