@@ -38,17 +38,14 @@ func (r *Result) WriteJSON(w io.Writer, indent bool) error {
 		pr := &r.Purges[i]
 		pj = purgeJSON{Batch: pr.Batch, Status: pr.Status, Error: pr.Error}
 		if pr.Result != nil {
-			pj.Result = (*plainPurge)(pr.Result)
-			if pr.Result.Calls == nil || pr.Result.Outcomes == nil {
-				q := *pr.Result
-				if q.Calls == nil {
-					q.Calls = []purge.Call{}
-				}
-				if q.Outcomes == nil {
-					q.Outcomes = []purge.Outcome{}
-				}
-				pj.Result = (*plainPurge)(&q)
+			q := plainPurge(*pr.Result)
+			if q.Calls == nil {
+				q.Calls = []purge.Call{}
 			}
+			if q.Outcomes == nil {
+				q.Outcomes = []purge.Outcome{}
+			}
+			pj.Result = &q
 		}
 		return &pj
 	})

@@ -474,13 +474,9 @@ func TestOptionsAreCopied(t *testing.T) {
 
 // heldPurger holds every call until release is closed, as a target does
 // that waits for its rate limit's tokens or hangs.
-type heldPurger struct {
-	started chan struct{}
-	release chan struct{}
-}
+type heldPurger struct{ release chan struct{} }
 
 func (h heldPurger) Purge(ctx context.Context, req purge.Request) (*purge.Result, error) {
-	h.started <- struct{}{}
 	<-h.release
 	return purgerFunc(func() {}).Purge(ctx, req)
 }
@@ -499,7 +495,7 @@ func TestTargetsDoNotWaitForEachOther(t *testing.T) {
 		// "a-held" sorts first: its batches come first in the plan.
 		Targets: []plan.Target{{Name: "a-held", Provider: "cloudfront", Limits: limits}, {Name: "b-free", Provider: "cloudfront", Limits: limits}},
 	}
-	held := heldPurger{started: make(chan struct{}, n), release: make(chan struct{})}
+	held := heldPurger{release: make(chan struct{})}
 	free := make(chan struct{}, n)
 	p := newPipeline(t, pipeline.Options{Plan: cfg, Ledger: ledger.NewMemory(), Purgers: map[string]purge.Purger{
 		"a-held": held,
