@@ -298,12 +298,19 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 	// Then purges, each target's on its own, at most Concurrency calls in
 	// flight each: a target that waits (for its rate limit's tokens, or on
 	// a slow or hung API) holds only its own calls, never another's. A
-	// batch whose every change already failed is not sent.
+	// batch whose every change failed before the purges (an invalid record,
+	// a failed mirror) is not sent. One that fails at another target
+	// meanwhile is: the targets run at once, and what it purges goes into
+	// the change's receipt, so the redelivery purges only where it failed.
 	res.Purges = make([]PurgeResult, len(pl.Purges))
 	byTarget := map[string][]int{}
 	var targets []string
 	for i, b := range pl.Purges {
 		res.Purges[i] = PurgeResult{Batch: b, Status: StatusOK}
+		if allFailed(b.Changes, failed, &mu) {
+			res.Purges[i].Status, res.Purges[i].Error = StatusSkipped, "every change in the batch failed before it"
+			continue
+		}
 		if _, ok := byTarget[b.Target]; !ok {
 			targets = append(targets, b.Target)
 		}
@@ -317,10 +324,6 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 			for _, i := range byTarget[t] {
 				g.Go(func() error {
 					b, pr := pl.Purges[i], &res.Purges[i]
-					if allFailed(b.Changes, failed, &mu) {
-						pr.Status, pr.Error = StatusSkipped, "every change in the batch failed before it"
-						return nil
-					}
 					r, err := p.purge(ctx, b)
 					pr.Result = r
 					if err == nil {

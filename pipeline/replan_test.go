@@ -128,8 +128,8 @@ func TestReceiptAfterAFailedReplan(t *testing.T) {
 		},
 	}, Ledger: &racing{Memory: mem, other: []ledger.Record{{Bucket: "my-site", Key: "k.html", Sequencer: "06", ETag: "X", Time: t0, Purged: "04"}}},
 		Purgers: map[string]purge.Purger{"a": a, "b": b},
-		// One purge at a time, a's first: a batch whose change already
-		// failed (at b) is not sent.
+		// One purge at a time at each target. The targets purge at once,
+		// and a failure at one does not stop the other's purge.
 		Concurrency: 1})
 
 	// k.html second, so that the replan's decision 0 is not its.
