@@ -30,8 +30,14 @@ func (r Result) MarshalJSON() ([]byte, error) {
 // compact, or indented by two spaces. It writes each change as it goes,
 // instead of building the whole text in memory first.
 func (r *Result) WriteJSON(w io.Writer, indent bool) error {
+	return r.writeJSON(w, indent, len(r.Changes), func(i int) *ChangeResult { return &r.Changes[i] })
+}
+
+// writeJSON is WriteJSON with the n changes that change returns in place of
+// r.Changes.
+func (r *Result) writeJSON(w io.Writer, indent bool, n int, change func(i int) *ChangeResult) error {
 	o := jsonstream.NewObject(w, indent)
-	jsonstream.List(o, "changes", len(r.Changes), func(i int) *ChangeResult { return &r.Changes[i] })
+	jsonstream.List(o, "changes", n, change)
 	jsonstream.List(o, "mirrors", len(r.Mirrors), func(i int) *MirrorResult { return &r.Mirrors[i] })
 	var pj purgeJSON
 	jsonstream.List(o, "purges", len(r.Purges), func(i int) *purgeJSON {

@@ -254,8 +254,93 @@ func (p *Pipeline) Apply(ctx context.Context, changes []event.Change) (*Result, 
 // ApplyPlan applies a plan made by MakePlan or MakePlanFrom: failures of
 // single changes are in the Result.
 func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
-	res := &Result{Stats: pl.Stats, Changes: make([]ChangeResult, len(pl.Changes))}
-	failed := make([]error, len(pl.Changes)) // by decision
+	res, failed := p.apply(ctx, wholePlan{pl})
+	res.Changes = make([]ChangeResult, len(pl.Changes))
+	for i, d := range pl.Changes {
+		res.Changes[i] = changeResult(d, failed[i])
+	}
+	return res
+}
+
+// ApplyFrom plans the changes a Builder gathered, as MakePlanFrom does,
+// applies the plan, as ApplyPlan does, and writes the Result to w, as its
+// WriteJSON does; it empties the Builder. It returns how many changes
+// failed. It holds no Decision for every change (plan.Compact), nor a
+// ChangeResult: the Result's changes are written as they are made from
+// the plan and what failed. The error is for failures of the whole batch
+// (the ledger could not be read) and of w.
+func (p *Pipeline) ApplyFrom(ctx context.Context, b *plan.Builder, w io.Writer, indent bool) (failed int, err error) {
+	held, err := p.held(ctx, b.Objects())
+	if err != nil {
+		return 0, err
+	}
+	receipts, err := p.readReceipts(ctx, b.MultiTarget(p.opts.Plan))
+	if err != nil {
+		return 0, err
+	}
+	c := b.Compact(p.opts.Plan, held, receipts)
+	held, receipts = nil, nil
+	res, errs := p.apply(ctx, compactPlan{c})
+	var cr ChangeResult
+	err = res.writeJSON(w, indent, c.Len(), func(i int) *ChangeResult {
+		cr = changeResult(c.Decision(i), errs[i])
+		if cr.Status == StatusFailed {
+			failed++
+		}
+		return &cr
+	})
+	return failed, err
+}
+
+// changeResult is decision d's ChangeResult, with the error it failed with.
+func changeResult(d plan.Decision, err error) ChangeResult {
+	cr := ChangeResult{Decision: d, Status: StatusOK}
+	if d.Decision == plan.Skip {
+		cr.Status = StatusSkipped
+	}
+	if err != nil {
+		cr.Status, cr.Error = StatusFailed, err.Error()
+	}
+	return cr
+}
+
+// planView is what apply reads of a plan: a plan.Plan, or the plan.Compact
+// that ApplyFrom works from.
+type planView interface {
+	len() int
+	decision(i int) plan.Decision
+	mirrors() []plan.MirrorOp
+	purges() []plan.Batch
+	commits() int
+	commit(k int) plan.Commit
+	stats() plan.Stats
+}
+
+type wholePlan struct{ *plan.Plan }
+
+func (v wholePlan) len() int                     { return len(v.Changes) }
+func (v wholePlan) decision(i int) plan.Decision { return v.Changes[i] }
+func (v wholePlan) mirrors() []plan.MirrorOp     { return v.Mirrors }
+func (v wholePlan) purges() []plan.Batch         { return v.Purges }
+func (v wholePlan) commits() int                 { return len(v.Commits) }
+func (v wholePlan) commit(k int) plan.Commit     { return v.Commits[k] }
+func (v wholePlan) stats() plan.Stats            { return v.Stats }
+
+type compactPlan struct{ *plan.Compact }
+
+func (v compactPlan) len() int                     { return v.Len() }
+func (v compactPlan) decision(i int) plan.Decision { return v.Decision(i) }
+func (v compactPlan) mirrors() []plan.MirrorOp     { return v.Mirrors() }
+func (v compactPlan) purges() []plan.Batch         { return v.Purges() }
+func (v compactPlan) commits() int                 { return v.Commits() }
+func (v compactPlan) commit(k int) plan.Commit     { return v.Commit(k) }
+func (v compactPlan) stats() plan.Stats            { return v.Stats() }
+
+// apply applies pl. The Result has no Changes: failed has, by change, the
+// error it failed with, nil for one that did not fail.
+func (p *Pipeline) apply(ctx context.Context, pl planView) (res *Result, failed []error) {
+	n := pl.len()
+	failed = make([]error, n) // by decision
 	var mu sync.Mutex
 	fail := func(i int, err error) {
 		mu.Lock()
@@ -264,8 +349,8 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 		}
 		mu.Unlock()
 	}
-	for i, d := range pl.Changes {
-		if d.Reason == plan.ReasonInvalid {
+	for i := range n {
+		if d := pl.decision(i); d.Reason == plan.ReasonInvalid {
 			// A record that can never be read fails, so that SQS keeps it
 			// (and its dead-letter queue gets it) instead of dropping it.
 			fail(i, errors.New("invalid record: "+d.Detail))
@@ -274,13 +359,15 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 	// A purge is worth a receipt only after the change's mirrors: one sent
 	// before the mirror had the new bytes may have let the edge fetch the
 	// old ones again.
-	unmirrored := make([]bool, len(pl.Changes))
+	unmirrored := make([]bool, n)
+	mirrors, purges := pl.mirrors(), pl.purges()
+	res = &Result{Stats: pl.stats()}
 
 	// Mirrors first, so the CDN refetches the new bytes.
-	res.Mirrors = make([]MirrorResult, len(pl.Mirrors))
+	res.Mirrors = make([]MirrorResult, len(mirrors))
 	var g errgroup.Group
 	g.SetLimit(p.opts.Concurrency)
-	for i, op := range pl.Mirrors {
+	for i, op := range mirrors {
 		res.Mirrors[i] = MirrorResult{MirrorOp: op, Status: StatusOK}
 		g.Go(func() error {
 			if err := p.Mirror(ctx, op); err != nil {
@@ -302,10 +389,10 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 	// a failed mirror) is not sent. One that fails at another target
 	// meanwhile is: the targets run at once, and what it purges goes into
 	// the change's receipt, so the redelivery purges only where it failed.
-	res.Purges = make([]PurgeResult, len(pl.Purges))
+	res.Purges = make([]PurgeResult, len(purges))
 	byTarget := map[string][]int{}
 	var targets []string
-	for i, b := range pl.Purges {
+	for i, b := range purges {
 		res.Purges[i] = PurgeResult{Batch: b, Status: StatusOK}
 		if allFailed(b.Changes, failed, &mu) {
 			res.Purges[i].Status, res.Purges[i].Error = StatusSkipped, "every change in the batch failed before it"
@@ -323,7 +410,7 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 			g.SetLimit(p.opts.Concurrency)
 			for _, i := range byTarget[t] {
 				g.Go(func() error {
-					b, pr := pl.Purges[i], &res.Purges[i]
+					b, pr := purges[i], &res.Purges[i]
 					r, err := p.purge(ctx, b)
 					pr.Result = r
 					if err == nil {
@@ -339,14 +426,15 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 	}
 	wg.Wait()
 
-	// Then the ledger, for the objects whose changes all succeeded.
+	// Then the ledger, for the objects whose changes all succeeded, in
+	// chunks of commitChunk records: the commits are made again from the
+	// plan as they are needed (a plan.Compact keeps only references), not
+	// copied all at once.
 	var lost []int
-	recs := make([]ledger.Record, 0, len(pl.Commits))
-	commits := make([]plan.Commit, 0, len(pl.Commits))
-	for _, c := range pl.Commits {
-		if !anyFailed(c.Changes, failed, &mu) {
-			recs = append(recs, c.Record)
-			commits = append(commits, c)
+	var commits []int32
+	for k := range pl.commits() {
+		if c := pl.commit(k); !anyFailed(c.Changes, failed, &mu) {
+			commits = append(commits, int32(k))
 		}
 	}
 	// The purges are done: record them even if the caller's context has
@@ -354,15 +442,17 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 	// purge them again.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.commitBudget(ctx))
 	defer cancel()
-	if len(recs) > 0 {
+	recs := make([]ledger.Record, 0, min(len(commits), commitChunk))
+	for chunk := range slices.Chunk(commits, commitChunk) {
+		recs = recs[:0]
+		for _, k := range chunk {
+			recs = append(recs, pl.commit(int(k)).Record)
+		}
 		errs, err := p.opts.Ledger.Commit(cctx, recs)
-		for i, c := range commits {
-			var e error
-			switch {
-			case len(errs) == len(recs):
+		for i, k := range chunk {
+			e := err
+			if len(errs) == len(chunk) {
 				e = errs[i]
-			default:
-				e = err
 			}
 			switch {
 			case e == nil:
@@ -370,11 +460,11 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 			case errors.Is(e, ledger.ErrStale):
 				// Another writer recorded a newer change meanwhile: see
 				// replan.
-				lost = append(lost, c.Changes...)
+				lost = append(lost, pl.commit(int(k)).Changes...)
 			default:
 				// Not recorded: a redelivery purges again rather than
 				// lose the change.
-				for _, i := range c.Changes {
+				for _, i := range pl.commit(int(k)).Changes {
 					fail(i, fmt.Errorf("record in ledger: %w", e))
 				}
 			}
@@ -387,17 +477,7 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 	res.Receipts = p.receipts(cctx, pl, res.Purges, failed, unmirrored)
 	p.replan(ctx, res, pl, lost, fail)
 
-	for i, d := range pl.Changes {
-		cr := ChangeResult{Decision: d, Status: StatusOK}
-		if d.Decision == plan.Skip {
-			cr.Status = StatusSkipped
-		}
-		if failed[i] != nil {
-			cr.Status, cr.Error = StatusFailed, failed[i].Error()
-		}
-		res.Changes[i] = cr
-	}
-	return res
+	return res, failed
 }
 
 // receipts records, for each object whose changes failed, the targets its
@@ -410,15 +490,19 @@ func (p *Pipeline) ApplyPlan(ctx context.Context, pl *plan.Plan) *Result {
 // receipts MakePlan reads. A receipt that
 // cannot be written costs only a purge more on the next delivery, so its
 // failure is not the change's.
-func (p *Pipeline) receipts(ctx context.Context, pl *plan.Plan, purges []PurgeResult, failed []error, unmirrored []bool) int {
-	done := doneAt(purges)
+func (p *Pipeline) receipts(ctx context.Context, pl planView, purges []PurgeResult, failed []error, unmirrored []bool) int {
+	var done map[int][]string // made only once a commit has a change that failed
 	var rs []ledger.Receipt
-	for _, c := range pl.Commits {
+	for k := range pl.commits() {
+		c := pl.commit(k)
 		if !slices.ContainsFunc(c.Changes, func(i int) bool { return failed[i] != nil }) {
 			continue
 		}
+		if done == nil {
+			done = doneAt(purges)
+		}
 		for _, i := range slices.Backward(c.Changes) {
-			d := pl.Changes[i]
+			d := pl.decision(i)
 			// MakePlan reads the receipts of objects purged through more
 			// than one target only.
 			if unmirrored[i] || len(done[i]) == 0 || len(plan.MultiTarget(p.opts.Plan, []event.Change{d.Change})) == 0 {
@@ -489,6 +573,13 @@ func doneAt(purges []PurgeResult) map[int][]string {
 	}
 	return out
 }
+
+// commitChunk bounds the records of one ledger Commit call, and so the
+// records apply holds at once: a Lambda batch of 10,000 changes is three
+// calls, and `offload apply` of 100,000 changes holds 4,096 records (about
+// 0.5 MB), not 100,000 (12.5 MB). Commit's errors are per record,
+// so a chunk's result is each record's whatever the chunks beside it did.
+const commitChunk = 4096
 
 // answerMargin is the time left after the ledger commit for answering
 // (a Lambda function's response) before the context's deadline.

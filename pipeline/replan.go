@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/offload-dev/offload/event"
-	"github.com/offload-dev/offload/plan"
 )
 
 // replanDepth counts the replans in a context, to bound them.
@@ -26,14 +25,14 @@ const maxReplans = 3
 // duplicate; one that changed the object after its last purge is purged
 // again, after the newer change, and recorded. A replan's failure fails
 // the change, so its message is delivered again.
-func (p *Pipeline) replan(ctx context.Context, res *Result, pl *plan.Plan, lost []int, fail func(int, error)) {
+func (p *Pipeline) replan(ctx context.Context, res *Result, pl planView, lost []int, fail func(int, error)) {
 	depth, _ := ctx.Value(replanDepth{}).(int)
 	if len(lost) == 0 || depth >= maxReplans {
 		return
 	}
 	changes := make([]event.Change, len(lost))
 	for j, i := range lost {
-		changes[j] = pl.Changes[i].Change
+		changes[j] = pl.decision(i).Change
 		changes[j].Record = j
 	}
 	sub, err := p.Apply(context.WithValue(ctx, replanDepth{}, depth+1), changes)

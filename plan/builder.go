@@ -289,21 +289,47 @@ func (b *Builder) Make(cfg Config, held map[Object]ledger.Record, receipts map[O
 }
 
 // WriteJSON plans the changes added, as Make does, writes the plan to w as
-// Plan.WriteJSON does, and empties the Builder. It holds a Decision only
-// for the changes to one object at a time.
+// Plan.WriteJSON does, and empties the Builder: Compact, then its
+// WriteJSON. It holds a Decision only for the changes to one object at a
+// time.
 func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Record, receipts map[Object]ledger.Receipt, indent bool) error {
+	return b.Compact(cfg, held, receipts).WriteJSON(w, indent)
+}
+
+// A Compact is the plan Make would make of a Builder's changes, kept as
+// the Builder keeps them: each change's decision in the few bytes of the
+// change, a Decision made only when asked for. The mirrors, the commits'
+// references and, once asked for, the batches are the rest of it. It is
+// what `offload plan` writes and `offload apply` applies without a
+// Decision for each of 100,000 changes in memory. Its methods are not
+// safe for concurrent use.
+type Compact struct {
+	b        Builder
+	names    [][]string // each site's name, as a list of one (siteNames)
+	objSites []int32    // by object: 0, no site; i+1, only site i; -1, several, in multi
+	multi    map[int32][]string
+	done     map[int32][]string // by change, the few with targets already purged
+	pl       *planner
+	cfg      Config
+	purges   []Batch
+	batched  bool // purges made, with Batch.Of and URLs joined to their base
+}
+
+// Compact plans the changes added, as Make does, into a Compact, and
+// empties the Builder.
+func (b *Builder) Compact(cfg Config, held map[Object]ledger.Record, receipts map[Object]ledger.Receipt) *Compact {
 	b.group()
-	names := siteNames(cfg)
+	c := &Compact{names: siteNames(cfg), objSites: make([]int32, len(b.objs)),
+		multi: map[int32][]string{}, done: map[int32][]string{}, cfg: cfg}
 	// Which sites serve each object: a change to an object no site serves
 	// is filtered.
-	objSites := make([]int32, len(b.objs))
-	multi := map[int32][]string{} // by object, where more than one site serves it
-	plannable := 0                // objects with a put, copy or remove
+	objSites, multi, names := c.objSites, c.multi, c.names
+	plannable := 0 // objects with a put, copy or remove
 	for k, o := range b.objs {
 		bucket, key := b.object(o.first)
-		c := event.Change{Bucket: bucket, Key: key} // what serves reads
+		ch := event.Change{Bucket: bucket, Key: key} // what serves reads
 		for si := range cfg.Sites {
-			if !serves(&cfg.Sites[si], c) {
+			if !serves(&cfg.Sites[si], ch) {
 				continue
 			}
 			switch objSites[k] {
@@ -346,8 +372,7 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 		b.decided(r, &d)
 	}
 
-	done := map[int32][]string{} // by change, the few with targets already purged
-	pl := newPlanner(cfg, held, receipts, plannable, b.n)
+	c.pl = newPlanner(cfg, held, receipts, plannable, b.n)
 	var local []Decision
 	// By bucket and key, as group numbered the objects.
 	for k := range int32(len(b.objs)) {
@@ -360,65 +385,129 @@ func (b *Builder) WriteJSON(w io.Writer, cfg Config, held map[Object]ledger.Reco
 			sites = names[objSites[k]-1]
 		}
 		for i := b.objs[k].first; i >= 0; i = b.at(int(i)).next {
-			if c := b.change(int(i)); !skippedKind(c.Kind) {
-				local = append(local, Decision{Change: c, Sites: sites})
+			if ch := b.change(int(i)); !skippedKind(ch.Kind) {
+				local = append(local, Decision{Change: ch, Sites: sites})
 			}
 		}
-		pl.object(local)
+		c.pl.object(local)
 		for j := range local {
 			d := &local[j]
 			r := b.at(d.Record)
 			b.decided(r, d)
 			r.sites = objSites[k]
 			if len(d.Done) > 0 {
-				done[int32(d.Record)] = d.Done
+				c.done[int32(d.Record)] = d.Done
 			}
 		}
 	}
+	c.b = *b
+	*b = Builder{}
+	return c
+}
+
+// Len returns the number of changes: the Plan's len(Changes).
+func (c *Compact) Len() int { return c.b.n }
+
+// Decision returns the decision on change i, as Make's Plan has it in
+// Changes[i]: made anew at each call.
+func (c *Compact) Decision(i int) Decision {
+	b := &c.b
+	r := b.at(i)
+	d := Decision{Change: b.change(i), Decision: Skip, Done: c.done[int32(i)]}
+	if r.detail > 0 {
+		d.Detail = details[r.detail-1]
+	} else {
+		d.Detail = b.details[int32(i)]
+	}
+	if r.purge {
+		d.Decision = Purge
+	}
+	if r.reason > 0 {
+		d.Reason = reasons[r.reason-1]
+	}
+	switch {
+	case r.sites > 0:
+		d.Sites = c.names[r.sites-1]
+	case r.sites < 0:
+		d.Sites = c.multi[r.obj]
+	}
+	return d
+}
+
+// Mirrors returns the mirror operations: the Plan's Mirrors.
+func (c *Compact) Mirrors() []MirrorOp { return c.pl.mirrors }
+
+// Purges returns the purge calls, as the Plan's Purges: made at the first
+// call.
+func (c *Compact) Purges() []Batch {
+	if !c.batched {
+		c.purges, c.batched = c.pl.purges.batches(true, true), true
+		c.pl.purges = nil
+	}
+	return c.purges
+}
+
+// Commits returns the number of ledger records to write: the Plan's
+// len(Commits).
+func (c *Compact) Commits() int { return len(c.pl.commits) }
+
+// Commit returns commit k, as the Plan has it in Commits[k]: made anew at
+// each call, its Changes shared with the Compact.
+func (c *Compact) Commit(k int) Commit { return c.pl.commit(k, c.b.change) }
+
+// Stats returns the plan's stats, as the Plan's Stats. It makes the
+// batches, as Purges does.
+func (c *Compact) Stats() Stats {
+	st := newStats()
+	for i := range c.b.n {
+		r := c.b.at(i)
+		d := Skip
+		if r.purge {
+			d = Purge
+		}
+		reason := ""
+		if r.reason > 0 {
+			reason = reasons[r.reason-1]
+		}
+		st.count(d, reason)
+	}
+	st.batches(c.Purges())
+	return st
+}
+
+// WriteJSON writes the plan to w as Plan.WriteJSON writes Make's plan of
+// the same changes.
+func (c *Compact) WriteJSON(w io.Writer, indent bool) error {
 	st := newStats()
 	o := jsonstream.NewObject(w, indent)
-	jsonstream.ListAppend(o, "changes", b.n, func(out []byte, i int) []byte {
-		r := b.at(i)
-		d := Decision{Change: b.change(i), Decision: Skip, Done: done[int32(i)]}
-		if r.detail > 0 {
-			d.Detail = details[r.detail-1]
-		} else {
-			d.Detail = b.details[int32(i)]
-		}
-		if r.purge {
-			d.Decision = Purge
-		}
-		if r.reason > 0 {
-			d.Reason = reasons[r.reason-1]
-		}
-		switch {
-		case r.sites > 0:
-			d.Sites = names[r.sites-1]
-		case r.sites < 0:
-			d.Sites = multi[r.obj]
-		}
+	jsonstream.ListAppend(o, "changes", c.b.n, func(out []byte, i int) []byte {
+		d := c.Decision(i)
 		st.count(d.Decision, d.Reason)
 		return appendDecision(out, &d)
 	})
-	jsonstream.List(o, "mirrors", len(pl.mirrors), func(i int) *MirrorOp { return &pl.mirrors[i] })
+	jsonstream.List(o, "mirrors", len(c.pl.mirrors), func(i int) *MirrorOp { return &c.pl.mirrors[i] })
 	// Only now, with the changes written: the batches and the purge set
 	// they come from are the largest part of the plan after the changes.
-	purges := pl.purges.batches(false, false)
-	pl.purges = nil
+	// Made here, not by Purges, they leave out Batch.Of, and their URLs
+	// are joined to their target's base URL as they are written.
+	purges := c.purges
 	bases := map[string]string{}
-	for _, t := range cfg.Targets {
-		if t.Provider != "cloudfront" {
-			bases[t.Name] = strings.TrimRight(t.BaseURL, "/")
+	if !c.batched {
+		purges = c.pl.purges.batches(false, false)
+		c.pl.purges = nil
+		for _, t := range c.cfg.Targets {
+			if t.Provider != "cloudfront" {
+				bases[t.Name] = strings.TrimRight(t.BaseURL, "/")
+			}
 		}
 	}
 	jsonstream.ListStream(o, "purges", len(purges), func(out []byte, i int, flush func([]byte) []byte) []byte {
 		return appendBatch(out, &purges[i], bases[purges[i].Target], flush)
 	})
-	jsonstream.ListAppend(o, "commits", len(pl.commits), func(out []byte, i int) []byte {
-		c := pl.commit(i, b.change)
-		return appendCommit(out, &c)
+	jsonstream.ListAppend(o, "commits", len(c.pl.commits), func(out []byte, i int) []byte {
+		cm := c.Commit(i)
+		return appendCommit(out, &cm)
 	})
-	*b = Builder{}
 	st.batches(purges)
 	o.Value("stats", st)
 	return o.Close()

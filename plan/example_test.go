@@ -119,3 +119,30 @@ func ExampleConfig_FillingBatch() {
 	fmt.Println(cfg.FillingBatch(1000, 3000))
 	// Output: 1020
 }
+
+// A Compact is the plan of a Builder's changes with each decision made
+// only when asked for: what `offload apply` applies.
+func ExampleBuilder_Compact() {
+	cfg := plan.Config{
+		Sites:   []plan.Site{{Name: "www", Bucket: "my-site", PurgeNew: true, Targets: []string{"cf"}}},
+		Targets: []plan.Target{{Name: "cf", Provider: "cloudfront"}},
+	}
+	const put = `{"eventName":"ObjectCreated:Put","eventTime":"2026-11-20T10:00:00Z","s3":{"bucket":{"name":"my-site"},"object":{"key":"a.html","eTag":"e1","sequencer":"01"}}}`
+	var b plan.Builder
+	if err := event.Read(strings.NewReader(`{"Records":[`+put+`,`+put+`]}`), &b); err != nil {
+		fmt.Println(err)
+		return
+	}
+	c := b.Compact(cfg, nil, nil)
+	for i := range c.Len() {
+		d := c.Decision(i)
+		fmt.Println(d.Key, d.Decision, d.Reason)
+	}
+	for _, batch := range c.Purges() {
+		fmt.Println(batch.Target, batch.Paths)
+	}
+	// Output:
+	// a.html purge new
+	// a.html skip duplicate
+	// cf [/a.html]
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -138,5 +139,57 @@ func TestPlanOf10000Unchanged(t *testing.T) {
 	sum := sha256.Sum256(out.Bytes())
 	if got := hex.EncodeToString(sum[:]); got != want {
 		t.Errorf("got a plan of %d bytes with SHA-256 %s, want %s", out.Len(), got, want)
+	}
+}
+
+// A Compact is Make's plan: each decision, mirror, batch (with the changes
+// each item is purged for) and commit, and the stats, for changes of every
+// kind and decision. Its WriteJSON writes Make's plan also once Purges has
+// made the batches with their URLs joined.
+func TestCompactIsMake(t *testing.T) {
+	changes, held, receipts := writeInput(9000)
+	want := plan.Resume(writeConfig, changes, held, receipts)
+	var b plan.Builder
+	for _, c := range changes {
+		b.Add(c)
+	}
+	c := b.Compact(writeConfig, held, receipts)
+	if b.Len() != 0 {
+		t.Errorf("after Compact: Builder Len %d, want 0", b.Len())
+	}
+	if c.Len() != len(want.Changes) {
+		t.Fatalf("Len: got %d, want %d", c.Len(), len(want.Changes))
+	}
+	for i := range c.Len() {
+		if got := c.Decision(i); !reflect.DeepEqual(got, want.Changes[i]) {
+			t.Fatalf("Decision(%d):\ngot  %+v\nwant %+v", i, got, want.Changes[i])
+		}
+	}
+	if !reflect.DeepEqual(c.Mirrors(), want.Mirrors) {
+		t.Errorf("Mirrors: got %d, want %d, or they differ", len(c.Mirrors()), len(want.Mirrors))
+	}
+	if got := c.Purges(); !reflect.DeepEqual(got, want.Purges) {
+		t.Errorf("Purges: got %d batches, want %d, or they differ", len(got), len(want.Purges))
+	}
+	if c.Commits() != len(want.Commits) {
+		t.Fatalf("Commits: got %d, want %d", c.Commits(), len(want.Commits))
+	}
+	for k := range c.Commits() {
+		if got := c.Commit(k); !reflect.DeepEqual(got, want.Commits[k]) {
+			t.Fatalf("Commit(%d):\ngot  %+v\nwant %+v", k, got, want.Commits[k])
+		}
+	}
+	if got := c.Stats(); !reflect.DeepEqual(got, want.Stats) {
+		t.Errorf("Stats:\ngot  %+v\nwant %+v", got, want.Stats)
+	}
+	var got, wantJSON bytes.Buffer
+	if err := c.WriteJSON(&got, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := want.WriteJSON(&wantJSON, false); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), wantJSON.Bytes()) {
+		t.Errorf("WriteJSON after Purges: got %d bytes, want Make's %d, or they differ", got.Len(), wantJSON.Len())
 	}
 }

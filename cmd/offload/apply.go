@@ -30,16 +30,13 @@ func runApply(ctx context.Context, o *eventsOptions, s streams) error {
 		return err
 	}
 	defer r.deps.close()
-	pl, err := r.p.MakePlanFrom(ctx, &r.changes)
+	n := r.changes.Len()
+	failed, err := r.p.ApplyFrom(ctx, &r.changes, s.out, o.pretty)
 	if err != nil {
 		return err
 	}
-	res := r.p.ApplyPlan(ctx, pl)
-	if err := res.WriteJSON(s.out, o.pretty); err != nil {
-		return err
-	}
-	if n := res.Failed(); n > 0 {
-		return fmt.Errorf("%d of %d changes failed", n, len(res.Changes))
+	if failed > 0 {
+		return fmt.Errorf("%d of %d changes failed", failed, n)
 	}
 	return nil
 }
