@@ -15,7 +15,9 @@ import (
 
 // Measurement 7: `offload plan`, the built binary, on an SQS batch of N S3
 // notifications, against bench/pyplan/plan.py doing the same decoding and
-// grouping, each a process of its own, side by side in every round.
+// grouping, each a process of its own, side by side in every round; and
+// `offload apply` of the same batch, which also purges (the log provider)
+// and records it in the ledger.
 
 //go:embed pyplan/plan.py
 var pyPlan []byte
@@ -37,7 +39,7 @@ type procRun struct {
 	OutBytes  int64 // what it wrote to standard output
 }
 
-type planRound struct{ Offload, Python procRun }
+type planRound struct{ Offload, Apply, Python procRun }
 
 type planResult struct {
 	Params     planParams
@@ -49,7 +51,7 @@ type planResult struct {
 
 func init() {
 	register(measurement{Num: 7, Title: "`offload plan` against a Python script",
-		What:    "CPU time and peak memory of `offload plan` on 10,000 and 100,000 SQS-wrapped S3 records, against a 20-line Python script doing the same decoding and grouping",
+		What:    "CPU time and peak memory of `offload plan` on 10,000 and 100,000 SQS-wrapped S3 records, against a 20-line Python script doing the same decoding and grouping; `offload apply` of the same records",
 		Measure: func(o options) (section, error) { return measurePlan(o, planDefaults) }})
 }
 
@@ -112,13 +114,19 @@ func measurePlan(opts options, pp planParams) (*planResult, error) {
 			if err != nil {
 				return nil, fmt.Errorf("plan.py, %d records: %w", n, err)
 			}
-			if want := n - n/20; offObjects != want || pyObjects != want {
-				return nil, fmt.Errorf("%d records: offload purged %d objects, plan.py kept %d; want %d each", n, offObjects, pyObjects, want)
+			var applied int
+			r.Apply, applied, err = runPlanCmd(dir, bin, []string{"apply", "--config", cfg, "--events", in}, countApplied)
+			if err != nil {
+				return nil, fmt.Errorf("offload apply, %d records: %w", n, err)
+			}
+			if want := n - n/20; offObjects != want || pyObjects != want || applied != want {
+				return nil, fmt.Errorf("%d records: offload plan purged %d objects, plan.py kept %d, offload apply purged and recorded %d; want %d each",
+					n, offObjects, pyObjects, applied, want)
 			}
 			res.Objects[n] = offObjects
 			res.Runs[n] = append(res.Runs[n], r)
-			logf(opts, "7 round %d, %d records: offload %v CPU, %d MiB peak; Python %v CPU, %d MiB peak",
-				round+1, n, r.Offload.CPU, r.Offload.PeakRSS>>20, r.Python.CPU, r.Python.PeakRSS>>20)
+			logf(opts, "7 round %d, %d records: offload plan %v CPU, %d MiB peak; apply %v CPU, %d MiB peak; Python %v CPU, %d MiB peak",
+				round+1, n, r.Offload.CPU, r.Offload.PeakRSS>>20, r.Apply.CPU, r.Apply.PeakRSS>>20, r.Python.CPU, r.Python.PeakRSS>>20)
 		}
 	}
 	return res, nil
@@ -144,13 +152,19 @@ func runPlanCmd(dir, name string, args []string, count func([]byte) (int, error)
 		return procRun{}, 0, err
 	}
 	defer outFile.Close()
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = outFile, &stderr
+	// So does what it logs (apply logs each dry-run purge).
+	errFile, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		return procRun{}, 0, err
+	}
+	defer errFile.Close()
+	cmd.Stdout, cmd.Stderr = outFile, errFile
 	begin := time.Now()
 	err = cmd.Run()
 	r := procRun{Wall: time.Since(begin)}
 	if err != nil {
-		return r, 0, fmt.Errorf("%s: %w: %s", name, err, stderr.Bytes())
+		stderr, _ := os.ReadFile(errFile.Name())
+		return r, 0, fmt.Errorf("%s: %w: %s", name, err, bytes.TrimSpace(stderr[max(0, len(stderr)-2000):]))
 	}
 	out, err := os.ReadFile(outFile.Name())
 	if err != nil {
@@ -191,6 +205,31 @@ func countPurged(b []byte) (int, error) {
 	return n, nil
 }
 
+// countApplied counts the changes of an offload apply result that were
+// purged, their purge and ledger record done; it is an error unless the
+// ledger recorded as many objects.
+func countApplied(b []byte) (int, error) {
+	var res struct {
+		Changes []struct {
+			Decision, Status string
+		} `json:"changes"`
+		Committed int `json:"committed"`
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		return 0, fmt.Errorf("offload apply's output: %w", err)
+	}
+	n := 0
+	for _, c := range res.Changes {
+		if c.Decision == "purge" && c.Status == "ok" {
+			n++
+		}
+	}
+	if n != res.Committed {
+		return 0, fmt.Errorf("offload apply: %d changes purged, %d records committed", n, res.Committed)
+	}
+	return n, nil
+}
+
 // countObjects counts plan.py's objects.
 func countObjects(b []byte) (int, error) {
 	var objs []json.RawMessage
@@ -221,21 +260,30 @@ func writePlan(p printer, r *planResult) {
 	p("directly would report the harness's own peak if larger). Wall is the harness's, from start to")
 	p("exit. %d rounds; median (range); each ratio is taken within a round.", r.Params.Rounds)
 	p("")
-	p("| N records | input | | offload plan | plan.py | plan.py ÷ offload |")
-	p("|---:|---:|---|---:|---:|---:|")
+	p("`offload apply` runs in the same rounds on the same file and configuration, after the other two:")
+	p("it plans as `plan` does, then sends the purges (the `log` provider's dry run: each call logged,")
+	p("to a file as the output is) and records every purged object in the in-memory ledger, and prints")
+	p("the result, every change with its status. The harness checks that every distinct object was")
+	p("purged and recorded. It has no contender here; it is measured so that its memory is seen")
+	p("beside the plan's: what it adds is the purge results and the ledger's records, per object.")
+	p("")
+	p("| N records | input | | offload plan | plan.py | plan.py ÷ offload plan | offload apply |")
+	p("|---:|---:|---|---:|---:|---:|---:|")
 	for _, n := range r.Params.Sizes {
-		var ow, oc, om, yw, yc, ym, ob, yb []float64
+		var ow, oc, om, yw, yc, ym, ob, yb, aw, ac, am, ab []float64
 		for _, run := range r.Runs[n] {
-			ow, yw = append(ow, ms(run.Offload.Wall)), append(yw, ms(run.Python.Wall))
-			oc, yc = append(oc, ms(run.Offload.CPU)), append(yc, ms(run.Python.CPU))
+			ow, yw, aw = append(ow, ms(run.Offload.Wall)), append(yw, ms(run.Python.Wall)), append(aw, ms(run.Apply.Wall))
+			oc, yc, ac = append(oc, ms(run.Offload.CPU)), append(yc, ms(run.Python.CPU)), append(ac, ms(run.Apply.CPU))
 			om, ym = append(om, float64(run.Offload.PeakRSS)/(1<<20)), append(ym, float64(run.Python.PeakRSS)/(1<<20))
+			am = append(am, float64(run.Apply.PeakRSS)/(1<<20))
 			ob, yb = append(ob, float64(run.Offload.OutBytes)/(1<<20)), append(yb, float64(run.Python.OutBytes)/(1<<20))
+			ab = append(ab, float64(run.Apply.OutBytes)/(1<<20))
 		}
 		in := fmt.Sprintf("%s MiB", fmtNum(float64(r.InputBytes[n])/(1<<20)))
-		p("| %s | %s | wall | %s ms | %s ms | %s |", commas(int64(n)), in, spreadOf(ow), spreadOf(yw), ratioString(ratios(yw, ow)))
-		p("| | | CPU | %s ms | %s ms | %s |", spreadOf(oc), spreadOf(yc), ratioString(ratios(yc, oc)))
-		p("| | | peak RSS | %s MiB | %s MiB | %s |", spreadOf(om), spreadOf(ym), ratioString(ratios(ym, om)))
-		p("| | | output | %s MiB | %s MiB | |", spreadOf(ob), spreadOf(yb))
+		p("| %s | %s | wall | %s ms | %s ms | %s | %s ms |", commas(int64(n)), in, spreadOf(ow), spreadOf(yw), ratioString(ratios(yw, ow)), spreadOf(aw))
+		p("| | | CPU | %s ms | %s ms | %s | %s ms |", spreadOf(oc), spreadOf(yc), ratioString(ratios(yc, oc)), spreadOf(ac))
+		p("| | | peak RSS | %s MiB | %s MiB | %s | %s MiB |", spreadOf(om), spreadOf(ym), ratioString(ratios(ym, om)), spreadOf(am))
+		p("| | | output | %s MiB | %s MiB | | %s MiB |", spreadOf(ob), spreadOf(yb), spreadOf(ab))
 	}
 	p("")
 	p("A ratio above 1 means plan.py took more than offload. The machine is shared (see Machine), and")

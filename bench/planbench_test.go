@@ -7,7 +7,7 @@ import (
 )
 
 // TestPlanSmoke runs measurement 7 at 100 records, one round: the built
-// offload and plan.py, both outputs checked.
+// offload plan, plan.py and offload apply, every output checked.
 func TestPlanSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds offload and runs python3")
@@ -20,7 +20,7 @@ func TestPlanSmoke(t *testing.T) {
 	if len(runs) != 1 || r.Objects[100] != 95 {
 		t.Fatalf("got %d rounds, %d objects; want 1, 95", len(runs), r.Objects[100])
 	}
-	for name, pr := range map[string]procRun{"offload": runs[0].Offload, "plan.py": runs[0].Python} {
+	for name, pr := range map[string]procRun{"offload": runs[0].Offload, "plan.py": runs[0].Python, "apply": runs[0].Apply} {
 		if pr.Wall <= 0 || pr.PeakRSS <= 0 || pr.OutBytes <= 0 {
 			t.Errorf("%s: got %+v, want wall time, peak RSS and output measured", name, pr)
 		}

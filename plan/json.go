@@ -3,7 +3,6 @@ package plan
 import (
 	"encoding/json"
 	"io"
-	"strconv"
 
 	"github.com/offload-dev/offload/internal/jsonstream"
 )
@@ -96,41 +95,7 @@ func appendDecision(b []byte, d *Decision) []byte {
 // appendBatch appends b as encoding/json writes it, each of its URLs
 // after base, handing what it has to flush as it goes.
 func appendBatch(out []byte, b *Batch, base string, flush func([]byte) []byte) []byte {
-	const chunk = 32 << 10
-	out = jsonstream.Member(append(out, '{'), "target", true)
-	out = jsonstream.String(out, b.Target)
-	out = jsonstream.String(jsonstream.Member(out, "provider", false), b.Provider)
-	for _, l := range [...]struct {
-		name, base string
-		items      []string
-	}{{"paths", "", b.Paths}, {"urls", base, b.URLs}} {
-		if len(l.items) == 0 {
-			continue
-		}
-		out = append(jsonstream.Member(out, l.name, false), '[')
-		for i, it := range l.items {
-			if i > 0 {
-				out = append(out, ',')
-			}
-			out = jsonstream.Joined(out, l.base, it)
-			if len(out) > chunk {
-				out = flush(out)
-			}
-		}
-		out = append(out, ']')
-	}
-	out = append(jsonstream.Member(out, "changes", false), '[')
-	for i, c := range b.Changes {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = strconv.AppendInt(out, int64(c), 10)
-		if len(out) > chunk {
-			out = flush(out)
-		}
-	}
-	out = append(out, ']')
-	out = jsonstream.Int(jsonstream.Member(out, "requests", false), int64(b.Requests))
+	out = jsonstream.BatchMembers(append(out, '{'), b.Target, b.Provider, b.Paths, base, b.URLs, b.Changes, b.Requests, flush)
 	return append(out, '}')
 }
 

@@ -114,7 +114,7 @@ func TestWriteJSONIsMarshal(t *testing.T) {
 }
 
 // The fields WriteJSON writes by hand are every field of the types: a new
-// one fails here until appendDecision or appendCommit writes it.
+// one fails here until appendDecision, appendBatch or appendCommit writes it.
 func TestJSONFieldsKnown(t *testing.T) {
 	tests := []struct {
 		v    any
@@ -123,6 +123,7 @@ func TestJSONFieldsKnown(t *testing.T) {
 		{plan.Decision{}, []string{"Change", "Decision", "Reason", "Detail", "Sites", "Done"}},
 		{event.Change{}, []string{"Bucket", "Key", "Kind", "ETag", "Size", "VersionID", "Sequencer", "Time", "EventName", "MessageID", "Record", "Err"}},
 		{plan.Commit{}, []string{"Record", "Changes"}},
+		{plan.Batch{}, []string{"Target", "Provider", "Paths", "URLs", "Changes", "Requests", "Of"}},
 		{ledger.Record{}, []string{"Bucket", "Key", "Sequencer", "ETag", "VersionID", "Time", "Deleted", "Purged"}},
 	}
 	for _, tt := range tests {

@@ -236,3 +236,55 @@ func Time(b []byte, t time.Time) []byte {
 	b = t.AppendFormat(b, time.RFC3339Nano)
 	return append(b, '"')
 }
+
+// flushAt is how much an appender that can flush holds before it does.
+const flushAt = 32 << 10
+
+// BatchMembers appends the members of a plan.Batch as encoding/json writes
+// them, from "target" to "requests", without the braces, each of its URLs
+// after base, handing what it has to flush as it goes: plan's and
+// pipeline's writers share it. A nil changes is null, as encoding/json
+// writes it.
+func BatchMembers(out []byte, target, provider string, paths []string, base string, urls []string, changes []int, requests int, flush func([]byte) []byte) []byte {
+	out = String(Member(out, "target", true), target)
+	out = String(Member(out, "provider", false), provider)
+	for _, l := range [...]struct {
+		name, base string
+		items      []string
+	}{{"paths", "", paths}, {"urls", base, urls}} {
+		if len(l.items) == 0 {
+			continue
+		}
+		out = append(Member(out, l.name, false), '[')
+		for i, it := range l.items {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = Joined(out, l.base, it)
+			if len(out) > flushAt {
+				out = flush(out)
+			}
+		}
+		out = append(out, ']')
+	}
+	out = Member(out, "changes", false)
+	if changes == nil {
+		out = append(out, "null"...)
+	} else {
+		out = append(out, '[')
+		for i, c := range changes {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = strconv.AppendInt(out, int64(c), 10)
+			if len(out) > flushAt {
+				out = flush(out)
+			}
+		}
+		out = append(out, ']')
+	}
+	return Int(Member(out, "requests", false), int64(requests))
+}
+
+// Flushing reports whether out has grown to where an appender flushes it.
+func Flushing(out []byte) bool { return len(out) > flushAt }
