@@ -17,9 +17,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/offload-dev/offload/internal/childproc"
 	"github.com/offload-dev/offload/internal/miniotest"
 	"github.com/offload-dev/offload/internal/natstest"
 	"github.com/offload-dev/offload/internal/syncbuf"
@@ -136,7 +136,7 @@ func launchServe(bin, dir, name, cfgText string) (*serveProc, error) {
 	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), "OFFLOAD_BENCH_TOKEN="+freshToken)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	p.cmd.SysProcAttr = childproc.Attr(false)
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start offload serve: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/offload-dev/offload/internal/childproc"
 	"github.com/offload-dev/offload/internal/syncbuf"
 	"io"
 	"net"
@@ -127,7 +128,7 @@ func startServe(t *testing.T, bin, cfg string, env ...string) *serveProcess {
 	p.cmd = exec.Command(bin, "serve", "--config", cfg, "--listen", "127.0.0.1:0", "--log-json")
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	p.cmd.SysProcAttr = childproc.Attr(false)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

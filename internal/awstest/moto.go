@@ -2,6 +2,7 @@ package awstest
 
 import (
 	"fmt"
+	"github.com/offload-dev/offload/internal/childproc"
 	"github.com/offload-dev/offload/internal/loopback"
 	"net/http"
 	"os"
@@ -65,7 +66,7 @@ func startMoto(bin string, port int) (*Moto, error) {
 	}
 	cmd.Env = append(cmd.Env, "MOTO_ALLOW_NONEXISTENT_REGION=true")
 	// Its own process group, killed with the test binary if that dies first.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childproc.Attr(true)
 	if testing.Verbose() {
 		cmd.Stderr = os.Stderr
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/offload-dev/offload/internal/childproc"
 	"github.com/offload-dev/offload/internal/syncbuf"
 	"io"
 	"net"
@@ -380,7 +381,7 @@ func (r *Runtime) startProcess() (*process, error) {
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	// Its own process group, killed with the test binary if that dies.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childproc.Attr(true)
 	p.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		p.srv.Close()

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/offload-dev/offload/internal/childproc"
 	"github.com/offload-dev/offload/internal/gobin"
 	"github.com/offload-dev/offload/internal/loopback"
 	"github.com/offload-dev/offload/internal/syncbuf"
@@ -178,7 +179,7 @@ func start(bin, dir string, opts Options) (*MinIO, error) {
 	}
 	m.cmd.Env = env
 	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	m.cmd.SysProcAttr = childproc.Attr(true)
 	if err := m.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("miniotest: start %s: %w", bin, err)
 	}

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offload-dev/offload/internal/childproc"
 	"github.com/offload-dev/offload/internal/gobin"
 	"github.com/offload-dev/offload/internal/loopback"
 	"github.com/offload-dev/offload/internal/syncbuf"
@@ -110,7 +111,7 @@ func (s *Server) run() error {
 	start := len(s.log.String()) // a restart appends to the same log
 	s.cmd = exec.Command(s.bin, s.args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	s.cmd.SysProcAttr = childproc.Attr(false)
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("natstest: start %s: %w", s.bin, err)
 	}

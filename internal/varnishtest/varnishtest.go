@@ -7,6 +7,7 @@ package varnishtest
 import (
 	"bytes"
 	"fmt"
+	"github.com/offload-dev/offload/internal/childproc"
 	"github.com/offload-dev/offload/internal/loopback"
 	"github.com/offload-dev/offload/internal/syncbuf"
 	"net"
@@ -218,7 +219,7 @@ func (v *Varnish) run(bin, vclPath string, ttl time.Duration) error {
 	v.cmd = exec.Command(bin, args...)
 	v.stderr = &syncbuf.Buffer{}
 	v.cmd.Stdout, v.cmd.Stderr = v.stderr, v.stderr
-	v.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	v.cmd.SysProcAttr = childproc.Attr(true)
 	if err := v.cmd.Start(); err != nil {
 		return fmt.Errorf("varnishtest: start varnishd: %w", err)
 	}
