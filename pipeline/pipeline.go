@@ -279,7 +279,6 @@ func (p *Pipeline) ApplyFrom(ctx context.Context, b *plan.Builder, w io.Writer, 
 		return 0, err
 	}
 	c := b.Compact(p.opts.Plan, held, receipts)
-	held, receipts = nil, nil
 	res, errs := p.apply(ctx, compactPlan{c})
 	var cr ChangeResult
 	err = res.writeJSON(w, indent, c.Len(), func(i int) *ChangeResult {

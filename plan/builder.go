@@ -400,6 +400,9 @@ func (b *Builder) Compact(cfg Config, held map[Object]ledger.Record, receipts ma
 			}
 		}
 	}
+	// What the ledger held is read only while planning: the commits keep
+	// copies of the records they need (planner.odd).
+	c.pl.held, c.pl.receipts = nil, nil
 	c.b = *b
 	*b = Builder{}
 	return c
