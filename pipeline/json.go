@@ -61,7 +61,7 @@ func appendPurge(out []byte, pr *PurgeResult, flush func([]byte) []byte) []byte 
 	b := &pr.Batch
 	out = jsonstream.BatchMembers(append(out, '{'), b.Target, b.Provider, b.Paths, "", b.URLs, b.Changes, b.Requests, flush)
 	out = jsonstream.String(jsonstream.Member(out, "status", false), pr.Status)
-	out = optString(out, "error", pr.Error)
+	out = jsonstream.OptString(out, "error", pr.Error)
 	if r := pr.Result; r != nil {
 		out = jsonstream.String(jsonstream.Member(append(jsonstream.Member(out, "result", false), '{'), "provider", true), r.Provider)
 		out = append(jsonstream.Member(out, "calls", false), '[')
@@ -84,8 +84,8 @@ func appendPurge(out []byte, pr *PurgeResult, flush func([]byte) []byte) []byte 
 			out = jsonstream.String(out, string(oc.Item.Kind))
 			out = append(jsonstream.String(jsonstream.Member(out, "value", false), oc.Item.Value), '}')
 			out = strconv.AppendBool(jsonstream.Member(out, "ok", false), oc.OK)
-			out = optString(out, "id", oc.ID)
-			out = append(optString(out, "error", oc.Err), '}')
+			out = jsonstream.OptString(out, "id", oc.ID)
+			out = append(jsonstream.OptString(out, "error", oc.Err), '}')
 			if jsonstream.Flushing(out) {
 				out = flush(out)
 			}
@@ -108,19 +108,10 @@ func appendCall(out []byte, c *purge.Call) []byte {
 		first = false
 	}
 	out = jsonstream.Int(jsonstream.Member(out, "items", first), int64(c.Items))
-	out = optString(out, "status", c.Status)
+	out = jsonstream.OptString(out, "status", c.Status)
 	if c.Estimated != 0 {
 		out = jsonstream.Int(jsonstream.Member(out, "estimated", false), int64(c.Estimated))
 	}
 	out = jsonstream.Int(jsonstream.Member(out, "attempts", false), int64(c.Attempts))
-	return append(optString(out, "error", c.Err), '}')
-}
-
-// optString appends a member that encoding/json leaves out when empty
-// (omitempty), after a member before it.
-func optString(out []byte, name, s string) []byte {
-	if s == "" {
-		return out
-	}
-	return jsonstream.String(jsonstream.Member(out, name, false), s)
+	return append(jsonstream.OptString(out, "error", c.Err), '}')
 }

@@ -67,22 +67,22 @@ func appendDecision(b []byte, d *Decision) []byte {
 	b = jsonstream.String(b, d.Bucket)
 	b = jsonstream.String(jsonstream.Member(b, "key", false), d.Key)
 	b = jsonstream.String(jsonstream.Member(b, "kind", false), string(d.Kind))
-	b = optString(b, "etag", d.ETag)
+	b = jsonstream.OptString(b, "etag", d.ETag)
 	if d.Size != 0 {
 		b = jsonstream.Int(jsonstream.Member(b, "size", false), d.Size)
 	}
-	b = optString(b, "version_id", d.VersionID)
-	b = optString(b, "sequencer", d.Sequencer)
+	b = jsonstream.OptString(b, "version_id", d.VersionID)
+	b = jsonstream.OptString(b, "sequencer", d.Sequencer)
 	if !d.Time.IsZero() {
 		b = jsonstream.Time(jsonstream.Member(b, "time", false), d.Time)
 	}
-	b = optString(b, "event", d.EventName)
-	b = optString(b, "message_id", d.MessageID)
+	b = jsonstream.OptString(b, "event", d.EventName)
+	b = jsonstream.OptString(b, "message_id", d.MessageID)
 	b = jsonstream.Int(jsonstream.Member(b, "record", false), int64(d.Record))
-	b = optString(b, "error", d.Err)
+	b = jsonstream.OptString(b, "error", d.Err)
 	b = jsonstream.String(jsonstream.Member(b, "decision", false), d.Decision)
 	b = jsonstream.String(jsonstream.Member(b, "reason", false), d.Reason)
-	b = optString(b, "detail", d.Detail)
+	b = jsonstream.OptString(b, "detail", d.Detail)
 	if len(d.Sites) > 0 {
 		b = jsonstream.Strings(jsonstream.Member(b, "sites", false), d.Sites)
 	}
@@ -105,22 +105,15 @@ func appendCommit(b []byte, c *Commit) []byte {
 	b = jsonstream.Member(append(b, '{'), "bucket", true)
 	b = jsonstream.String(b, r.Bucket)
 	b = jsonstream.String(jsonstream.Member(b, "key", false), r.Key)
-	b = optString(b, "sequencer", r.Sequencer)
-	b = optString(b, "etag", r.ETag)
-	b = optString(b, "version_id", r.VersionID)
+	b = jsonstream.OptString(b, "sequencer", r.Sequencer)
+	b = jsonstream.OptString(b, "etag", r.ETag)
+	b = jsonstream.OptString(b, "version_id", r.VersionID)
 	b = jsonstream.Time(jsonstream.Member(b, "time", false), r.Time)
 	if r.Deleted {
 		b = append(jsonstream.Member(b, "deleted", false), "true"...)
 	}
-	b = optString(b, "purged", r.Purged)
+	b = jsonstream.OptString(b, "purged", r.Purged)
 	b = append(b, '}')
 	b = jsonstream.Ints(jsonstream.Member(b, "changes", false), c.Changes)
 	return append(b, '}')
-}
-
-func optString(b []byte, name, s string) []byte {
-	if s == "" {
-		return b
-	}
-	return jsonstream.String(jsonstream.Member(b, name, false), s)
 }

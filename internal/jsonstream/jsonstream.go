@@ -196,6 +196,16 @@ func Member(b []byte, name string, first bool) []byte {
 	return append(b, '"', ':')
 }
 
+// OptString appends the member name with s, after a member before it, or
+// nothing if s is empty, as encoding/json does for a string field marked
+// omitempty.
+func OptString(b []byte, name, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return String(Member(b, name, false), s)
+}
+
 // Int appends n.
 func Int(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) }
 
