@@ -13,6 +13,18 @@ import (
 	"github.com/offload-dev/offload/purge"
 )
 
+// linePurger prints what it is asked to purge.
+type linePurger struct{}
+
+func (linePurger) Purge(ctx context.Context, req purge.Request) (*purge.Result, error) {
+	res := &purge.Result{Provider: "print"}
+	for _, it := range req.Items {
+		fmt.Println("purge", it.Value)
+		res.Outcomes = append(res.Outcomes, purge.Outcome{Item: it, OK: true})
+	}
+	return res, nil
+}
+
 // What `offload apply` does: a payload streamed into a Builder, applied,
 // and the result written as it is made. The redelivered put is skipped as
 // a duplicate; the ledger records the first.
@@ -23,7 +35,7 @@ func ExamplePipeline_ApplyFrom() {
 			Targets: []plan.Target{{Name: "edge", Provider: "varnish", BaseURL: "https://www.example.com"}},
 		},
 		Ledger:  ledger.NewMemory(),
-		Purgers: map[string]purge.Purger{"edge": printPurger{}},
+		Purgers: map[string]purge.Purger{"edge": linePurger{}},
 	})
 	if err != nil {
 		panic(err)
