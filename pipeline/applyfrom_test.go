@@ -59,8 +59,9 @@ func (bodySource) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(
 // comes back stale and the pipeline plans it again.
 type racingLedger struct {
 	ledger.Ledger
-	key  string
-	done atomic.Bool
+	key   string
+	done  atomic.Bool
+	stale atomic.Int32 // records of key refused as stale
 }
 
 func (l *racingLedger) Commit(ctx context.Context, recs []ledger.Record) ([]error, error) {
@@ -70,7 +71,13 @@ func (l *racingLedger) Commit(ctx context.Context, recs []ledger.Record) ([]erro
 			return nil, err
 		}
 	}
-	return l.Ledger.Commit(ctx, recs)
+	errs, err := l.Ledger.Commit(ctx, recs)
+	for i, e := range errs {
+		if recs[i].Key == l.key && errors.Is(e, ledger.ErrStale) {
+			l.stale.Add(1)
+		}
+	}
+	return errs, err
 }
 
 // applyFromSetup returns a pipeline, its own ledger and mirror, and a batch
@@ -80,7 +87,7 @@ func (l *racingLedger) Commit(ctx context.Context, recs []ledger.Record) ([]erro
 // refuses and a call another fails as a whole, a receipt from an earlier
 // delivery and one recorded now, and a commit that loses a race to
 // another writer and is planned again.
-func applyFromSetup(t *testing.T) (*pipeline.Pipeline, []event.Change) {
+func applyFromSetup(t *testing.T) (*pipeline.Pipeline, *racingLedger, []event.Change) {
 	t.Helper()
 	ctx := context.Background()
 	mem := ledger.NewMemory()
@@ -94,6 +101,7 @@ func applyFromSetup(t *testing.T) (*pipeline.Pipeline, []event.Change) {
 	if _, err := mem.AddReceipts(ctx, []ledger.Receipt{{Bucket: "my-site", Key: again.Key, Change: plan.ChangeID(again), Targets: []string{"a"}}}); err != nil {
 		t.Fatal(err)
 	}
+	racing := &racingLedger{Ledger: mem, key: "race.html"}
 	cf := purge.Limits{ItemsPerCall: map[purge.Kind]int{purge.KindPath: 2}}
 	p := newPipeline(t, pipeline.Options{
 		Plan: plan.Config{
@@ -107,7 +115,7 @@ func applyFromSetup(t *testing.T) (*pipeline.Pipeline, []event.Change) {
 				{Name: "c", Provider: "cloudfront", Limits: cf},
 			},
 		},
-		Ledger: &racingLedger{Ledger: mem, key: "race.html"},
+		Ledger: racing,
 		Purgers: map[string]purge.Purger{
 			"a": itemPurger{bad: "bad.html"},
 			"b": itemPurger{},
@@ -136,7 +144,7 @@ func applyFromSetup(t *testing.T) (*pipeline.Pipeline, []event.Change) {
 		{Kind: event.KindTest, Bucket: "my-site", EventName: "s3:TestEvent", MessageID: "m16"},
 		put("", "e17", "04", "m17"),
 	}
-	return p, batch
+	return p, racing, batch
 }
 
 // ApplyFrom, which `offload apply` runs, writes what ApplyPlan's Result
@@ -145,7 +153,7 @@ func applyFromSetup(t *testing.T) (*pipeline.Pipeline, []event.Change) {
 func TestApplyFromIsApplyPlan(t *testing.T) {
 	ctx := context.Background()
 	for _, indent := range []bool{false, true} {
-		pa, batch := applyFromSetup(t)
+		pa, racing, batch := applyFromSetup(t)
 		pl, err := pa.MakePlan(ctx, batch)
 		if err != nil {
 			t.Fatal(err)
@@ -168,12 +176,15 @@ func TestApplyFromIsApplyPlan(t *testing.T) {
 				t.Errorf("no change with reason %s: the batch no longer tests every path", r)
 			}
 		}
+		if racing.stale.Load() == 0 {
+			t.Error("the racing writer's record did not make the batch's stale: the replan is not tested")
+		}
 		if res.Failed() < 4 || res.Receipts == 0 || res.Committed == 0 || len(res.Mirrors) == 0 || !doneBefore {
 			t.Errorf("the batch no longer tests every path: %d failed, %d receipts, %d committed, %d mirrors, done at a before: %v",
 				res.Failed(), res.Receipts, res.Committed, len(res.Mirrors), doneBefore)
 		}
 
-		pb, batch := applyFromSetup(t)
+		pb, _, batch := applyFromSetup(t)
 		var b plan.Builder
 		for _, c := range batch {
 			b.Add(c)
