@@ -91,11 +91,18 @@ func (in *Inbox) pull(ctx context.Context) ([]jetstream.Msg, error) {
 	prev := in.last
 	in.mu.Unlock()
 	g := pipeline.Gather{Window: in.o.Window, Quiet: in.o.Quiet, Fill: in.o.BatchSize}
-	// What is there already comes at once (within a millisecond); then,
-	// unless the consumer was idle, more for as long as Gather says.
-	wait := time.Millisecond
+	// What is there already comes at once: the messages the stream held
+	// behind the first when it was delivered (its NumPending), waited for
+	// up to the window, not guessed at within a millisecond, which a
+	// loaded machine may not deliver in (another replica may take some
+	// meanwhile: then the window bounds the wait). Then, unless the
+	// consumer was idle, more for as long as Gather says.
+	want, wait := in.o.BatchSize-len(msgs), time.Millisecond
+	if md, err := first.Metadata(); err == nil && md.NumPending > 0 {
+		want, wait = int(min(md.NumPending, uint64(want))), in.o.Window
+	}
 	for len(msgs) < in.o.BatchSize && size < in.o.BatchBytes && wait > 0 {
-		b, err := c.Fetch(in.o.BatchSize-len(msgs), jetstream.FetchMaxWait(wait), jetstream.FetchMaxBytes(in.o.BatchBytes-size))
+		b, err := c.Fetch(want, jetstream.FetchMaxWait(wait), jetstream.FetchMaxBytes(in.o.BatchBytes-size))
 		if err != nil {
 			in.o.Logger.Warn("inbox: gather a batch", "err", err) // apply what is in hand
 			break
@@ -107,7 +114,7 @@ func (in *Inbox) pull(ctx context.Context) ([]jetstream.Msg, error) {
 				lastAt = t
 			}
 		}
-		wait = g.Due(len(msgs), prev, firstAt, lastAt).Sub(in.o.Now())
+		want, wait = in.o.BatchSize-len(msgs), g.Due(len(msgs), prev, firstAt, lastAt).Sub(in.o.Now())
 	}
 	in.mu.Lock()
 	in.last = lastAt
